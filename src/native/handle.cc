@@ -1,0 +1,228 @@
+#include "handle.h"
+
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+namespace sgdlab {
+namespace {
+
+// Type tags let us reject any External that is not ours before dereferencing it.
+constexpr napi_type_tag kTensorTag = {0x5347444c41425445ULL, 0x4e534f5231303031ULL};
+constexpr napi_type_tag kGeneratorTag = {0x5347444c41424745ULL, 0x4e45524154303031ULL};
+
+// All handles whose tensor is still alive. Only the JavaScript thread touches it.
+std::unordered_set<TensorHandle*>& liveHandles() {
+  static std::unordered_set<TensorHandle*> set;
+  return set;
+}
+
+int64_t storageBytes(const at::Tensor& t) {
+  if (!t.defined() || !t.has_storage()) return 0;
+  return static_cast<int64_t>(t.storage().nbytes());
+}
+
+void tag(Napi::Env env, napi_value value, const napi_type_tag* typeTag) {
+  napi_status status = napi_type_tag_object(env, value, typeTag);
+  if (status != napi_ok) throw Napi::Error::New(env, "sgdlab: could not tag a native handle");
+}
+
+bool hasTag(Napi::Env env, napi_value value, const napi_type_tag* typeTag) {
+  bool result = false;
+  if (napi_check_object_type_tag(env, value, typeTag, &result) != napi_ok) return false;
+  return result;
+}
+
+}  // namespace
+
+Napi::Error torchError(Napi::Env env, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_TORCH"));
+  return error;
+}
+
+bool release(TensorHandle* handle) {
+  if (!handle->tensor.defined()) return false;
+  handle->tensor.reset();
+  liveHandles().erase(handle);
+  return true;
+}
+
+Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
+  if (!tensor.defined()) return env.Undefined();
+  auto* handle = new TensorHandle{std::move(tensor), 0};
+  // Announce only storages this handle is the sole owner of, so views do not count twice.
+  if (handle->tensor.has_storage() && handle->tensor.storage().use_count() == 1) {
+    handle->externalBytes = storageBytes(handle->tensor);
+    if (handle->externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, handle->externalBytes);
+  }
+  liveHandles().insert(handle);
+  auto external = Napi::External<TensorHandle>::New(env, handle, [](Napi::Env env, TensorHandle* h) {
+    release(h);
+    if (h->externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -h->externalBytes);
+    delete h;
+  });
+  tag(env, external, &kTensorTag);
+  return external;
+}
+
+Napi::Value wrapOptional(Napi::Env env, const at::Tensor& tensor) {
+  return tensor.defined() ? wrap(env, tensor) : env.Undefined();
+}
+
+Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
+  Napi::Array array = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) array.Set(static_cast<uint32_t>(i), wrapOptional(env, tensors[i]));
+  return array;
+}
+
+Napi::Value wrapGenerator(Napi::Env env, at::Generator generator) {
+  auto* owned = new at::Generator(std::move(generator));
+  auto external = Napi::External<at::Generator>::New(env, owned, [](Napi::Env, at::Generator* g) { delete g; });
+  tag(env, external, &kGeneratorTag);
+  return external;
+}
+
+MemoryStats memoryStats() {
+  std::unordered_set<const void*> storages;
+  int64_t bytes = 0;
+  for (TensorHandle* h : liveHandles()) {
+    const at::Tensor& t = h->tensor;
+    if (!t.has_storage()) continue;
+    const void* key = t.storage().unsafeGetStorageImpl();
+    if (storages.insert(key).second) bytes += storageBytes(t);
+  }
+  return {static_cast<int64_t>(liveHandles().size()), bytes};
+}
+
+// ---- Args ----
+
+void Args::bad(size_t i, const char* expected) const {
+  std::string got = "missing";
+  if (i < info_.Length()) {
+    napi_valuetype type = info_[i].Type();
+    static const char* names[] = {"undefined", "null", "boolean", "number", "string", "symbol", "object", "function", "external", "bigint"};
+    got = (type >= 0 && type <= napi_bigint) ? names[type] : "unknown";
+  }
+  throw Napi::TypeError::New(info_.Env(), "argument " + std::to_string(i) + ": expected " + expected + ", got " + got);
+}
+
+bool Args::isNullish(size_t i) const { return i >= info_.Length() || info_[i].IsUndefined() || info_[i].IsNull(); }
+
+bool Args::isTensor(size_t i) const {
+  return i < info_.Length() && info_[i].IsExternal() && hasTag(info_.Env(), info_[i], &kTensorTag);
+}
+
+TensorHandle* Args::handle(size_t i) const {
+  if (!isTensor(i)) bad(i, "a tensor handle");
+  return info_[i].As<Napi::External<TensorHandle>>().Data();
+}
+
+const at::Tensor& Args::tensor(size_t i) const {
+  TensorHandle* h = handle(i);
+  if (!h->tensor.defined()) throw Napi::Error::New(info_.Env(), "argument " + std::to_string(i) + ": the tensor was disposed");
+  return h->tensor;
+}
+
+c10::optional<at::Tensor> Args::optionalTensor(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  return tensor(i);
+}
+
+std::vector<at::Tensor> Args::tensorList(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) bad(i, "an array of tensors");
+  Napi::Array array = info_[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsExternal() || !hasTag(info_.Env(), v, &kTensorTag)) bad(i, "an array of tensors");
+    TensorHandle* h = v.As<Napi::External<TensorHandle>>().Data();
+    if (!h->tensor.defined()) throw Napi::Error::New(info_.Env(), "argument " + std::to_string(i) + ": tensor " + std::to_string(k) + " was disposed");
+    out.push_back(h->tensor);
+  }
+  return out;
+}
+
+double Args::number(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsNumber()) bad(i, "a number");
+  return info_[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t Args::integer(size_t i) const {
+  double v = number(i);
+  if (!std::isfinite(v) || std::floor(v) != v || std::fabs(v) > 9007199254740991.0) bad(i, "an integer");
+  return static_cast<int64_t>(v);
+}
+
+bool Args::boolean(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsBoolean()) bad(i, "a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+
+std::string Args::string(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsString()) bad(i, "a string");
+  return info_[i].As<Napi::String>().Utf8Value();
+}
+
+at::Scalar Args::scalar(size_t i) const {
+  if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
+  double v = number(i);
+  // JavaScript has one number type; integral values act as Python ints do in type promotion.
+  if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) <= 9007199254740991.0) return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+
+c10::optional<at::Scalar> Args::optionalScalar(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  return scalar(i);
+}
+
+std::vector<int64_t> Args::intList(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) bad(i, "an array of integers");
+  Napi::Array array = info_[i].As<Napi::Array>();
+  std::vector<int64_t> out(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsNumber()) bad(i, "an array of integers");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::floor(d) != d) bad(i, "an array of integers");
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+c10::optional<std::vector<int64_t>> Args::optionalIntList(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  return intList(i);
+}
+
+at::ScalarType Args::dtype(size_t i) const {
+  int64_t code = integer(i);
+  switch (static_cast<at::ScalarType>(code)) {
+    case at::kFloat: case at::kDouble: case at::kLong: case at::kInt: case at::kByte: case at::kBool:
+      return static_cast<at::ScalarType>(code);
+    default:
+      bad(i, "a dtype code of float32, float64, int64, int32, uint8 or bool");
+  }
+}
+
+c10::optional<at::ScalarType> Args::optionalDtype(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  return dtype(i);
+}
+
+at::Device Args::device(size_t i) const { return at::Device(string(i)); }
+
+c10::optional<at::Device> Args::optionalDevice(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  return device(i);
+}
+
+c10::optional<at::Generator> Args::generator(size_t i) const {
+  if (isNullish(i)) return c10::nullopt;
+  if (!info_[i].IsExternal() || !hasTag(info_.Env(), info_[i], &kGeneratorTag)) bad(i, "a generator handle");
+  return *info_[i].As<Napi::External<at::Generator>>().Data();
+}
+
+}  // namespace sgdlab

@@ -1,0 +1,104 @@
+// The one place where JavaScript values become libtorch objects and back.
+//
+// Every tensor JavaScript holds is a napi External that owns a heap TensorHandle;
+// the TypeScript Tensor class wraps that External. dispose() frees the libtorch
+// tensor at once; the External's finalizer (run by the garbage collector) only
+// frees the small handle, and the tensor too if nobody disposed it.
+//
+// Every entry point is registered through guarded<>, so no C++ exception ever
+// crosses into V8: c10::Error, std::exception and anything else become a
+// JavaScript Error (code ERR_TORCH) carrying libtorch's message without its
+// C++ backtrace. Arguments are read through Args, which throws a TypeError
+// naming the argument's position instead of reading a wrong type.
+#pragma once
+
+#include <napi.h>
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+namespace sgdlab {
+
+struct TensorHandle {
+  at::Tensor tensor;          // undefined once disposed
+  int64_t externalBytes = 0;  // bytes announced to V8 for this handle
+};
+
+Napi::Value wrap(Napi::Env env, at::Tensor tensor);
+Napi::Value wrapOptional(Napi::Env env, const at::Tensor& tensor);  // undefined when not defined
+Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
+Napi::Value wrapGenerator(Napi::Env env, at::Generator generator);
+
+// Frees the tensor of a handle now; a second call is a no-op. Returns false if already freed.
+bool release(TensorHandle* handle);
+
+struct MemoryStats {
+  int64_t numTensors;
+  int64_t numBytes;  // distinct storages, counted once each
+};
+MemoryStats memoryStats();
+
+class Args {
+ public:
+  explicit Args(const Napi::CallbackInfo& info) : info_(info) {}
+
+  Napi::Env env() const { return info_.Env(); }
+  size_t size() const { return info_.Length(); }
+  bool isNullish(size_t i) const;
+  bool isTensor(size_t i) const;
+
+  TensorHandle* handle(size_t i) const;  // also accepts a disposed tensor
+  const at::Tensor& tensor(size_t i) const;
+  c10::optional<at::Tensor> optionalTensor(size_t i) const;
+  std::vector<at::Tensor> tensorList(size_t i) const;
+
+  double number(size_t i) const;
+  int64_t integer(size_t i) const;
+  bool boolean(size_t i) const;
+  std::string string(size_t i) const;
+  at::Scalar scalar(size_t i) const;  // integral number -> int64, other number -> double, boolean -> bool
+  c10::optional<at::Scalar> optionalScalar(size_t i) const;
+  std::vector<int64_t> intList(size_t i) const;
+  c10::optional<std::vector<int64_t>> optionalIntList(size_t i) const;
+
+  at::ScalarType dtype(size_t i) const;
+  c10::optional<at::ScalarType> optionalDtype(size_t i) const;
+  at::Device device(size_t i) const;
+  c10::optional<at::Device> optionalDevice(size_t i) const;
+  c10::optional<at::Generator> generator(size_t i) const;  // nullish -> libtorch's default generator
+
+ private:
+  [[noreturn]] void bad(size_t i, const char* expected) const;
+  const Napi::CallbackInfo& info_;
+};
+
+Napi::Error torchError(Napi::Env env, const std::string& message);
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw torchError(info.Env(), e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw torchError(info.Env(), e.what());
+  } catch (...) {
+    throw torchError(info.Env(), "unknown native error");
+  }
+}
+
+// Each op file contributes its functions to the module's exports.
+void registerCreation(Napi::Env env, Napi::Object exports);
+void registerQueries(Napi::Env env, Napi::Object exports);
+void registerViews(Napi::Env env, Napi::Object exports);
+void registerMath(Napi::Env env, Napi::Object exports);
+void registerNN(Napi::Env env, Napi::Object exports);
+void registerAutograd(Napi::Env env, Napi::Object exports);
+
+#define SGDLAB_EXPORT(exports, env, name, fn) \
+  (exports).Set(name, Napi::Function::New((env), ::sgdlab::guarded<fn>, name))
+
+}  // namespace sgdlab
