@@ -122,13 +122,13 @@ Napi::Value generator(const Napi::CallbackInfo& info) {
 // generatorState(g) -> uint8 tensor; setGeneratorState(g, state)
 Napi::Value generatorState(const Napi::CallbackInfo& info) {
   Args a(info);
-  at::Generator g = *a.generator(0);
+  at::Generator g = a.requiredGenerator(0);
   std::lock_guard<std::mutex> lock(g.mutex());
   return wrap(info.Env(), g.get_state());
 }
 Napi::Value setGeneratorState(const Napi::CallbackInfo& info) {
   Args a(info);
-  at::Generator g = *a.generator(0);
+  at::Generator g = a.requiredGenerator(0);
   std::lock_guard<std::mutex> lock(g.mutex());
   g.set_state(a.tensor(1));
   return info.Env().Undefined();

@@ -7,19 +7,46 @@
 namespace sgdlab {
 namespace {
 
-// Type tags let us reject any External that is not ours before dereferencing it.
-constexpr napi_type_tag kTensorTag = {0x5347444c41425445ULL, 0x4e534f5231303031ULL};
 constexpr napi_type_tag kGeneratorTag = {0x5347444c41424745ULL, 0x4e45524154303031ULL};
+constexpr uint64_t kSlotBits = 22;
+constexpr uint64_t kMaxSlots = 1ULL << kSlotBits;
+constexpr uint64_t kMaxGeneration = 1ULL << 31;  // keeps ids below 2^53, exact as doubles
 
-// All handles whose tensor is still alive. Only the JavaScript thread touches it.
-std::unordered_set<TensorHandle*>& liveHandles() {
-  static std::unordered_set<TensorHandle*> set;
-  return set;
+struct Slot {
+  at::Tensor tensor;          // undefined when free
+  uint32_t generation = 0;
+  int64_t externalBytes = 0;  // bytes announced to V8 for this slot
+};
+
+// The table of live tensors. Only the JavaScript thread touches it.
+struct Table {
+  std::vector<Slot> slots;
+  std::vector<uint32_t> free;
+  int64_t live = 0;
+};
+Table& table() {
+  static Table t;
+  return t;
 }
 
 int64_t storageBytes(const at::Tensor& t) {
   if (!t.defined() || !t.has_storage()) return 0;
   return static_cast<int64_t>(t.storage().nbytes());
+}
+
+// The slot a JavaScript value names, or nullptr if it is not a live handle.
+Slot* lookup(const Napi::Value& v) {
+  if (!v.IsNumber()) return nullptr;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) return nullptr;
+  uint64_t id = static_cast<uint64_t>(d);
+  uint64_t index = id & (kMaxSlots - 1);
+  uint64_t generation = id >> kSlotBits;
+  Table& t = table();
+  if (index >= t.slots.size()) return nullptr;
+  Slot& slot = t.slots[index];
+  if (slot.generation != generation || !slot.tensor.defined()) return nullptr;
+  return &slot;
 }
 
 void tag(Napi::Env env, napi_value value, const napi_type_tag* typeTag) {
@@ -41,29 +68,41 @@ Napi::Error torchError(Napi::Env env, const std::string& message) {
   return error;
 }
 
-bool release(TensorHandle* handle) {
-  if (!handle->tensor.defined()) return false;
-  handle->tensor.reset();
-  liveHandles().erase(handle);
+bool release(Napi::Env env, const Napi::Value& id) {
+  Slot* slot = lookup(id);
+  if (slot == nullptr) return false;
+  Table& t = table();
+  slot->tensor.reset();
+  if (slot->externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -slot->externalBytes);
+  slot->externalBytes = 0;
+  slot->generation = static_cast<uint32_t>((slot->generation + 1) % kMaxGeneration);
+  t.free.push_back(static_cast<uint32_t>(slot - t.slots.data()));
+  t.live--;
   return true;
 }
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Undefined();
-  auto* handle = new TensorHandle{std::move(tensor), 0};
-  // Announce only storages this handle is the sole owner of, so views do not count twice.
-  if (handle->tensor.has_storage() && handle->tensor.storage().use_count() == 1) {
-    handle->externalBytes = storageBytes(handle->tensor);
-    if (handle->externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, handle->externalBytes);
+  Table& t = table();
+  uint32_t index;
+  if (!t.free.empty()) {
+    index = t.free.back();
+    t.free.pop_back();
+  } else {
+    if (t.slots.size() >= kMaxSlots) throw std::runtime_error("too many live tensors (4,194,304); dispose tensors or use tidy()");
+    index = static_cast<uint32_t>(t.slots.size());
+    t.slots.emplace_back();
   }
-  liveHandles().insert(handle);
-  auto external = Napi::External<TensorHandle>::New(env, handle, [](Napi::Env env, TensorHandle* h) {
-    release(h);
-    if (h->externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -h->externalBytes);
-    delete h;
-  });
-  tag(env, external, &kTensorTag);
-  return external;
+  Slot& slot = t.slots[index];
+  slot.tensor = std::move(tensor);
+  // Announce only storages this handle is the sole owner of, so views do not count twice.
+  if (slot.tensor.has_storage() && slot.tensor.storage().use_count() == 1) {
+    slot.externalBytes = storageBytes(slot.tensor);
+    if (slot.externalBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, slot.externalBytes);
+  }
+  t.live++;
+  double id = static_cast<double>((static_cast<uint64_t>(slot.generation) << kSlotBits) | index);
+  return Napi::Number::New(env, id);
 }
 
 Napi::Value wrapOptional(Napi::Env env, const at::Tensor& tensor) {
@@ -86,13 +125,12 @@ Napi::Value wrapGenerator(Napi::Env env, at::Generator generator) {
 MemoryStats memoryStats() {
   std::unordered_set<const void*> storages;
   int64_t bytes = 0;
-  for (TensorHandle* h : liveHandles()) {
-    const at::Tensor& t = h->tensor;
-    if (!t.has_storage()) continue;
-    const void* key = t.storage().unsafeGetStorageImpl();
-    if (storages.insert(key).second) bytes += storageBytes(t);
+  for (const Slot& slot : table().slots) {
+    const at::Tensor& t = slot.tensor;
+    if (!t.defined() || !t.has_storage()) continue;
+    if (storages.insert(t.storage().unsafeGetStorageImpl()).second) bytes += storageBytes(t);
   }
-  return {static_cast<int64_t>(liveHandles().size()), bytes};
+  return {table().live, bytes};
 }
 
 // ---- Args ----
@@ -109,19 +147,15 @@ void Args::bad(size_t i, const char* expected) const {
 
 bool Args::isNullish(size_t i) const { return i >= info_.Length() || info_[i].IsUndefined() || info_[i].IsNull(); }
 
-bool Args::isTensor(size_t i) const {
-  return i < info_.Length() && info_[i].IsExternal() && hasTag(info_.Env(), info_[i], &kTensorTag);
-}
-
-TensorHandle* Args::handle(size_t i) const {
-  if (!isTensor(i)) bad(i, "a tensor handle");
-  return info_[i].As<Napi::External<TensorHandle>>().Data();
-}
+bool Args::isTensor(size_t i) const { return i < info_.Length() && lookup(info_[i]) != nullptr; }
 
 const at::Tensor& Args::tensor(size_t i) const {
-  TensorHandle* h = handle(i);
-  if (!h->tensor.defined()) throw Napi::Error::New(info_.Env(), "argument " + std::to_string(i) + ": the tensor was disposed");
-  return h->tensor;
+  Slot* slot = i < info_.Length() ? lookup(info_[i]) : nullptr;
+  if (slot == nullptr) {
+    if (i < info_.Length() && info_[i].IsNumber()) throw Napi::Error::New(info_.Env(), "argument " + std::to_string(i) + ": not a live tensor (disposed, or not a handle)");
+    bad(i, "a tensor handle");
+  }
+  return slot->tensor;
 }
 
 c10::optional<at::Tensor> Args::optionalTensor(size_t i) const {
@@ -135,11 +169,9 @@ std::vector<at::Tensor> Args::tensorList(size_t i) const {
   std::vector<at::Tensor> out;
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); ++k) {
-    Napi::Value v = array.Get(k);
-    if (!v.IsExternal() || !hasTag(info_.Env(), v, &kTensorTag)) bad(i, "an array of tensors");
-    TensorHandle* h = v.As<Napi::External<TensorHandle>>().Data();
-    if (!h->tensor.defined()) throw Napi::Error::New(info_.Env(), "argument " + std::to_string(i) + ": tensor " + std::to_string(k) + " was disposed");
-    out.push_back(h->tensor);
+    Slot* slot = lookup(array.Get(k));
+    if (slot == nullptr) throw Napi::TypeError::New(info_.Env(), "argument " + std::to_string(i) + ": element " + std::to_string(k) + " is not a live tensor handle");
+    out.push_back(slot->tensor);
   }
   return out;
 }
@@ -223,6 +255,12 @@ c10::optional<at::Generator> Args::generator(size_t i) const {
   if (isNullish(i)) return c10::nullopt;
   if (!info_[i].IsExternal() || !hasTag(info_.Env(), info_[i], &kGeneratorTag)) bad(i, "a generator handle");
   return *info_[i].As<Napi::External<at::Generator>>().Data();
+}
+
+at::Generator Args::requiredGenerator(size_t i) const {
+  auto g = generator(i);
+  if (!g) bad(i, "a generator handle");
+  return *g;
 }
 
 }  // namespace sgdlab

@@ -1,9 +1,11 @@
 // The one place where JavaScript values become libtorch objects and back.
 //
-// Every tensor JavaScript holds is a napi External that owns a heap TensorHandle;
-// the TypeScript Tensor class wraps that External. dispose() frees the libtorch
-// tensor at once; the External's finalizer (run by the garbage collector) only
-// frees the small handle, and the tensor too if nobody disposed it.
+// A tensor handle is a plain JavaScript number: an index into a table of slots with a
+// generation count (id = generation·2^22 + slot), so a stale or forged id is rejected, never
+// dereferenced. dispose() frees the tensor and bumps the slot's generation. There is no native
+// finalizer per tensor: Node defers N-API finalizers to the event loop, so a synchronous training
+// loop would pile them up; the TypeScript side keeps a FinalizationRegistry as the safety net,
+// and dispose() unregisters from it, so a tensor freed by tidy() costs the garbage collector nothing.
 //
 // Every entry point is registered through guarded<>, so no C++ exception ever
 // crosses into V8: c10::Error, std::exception and anything else become a
@@ -20,18 +22,14 @@
 
 namespace sgdlab {
 
-struct TensorHandle {
-  at::Tensor tensor;          // undefined once disposed
-  int64_t externalBytes = 0;  // bytes announced to V8 for this handle
-};
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapOptional(Napi::Env env, const at::Tensor& tensor);  // undefined when not defined
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 Napi::Value wrapGenerator(Napi::Env env, at::Generator generator);
 
-// Frees the tensor of a handle now; a second call is a no-op. Returns false if already freed.
-bool release(TensorHandle* handle);
+// Frees the tensor behind a handle value; false when it is not a live handle (a second dispose).
+bool release(Napi::Env env, const Napi::Value& id);
 
 struct MemoryStats {
   int64_t numTensors;
@@ -48,7 +46,6 @@ class Args {
   bool isNullish(size_t i) const;
   bool isTensor(size_t i) const;
 
-  TensorHandle* handle(size_t i) const;  // also accepts a disposed tensor
   const at::Tensor& tensor(size_t i) const;
   c10::optional<at::Tensor> optionalTensor(size_t i) const;
   std::vector<at::Tensor> tensorList(size_t i) const;
@@ -67,6 +64,9 @@ class Args {
   at::Device device(size_t i) const;
   c10::optional<at::Device> optionalDevice(size_t i) const;
   c10::optional<at::Generator> generator(size_t i) const;  // nullish -> libtorch's default generator
+  at::Generator requiredGenerator(size_t i) const;
+  // A tensor-or-number operand: TypeScript passes a flag saying which, since handles are numbers too.
+  bool scalarFlag(size_t i) const { return boolean(i); }
 
  private:
   [[noreturn]] void bad(size_t i, const char* expected) const;

@@ -9,7 +9,9 @@
  *   dtype codes are c10::ScalarType values (see src/tensor/dtype.ts);
  *   `dims: number[] | null` — null reduces over every dimension;
  *   reduction codes: 0 none, 1 mean, 2 sum;
- *   in-place functions (name ending in `_`) return nothing.
+ *   in-place functions (name ending in `_`) return nothing;
+ *   a tensor-or-number operand is followed (after any alpha) by a flag saying it is a number,
+ *   since tensor handles are numbers too.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -18,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 
 declare const tensorBrand: unique symbol;
 declare const generatorBrand: unique symbol;
-/** An opaque reference to a libtorch tensor owned by the addon. */
-export type TensorHandle = { readonly [tensorBrand]: true };
+/** A libtorch tensor owned by the addon: an id into its table of live tensors (generation·2^22 + slot). */
+export type TensorHandle = number & { readonly [tensorBrand]: true };
 /** An opaque reference to a libtorch CPU generator. */
 export type GeneratorHandle = { readonly [generatorBrand]: true };
 
@@ -98,27 +100,27 @@ export interface NativeBinding {
   detach(t: H): H;
   to(t: H, dtype: number | null, device: Dev): H;
   // elementwise
-  add(a: H, b: Num, alpha: number | null): H;
-  sub(a: H, b: Num, alpha: number | null): H;
+  add(a: H, b: Num, alpha: number | null, bIsScalar: boolean): H;
+  sub(a: H, b: Num, alpha: number | null, bIsScalar: boolean): H;
   rsub(a: H, s: number): H;
-  mul(a: H, b: Num): H;
-  div(a: H, b: Num): H;
-  pow(a: H, b: Num): H;
-  remainder(a: H, b: Num): H;
-  maximum(a: H, b: Num): H;
-  minimum(a: H, b: Num): H;
-  eq(a: H, b: Num): H;
-  ne(a: H, b: Num): H;
-  lt(a: H, b: Num): H;
-  le(a: H, b: Num): H;
-  gt(a: H, b: Num): H;
-  ge(a: H, b: Num): H;
+  mul(a: H, b: Num, bIsScalar: boolean): H;
+  div(a: H, b: Num, bIsScalar: boolean): H;
+  pow(a: H, b: Num, bIsScalar: boolean): H;
+  remainder(a: H, b: Num, bIsScalar: boolean): H;
+  maximum(a: H, b: Num, bIsScalar: boolean): H;
+  minimum(a: H, b: Num, bIsScalar: boolean): H;
+  eq(a: H, b: Num, bIsScalar: boolean): H;
+  ne(a: H, b: Num, bIsScalar: boolean): H;
+  lt(a: H, b: Num, bIsScalar: boolean): H;
+  le(a: H, b: Num, bIsScalar: boolean): H;
+  gt(a: H, b: Num, bIsScalar: boolean): H;
+  ge(a: H, b: Num, bIsScalar: boolean): H;
   neg(t: H): H; exp(t: H): H; log(t: H): H; log1p(t: H): H; expm1(t: H): H;
   sqrt(t: H): H; rsqrt(t: H): H; abs(t: H): H; sign(t: H): H; square(t: H): H;
   reciprocal(t: H): H; sin(t: H): H; cos(t: H): H; floor(t: H): H; ceil(t: H): H;
   round(t: H): H; erf(t: H): H; isnan(t: H): H; isfinite(t: H): H; logicalNot(t: H): H;
   clamp(t: H, min: number | null, max: number | null): H;
-  where(c: H, a: Num, b: Num): H;
+  where(c: H, a: Num, b: Num, aIsScalar: boolean, bIsScalar: boolean): H;
   // reductions
   sum(t: H, dims: Dims, keepdim: boolean, dtype: number | null): H;
   mean(t: H, dims: Dims, keepdim: boolean): H;
@@ -140,10 +142,10 @@ export interface NativeBinding {
   pinv(t: H): H;
   solve(a: H, b: H): H;
   // in place
-  add_(t: H, other: Num, alpha: number | null): void;
-  sub_(t: H, other: Num, alpha: number | null): void;
-  mul_(t: H, other: Num): void;
-  div_(t: H, other: Num): void;
+  add_(t: H, other: Num, alpha: number | null, otherIsScalar: boolean): void;
+  sub_(t: H, other: Num, alpha: number | null, otherIsScalar: boolean): void;
+  mul_(t: H, other: Num, otherIsScalar: boolean): void;
+  div_(t: H, other: Num, otherIsScalar: boolean): void;
   addcmul_(t: H, a: H, b: H, value: number): void;
   addcdiv_(t: H, a: H, b: H, value: number): void;
   copy_(t: H, src: H): void;

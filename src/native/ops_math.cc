@@ -7,12 +7,13 @@ namespace {
 
 #define ENV info.Env()
 
-// Binary ops whose second operand is a tensor or a JavaScript number, e.g. add(a, b) and add(a, 2).
+// Binary ops whose second operand is a tensor or a JavaScript number: name(a, b, bIsScalar).
+// Tensor handles are numbers too, so the caller says which one b is.
 #define BINARY(name, call)                                       \
   Napi::Value name(const Napi::CallbackInfo& info) {             \
     Args a(info);                                                \
     const at::Tensor& x = a.tensor(0);                           \
-    if (a.isTensor(1)) {                                         \
+    if (!a.scalarFlag(2)) {                                      \
       const at::Tensor& y = a.tensor(1);                         \
       return wrap(ENV, call);                                    \
     }                                                            \
@@ -31,29 +32,29 @@ BINARY(le, at::le(x, y))
 BINARY(gt, at::gt(x, y))
 BINARY(ge, at::ge(x, y))
 
-// add(a, b, alpha) = a + alpha * b; sub(a, b, alpha) = a - alpha * b
+// add(a, b, alpha, bIsScalar) = a + alpha * b; sub(a, b, alpha, bIsScalar) = a - alpha * b
 Napi::Value add(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Scalar alpha = a.isNullish(2) ? at::Scalar(1) : a.scalar(2);
-  if (a.isTensor(1)) return wrap(ENV, at::add(a.tensor(0), a.tensor(1), alpha));
+  if (!a.scalarFlag(3)) return wrap(ENV, at::add(a.tensor(0), a.tensor(1), alpha));
   return wrap(ENV, at::add(a.tensor(0), a.scalar(1), alpha));
 }
 Napi::Value sub(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Scalar alpha = a.isNullish(2) ? at::Scalar(1) : a.scalar(2);
-  if (a.isTensor(1)) return wrap(ENV, at::sub(a.tensor(0), a.tensor(1), alpha));
+  if (!a.scalarFlag(3)) return wrap(ENV, at::sub(a.tensor(0), a.tensor(1), alpha));
   return wrap(ENV, at::sub(a.tensor(0), a.scalar(1), alpha));
 }
 // rsub(t, s) = s - t
 Napi::Value rsub(const Napi::CallbackInfo& info) { Args a(info); return wrap(ENV, at::rsub(a.tensor(0), a.scalar(1))); }
 Napi::Value maximum(const Napi::CallbackInfo& info) {
   Args a(info);
-  if (a.isTensor(1)) return wrap(ENV, at::maximum(a.tensor(0), a.tensor(1)));
+  if (!a.scalarFlag(2)) return wrap(ENV, at::maximum(a.tensor(0), a.tensor(1)));
   return wrap(ENV, at::clamp_min(a.tensor(0), a.scalar(1)));
 }
 Napi::Value minimum(const Napi::CallbackInfo& info) {
   Args a(info);
-  if (a.isTensor(1)) return wrap(ENV, at::minimum(a.tensor(0), a.tensor(1)));
+  if (!a.scalarFlag(2)) return wrap(ENV, at::minimum(a.tensor(0), a.tensor(1)));
   return wrap(ENV, at::clamp_max(a.tensor(0), a.scalar(1)));
 }
 
@@ -86,11 +87,11 @@ Napi::Value clamp(const Napi::CallbackInfo& info) {
   Args a(info);
   return wrap(ENV, at::clamp(a.tensor(0), a.optionalScalar(1), a.optionalScalar(2)));
 }
-// where(condition, a, b), a and b tensors or numbers
+// where(condition, a, b, aIsScalar, bIsScalar)
 Napi::Value where(const Napi::CallbackInfo& info) {
   Args a(info);
   const at::Tensor& c = a.tensor(0);
-  bool tx = a.isTensor(1), ty = a.isTensor(2);
+  bool tx = !a.scalarFlag(3), ty = !a.scalarFlag(4);
   if (tx && ty) return wrap(ENV, at::where(c, a.tensor(1), a.tensor(2)));
   if (tx) return wrap(ENV, at::where(c, a.tensor(1), a.scalar(2)));
   if (ty) return wrap(ENV, at::where(c, a.scalar(1), a.tensor(2)));
@@ -183,11 +184,12 @@ Napi::Value solve(const Napi::CallbackInfo& info) { Args a(info); return wrap(EN
 
 // ---- in place: return nothing; the TypeScript side returns the receiver ----
 
+// name(t, other, otherIsScalar)
 #define INPLACE_BINARY(name, method)                                 \
   Napi::Value name(const Napi::CallbackInfo& info) {                 \
     Args a(info);                                                    \
     at::Tensor t = a.tensor(0);                                      \
-    if (a.isTensor(1)) t.method(a.tensor(1));                        \
+    if (!a.scalarFlag(2)) t.method(a.tensor(1));                     \
     else t.method(a.scalar(1));                                      \
     return ENV.Undefined();                                          \
   }
@@ -195,12 +197,12 @@ Napi::Value solve(const Napi::CallbackInfo& info) { Args a(info); return wrap(EN
 INPLACE_BINARY(mul_, mul_)
 INPLACE_BINARY(div_, div_)
 
-// add_(t, other, alpha): t += alpha * other
+// add_(t, other, alpha, otherIsScalar): t += alpha * other
 Napi::Value add_(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Tensor t = a.tensor(0);
   at::Scalar alpha = a.isNullish(2) ? at::Scalar(1) : a.scalar(2);
-  if (a.isTensor(1)) t.add_(a.tensor(1), alpha);
+  if (!a.scalarFlag(3)) t.add_(a.tensor(1), alpha);
   else t.add_(a.scalar(1), alpha);
   return ENV.Undefined();
 }
@@ -208,7 +210,7 @@ Napi::Value sub_(const Napi::CallbackInfo& info) {
   Args a(info);
   at::Tensor t = a.tensor(0);
   at::Scalar alpha = a.isNullish(2) ? at::Scalar(1) : a.scalar(2);
-  if (a.isTensor(1)) t.sub_(a.tensor(1), alpha);
+  if (!a.scalarFlag(3)) t.sub_(a.tensor(1), alpha);
   else t.sub_(a.scalar(1), alpha);
   return ENV.Undefined();
 }

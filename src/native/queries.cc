@@ -45,17 +45,11 @@ Napi::Value isContiguous(const Napi::CallbackInfo& info) {
 }
 Napi::Value isDisposed(const Napi::CallbackInfo& info) {
   Args a(info);
-  return Napi::Boolean::New(info.Env(), !a.handle(0)->tensor.defined());
+  return Napi::Boolean::New(info.Env(), !a.isTensor(0));
 }
+// dispose(id): frees the tensor; false (no error) for an id that is not live, e.g. a second dispose.
 Napi::Value dispose(const Napi::CallbackInfo& info) {
-  Args a(info);
-  TensorHandle* h = a.handle(0);
-  bool freed = release(h);
-  if (h->externalBytes > 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -h->externalBytes);
-    h->externalBytes = 0;
-  }
-  return Napi::Boolean::New(info.Env(), freed);
+  return Napi::Boolean::New(info.Env(), info.Length() > 0 && release(info.Env(), info[0]));
 }
 Napi::Value memory(const Napi::CallbackInfo& info) {
   MemoryStats stats = memoryStats();

@@ -3,7 +3,7 @@
  * A JavaScript number acts as a Python number does in PyTorch's type promotion:
  * `intTensor.mul(2)` stays int64, `intTensor.mul(0.5)` becomes float32.
  */
-import { N, Tensor, handleOf, operand, run, wrap } from './tensor.js';
+import { N, Tensor, handleOf, isScalarOperand, operand, run, wrap } from './tensor.js';
 
 type Operand = Tensor | number;
 type BinaryName = 'mul' | 'div' | 'pow' | 'remainder' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
@@ -41,16 +41,16 @@ declare module './tensor.js' {
 }
 
 function binary(op: BinaryName, a: Tensor, b: Operand): Tensor {
-  return run(op, [a, b], () => wrap(N[op](handleOf(op, 'self', a), operand(op, 'other', b))));
+  return run(op, [a, b], () => wrap(N[op](handleOf(op, 'self', a), operand(op, 'other', b), isScalarOperand(b))));
 }
 function unary(op: UnaryName, a: Tensor): Tensor {
   return run(op, [a], () => wrap(N[op](handleOf(op, 'self', a))));
 }
 
 export const add = (a: Tensor, b: Operand, alpha?: number): Tensor =>
-  run('add', [a, b], () => wrap(N.add(handleOf('add', 'self', a), operand('add', 'other', b), alpha ?? null)));
+  run('add', [a, b], () => wrap(N.add(handleOf('add', 'self', a), operand('add', 'other', b), alpha ?? null, isScalarOperand(b))));
 export const sub = (a: Tensor, b: Operand, alpha?: number): Tensor =>
-  run('sub', [a, b], () => wrap(N.sub(handleOf('sub', 'self', a), operand('sub', 'other', b), alpha ?? null)));
+  run('sub', [a, b], () => wrap(N.sub(handleOf('sub', 'self', a), operand('sub', 'other', b), alpha ?? null, isScalarOperand(b))));
 export const rsub = (a: Tensor, value: number): Tensor => run('rsub', [a, value], () => wrap(N.rsub(handleOf('rsub', 'self', a), value)));
 export const mul = (a: Tensor, b: Operand): Tensor => binary('mul', a, b);
 export const div = (a: Tensor, b: Operand): Tensor => binary('div', a, b);
@@ -91,7 +91,7 @@ export const clamp = (a: Tensor, min?: number, max?: number): Tensor =>
 
 /** Elements of a where condition holds, else of b (tensors or numbers, broadcast together). */
 export const where = (condition: Tensor, a: Operand, b: Operand): Tensor =>
-  run('where', [condition, a, b], () => wrap(N.where(handleOf('where', 'condition', condition), operand('where', 'a', a), operand('where', 'b', b))));
+  run('where', [condition, a, b], () => wrap(N.where(handleOf('where', 'condition', condition), operand('where', 'a', a), operand('where', 'b', b), isScalarOperand(a), isScalarOperand(b))));
 
 const proto = Tensor.prototype;
 proto.add = function (other, alpha) { return add(this, other, alpha); };

@@ -3,7 +3,7 @@
  * tensor it changed. On a leaf that requires grad they must run inside noGrad(), as in PyTorch.
  */
 import type { Generator } from './generator.js';
-import { N, Tensor, handleOf, operand, run } from './tensor.js';
+import { N, Tensor, handleOf, isScalarOperand, operand, run } from './tensor.js';
 
 type Operand = Tensor | number;
 
@@ -32,19 +32,19 @@ declare module './tensor.js' {
 
 const proto = Tensor.prototype;
 proto.add_ = function (other, alpha) {
-  run('add_', [this, other], () => N.add_(this.handle, operand('add_', 'other', other), alpha ?? null));
+  run('add_', [this, other], () => N.add_(this.handle, operand('add_', 'other', other), alpha ?? null, isScalarOperand(other)));
   return this;
 };
 proto.sub_ = function (other, alpha) {
-  run('sub_', [this, other], () => N.sub_(this.handle, operand('sub_', 'other', other), alpha ?? null));
+  run('sub_', [this, other], () => N.sub_(this.handle, operand('sub_', 'other', other), alpha ?? null, isScalarOperand(other)));
   return this;
 };
 proto.mul_ = function (other) {
-  run('mul_', [this, other], () => N.mul_(this.handle, operand('mul_', 'other', other)));
+  run('mul_', [this, other], () => N.mul_(this.handle, operand('mul_', 'other', other), isScalarOperand(other)));
   return this;
 };
 proto.div_ = function (other) {
-  run('div_', [this, other], () => N.div_(this.handle, operand('div_', 'other', other)));
+  run('div_', [this, other], () => N.div_(this.handle, operand('div_', 'other', other), isScalarOperand(other)));
   return this;
 };
 proto.addcmul_ = function (a, b, value = 1) {

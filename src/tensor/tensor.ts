@@ -6,7 +6,8 @@
  * tensor layer through that index.
  *
  * Memory: a tensor's native memory is freed by `dispose()` or when the innermost `tidy()` scope
- * that created it closes; the garbage collector's finalizer is only a safety net.
+ * that created it closes. A FinalizationRegistry frees tensors that are garbage-collected without
+ * being disposed; it is only a safety net, and dispose() unregisters from it.
  */
 import { inspect } from 'node:util';
 import { native, type TensorHandle } from '../native/index.js';
@@ -23,6 +24,9 @@ export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 /** Nested arrays of numbers (or booleans), as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray<T> = T | NestedArray<T>[];
 
+/** Frees tensors that became unreachable without dispose(); N.dispose ignores ids already freed. */
+const finalizer = new FinalizationRegistry<TensorHandle>((handle) => N.dispose(handle));
+
 export class Tensor {
   #handle: TensorHandle;
   #disposed = false;
@@ -32,6 +36,7 @@ export class Tensor {
   /** Wraps a native handle; use the creation functions (tensor, zeros, randn, …) instead. */
   constructor(handle: TensorHandle) {
     this.#handle = handle;
+    finalizer.register(this, handle, this);
     track(this);
   }
 
@@ -104,6 +109,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    finalizer.unregister(this);
     N.dispose(this.#handle);
     untrack(this);
   }
@@ -191,6 +197,9 @@ export function handleOf(op: string, name: string, x: unknown): TensorHandle {
   if (x.isDisposed) throw new TypeError(`${op}: '${name}' was disposed`);
   return x.handle;
 }
+
+/** Whether a tensor-or-number operand is a number (the native layer needs to be told). */
+export const isScalarOperand = (x: unknown): boolean => !(x instanceof Tensor);
 
 /** A tensor-or-number argument as the native layer takes it. */
 export function operand(op: string, name: string, x: unknown): TensorHandle | number {
