@@ -1,0 +1,128 @@
+/**
+ * `npm run bench [-- --json] [--quick] [--rounds=N] [--only=WORKLOAD]`: training-step times of
+ * sgdlab, PyTorch (Python) and TensorFlow.js (wasm) on the same workloads (bench/workloads.ts),
+ * measured in one run on one machine, single-threaded on every side; ratio = sgdlab / PyTorch.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import * as T from '../src/tensor/index.js';
+import { runSgdlab } from './sgdlab_side.js';
+import { runTfjs, tfjsReady } from './tfjs_side.js';
+import { WORKLOADS, type Workload } from './workloads.js';
+import type { TimingOptions } from './timing.js';
+
+export interface BenchRow {
+  workload: string;
+  batch: number;
+  sgdlab_ms: number;
+  pytorch_ms: number | null;
+  tfjs_ms: number | null;
+  ratio: number | null;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+/** Debian's python3 has python3-torch; a pyenv or venv python first on PATH usually does not. */
+function pythonWithTorch(): string | null {
+  for (const python of [process.env.SGDLAB_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p)) {
+    if (python.startsWith('/') && !existsSync(python)) continue;
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return null;
+}
+
+function runPytorch(workloads: readonly Workload[], timing: TimingOptions): { torch: string; ms: number[] } | null {
+  const python = pythonWithTorch();
+  if (!python) {
+    process.stderr.write('bench: no python3 with torch found (install python3-torch or set SGDLAB_PYTHON); PyTorch column left empty\n');
+    return null;
+  }
+  const result = spawnSync(python, [join(root, 'bench', 'pytorch_bench.py')], {
+    input: JSON.stringify({ workloads, timing: { budget_ms: timing.budgetMs, min_blocks: timing.minBlocks, warmup: timing.warmup } }),
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) {
+    process.stderr.write(`bench: the PyTorch side failed:\n${result.stderr}\n`);
+    return null;
+  }
+  return JSON.parse(result.stdout) as { torch: string; ms: number[] };
+}
+
+const fmt = (x: number | null, digits = 2) => (x === null ? '—' : x.toFixed(digits));
+
+export function markdownTable(rows: readonly BenchRow[]): string {
+  const lines = ['| workload | batch | sgdlab ms | PyTorch ms | TF.js wasm ms | sgdlab / PyTorch |', '|---|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${r.workload} | ${r.batch} | ${fmt(r.sgdlab_ms)} | ${fmt(r.pytorch_ms)} | ${fmt(r.tfjs_ms, 1)} | ${fmt(r.ratio, 3)} |`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const quick = args.includes('--quick');
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const timing: TimingOptions = quick ? { budgetMs: 300, minBlocks: 3, warmup: 1 } : { budgetMs: 2000, minBlocks: 7, warmup: 3 };
+  const tfjsTiming: TimingOptions = { budgetMs: quick ? 300 : 2000, minBlocks: 3, warmup: 1, blockSteps: 1 };
+  const workloads = WORKLOADS.filter((w) => !only || w.workload === only);
+
+  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3));
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(`bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, libtorch ${T.libtorchVersion()}, threads ${T.getNumThreads()}, ${rounds} round(s)`);
+  // Rounds alternate which side goes first; each side keeps its best median, so a burst of noise
+  // from the rest of the machine during one side's turn does not decide the ratio.
+  const best = (a: number[] | null, b: number[] | null) => (a === null ? b : b === null ? a : a.map((x, i) => Math.min(x, b[i]!)));
+  let sgdlab: number[] | null = null;
+  let pytorch: number[] | null = null;
+  let torchVersion: string | undefined;
+  const sgdlabRound = () => workloads.map((w) => {
+    const ms = runSgdlab(w, timing);
+    log(`  sgdlab  ${w.workload} b=${w.batch}: ${ms.toFixed(3)} ms`);
+    return ms;
+  });
+  const pytorchRound = () => {
+    const r = runPytorch(workloads, timing);
+    if (!r) return null;
+    torchVersion = r.torch;
+    workloads.forEach((w, i) => log(`  pytorch ${w.workload} b=${w.batch}: ${r.ms[i]!.toFixed(3)} ms`));
+    return r.ms;
+  };
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      sgdlab = best(sgdlab, sgdlabRound());
+      pytorch = best(pytorch, pytorchRound());
+    } else {
+      pytorch = best(pytorch, pytorchRound());
+      sgdlab = best(sgdlab, sgdlabRound());
+    }
+  }
+  if (torchVersion) log(`bench: PyTorch ${torchVersion}`);
+  await tfjsReady();
+  const tfjs = workloads.map((w) => {
+    const ms = runTfjs(w, tfjsTiming);
+    log(`  tfjs    ${w.workload} b=${w.batch}: ${typeof ms === 'number' ? `${ms.toFixed(1)} ms` : ms}`);
+    return typeof ms === 'number' ? ms : null;
+  });
+  const rows: BenchRow[] = workloads.map((w, i) => {
+    const pt = pytorch?.[i] ?? null;
+    return { workload: w.workload, batch: w.batch, sgdlab_ms: sgdlab![i]!, pytorch_ms: pt, tfjs_ms: tfjs[i]!, ratio: pt === null ? null : sgdlab![i]! / pt };
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${markdownTable(rows)}\n`);
+  const grad = rows.find((r) => r.workload === 'mlp-grad');
+  const hvp = rows.find((r) => r.workload === 'mlp-hvp');
+  if (grad && hvp) {
+    process.stdout.write(`\nHessian-vector product / gradient (mlp, batch ${grad.batch}): sgdlab ${fmt(hvp.sgdlab_ms / grad.sgdlab_ms)}×` +
+      (grad.pytorch_ms && hvp.pytorch_ms ? `, PyTorch ${fmt(hvp.pytorch_ms / grad.pytorch_ms)}×` : '') + '\n');
+  }
+}
+
+await main();

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The benchmark's workloads in PyTorch (Python), as a PyTorch user writes them.
+
+Reads a JSON list of {"workload", "batch"} and timing options on stdin; prints a JSON list of
+median milliseconds per step. One thread (torch.set_num_threads(1); the caller sets
+OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1). Timing mirrors bench/timing.ts.
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+LR = 0.01
+
+
+def median_step_ms(step, warmup=3, budget_ms=1500, min_blocks=5):
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    step()
+    once = max((time.perf_counter() - t0) * 1000, 1e-3)
+    block = max(1, round(budget_ms / 10 / once))
+    per_step = []
+    start = time.perf_counter()
+    while len(per_step) < min_blocks or (time.perf_counter() - start) * 1000 < budget_ms:
+        b0 = time.perf_counter()
+        for _ in range(block):
+            step()
+        per_step.append((time.perf_counter() - b0) * 1000 / block)
+    per_step.sort()
+    return per_step[len(per_step) // 2]
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+
+
+def cnn():
+    return nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(1024, 10))
+
+
+def run(workload, batch, timing):
+    g = torch.Generator().manual_seed(0)
+    is_cnn = workload == 'cnn'
+    model = cnn() if is_cnn else mlp()
+    x = torch.randn(batch, 1, 28, 28, generator=g) if is_cnn else torch.randn(batch, 784, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    params = list(model.parameters())
+    opt = torch.optim.SGD(params, lr=LR)
+    v = [torch.randn(p.shape, generator=g) for p in params]
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def grad_step():
+        torch.autograd.grad(F.cross_entropy(model(x), y), params)
+
+    def hvp_step():
+        grads = torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True)
+        torch.autograd.grad(sum((g_ * v_).sum() for g_, v_ in zip(grads, v)), params)
+
+    step = {'mlp': train_step, 'cnn': train_step, 'mlp-grad': grad_step, 'mlp-hvp': hvp_step}[workload]
+    return median_step_ms(step, **timing)
+
+
+if __name__ == '__main__':
+    request = json.load(sys.stdin)
+    timing = request.get('timing', {})
+    out = [run(w['workload'], w['batch'], timing) for w in request['workloads']]
+    json.dump({'torch': torch.__version__, 'ms': out}, sys.stdout)

@@ -1,0 +1,25 @@
+/**
+ * The benchmark's workloads, shared by every side (sgdlab, PyTorch, TensorFlow.js):
+ *   mlp: 784-512-512-10 with ReLU, cross-entropy, plain SGD (lr 0.01);
+ *   cnn: conv 32@5×5 → ReLU → maxpool 2 → conv 64@5×5 → ReLU → maxpool 2 → linear 1024→10 on 1×28×28;
+ *   mlp-grad / mlp-hvp: one gradient, and one Hessian-vector product by double backward, of the mlp loss.
+ * Inputs are fixed random tensors, so only compute and dispatch are timed (no data loading).
+ */
+export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp';
+
+export interface Workload {
+  workload: WorkloadName;
+  batch: number;
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  ...[32, 128, 512, 2048].map((batch) => ({ workload: 'mlp' as const, batch })),
+  ...[32, 256].map((batch) => ({ workload: 'cnn' as const, batch })),
+  { workload: 'mlp-grad', batch: 512 },
+  { workload: 'mlp-hvp', batch: 512 },
+];
+
+export const LEARNING_RATE = 0.01;
+/** Parameter shapes in PyTorch's layout ([out, in] weights, OIHW kernels). */
+export const MLP_SHAPES: readonly (readonly number[])[] = [[512, 784], [512], [512, 512], [512], [10, 512], [10]];
+export const CNN_SHAPES: readonly (readonly number[])[] = [[32, 1, 5, 5], [32], [64, 32, 5, 5], [64], [10, 1024], [10]];
