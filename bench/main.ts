@@ -43,7 +43,9 @@ function runPytorch(workloads: readonly Workload[], timing: TimingOptions): { to
   }
   const result = spawnSync(python, [join(root, 'bench', 'pytorch_bench.py')], {
     input: JSON.stringify({ workloads, timing: { budget_ms: timing.budgetMs, min_blocks: timing.minBlocks, warmup: timing.warmup } }),
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    // The same allocator policy that sgdlab's addon sets with mallopt (src/native/addon.cc), so the
+    // comparison measures dispatch, not glibc's trimming.
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) },
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
