@@ -1,0 +1,5 @@
+/** Neural-network modules, initializations and the model zoo. */
+export * from './module.js';
+export * from './layers.js';
+export * from './init.js';
+export * from './zoo.js';
