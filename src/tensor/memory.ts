@@ -24,10 +24,11 @@ function collect(value: unknown, into: Set<Disposable>, seen = new Set<unknown>(
 
 /**
  * Runs fn in a memory scope. Tensors created inside are disposed when it returns, except the
- * tensors found in its result (which move to the enclosing scope) and those passed to keep().
+ * tensors found in its result — directly, or inside arrays and plain objects — which move to the
+ * enclosing scope, and those passed to keep().
  * Scopes nest. fn must be synchronous: a scope cannot follow an `await`.
  */
-export function tidy<T extends TensorContainer>(fn: () => T): T {
+export function tidy<T>(fn: () => T): T {
   const scope = openScope();
   let result: T;
   try {

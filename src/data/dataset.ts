@@ -1,0 +1,53 @@
+/**
+ * Datasets as tensors in memory: x [N, ...inputShape] float32, y [N] (int64 class labels, or
+ * float32 [N, outputs] regression targets). Everything later selects minibatches by index.
+ */
+import * as T from '../tensor/index.js';
+
+export interface TensorDataset {
+  readonly x: T.Tensor;
+  readonly y: T.Tensor;
+  /** Shape of one example. */
+  readonly inputShape: readonly number[];
+  /** Number of classes (classification), or undefined for regression. */
+  readonly numClasses: number | undefined;
+  /** Output dimension of regression targets (y is [N, outputs]). */
+  readonly outputs: number;
+}
+
+export interface DataSplits {
+  /** Identifies the data (name and options), recorded with every run. */
+  readonly description: string;
+  readonly train: TensorDataset;
+  readonly validation?: TensorDataset;
+  readonly test: TensorDataset;
+  /** Synthetic data can draw fresh training examples for every step (online SGD). */
+  readonly fresh?: (n: number, g: T.Generator) => { x: T.Tensor; y: T.Tensor };
+  /** Per-channel normalization applied to x, if any (mean, std). */
+  readonly normalization?: { mean: number[]; std: number[] };
+}
+
+export function size(d: TensorDataset): number {
+  return d.x.shape[0]!;
+}
+
+/** A dataset whose tensors are kept (outside every tidy scope) and freed by disposeSplits. */
+export function makeDataset(x: T.Tensor, y: T.Tensor, numClasses: number | undefined): TensorDataset {
+  if (x.shape[0] !== y.shape[0]) throw new Error(`dataset: ${x.shape[0]} inputs but ${y.shape[0]} targets`);
+  return {
+    x: T.keep(x),
+    y: T.keep(y),
+    inputShape: x.shape.slice(1),
+    numClasses,
+    outputs: numClasses ?? (y.rank > 1 ? y.shape[1]! : 1),
+  };
+}
+
+/** The examples at the given indices (an int64 tensor). */
+export function take(d: TensorDataset, indices: T.Tensor): { x: T.Tensor; y: T.Tensor } {
+  return { x: d.x.indexSelect(0, indices), y: d.y.indexSelect(0, indices) };
+}
+
+export function disposeSplits(s: DataSplits): void {
+  for (const d of [s.train, s.validation, s.test]) if (d) T.dispose([d.x, d.y]);
+}
