@@ -3,3 +3,4 @@ export * from './module.js';
 export * from './layers.js';
 export * from './init.js';
 export * from './zoo.js';
+export * from './safetensors.js';

@@ -1,0 +1,3 @@
+/** Optimizers and learning-rate schedules. */
+export * from './optimizer.js';
+export * from './schedule.js';

@@ -1,0 +1,39 @@
+/** Loss and accuracy of a model on a dataset, in evaluation mode, in chunks, without gradients. */
+import * as T from '../tensor/index.js';
+import type { TensorDataset } from '../data/index.js';
+import type { LossName, Module } from '../nn/index.js';
+import { correctCount, lossValue } from './loss.js';
+
+export interface Evaluation {
+  loss: number;
+  /** Fraction correct for classification; null for regression. */
+  accuracy: number | null;
+  examples: number;
+}
+
+/** Evaluates on the first `limit` examples (all by default). Restores the model's mode afterwards. */
+export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number } = {}): Evaluation {
+  const n = Math.min(options.limit ?? Infinity, data.x.shape[0]!);
+  const chunk = options.batchSize ?? 2000;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return T.noGrad(() => {
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < n; start += chunk) {
+        T.tidy(() => {
+          const count = Math.min(chunk, n - start);
+          const x = data.x.narrow(0, start, count);
+          const y = data.y.narrow(0, start, count);
+          const out = model.forward(x);
+          lossSum += lossValue(loss, out, y, 'sum').item() / (loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count));
+          if (data.numClasses !== undefined) correct += correctCount(out, y).item();
+        });
+      }
+      return { loss: lossSum / n, accuracy: data.numClasses !== undefined ? correct / n : null, examples: n };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}

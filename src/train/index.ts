@@ -1,0 +1,9 @@
+/** Training: configuration, samplers, gradients, the trainer, evaluation and checkpoints. */
+export * from './config.js';
+export * from './sampler.js';
+export * from './loss.js';
+export * from './evaluate.js';
+export * from './gradient.js';
+export * from './checkpoint.js';
+export * from './record.js';
+export * from './trainer.js';

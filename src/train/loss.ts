@@ -1,0 +1,20 @@
+/** Training losses and accuracy. */
+import * as T from '../tensor/index.js';
+import type { LossName } from '../nn/index.js';
+
+/** Mean loss over the batch. half-mse is ½·(ŷ − y)² averaged over examples and outputs. */
+export function lossValue(name: LossName, output: T.Tensor, target: T.Tensor, reduction: 'mean' | 'sum' = 'mean'): T.Tensor {
+  switch (name) {
+    case 'cross-entropy':
+      return T.crossEntropy(output, target, { reduction });
+    case 'mse':
+      return T.mseLoss(output, target.reshape(output.shape), { reduction });
+    case 'half-mse':
+      return T.mseLoss(output, target.reshape(output.shape), { reduction }).mul(0.5);
+  }
+}
+
+/** Number of correct predictions (argmax) as a 0-dim tensor. */
+export function correctCount(output: T.Tensor, target: T.Tensor): T.Tensor {
+  return output.argmax(1).eq(target).sum();
+}

@@ -1,0 +1,216 @@
+/**
+ * The training loop: minibatch SGD (or Adam, …) on a model from the zoo and a prepared dataset,
+ * for a budget of epochs or steps, with periodic evaluation, divergence detection, hooks for
+ * measurements, and a final checkpoint. Same config and seed on the same machine ⇒ the same
+ * numbers, bit for bit: every random draw comes from a generator seeded from config.seed.
+ */
+import * as T from '../tensor/index.js';
+import { augment, disposeSplits, prepareData, size, take, type DataSplits } from '../data/index.js';
+import { buildModel, modelInfo, type LossName, type Module, type ModelIO } from '../nn/index.js';
+import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
+import { saveCheckpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { batchGradient } from './gradient.js';
+import { runRecord, type RunRecord } from './record.js';
+import { RandomReshuffling, WithReplacement, type IndexSampler } from './sampler.js';
+
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+}
+
+export interface EvalRecord {
+  step: number;
+  epoch: number;
+  train: Evaluation;
+  validation?: Evaluation;
+  test: Evaluation;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'diverged';
+  /** Why a diverged run stopped. */
+  reason?: string;
+  steps: number;
+  epochs: number;
+  batchSize: number;
+  /** Learning rate after the scaling rule, before the schedule. */
+  baseLr: number;
+  seconds: number;
+  samplesPerSecond: number;
+  train: Evaluation;
+  validation?: Evaluation;
+  test: Evaluation;
+  history: { steps: StepMetrics[]; evals: EvalRecord[] };
+  checkpoint?: string;
+  numParameters: number;
+  data: string;
+  config: TrainConfig;
+  record: RunRecord;
+}
+
+export interface StepContext {
+  step: number;
+  epoch: number;
+  metrics: StepMetrics;
+  model: Module;
+  data: DataSplits;
+}
+
+export interface TrainHooks {
+  /** After every optimizer step (measurements during training). */
+  onStep?(ctx: StepContext): void;
+  /** After every evaluation. */
+  onEval?(record: EvalRecord, model: Module): void;
+  /** For progress bars: steps done of the total, latest loss, throughput. */
+  onProgress?(p: { step: number; totalSteps: number; loss: number; samplesPerSecond: number }): void;
+}
+
+export interface TrainOptions {
+  /** Already prepared data (it stays the caller's); otherwise config.data is loaded and freed. */
+  data?: DataSplits;
+  hooks?: TrainHooks;
+}
+
+/** Independent seeded streams for initialization, sampling, dropout, augmentation and fresh data. */
+export function streamSeed(seed: number, stream: number): number {
+  return (seed * 1_000_003 + stream * 7_919) % Number.MAX_SAFE_INTEGER;
+}
+
+function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Optimizer {
+  const o = config.optimizer;
+  const base: Optimizer = o.name === 'sgd'
+    ? new SGD(params, { lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay })
+    : new Adam(params, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.name === 'adamw' });
+  return o.proximal ? new Proximal(base, o.proximal) : base;
+}
+
+function checkLoss(loss: LossName, data: DataSplits, model: string): void {
+  const classification = data.train.numClasses !== undefined;
+  if (loss === 'cross-entropy' && !classification) throw new Error(`loss: cross-entropy needs class labels, but ${data.description} is a regression dataset (use mse or half-mse)`);
+  if (loss !== 'cross-entropy' && classification) throw new Error(`loss: ${loss} needs regression targets, but ${data.description} has class labels (use cross-entropy, or a regression dataset with model ${model})`);
+}
+
+/** Trains one configuration. The returned model belongs to the caller (dispose it). */
+export function train(config: TrainConfig, options: TrainOptions = {}): { result: TrainResult; model: Module } {
+  const ownData = options.data === undefined;
+  const data = options.data ?? prepareData(config.data);
+  try {
+    return run(config, data, options.hooks ?? {});
+  } finally {
+    if (ownData) disposeSplits(data);
+  }
+}
+
+function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result: TrainResult; model: Module } {
+  const record = runRecord();
+  const info = modelInfo(config.model.name);
+  const loss = config.loss ?? info.defaultLoss;
+  checkLoss(loss, data, config.model.name);
+  const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
+  const model = buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
+  const params = model.parameters();
+  const n = size(data.train);
+  const batchSize = config.batchSize === 'full' ? n : config.batchSize;
+  if (config.sampling === 'fresh' && !data.fresh) throw new Error(`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`);
+  if (config.sampling === 'reshuffle' && batchSize > n) throw new Error(`batchSize: ${batchSize} exceeds the ${n} training examples (use 'full' for full-batch gradient descent)`);
+  const microBatch = config.microBatchSize ?? 2048;
+  const baseLr = scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize);
+  const optimizer = makeOptimizer(config, params, baseLr);
+  const samplingGen = new T.Generator(streamSeed(config.seed, 2));
+  const augmentGen = new T.Generator(streamSeed(config.seed, 4));
+  const freshGen = new T.Generator(streamSeed(config.seed, 5));
+  const sampler: IndexSampler & { dispose(): void } = config.sampling === 'replacement'
+    ? new WithReplacement(n, batchSize, samplingGen)
+    : new RandomReshuffling(n, batchSize, config.dropLast, samplingGen);
+  const stepsPerEpoch = sampler.stepsPerEpoch;
+  const totalSteps = 'steps' in config.budget ? config.budget.steps : Math.max(1, Math.round(config.budget.epochs * stepsPerEpoch));
+  const evalEvery = config.eval.every ?? Math.min(stepsPerEpoch, 1000);
+  const history: TrainResult['history'] = { steps: [], evals: [] };
+  let status: TrainResult['status'] = 'completed';
+  let reason: string | undefined;
+  let stepsDone = 0;
+  const started = performance.now();
+
+  const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
+    step,
+    epoch: step / stepsPerEpoch,
+    train: evaluate(model, data.train, loss, { batchSize: config.eval.batchSize, limit: trainLimit }),
+    ...(data.validation ? { validation: evaluate(model, data.validation, loss, { batchSize: config.eval.batchSize }) } : {}),
+    test: evaluate(model, data.test, loss, { batchSize: config.eval.batchSize }),
+  });
+
+  try {
+    model.train();
+    for (let step = 0; step < totalSteps; step++) {
+      optimizer.lr = baseLr * scheduleFactor(config.schedule, config.warmup, step, totalSteps);
+      let metrics: StepMetrics | undefined;
+      T.tidy(() => {
+        let x: T.Tensor;
+        let y: T.Tensor;
+        if (config.sampling === 'fresh') ({ x, y } = data.fresh!(batchSize, freshGen));
+        else ({ x, y } = take(data.train, sampler.next()));
+        if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, augmentGen);
+        optimizer.step(() => {
+          const g = batchGradient(model, params, loss, x, y, microBatch);
+          // The first evaluation in a step is at the pre-step parameters: that is the step's loss.
+          metrics ??= { step, loss: g.loss, gradNorm: T.listNorm(g.grads).item(), lr: optimizer.lr };
+          return g.grads;
+        });
+      });
+      stepsDone = step + 1;
+      const m = metrics!;
+      if (step % config.logEvery === 0) history.steps.push(m);
+      if (!Number.isFinite(m.loss) || m.loss > config.divergenceLoss) {
+        status = 'diverged';
+        reason = `the training loss was ${m.loss} at step ${step} (limit ${config.divergenceLoss})`;
+        break;
+      }
+      hooks.onStep?.({ step, epoch: stepsDone / stepsPerEpoch, metrics: m, model, data });
+      if (stepsDone % evalEvery === 0 && stepsDone < totalSteps) {
+        const e = evaluateAll(stepsDone, config.eval.trainSubset);
+        history.evals.push(e);
+        hooks.onEval?.(e, model);
+      }
+      hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: (stepsDone * batchSize) / ((performance.now() - started) / 1000) });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const final = evaluateAll(stepsDone);
+    history.evals.push(final);
+    hooks.onEval?.(final, model);
+    const result: TrainResult = {
+      status,
+      ...(reason ? { reason } : {}),
+      steps: stepsDone,
+      epochs: stepsDone / stepsPerEpoch,
+      batchSize,
+      baseLr,
+      seconds,
+      samplesPerSecond: (stepsDone * batchSize) / seconds,
+      train: final.train,
+      ...(final.validation ? { validation: final.validation } : {}),
+      test: final.test,
+      history,
+      numParameters: model.numParameters(),
+      data: data.description,
+      config,
+      record,
+    };
+    if (config.save) {
+      result.checkpoint = saveCheckpoint(config.save, model, {
+        format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: stepsDone / stepsPerEpoch, config, record,
+        metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
+      });
+    }
+    return { result, model };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+    sampler.dispose();
+  }
+}
