@@ -13,7 +13,7 @@ export function program(): Command {
     .version(sgdlabVersion())
     .showHelpAfterError('(run with --help for the options)')
     .exitOverride()
-    .addCommand(trainCommand());
+    .addCommand(trainCommand().exitOverride().showHelpAfterError('(run sgdlab train --help for the options)'));
 }
 
 try {

@@ -9,7 +9,7 @@ import { augment, disposeSplits, prepareData, size, take, type DataSplits } from
 import { buildModel, modelInfo, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
 import { saveCheckpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
 import { runRecord, type RunRecord } from './record.js';
@@ -90,8 +90,8 @@ function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Opt
 
 function checkLoss(loss: LossName, data: DataSplits, model: string): void {
   const classification = data.train.numClasses !== undefined;
-  if (loss === 'cross-entropy' && !classification) throw new Error(`loss: cross-entropy needs class labels, but ${data.description} is a regression dataset (use mse or half-mse)`);
-  if (loss !== 'cross-entropy' && classification) throw new Error(`loss: ${loss} needs regression targets, but ${data.description} has class labels (use cross-entropy, or a regression dataset with model ${model})`);
+  if (loss === 'cross-entropy' && !classification) throw new ConfigError([`loss: cross-entropy needs class labels, but ${data.description} is a regression dataset (use mse or half-mse)`]);
+  if (loss !== 'cross-entropy' && classification) throw new ConfigError([`loss: ${loss} needs regression targets, but ${data.description} has class labels (use cross-entropy, or a regression dataset with model ${model})`]);
 }
 
 /** Trains one configuration. The returned model belongs to the caller (dispose it). */
@@ -115,8 +115,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const params = model.parameters();
   const n = size(data.train);
   const batchSize = config.batchSize === 'full' ? n : config.batchSize;
-  if (config.sampling === 'fresh' && !data.fresh) throw new Error(`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`);
-  if (config.sampling === 'reshuffle' && batchSize > n) throw new Error(`batchSize: ${batchSize} exceeds the ${n} training examples (use 'full' for full-batch gradient descent)`);
+  if (config.sampling === 'fresh' && !data.fresh) throw new ConfigError([`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`]);
+  if (config.sampling === 'reshuffle' && batchSize > n) throw new ConfigError([`batchSize: ${batchSize} exceeds the ${n} training examples (use 'full' for full-batch gradient descent)`]);
   const microBatch = config.microBatchSize ?? 2048;
   const baseLr = scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize);
   const optimizer = makeOptimizer(config, params, baseLr);
