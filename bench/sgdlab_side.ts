@@ -1,5 +1,7 @@
 /** The benchmark's workloads written with sgdlab's tensor API, as a user would write them. */
 import * as T from '../src/tensor/index.js';
+import { prepareData, type DataSplits } from '../src/data/index.js';
+import { parseTrainConfig, train } from '../src/train/index.js';
 import { CNN_SHAPES, LEARNING_RATE, MLP_SHAPES, type Workload } from './workloads.js';
 import { medianStepMs, type TimingOptions } from './timing.js';
 
@@ -19,8 +21,25 @@ function cnnLoss(p: T.Tensor[], x: T.Tensor, y: T.Tensor): T.Tensor {
   return T.crossEntropy(T.linear(c2.flatten(1), p[4]!, p[5]), y);
 }
 
-/** Median milliseconds per step of one workload. */
+let mnist: DataSplits | undefined;
+
+/** One epoch of keskar-f1 through sgdlab's trainer (its loop time, without data loading or evaluation). */
+function f1EpochMs(batch: number): number {
+  mnist ??= prepareData({ name: 'mnist' });
+  const { result, model } = train(
+    parseTrainConfig({
+      model: { name: 'keskar-f1' }, data: { name: 'mnist' }, optimizer: { name: 'adam', lr: 0.001 },
+      batchSize: batch, microBatchSize: batch, budget: { epochs: 1 }, seed: 0,
+    }),
+    { data: mnist },
+  );
+  model.dispose();
+  return result.seconds * 1000;
+}
+
+/** Median milliseconds per step of one workload (per epoch for f1-epoch). */
 export function runSgdlab(w: Workload, timing: TimingOptions): number {
+  if (w.workload === 'f1-epoch') return f1EpochMs(w.batch);
   const g = new T.Generator(0);
   const isCnn = w.workload === 'cnn';
   const p = params(isCnn ? CNN_SHAPES : MLP_SHAPES, g);
@@ -28,7 +47,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
   const y = T.keep(T.randint(0, 10, [w.batch], { generator: g }));
   const loss = isCnn ? cnnLoss : mlpLoss;
   const v = p.map((t) => T.keep(T.randn(t.shape, { generator: g })));
-  const steps: Record<Workload['workload'], () => void> = {
+  const steps: Record<Exclude<Workload['workload'], 'f1-epoch'>, () => void> = {
     mlp: () => T.tidy(() => {
       const grads = T.gradients([loss(p, x, y)], p);
       T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
@@ -43,7 +62,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
       T.gradients([T.listDot(grads, v)], p);
     }),
   };
-  const ms = medianStepMs(steps[w.workload], timing);
+  const ms = medianStepMs(steps[w.workload as Exclude<Workload['workload'], 'f1-epoch'>], timing);
   T.dispose([...p, ...v, x, y]);
   return ms;
 }

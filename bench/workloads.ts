@@ -2,10 +2,12 @@
  * The benchmark's workloads, shared by every side (sgdlab, PyTorch, TensorFlow.js):
  *   mlp: 784-512-512-10 with ReLU, cross-entropy, plain SGD (lr 0.01);
  *   cnn: conv 32@5×5 → ReLU → maxpool 2 → conv 64@5×5 → ReLU → maxpool 2 → linear 1024→10 on 1×28×28;
- *   mlp-grad / mlp-hvp: one gradient, and one Hessian-vector product by double backward, of the mlp loss.
- * Inputs are fixed random tensors, so only compute and dispatch are timed (no data loading).
+ *   mlp-grad / mlp-hvp: one gradient, and one Hessian-vector product by double backward, of the mlp loss;
+ *   f1-epoch: one epoch of Keskar's F1 on MNIST (60,000 images in memory, normalized), Adam 1e-3,
+ *             random reshuffling, the whole batch through the model at once; milliseconds per epoch.
+ * Step workloads use fixed random tensors, so only compute and dispatch are timed (no data loading).
  */
-export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp';
+export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch';
 
 export interface Workload {
   workload: WorkloadName;
@@ -17,6 +19,8 @@ export const WORKLOADS: readonly Workload[] = [
   ...[32, 256].map((batch) => ({ workload: 'cnn' as const, batch })),
   { workload: 'mlp-grad', batch: 512 },
   { workload: 'mlp-hvp', batch: 512 },
+  { workload: 'f1-epoch', batch: 256 },
+  { workload: 'f1-epoch', batch: 6000 },
 ];
 
 export const LEARNING_RATE = 0.01;
