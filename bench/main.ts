@@ -73,36 +73,50 @@ async function main(): Promise<void> {
   const tfjsTiming: TimingOptions = { budgetMs: quick ? 300 : 2000, minBlocks: 3, warmup: 1, blockSteps: 1 };
   const workloads = WORKLOADS.filter((w) => !only || w.workload === only);
 
-  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3));
+  // Step timings on a shared 2-core VM swing by ±10% between runs: 5 rounds for steps, 3 for epochs.
+  const roundsFlag = args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
+  const roundsFor = (epochs: boolean) => (roundsFlag !== undefined ? Number(roundsFlag) : quick ? 1 : epochs ? 3 : 5);
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, libtorch ${T.libtorchVersion()}, threads ${T.getNumThreads()}, ${rounds} round(s)`);
+  log(`bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, libtorch ${T.libtorchVersion()}, threads ${T.getNumThreads()}, ${roundsFor(false)} rounds (steps), ${roundsFor(true)} (epochs)`);
   // Rounds alternate which side goes first; each side keeps its best median, so a burst of noise
   // from the rest of the machine during one side's turn does not decide the ratio.
   const best = (a: number[] | null, b: number[] | null) => (a === null ? b : b === null ? a : a.map((x, i) => Math.min(x, b[i]!)));
-  let sgdlab: number[] | null = null;
-  let pytorch: number[] | null = null;
   let torchVersion: string | undefined;
-  const sgdlabRound = () => workloads.map((w) => {
-    const ms = runSgdlab(w, timing);
-    log(`  sgdlab  ${w.workload} b=${w.batch}: ${ms.toFixed(3)} ms`);
-    return ms;
-  });
-  const pytorchRound = () => {
-    const r = runPytorch(workloads, timing);
-    if (!r) return null;
-    torchVersion = r.torch;
-    workloads.forEach((w, i) => log(`  pytorch ${w.workload} b=${w.batch}: ${r.ms[i]!.toFixed(3)} ms`));
-    return r.ms;
-  };
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      sgdlab = best(sgdlab, sgdlabRound());
-      pytorch = best(pytorch, pytorchRound());
-    } else {
-      pytorch = best(pytorch, pytorchRound());
-      sgdlab = best(sgdlab, sgdlabRound());
+  const measure = (group: readonly Workload[], rounds: number): { sgdlab: number[]; pytorch: number[] | null } => {
+    let sgdlab: number[] | null = null;
+    let pytorch: number[] | null = null;
+    const sgdlabRound = () => group.map((w) => {
+      const ms = runSgdlab(w, timing);
+      log(`  sgdlab  ${w.workload} b=${w.batch}: ${ms.toFixed(3)} ms`);
+      return ms;
+    });
+    const pytorchRound = () => {
+      const r = runPytorch(group, timing);
+      if (!r) return null;
+      torchVersion = r.torch;
+      group.forEach((w, i) => log(`  pytorch ${w.workload} b=${w.batch}: ${r.ms[i]!.toFixed(3)} ms`));
+      return r.ms;
+    };
+    for (let round = 0; round < rounds && group.length > 0; round++) {
+      if (round % 2 === 0) {
+        sgdlab = best(sgdlab, sgdlabRound());
+        pytorch = best(pytorch, pytorchRound());
+      } else {
+        pytorch = best(pytorch, pytorchRound());
+        sgdlab = best(sgdlab, sgdlabRound());
+      }
     }
-  }
+    return { sgdlab: sgdlab ?? [], pytorch };
+  };
+  const stepGroup = workloads.filter((w) => w.workload !== 'f1-epoch');
+  const epochGroup = workloads.filter((w) => w.workload === 'f1-epoch');
+  const steps = measure(stepGroup, roundsFor(false));
+  const epochs = measure(epochGroup, roundsFor(true));
+  const ordered = [...stepGroup, ...epochGroup];
+  const sgdlabAll = [...steps.sgdlab, ...epochs.sgdlab];
+  const pytorchAll = steps.pytorch === null && epochs.pytorch === null ? null : [...(steps.pytorch ?? stepGroup.map(() => NaN)), ...(epochs.pytorch ?? epochGroup.map(() => NaN))];
+  const sgdlab = workloads.map((w) => sgdlabAll[ordered.indexOf(w)]!);
+  const pytorch = pytorchAll === null ? null : workloads.map((w) => pytorchAll[ordered.indexOf(w)]!);
   if (torchVersion) log(`bench: PyTorch ${torchVersion}`);
   await tfjsReady();
   const tfjs = workloads.map((w) => {
@@ -111,7 +125,8 @@ async function main(): Promise<void> {
     return typeof ms === 'number' ? ms : null;
   });
   const rows: BenchRow[] = workloads.map((w, i) => {
-    const pt = pytorch?.[i] ?? null;
+    const raw = pytorch?.[i];
+    const pt = raw !== undefined && Number.isFinite(raw) ? raw : null;
     return { workload: w.workload, batch: w.batch, sgdlab_ms: sgdlab![i]!, pytorch_ms: pt, tfjs_ms: tfjs[i]!, ratio: pt === null ? null : sgdlab![i]! / pt };
   });
   if (json) {

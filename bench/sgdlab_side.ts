@@ -2,23 +2,18 @@
 import * as T from '../src/tensor/index.js';
 import { prepareData, type DataSplits } from '../src/data/index.js';
 import { parseTrainConfig, train } from '../src/train/index.js';
-import { CNN_SHAPES, LEARNING_RATE, MLP_SHAPES, type Workload } from './workloads.js';
+import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential, buildModel, type Module } from '../src/nn/index.js';
+import { LEARNING_RATE, type Workload } from './workloads.js';
 import { medianStepMs, type TimingOptions } from './timing.js';
 
-function params(shapes: readonly (readonly number[])[], g: T.Generator): T.Tensor[] {
-  return shapes.map((s) => T.keep(T.randn(s, { generator: g }).mul_(0.05).requiresGrad_()));
-}
-
-function mlpLoss(p: T.Tensor[], x: T.Tensor, y: T.Tensor): T.Tensor {
-  const h1 = T.linear(x, p[0]!, p[1]).relu();
-  const h2 = T.linear(h1, p[2]!, p[3]).relu();
-  return T.crossEntropy(T.linear(h2, p[4]!, p[5]), y);
-}
-
-function cnnLoss(p: T.Tensor[], x: T.Tensor, y: T.Tensor): T.Tensor {
-  const c1 = T.maxPool2d(T.conv2d(x, p[0]!, p[1]).relu(), 2);
-  const c2 = T.maxPool2d(T.conv2d(c1, p[2]!, p[3]).relu(), 2);
-  return T.crossEntropy(T.linear(c2.flatten(1), p[4]!, p[5]), y);
+/** The models as nn.Sequential, like the PyTorch side (bench/pytorch_bench.py). */
+function model(isCnn: boolean, g: T.Generator): Module {
+  if (!isCnn) return buildModel({ name: 'mlp', widths: [512, 512] }, { inputShape: [784], outputs: 10 }, g);
+  return new Sequential([
+    new Conv2d(1, 32, 5, { generator: g }), new Activation('relu'), new MaxPool2d(2),
+    new Conv2d(32, 64, 5, { generator: g }), new Activation('relu'), new MaxPool2d(2),
+    new Flatten(), new Linear(1024, 10, { generator: g }),
+  ]);
 }
 
 let mnist: DataSplits | undefined;
@@ -42,20 +37,19 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
   if (w.workload === 'f1-epoch') return f1EpochMs(w.batch);
   const g = new T.Generator(0);
   const isCnn = w.workload === 'cnn';
-  const p = params(isCnn ? CNN_SHAPES : MLP_SHAPES, g);
+  const net = model(isCnn, g);
+  const p = net.parameters();
   const x = T.keep(T.randn(isCnn ? [w.batch, 1, 28, 28] : [w.batch, 784], { generator: g }));
   const y = T.keep(T.randint(0, 10, [w.batch], { generator: g }));
-  const loss = isCnn ? cnnLoss : mlpLoss;
+  const loss = (_: T.Tensor[], xs: T.Tensor, ys: T.Tensor) => T.crossEntropy(net.forward(xs), ys);
   const v = p.map((t) => T.keep(T.randn(t.shape, { generator: g })));
+  const sgdStep = () => T.tidy(() => {
+    const grads = T.gradients([loss(p, x, y)], p);
+    T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
+  });
   const steps: Record<Exclude<Workload['workload'], 'f1-epoch'>, () => void> = {
-    mlp: () => T.tidy(() => {
-      const grads = T.gradients([loss(p, x, y)], p);
-      T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
-    }),
-    cnn: () => T.tidy(() => {
-      const grads = T.gradients([loss(p, x, y)], p);
-      T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
-    }),
+    mlp: sgdStep,
+    cnn: sgdStep,
     'mlp-grad': () => T.tidy(() => { T.gradients([loss(p, x, y)], p); }),
     'mlp-hvp': () => T.tidy(() => {
       const grads = T.gradients([loss(p, x, y)], p, { createGraph: true });
@@ -63,6 +57,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
     }),
   };
   const ms = medianStepMs(steps[w.workload as Exclude<Workload['workload'], 'f1-epoch'>], timing);
-  T.dispose([...p, ...v, x, y]);
+  net.dispose();
+  T.dispose([...v, x, y]);
   return ms;
 }

@@ -24,6 +24,3 @@ export const WORKLOADS: readonly Workload[] = [
 ];
 
 export const LEARNING_RATE = 0.01;
-/** Parameter shapes in PyTorch's layout ([out, in] weights, OIHW kernels). */
-export const MLP_SHAPES: readonly (readonly number[])[] = [[512, 784], [512], [512, 512], [512], [10, 512], [10]];
-export const CNN_SHAPES: readonly (readonly number[])[] = [[32, 1, 5, 5], [32], [64, 32, 5, 5], [64], [10, 1024], [10]];

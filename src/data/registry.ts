@@ -4,7 +4,7 @@
  * run seed), so runs with different seeds see the same subset and split.
  */
 import * as T from '../tensor/index.js';
-import { disposeSplits, makeDataset, size, take, type DataSplits, type TensorDataset } from './dataset.js';
+import { makeDataset, size, take, type DataSplits, type TensorDataset } from './dataset.js';
 import { loadCifar, loadFashionMnist, loadMnist } from './images.js';
 import { gaussianClassificationSampler, linearRegressionSampler, type GaussianClassificationSpec, type LinearRegressionSpec } from './synthetic.js';
 
@@ -84,8 +84,6 @@ export function prepareData(spec: DataSpec): DataSplits {
   const seed = spec.seed ?? 0;
   if (spec.name === 'linear-regression' || spec.name === 'gaussian-classification') {
     if (spec.subset !== undefined || spec.validation !== undefined) {
-      const s = synthetic(spec, seed);
-      disposeSplits(s);
       throw new Error('data.subset and data.validation apply to image datasets; for synthetic data set data.trainSize');
     }
     return synthetic(spec, seed);

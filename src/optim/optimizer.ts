@@ -153,9 +153,10 @@ export class Adam implements Optimizer {
   get steps(): number {
     return this.#t;
   }
+  /** The moment buffers (the optimizer's own) and a new 'step' tensor (the caller's). */
   state(): Map<string, T.Tensor> {
     const s = this.#buffers.entries();
-    s.set('step', T.keep(T.tensor(this.#t, { dtype: 'int64' })));
+    s.set('step', T.tensor(this.#t, { dtype: 'int64' }));
     return s;
   }
   loadState(state: ReadonlyMap<string, T.Tensor>): void {

@@ -5,12 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { grad } from './autograd.js';
-import { tensor } from './creation.js';
+import { grad, noGrad } from './autograd.js';
+import { randn, tensor } from './creation.js';
 import type { DType } from './dtype.js';
 import { Generator } from './generator.js';
-import { noGrad } from './autograd.js';
-import { randn } from './creation.js';
 import { listDot } from './lists.js';
 import { tidy } from './memory.js';
 import { Tensor } from './tensor.js';

@@ -27,7 +27,10 @@ export function evaluate(model: Module, data: TensorDataset, loss: LossName, opt
           const x = data.x.narrow(0, start, count);
           const y = data.y.narrow(0, start, count);
           const out = model.forward(x);
-          lossSum += lossValue(loss, out, y, 'sum').item() / (loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count));
+          // A 'sum' of squared errors runs over examples × outputs; divide by the outputs so that the
+          // evaluation loss is per example averaged over outputs, as the training loss ('mean') is.
+          const outputs = loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count);
+          lossSum += lossValue(loss, out, y, 'sum').item() / outputs;
           if (data.numClasses !== undefined) correct += correctCount(out, y).item();
         });
       }

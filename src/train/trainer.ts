@@ -75,7 +75,7 @@ export interface TrainOptions {
   hooks?: TrainHooks;
 }
 
-/** Independent seeded streams for initialization, sampling, dropout, augmentation and fresh data. */
+/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data. */
 export function streamSeed(seed: number, stream: number): number {
   return (seed * 1_000_003 + stream * 7_919) % Number.MAX_SAFE_INTEGER;
 }
