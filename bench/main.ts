@@ -78,13 +78,14 @@ async function main(): Promise<void> {
   const roundsFor = (epochs: boolean) => (roundsFlag !== undefined ? Number(roundsFlag) : quick ? 1 : epochs ? 3 : 5);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, libtorch ${T.libtorchVersion()}, threads ${T.getNumThreads()}, ${roundsFor(false)} rounds (steps), ${roundsFor(true)} (epochs)`);
-  // Rounds alternate which side goes first; each side keeps its best median, so a burst of noise
-  // from the rest of the machine during one side's turn does not decide the ratio.
-  const best = (a: number[] | null, b: number[] | null) => (a === null ? b : b === null ? a : a.map((x, i) => Math.min(x, b[i]!)));
+  // Rounds alternate which side goes first; each side reports its median over rounds, so neither a
+  // burst of load nor one lucky run on either side decides the ratio.
+  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
+  const medians = (runs: number[][]) => (runs.length === 0 ? null : runs[0]!.map((_, i) => median(runs.map((r) => r[i]!))));
   let torchVersion: string | undefined;
   const measure = (group: readonly Workload[], rounds: number): { sgdlab: number[]; pytorch: number[] | null } => {
-    let sgdlab: number[] | null = null;
-    let pytorch: number[] | null = null;
+    const sgdlabRuns: number[][] = [];
+    const pytorchRuns: number[][] = [];
     const sgdlabRound = () => group.map((w) => {
       const ms = runSgdlab(w, timing);
       log(`  sgdlab  ${w.workload} b=${w.batch}: ${ms.toFixed(3)} ms`);
@@ -98,15 +99,14 @@ async function main(): Promise<void> {
       return r.ms;
     };
     for (let round = 0; round < rounds && group.length > 0; round++) {
-      if (round % 2 === 0) {
-        sgdlab = best(sgdlab, sgdlabRound());
-        pytorch = best(pytorch, pytorchRound());
-      } else {
-        pytorch = best(pytorch, pytorchRound());
-        sgdlab = best(sgdlab, sgdlabRound());
+      const first = round % 2 === 0 ? sgdlabRound : pytorchRound;
+      const second = round % 2 === 0 ? pytorchRound : sgdlabRound;
+      for (const side of [first, second]) {
+        const r = side();
+        if (r) (side === sgdlabRound ? sgdlabRuns : pytorchRuns).push(r);
       }
     }
-    return { sgdlab: sgdlab ?? [], pytorch };
+    return { sgdlab: medians(sgdlabRuns) ?? [], pytorch: medians(pytorchRuns) };
   };
   const stepGroup = workloads.filter((w) => w.workload !== 'f1-epoch');
   const epochGroup = workloads.filter((w) => w.workload === 'f1-epoch');

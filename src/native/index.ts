@@ -177,6 +177,7 @@ export interface NativeBinding {
   mseLoss(input: H, target: H, reduction: number): H;
   binaryCrossEntropyWithLogits(logits: H, target: H, reduction: number): H;
   oneHot(t: H, numClasses: number): H;
+  unfold(x: H, kernel: number[], dilation: number[], padding: number[], stride: number[]): H;
   // autograd
   backward(t: H, gradient: H | null, retainGraph: boolean | null, createGraph: boolean): void;
   grad(outputs: H[], inputs: H[], gradOutputs: H[] | null, retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (H | undefined)[];

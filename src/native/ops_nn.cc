@@ -77,6 +77,11 @@ Napi::Value binaryCrossEntropyWithLogits(const Napi::CallbackInfo& info) {
   Args a(info);
   return wrap(ENV, at::binary_cross_entropy_with_logits(a.tensor(0), a.tensor(1), c10::nullopt, c10::nullopt, reduction(a, 2)));
 }
+// unfold(x, kernel[2], dilation[2], padding[2], stride[2]): im2col, as torch.nn.functional.unfold
+Napi::Value unfold(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return wrap(ENV, at::im2col(a.tensor(0), a.intList(1), a.intList(2), a.intList(3), a.intList(4)));
+}
 // oneHot(indices, numClasses)
 Napi::Value oneHot(const Napi::CallbackInfo& info) { Args a(info); return wrap(ENV, at::one_hot(a.tensor(0), a.integer(1))); }
 
@@ -102,6 +107,7 @@ void registerNN(Napi::Env env, Napi::Object exports) {
   SGDLAB_EXPORT(exports, env, "mseLoss", mseLoss);
   SGDLAB_EXPORT(exports, env, "binaryCrossEntropyWithLogits", binaryCrossEntropyWithLogits);
   SGDLAB_EXPORT(exports, env, "oneHot", oneHot);
+  SGDLAB_EXPORT(exports, env, "unfold", unfold);
 }
 
 }  // namespace sgdlab

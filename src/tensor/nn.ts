@@ -120,6 +120,11 @@ export const binaryCrossEntropyWithLogits = (logits: Tensor, target: Tensor, opt
   run('binaryCrossEntropyWithLogits', [logits, target], () =>
     wrap(N.binaryCrossEntropyWithLogits(handleOf('binaryCrossEntropyWithLogits', 'logits', logits), handleOf('binaryCrossEntropyWithLogits', 'target', target),
       reductionCode('binaryCrossEntropyWithLogits', options.reduction))));
+/** Sliding blocks of a [B, C, H, W] input as columns [B, C·kh·kw, L] (im2col), as torch.nn.functional.unfold. */
+export const unfold = (x: Tensor, kernel: Pair, options: { dilation?: Pair; padding?: Pair; stride?: Pair } = {}): Tensor =>
+  run('unfold', [x, kernel], () =>
+    wrap(N.unfold(handleOf('unfold', 'x', x), pair('unfold', 'kernel', kernel), pair('unfold', 'dilation', options.dilation ?? 1),
+      pair('unfold', 'padding', options.padding ?? 0), pair('unfold', 'stride', options.stride ?? 1))));
 export const oneHot = (indices: Tensor, numClasses: number): Tensor =>
   run('oneHot', [indices, numClasses], () => wrap(N.oneHot(handleOf('oneHot', 'indices', indices), checkInt('oneHot', 'numClasses', numClasses))));
 

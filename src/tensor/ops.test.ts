@@ -141,6 +141,7 @@ const IMPL: Record<string, Impl> = {
   mse_loss_sum: (x, y) => T.mseLoss(x!, y!, { reduction: 'sum' }),
   bce_with_logits: (x, y) => T.binaryCrossEntropyWithLogits(x!, y!),
   one_hot: (y) => T.oneHot(y!, 5),
+  unfold: (x) => T.unfold(x!, 3, { padding: 1, stride: 2 }),
 
   list_dot: (x, y, u, v) => T.listDot([x!, y!], [u!, v!]),
   list_norm: (x, y) => T.listNorm([x!, y!]),

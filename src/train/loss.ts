@@ -2,8 +2,8 @@
 import * as T from '../tensor/index.js';
 import type { LossName } from '../nn/index.js';
 
-/** Mean loss over the batch. half-mse is ½·(ŷ − y)² averaged over examples and outputs. */
-export function lossValue(name: LossName, output: T.Tensor, target: T.Tensor, reduction: 'mean' | 'sum' = 'mean'): T.Tensor {
+/** The loss over the batch (mean by default). half-mse is ½·(ŷ − y)² averaged over examples and outputs. */
+export function lossValue(name: LossName, output: T.Tensor, target: T.Tensor, reduction: T.Reduction = 'mean'): T.Tensor {
   switch (name) {
     case 'cross-entropy':
       return T.crossEntropy(output, target, { reduction });

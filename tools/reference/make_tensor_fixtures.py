@@ -181,6 +181,7 @@ case('mse_loss', [a34, b34], F.mse_loss)
 case('mse_loss_sum', [a34, b34], lambda x, y: F.mse_loss(x, y, reduction='sum'))
 case('bce_with_logits', [a34, torch.rand(3, 4, generator=gen)], F.binary_cross_entropy_with_logits)
 case('one_hot', [labels], lambda y: F.one_hot(y, 5), grad=False)
+case('unfold', [randn(2, 3, 5, 5)], lambda x: F.unfold(x, 3, padding=1, stride=2))
 
 # lists (sgdlab's listDot / listNorm over parameter lists)
 case('list_dot', [a34, b4, b34, randn(4)], lambda x, y, u, v: (x * u).sum() + (y * v).sum())

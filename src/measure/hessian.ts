@@ -1,0 +1,199 @@
+/**
+ * Curvature of the objective from exact Hessian-vector products:
+ *   topEigenvalues — Lanczos with full reorthogonalization (default), or power iteration with
+ *                    deflation as PyHessian does it (Yao et al. 2020);
+ *   hessianTrace    — Hutchinson's estimator tr H ≈ mean zᵀHz over Rademacher z, with its standard error;
+ *   spectralDensity — stochastic Lanczos quadrature (Ghorbani et al. 2019; Lin et al. 2016).
+ * Each result reports the Hessian-vector products it used.
+ */
+import * as T from '../tensor/index.js';
+import type { Objective } from './objective.js';
+import { axpy, dot, gaussianLike, keepAll, norm, normalize, orthogonalize, rademacherLike, scale, type ParamVector } from './vectors.js';
+
+export interface EigenResult {
+  /** Largest eigenvalues, in decreasing order. */
+  eigenvalues: number[];
+  /** Matching unit eigenvectors (owned by the caller), if requested. */
+  eigenvectors?: ParamVector[];
+  /** ‖Hu − λu‖ for each pair (Lanczos: the standard a-posteriori bound |β_m s_{m,k}|). */
+  residuals: number[];
+  iterations: number;
+  hvps: number;
+  method: 'lanczos' | 'power';
+}
+
+export interface EigenOptions {
+  topK?: number;
+  method?: 'lanczos' | 'power';
+  /** Lanczos steps, or power iterations per eigenvalue. */
+  maxIter?: number;
+  /** Power iteration: stop when |λ − λ_prev| / (|λ_prev| + 1e-6) < tol. */
+  tol?: number;
+  seed?: number;
+  returnEigenvectors?: boolean;
+}
+
+/** The Lanczos tridiagonalization of H from a unit start vector, with full reorthogonalization. */
+function lanczosBasis(objective: Objective, start: ParamVector, steps: number): { alpha: number[]; beta: number[]; basis: ParamVector[]; lastBeta: number } {
+  const basis: ParamVector[] = [keepAll(normalize(start))];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let lastBeta = 0;
+  for (let j = 0; j < steps; j++) {
+    const next = T.tidy(() => {
+      const q = basis[j]!;
+      let w = objective.hessianVectorProduct(q);
+      const a = dot(w, q);
+      alpha.push(a);
+      // Full reorthogonalization, twice ("twice is enough", Parlett), keeps the basis orthonormal.
+      w = orthogonalize(orthogonalize(w, basis), basis);
+      const b = norm(w);
+      lastBeta = b;
+      if (j === steps - 1 || b < 1e-10 * Math.max(1, Math.abs(a))) return null;
+      beta.push(b);
+      return keepAll(scale(w, 1 / b));
+    });
+    if (next === null) break;
+    basis.push(next);
+  }
+  return { alpha, beta, basis, lastBeta };
+}
+
+/** Eigen-decomposition of the symmetric tridiagonal matrix with diagonal α and off-diagonal β. */
+function tridiagonalEigen(alpha: number[], beta: number[]): { values: number[]; vectors: number[][] } {
+  return T.tidy(() => {
+    const m = alpha.length;
+    const rows = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => (i === j ? alpha[i]! : Math.abs(i - j) === 1 ? beta[Math.min(i, j)]! : 0)));
+    const { eigenvalues, eigenvectors } = T.eigh(T.tensor(rows, { dtype: 'float64' }));
+    return { values: eigenvalues.toArray() as number[], vectors: eigenvectors.toArray() as number[][] };
+  });
+}
+
+function lanczosTop(objective: Objective, options: Required<Omit<EigenOptions, 'method' | 'tol'>>): EigenResult {
+  const before = objective.cost.hessianVectorProducts;
+  const g = new T.Generator(options.seed);
+  const n = objective.params.reduce((s, p) => s + p.numel, 0);
+  const steps = Math.min(options.maxIter, n);
+  const { alpha, beta, basis, lastBeta } = T.tidy(() => lanczosBasis(objective, gaussianLike(objective.params, g), steps));
+  try {
+    const { values, vectors } = tridiagonalEigen(alpha, beta);
+    const m = alpha.length;
+    const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, options.topK);
+    const eigenvalues = order.map(([v]) => v);
+    const residuals = order.map(([, i]) => Math.abs(lastBeta * vectors[m - 1]![i]!));
+    const result: EigenResult = { eigenvalues, residuals, iterations: m, hvps: objective.cost.hessianVectorProducts - before, method: 'lanczos' };
+    if (options.returnEigenvectors) {
+      result.eigenvectors = order.map(([, i]) =>
+        keepAll(T.tidy(() => basis.reduce<ParamVector | null>((acc, q, j) => (acc === null ? scale(q, vectors[j]![i]!) : axpy(acc, q, vectors[j]![i]!)), null)!)));
+    }
+    return result;
+  } finally {
+    for (const q of basis) T.dispose(q);
+  }
+}
+
+function powerTop(objective: Objective, options: Required<Omit<EigenOptions, 'method'>>): EigenResult {
+  const before = objective.cost.hessianVectorProducts;
+  const g = new T.Generator(options.seed);
+  const found: ParamVector[] = [];
+  const eigenvalues: number[] = [];
+  const residuals: number[] = [];
+  let iterations = 0;
+  for (let k = 0; k < options.topK; k++) {
+    let v = keepAll(T.tidy(() => normalize(gaussianLike(objective.params, g))));
+    let lambda = NaN;
+    let residual = NaN;
+    for (let i = 0; i < options.maxIter; i++) {
+      iterations++;
+      const step = T.tidy(() => {
+        const hv = objective.hessianVectorProduct(orthogonalize(v, found));
+        const deflated = orthogonalize(hv, found);
+        const value = dot(deflated, v);
+        return { value, residual: norm(axpy(deflated, v, -value)), next: keepAll(normalize(deflated)) };
+      });
+      T.dispose(v);
+      v = step.next;
+      const previous = lambda;
+      lambda = step.value;
+      residual = step.residual;
+      if (Number.isFinite(previous) && Math.abs(lambda - previous) / (Math.abs(previous) + 1e-6) < options.tol) break;
+    }
+    found.push(v);
+    eigenvalues.push(lambda);
+    residuals.push(residual);
+  }
+  const result: EigenResult = { eigenvalues, residuals, iterations, hvps: objective.cost.hessianVectorProducts - before, method: 'power' };
+  if (options.returnEigenvectors) result.eigenvectors = found;
+  else for (const v of found) T.dispose(v);
+  return result;
+}
+
+/** The top-k eigenvalues (and optionally eigenvectors) of the Hessian of the objective. */
+export function topEigenvalues(objective: Objective, options: EigenOptions = {}): EigenResult {
+  const topK = options.topK ?? 1;
+  if (!(Number.isInteger(topK) && topK >= 1)) throw new RangeError(`topK must be a positive integer, got ${topK}`);
+  const common = { topK, seed: options.seed ?? 0, returnEigenvectors: options.returnEigenvectors ?? false };
+  if ((options.method ?? 'lanczos') === 'power') return powerTop(objective, { ...common, maxIter: options.maxIter ?? 100, tol: options.tol ?? 1e-3 });
+  return lanczosTop(objective, { ...common, maxIter: options.maxIter ?? Math.max(2 * topK + 20, 30) });
+}
+
+export interface TraceResult {
+  trace: number;
+  /** Standard error of the estimate: sample std of zᵀHz over √probes. */
+  standardError: number;
+  probes: number;
+  hvps: number;
+}
+
+/** Hutchinson's trace estimator with Rademacher probes. */
+export function hessianTrace(objective: Objective, options: { probes?: number; seed?: number } = {}): TraceResult {
+  const probes = options.probes ?? 100;
+  if (!(Number.isInteger(probes) && probes >= 2)) throw new RangeError(`probes must be an integer ≥ 2, got ${probes}`);
+  const g = new T.Generator(options.seed ?? 0);
+  const before = objective.cost.hessianVectorProducts;
+  const samples: number[] = [];
+  for (let k = 0; k < probes; k++) {
+    samples.push(T.tidy(() => {
+      const z = rademacherLike(objective.params, g);
+      return dot(z, objective.hessianVectorProduct(z));
+    }));
+  }
+  const mean = samples.reduce((a, b) => a + b, 0) / probes;
+  const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (probes - 1);
+  return { trace: mean, standardError: Math.sqrt(variance / probes), probes, hvps: objective.cost.hessianVectorProducts - before };
+}
+
+export interface DensityResult {
+  /** Gauss quadrature nodes θ and weights w of every probe (weights of a probe sum to 1). */
+  quadrature: { nodes: number[]; weights: number[] }[];
+  /** Spectral density smoothed with a Gaussian of width sigma, on a grid. */
+  grid: number[];
+  density: number[];
+  sigma: number;
+  hvps: number;
+}
+
+/** Stochastic Lanczos quadrature of the Hessian's spectral density (Ghorbani et al. 2019, §2). */
+export function spectralDensity(objective: Objective, options: { probes?: number; steps?: number; seed?: number; gridPoints?: number; sigma?: number } = {}): DensityResult {
+  const probes = options.probes ?? 1;
+  const steps = options.steps ?? 80;
+  const g = new T.Generator(options.seed ?? 0);
+  const before = objective.cost.hessianVectorProducts;
+  const quadrature: DensityResult['quadrature'] = [];
+  for (let k = 0; k < probes; k++) {
+    const { alpha, beta, basis } = T.tidy(() => lanczosBasis(objective, rademacherLike(objective.params, g), steps));
+    for (const q of basis) T.dispose(q);
+    const { values, vectors } = tridiagonalEigen(alpha, beta);
+    quadrature.push({ nodes: values, weights: vectors[0]!.map((s) => s * s) });
+  }
+  const all = quadrature.flatMap((q) => q.nodes);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const sigma = options.sigma ?? Math.max((hi - lo) * 0.01, 1e-8);
+  const points = options.gridPoints ?? 400;
+  const grid = Array.from({ length: points }, (_, i) => lo - 5 * sigma + ((hi - lo + 10 * sigma) * i) / (points - 1));
+  const density = grid.map((t) =>
+    quadrature.reduce((acc, q) => acc + q.nodes.reduce((s, node, j) => s + q.weights[j]! * Math.exp(-((t - node) ** 2) / (2 * sigma * sigma)), 0), 0) /
+    (probes * sigma * Math.sqrt(2 * Math.PI)));
+  return { quadrature, grid, density, sigma, hvps: objective.cost.hessianVectorProducts - before };
+}

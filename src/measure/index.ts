@@ -1,0 +1,5 @@
+/** Measurements: the objective over a dataset, Hessian spectrum and trace, parameter-space vectors. */
+export * from './vectors.js';
+export * from './objective.js';
+export * from './hessian.js';
+export * from './noise.js';

@@ -1,0 +1,108 @@
+/**
+ * The training objective f(θ) = (1/N) Σ_i ℓ(θ; x_i, y_i) over a dataset (or its first `limit`
+ * examples), with exact gradients and Hessian-vector products (Pearlmutter 1994, by double
+ * backward), computed in chunks so memory stays bounded.
+ *
+ * Measurements run the model in evaluation mode: batch norm uses its running statistics and
+ * dropout is off, so f is a fixed function of θ and examples are independent (as in PyHessian and
+ * Keskar et al.); the model's mode is restored afterwards. Each objective counts its work.
+ */
+import * as T from '../tensor/index.js';
+import type { LossName, Module } from '../nn/index.js';
+import { lossValue } from '../train/loss.js';
+import type { ParamVector } from './vectors.js';
+
+export interface MeasurementCost {
+  /** Passes over the measured data, counting a forward+backward as one. */
+  lossEvaluations: number;
+  gradients: number;
+  hessianVectorProducts: number;
+  examples: number;
+  seconds: number;
+}
+
+export interface ObjectiveOptions {
+  /** Use only the first `limit` examples. */
+  limit?: number;
+  /** Examples per chunk (memory bound). */
+  chunkSize?: number;
+}
+
+export class Objective {
+  readonly params: T.Tensor[];
+  readonly n: number;
+  readonly cost: MeasurementCost = { lossEvaluations: 0, gradients: 0, hessianVectorProducts: 0, examples: 0, seconds: 0 };
+  private readonly chunk: number;
+
+  constructor(readonly model: Module, readonly x: T.Tensor, readonly y: T.Tensor, readonly loss: LossName, options: ObjectiveOptions = {}) {
+    this.params = model.parameters();
+    this.n = Math.min(options.limit ?? Infinity, x.shape[0]!);
+    this.chunk = options.chunkSize ?? 1000;
+    if (this.n < 1) throw new Error('the objective needs at least one example');
+  }
+
+  /** Runs fn with the model in evaluation mode, timing it. */
+  private measure<R>(fn: () => R): R {
+    const started = performance.now();
+    const wasTraining = this.model.training;
+    this.model.eval();
+    try {
+      return fn();
+    } finally {
+      this.model.train(wasTraining);
+      this.cost.seconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  /** Σ over chunks of body(chunk loss summed and divided by N). */
+  private chunks(body: (loss: T.Tensor) => void): void {
+    for (let start = 0; start < this.n; start += this.chunk) {
+      T.tidy(() => {
+        const count = Math.min(this.chunk, this.n - start);
+        const out = this.model.forward(this.x.narrow(0, start, count));
+        const outputs = this.loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count);
+        body(lossValue(this.loss, out, this.y.narrow(0, start, count), 'sum').div(this.n * outputs));
+      });
+      this.cost.examples += Math.min(this.chunk, this.n - start);
+    }
+  }
+
+  /** f(θ) at the current parameters. */
+  value(): number {
+    return this.measure(() => {
+      this.cost.lossEvaluations++;
+      let total = 0;
+      T.noGrad(() => this.chunks((l) => (total += l.item())));
+      return total;
+    });
+  }
+
+  /** f and ∇f at the current parameters; the gradient belongs to the caller. */
+  valueAndGradient(): { value: number; gradient: ParamVector } {
+    return this.measure(() => {
+      this.cost.gradients++;
+      let total = 0;
+      const acc = this.params.map((p) => T.keep(T.zerosLike(p)));
+      this.chunks((l) => {
+        total += l.item();
+        const g = T.gradients([l], this.params);
+        T.noGrad(() => T.listAdd_(acc, g, 1));
+      });
+      return { value: total, gradient: acc };
+    });
+  }
+
+  /** H·v, H = ∇²f at the current parameters (exact, by double backward); the result belongs to the caller. */
+  hessianVectorProduct(v: ParamVector): ParamVector {
+    return this.measure(() => {
+      this.cost.hessianVectorProducts++;
+      const acc = this.params.map((p) => T.keep(T.zerosLike(p)));
+      this.chunks((l) => {
+        const g = T.gradients([l], this.params, { createGraph: true });
+        const hv = T.gradients([T.listDot(g, v)], this.params);
+        T.noGrad(() => T.listAdd_(acc, hv, 1));
+      });
+      return acc;
+    });
+  }
+}

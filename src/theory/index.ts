@@ -1,0 +1,5 @@
+/** Closed forms the reports overlay on measurements. Plain JavaScript: no addon needed. */
+export * from './linalg.js';
+export * from './ziyin.js';
+export * from './lyapunov.js';
+export * from './noise.js';
