@@ -3,3 +3,5 @@ export * from './vectors.js';
 export * from './objective.js';
 export * from './hessian.js';
 export * from './noise.js';
+export * from './lbfgsb.js';
+export * from './sharpness.js';

@@ -41,13 +41,13 @@ export class Objective {
     if (this.n < 1) throw new Error('the objective needs at least one example');
   }
 
-  /** Runs fn with the model in evaluation mode, timing it. */
+  /** Runs fn with the model in evaluation mode and gradient recording on (callers may be in noGrad), timing it. */
   private measure<R>(fn: () => R): R {
     const started = performance.now();
     const wasTraining = this.model.training;
     this.model.eval();
     try {
-      return fn();
+      return T.enableGrad(fn);
     } finally {
       this.model.train(wasTraining);
       this.cost.seconds += (performance.now() - started) / 1000;

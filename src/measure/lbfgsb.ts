@@ -1,0 +1,152 @@
+/**
+ * Bound-constrained minimization, min f(x) subject to l ≤ x ≤ u, by a projected limited-memory
+ * quasi-Newton method (Bertsekas 1982; Kim, Sra & Dhillon 2010), of the L-BFGS-B family (Byrd, Lu,
+ * Nocedal & Zhu 1995):
+ *   - the L-BFGS two-loop recursion (memory m) gives the direction on the free variables; a variable
+ *     at a bound whose gradient pushes it outward is held fixed;
+ *   - an Armijo backtracking line search along the projection arc x(α) = P(x + αd), so steps may
+ *     cross bounds and are projected back, and it cannot fail except at a stationary point;
+ *   - the first step is scaled to reach the box (as L-BFGS-B's first step 1/‖g‖ does), so a nearly
+ *     flat start still moves, and no gradient tolerance stops it unless asked (pgtol 0 by default).
+ * Not implemented from Byrd et al.: the generalized Cauchy point and subspace minimization; this
+ * method instead identifies the active set from the projected gradient at every iteration.
+ * Vectors are 1-D tensors (any float dtype); the objective returns f and ∇f.
+ */
+import * as T from '../tensor/index.js';
+
+export interface BoxProblem {
+  x0: T.Tensor;
+  lower: T.Tensor;
+  upper: T.Tensor;
+  /** f and ∇f at x (the gradient is owned by the caller; it may be freed). */
+  evaluate(x: T.Tensor): { f: number; g: T.Tensor };
+}
+
+export interface BoxOptions {
+  maxIter?: number;
+  /** Correction pairs kept (m). */
+  memory?: number;
+  /** Stop when the projected gradient's largest entry falls below this (0: never). */
+  pgtol?: number;
+  /** Stop when the relative decrease of f over an iteration falls below this (0: never). */
+  ftol?: number;
+  maxLineSearch?: number;
+}
+
+export interface BoxResult {
+  x: T.Tensor;
+  f: number;
+  f0: number;
+  iterations: number;
+  evaluations: number;
+  /** Whether x moved from the (projected) start. */
+  moved: boolean;
+  /** Coordinates at their lower or upper bound at the end. */
+  atBound: number;
+  reason: string;
+  history: number[];
+}
+
+const project = (x: T.Tensor, l: T.Tensor, u: T.Tensor) => T.minimum(T.maximum(x, l), u);
+
+export function minimizeBox(problem: BoxProblem, options: BoxOptions = {}): BoxResult {
+  const maxIter = options.maxIter ?? 10;
+  const m = options.memory ?? 10;
+  const pgtol = options.pgtol ?? 0;
+  const ftol = options.ftol ?? 0;
+  const maxLineSearch = options.maxLineSearch ?? 30;
+  const { lower: l, upper: u } = problem;
+  return T.noGrad(() => {
+    let x = T.keep(project(problem.x0, l, u));
+    const start = T.keep(x.clone());
+    let evaluations = 1;
+    let { f, g } = problem.evaluate(x);
+    g = T.keep(g);
+    const f0 = f;
+    const history = [f];
+    const pairs: { s: T.Tensor; y: T.Tensor; rho: number }[] = [];
+    let reason = `reached ${maxIter} iterations`;
+    let iterations = 0;
+    for (let k = 0; k < maxIter; k++) {
+      const step = T.tidy(() => {
+        const pg = x.sub(project(x.sub(g), l, u));
+        if (pgtol > 0 && pg.abs().max().item() <= pgtol) return { stop: 'projected gradient below pgtol' };
+        if (pg.abs().max().item() === 0) return { stop: 'projected gradient is zero: a stationary point of the box problem (start elsewhere to move)' };
+        // Held variables: at a bound with the gradient pushing outward.
+        const tol = u.sub(l).abs().mul(1e-12);
+        const held = x.sub(l).le(tol).to(x.dtype).mul(g.gt(0).to(x.dtype)).add(u.sub(x).le(tol).to(x.dtype).mul(g.lt(0).to(x.dtype)));
+        const free = held.eq(0).to(x.dtype);
+        // Two-loop recursion on the free variables.
+        let q = g.mul(free);
+        const alphas: number[] = [];
+        for (let i = pairs.length - 1; i >= 0; i--) {
+          const a = pairs[i]!.rho * pairs[i]!.s.mul(free).dot(q).item();
+          alphas[i] = a;
+          q = q.sub(pairs[i]!.y.mul(free), a);
+        }
+        const last = pairs[pairs.length - 1];
+        const gamma = last ? last.s.dot(last.y).item() / last.y.dot(last.y).item() : 1;
+        let r = q.mul(gamma);
+        for (let i = 0; i < pairs.length; i++) {
+          const b = pairs[i]!.rho * pairs[i]!.y.mul(free).dot(r).item();
+          r = r.add(pairs[i]!.s.mul(free), alphas[i]! - b);
+        }
+        let d = r.mul(free).neg();
+        let quasiNewton = pairs.length > 0;
+        if (!(d.dot(g).item() < 0)) {
+          d = g.mul(free).neg();
+          quasiNewton = false;
+        }
+        // First trial step: 1 for a quasi-Newton step; otherwise long enough to reach the farthest
+        // bound along d (projection brings it back), like L-BFGS-B's first step 1/‖g‖.
+        let alpha = 1;
+        if (!quasiNewton) {
+          const room = T.where(d.gt(0), u.sub(x), T.where(d.lt(0), x.sub(l), 0)).div(d.abs().add(1e-300));
+          alpha = Math.max(room.max().item(), 1e-12);
+        }
+        for (let ls = 0; ls < maxLineSearch; ls++) {
+          const xNew = project(x.add(d, alpha), l, u);
+          const moved = xNew.sub(x);
+          const predicted = g.dot(moved).item();
+          const trial = problem.evaluate(xNew);
+          evaluations++;
+          if (Number.isFinite(trial.f) && trial.f <= f + 1e-4 * predicted && predicted < 0) {
+            return { xNew: T.keep(xNew), fNew: trial.f, gNew: T.keep(trial.g), s: moved, y: trial.g.sub(g) };
+          }
+          trial.g.dispose();
+          alpha *= 0.5;
+        }
+        return { stop: 'the line search found no decrease (a stationary point to working precision)' };
+      });
+      if ('stop' in step) {
+        reason = step.stop!;
+        break;
+      }
+      iterations = k + 1;
+      const sy = step.s.dot(step.y).item();
+      if (sy > 1e-10 * step.y.dot(step.y).item()) {
+        pairs.push({ s: T.keep(step.s), y: T.keep(step.y), rho: 1 / sy });
+        if (pairs.length > m) T.dispose(Object.values(pairs.shift()!).filter((v) => v instanceof T.Tensor) as T.Tensor[]);
+      } else T.dispose([step.s, step.y]);
+      const decrease = (f - step.fNew!) / Math.max(Math.abs(f), Math.abs(step.fNew!), 1e-300);
+      x.dispose();
+      g.dispose();
+      x = step.xNew!;
+      g = step.gNew!;
+      f = step.fNew!;
+      history.push(f);
+      if (ftol > 0 && decrease < ftol) {
+        reason = 'relative decrease below ftol';
+        break;
+      }
+    }
+    for (const p of pairs) T.dispose([p.s, p.y]);
+    g.dispose();
+    const summary = T.tidy(() => {
+      const range = u.sub(l).abs().mul(1e-9);
+      return { moved: x.sub(start).abs().max().item() > 0, atBound: x.sub(l).abs().le(range).add(u.sub(x).abs().le(range)).gt(0).sum().item() };
+    });
+    start.dispose();
+    return { x, f, f0, iterations, evaluations, moved: summary.moved, atBound: summary.atBound, reason, history };
+  });
+}
