@@ -6,6 +6,14 @@ import { Command, CommanderError } from 'commander';
 import { reportAndExit } from './errors.js';
 import { sgdlabVersion } from '../train/record.js';
 import { trainCommand } from './train-command.js';
+import { measureCommand } from './measure-command.js';
+
+/** Commander's exitOverride is not inherited by commands added with addCommand. */
+function withExitOverride(c: Command): Command {
+  c.exitOverride().showHelpAfterError(`(run sgdlab ${c.name()} --help for the options)`);
+  for (const sub of c.commands) withExitOverride(sub);
+  return c;
+}
 
 export function program(): Command {
   return new Command('sgdlab')
@@ -13,7 +21,8 @@ export function program(): Command {
     .version(sgdlabVersion())
     .showHelpAfterError('(run with --help for the options)')
     .exitOverride()
-    .addCommand(trainCommand().exitOverride().showHelpAfterError('(run sgdlab train --help for the options)'));
+    .addCommand(trainCommand().exitOverride().showHelpAfterError('(run sgdlab train --help for the options)'))
+    .addCommand(withExitOverride(measureCommand()));
 }
 
 try {

@@ -5,3 +5,4 @@ export * from './hessian.js';
 export * from './noise.js';
 export * from './lbfgsb.js';
 export * from './sharpness.js';
+export * from './landscape.js';

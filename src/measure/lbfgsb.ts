@@ -4,8 +4,9 @@
  * Nocedal & Zhu 1995):
  *   - the L-BFGS two-loop recursion (memory m) gives the direction on the free variables; a variable
  *     at a bound whose gradient pushes it outward is held fixed;
- *   - an Armijo backtracking line search along the projection arc x(α) = P(x + αd), so steps may
- *     cross bounds and are projected back, and it cannot fail except at a stationary point;
+ *   - a backtracking line search along the projection arc x(α) = P(x + αd), so steps may cross
+ *     bounds and are projected back; it accepts Armijo's sufficient decrease or any strict decrease
+ *     (in float32, Armijo's test is noise at tiny steps), and evaluates f alone on trial points;
  *   - the first step is scaled to reach the box (as L-BFGS-B's first step 1/‖g‖ does), so a nearly
  *     flat start still moves, and no gradient tolerance stops it unless asked (pgtol 0 by default).
  * Not implemented from Byrd et al.: the generalized Cauchy point and subspace minimization; this
@@ -20,6 +21,8 @@ export interface BoxProblem {
   upper: T.Tensor;
   /** f and ∇f at x (the gradient is owned by the caller; it may be freed). */
   evaluate(x: T.Tensor): { f: number; g: T.Tensor };
+  /** f alone, if cheaper than evaluate (line-search trials use it; ∇f is computed at the accepted point). */
+  value?(x: T.Tensor): number;
 }
 
 export interface BoxOptions {
@@ -30,6 +33,7 @@ export interface BoxOptions {
   pgtol?: number;
   /** Stop when the relative decrease of f over an iteration falls below this (0: never). */
   ftol?: number;
+  /** Step halvings per line search (each costs an evaluation of f). */
   maxLineSearch?: number;
 }
 
@@ -38,7 +42,10 @@ export interface BoxResult {
   f: number;
   f0: number;
   iterations: number;
+  /** Evaluations of f and ∇f. */
   evaluations: number;
+  /** Evaluations of f alone (line-search trials). */
+  valueEvaluations: number;
   /** Whether x moved from the (projected) start. */
   moved: boolean;
   /** Coordinates at their lower or upper bound at the end. */
@@ -54,12 +61,13 @@ export function minimizeBox(problem: BoxProblem, options: BoxOptions = {}): BoxR
   const m = options.memory ?? 10;
   const pgtol = options.pgtol ?? 0;
   const ftol = options.ftol ?? 0;
-  const maxLineSearch = options.maxLineSearch ?? 30;
+  const maxLineSearch = options.maxLineSearch ?? 10;
   const { lower: l, upper: u } = problem;
   return T.noGrad(() => {
     let x = T.keep(project(problem.x0, l, u));
     const start = T.keep(x.clone());
     let evaluations = 1;
+    let valueEvaluations = 0;
     let { f, g } = problem.evaluate(x);
     g = T.keep(g);
     const f0 = f;
@@ -108,12 +116,23 @@ export function minimizeBox(problem: BoxProblem, options: BoxOptions = {}): BoxR
           const xNew = project(x.add(d, alpha), l, u);
           const moved = xNew.sub(x);
           const predicted = g.dot(moved).item();
-          const trial = problem.evaluate(xNew);
-          evaluations++;
-          if (Number.isFinite(trial.f) && trial.f <= f + 1e-4 * predicted && predicted < 0) {
-            return { xNew: T.keep(xNew), fNew: trial.f, gNew: T.keep(trial.g), s: moved, y: trial.g.sub(g) };
+          let fTrial: number;
+          let gTrial: T.Tensor | undefined;
+          if (problem.value) {
+            fTrial = problem.value(xNew);
+            valueEvaluations++;
+          } else {
+            ({ f: fTrial, g: gTrial } = problem.evaluate(xNew));
+            evaluations++;
           }
-          trial.g.dispose();
+          if (Number.isFinite(fTrial) && predicted < 0 && (fTrial <= f + 1e-4 * predicted || fTrial < f)) {
+            if (gTrial === undefined) {
+              ({ f: fTrial, g: gTrial } = problem.evaluate(xNew));
+              evaluations++;
+            }
+            return { xNew: T.keep(xNew), fNew: fTrial, gNew: T.keep(gTrial), s: moved, y: gTrial.sub(g) };
+          }
+          gTrial?.dispose();
           alpha *= 0.5;
         }
         return { stop: 'the line search found no decrease (a stationary point to working precision)' };
@@ -147,6 +166,6 @@ export function minimizeBox(problem: BoxProblem, options: BoxOptions = {}): BoxR
       return { moved: x.sub(start).abs().max().item() > 0, atBound: x.sub(l).abs().le(range).add(u.sub(x).abs().le(range)).gt(0).sum().item() };
     });
     start.dispose();
-    return { x, f, f0, iterations, evaluations, moved: summary.moved, atBound: summary.atBound, reason, history };
+    return { x, f, f0, iterations, evaluations, valueEvaluations, moved: summary.moved, atBound: summary.atBound, reason, history };
   });
 }

@@ -105,7 +105,7 @@ test('on a trained network φ is at least the value at the best of 30 random cor
   T.noGrad(() => T.listCopy_(params, original));
   assert.ok(r.phi >= bestCorner, `φ ${r.phi} < best random corner ${bestCorner}`);
   assert.ok(r.moved && r.starts.every((s) => s.moved));
-  assert.ok(r.evaluations >= 10);
+  assert.ok(r.starts.every((s) => s.iterations >= 1), JSON.stringify(r.starts));
   T.dispose([...original, data.x, data.y]);
   model.dispose();
 });

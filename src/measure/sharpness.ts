@@ -29,7 +29,10 @@ export interface SharpnessStart {
   start: 'zero' | 'random';
   phi: number;
   iterations: number;
+  /** Evaluations of f and ∇f over the data. */
   evaluations: number;
+  /** Evaluations of f alone (line-search trials). */
+  lossEvaluations: number;
   moved: boolean;
   coordinatesAtBound: number;
   reason: string;
@@ -91,6 +94,10 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
     // Minimize −f, i.e. maximize f.
     return { f: -value, g: T.tidy(() => gFlat.neg()) };
   };
+  const value = (y: T.Tensor) => {
+    setParams(A === undefined ? x.add(y) : x.add(A.matmul(y)));
+    return -objective.value();
+  };
   const starts: SharpnessStart[] = [];
   let bestMax = f0;
   let best: SharpnessStart | undefined;
@@ -98,11 +105,11 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
     const inits: ['zero' | 'random', () => T.Tensor][] = [['zero', () => T.zerosLike(half)]];
     for (let k = 0; k < (options.randomStarts ?? 0); k++) inits.push(['random', () => T.rand(half.shape, { generator: g, dtype: half.dtype }).mul(2).sub(1).mul(half)]);
     for (const [kind, init] of inits) {
-      const result = T.tidy(() => minimizeBox({ x0: init(), lower: half.neg(), upper: half, evaluate }, { maxIter: options.maxIter ?? 10, memory: options.memory ?? 10 }));
+      const result = T.tidy(() => minimizeBox({ x0: init(), lower: half.neg(), upper: half, evaluate, value }, { maxIter: options.maxIter ?? 10, memory: options.memory ?? 10 }));
       result.x.dispose();
       const maxLoss = Math.max(-result.f, -result.f0);
       const start: SharpnessStart = {
-        start: kind, phi: ((maxLoss - f0) / (1 + f0)) * 100, iterations: result.iterations, evaluations: result.evaluations,
+        start: kind, phi: ((maxLoss - f0) / (1 + f0)) * 100, iterations: result.iterations, evaluations: result.evaluations, lossEvaluations: result.valueEvaluations,
         moved: result.moved, coordinatesAtBound: result.atBound, reason: result.reason,
       };
       starts.push(start);

@@ -1,0 +1,172 @@
+/**
+ * `sgdlab measure hessian|sharpness|noise|interpolate --checkpoint PATH …`: measurements of a saved
+ * model on its own training data (the checkpoint's data spec and preprocessing), or --dataset.
+ * --subset N uses the first N examples of the split. Prints a summary, or JSON with --json.
+ *
+ *   sgdlab measure hessian --checkpoint runs/f1 --top-k 3 --json  →  { "eigenvalues": [...], "hvps": n, … }
+ *   sgdlab measure sharpness --checkpoint runs/f1 --epsilon 1e-3 [--subspace 100] --json  →  { "phi": x, "iterations": n, … }
+ *   sgdlab measure noise --checkpoint runs/f1 --json  →  { "gradNormSq", "traceSigma", "bSimple", "varianceByBatchSize": [...] }
+ */
+import { Command } from 'commander';
+import * as T from '../tensor/index.js';
+import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
+import { modelInfo, type Module } from '../nn/index.js';
+import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
+import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues } from '../measure/index.js';
+import { UsageError } from './errors.js';
+
+interface CommonFlags {
+  checkpoint: string;
+  dataset?: string;
+  dataDir?: string;
+  subset?: string;
+  split?: string;
+  json?: boolean;
+}
+
+function positive(flag: string, value: string | undefined, fallback: number, integer = true): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag}: '${value}' must be a positive ${integer ? 'integer' : 'number'}`);
+  return n;
+}
+
+/** The checkpoint's model and the data to measure on. */
+function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar; data: DataSplits; split: TensorDataset; n: number; loss: ReturnType<typeof modelInfo>['defaultLoss'] } {
+  const { model, sidecar } = loadCheckpoint(flags.checkpoint);
+  try {
+    const spec = flags.dataset ? { name: flags.dataset as DatasetName, dir: flags.dataDir } : { ...sidecar.config.data, ...(flags.dataDir ? { dir: flags.dataDir } : {}) };
+    const data = prepareData(spec);
+    const which = flags.split ?? 'train';
+    if (which !== 'train' && which !== 'test') throw new UsageError(`--split: '${which}' must be train or test`);
+    const split = which === 'train' ? data.train : data.test;
+    const total = split.x.shape[0]!;
+    const n = positive('subset', flags.subset, total);
+    if (n > total) throw new UsageError(`--subset: ${n} exceeds the ${total} examples of the ${which} split`);
+    if (split.inputShape.join() !== sidecar.io.inputShape.join()) {
+      throw new UsageError(`--dataset: ${spec.name} has inputs of shape [${split.inputShape.join(', ')}] but the checkpoint's model takes [${sidecar.io.inputShape.join(', ')}]`);
+    }
+    return { model, sidecar, data, split, n, loss: sidecar.config.loss ?? modelInfo(sidecar.model.name).defaultLoss };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+function output(flags: { json?: boolean }, result: object, summary: string): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
+}
+
+const common = (c: Command) =>
+  c.requiredOption('--checkpoint <path>', 'checkpoint directory (model.safetensors + model.json) or .safetensors file')
+    .option('--dataset <name>', "measure on another dataset (default: the checkpoint's training data)")
+    .option('--data-dir <dir>', 'directory of the dataset files')
+    .option('--subset <n>', 'use the first n examples of the split')
+    .option('--split <name>', 'train (default) or test')
+    .option('--json', 'print JSON');
+
+export function measureCommand(): Command {
+  const measure = new Command('measure').description('measure a checkpoint: Hessian spectrum, sharpness, gradient noise, interpolation');
+
+  measure.addCommand(common(new Command('hessian'))
+    .description('top Hessian eigenvalues (Lanczos or power iteration), optionally the trace (Hutchinson) and spectral density (SLQ)')
+    .option('--top-k <k>', 'number of top eigenvalues (default 1)')
+    .option('--method <name>', 'lanczos (default) or power')
+    .option('--max-iter <n>', 'Lanczos steps, or power iterations per eigenvalue')
+    .option('--trace-probes <k>', 'also estimate the trace with k Rademacher probes')
+    .option('--density', 'also estimate the spectral density (stochastic Lanczos quadrature)')
+    .option('--seed <n>', 'random seed of the probes (default 0)')
+    .action((flags: CommonFlags & { topK?: string; method?: string; maxIter?: string; traceProbes?: string; density?: boolean; seed?: string }) => {
+      if (flags.method !== undefined && flags.method !== 'lanczos' && flags.method !== 'power') throw new UsageError(`--method: '${flags.method}' must be lanczos or power`);
+      const topK = positive('top-k', flags.topK, 1);
+      const s = setup(flags);
+      try {
+        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
+        const seed = flags.seed === undefined ? 0 : positive('seed', flags.seed, 0);
+        const eig = topEigenvalues(objective, { topK, method: flags.method as 'lanczos' | 'power' | undefined, maxIter: flags.maxIter ? positive('max-iter', flags.maxIter, 1) : undefined, seed });
+        const trace = flags.traceProbes ? hessianTrace(objective, { probes: positive('trace-probes', flags.traceProbes, 2), seed }) : undefined;
+        const density = flags.density ? spectralDensity(objective, { seed }) : undefined;
+        const result = {
+          eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations,
+          hvps: objective.cost.hessianVectorProducts, examples: s.n, seconds: objective.cost.seconds,
+          ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
+          ...(density ? { density: { grid: density.grid, density: density.density, sigma: density.sigma } } : {}),
+        };
+        output(flags, result, `top eigenvalues ${eig.eigenvalues.map((e) => e.toPrecision(5)).join(', ')} (${eig.method}, ${objective.cost.hessianVectorProducts} Hessian-vector products on ${s.n} examples, ${objective.cost.seconds.toFixed(1)} s)` +
+          (trace ? `\ntrace ${trace.trace.toPrecision(5)} ± ${trace.standardError.toPrecision(2)} (${trace.probes} probes)` : ''));
+      } finally {
+        s.model.dispose();
+        disposeSplits(s.data);
+      }
+    }));
+
+  measure.addCommand(common(new Command('sharpness'))
+    .description("Keskar et al.'s ε-sharpness φ(ε, A): full space, or a random subspace with --subspace p")
+    .option('--epsilon <e>', 'box size ε (default 1e-3; the paper also uses 5e-4)')
+    .option('--subspace <p>', 'dimension p of a random subspace (the paper uses 100)')
+    .option('--max-iter <n>', 'iterations of the inner maximization (default 10, as in the paper)')
+    .option('--random-starts <k>', 'random starts in the box besides y = 0 (default 2)')
+    .option('--seed <n>', 'seed of A and of the random starts (default 0)')
+    .action((flags: CommonFlags & { epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string }) => {
+      const epsilon = positive('epsilon', flags.epsilon, 1e-3, false);
+      const subspace = flags.subspace === undefined ? undefined : positive('subspace', flags.subspace, 100);
+      const randomStarts = flags.randomStarts === undefined ? 2 : Number(flags.randomStarts);
+      if (!Number.isInteger(randomStarts) || randomStarts < 0) throw new UsageError(`--random-starts: '${flags.randomStarts}' must be a non-negative integer`);
+      const s = setup(flags);
+      try {
+        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
+        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
+        output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)}\n` +
+          r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
+      } finally {
+        s.model.dispose();
+        disposeSplits(s.data);
+      }
+    }));
+
+  measure.addCommand(common(new Command('noise'))
+    .description('gradient noise: ‖G‖², tr Σ, B_simple, minibatch variance for every b (closed form), optional Monte Carlo')
+    .option('--monte-carlo <k>', 'also sample k minibatches per batch size and sampling')
+    .option('--seed <n>', 'seed of the Monte Carlo draws')
+    .action((flags: CommonFlags & { monteCarlo?: string; seed?: string }) => {
+      const s = setup(flags);
+      try {
+        const x = s.split.x.narrow(0, 0, s.n);
+        const y = s.split.y.narrow(0, 0, s.n);
+        const r = noiseStatistics(s.model, x, y, s.loss, { monteCarloSamples: flags.monteCarlo ? positive('monte-carlo', flags.monteCarlo, 2) : 0, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
+        T.dispose([x, y]);
+        output(flags, r, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)`);
+      } finally {
+        s.model.dispose();
+        disposeSplits(s.data);
+      }
+    }));
+
+  measure.addCommand(common(new Command('interpolate'))
+    .description("loss and accuracy along the path between two checkpoints (Keskar et al.'s Fig. 3)")
+    .requiredOption('--other <path>', 'the second checkpoint (α = 1)')
+    .option('--from <alpha>', 'first α (default -1)')
+    .option('--to <alpha>', 'last α (default 2)')
+    .option('--points <n>', 'number of α values (default 25)')
+    .option('--curved', 'the curved path sin(απ/2)·θ_B + cos(απ/2)·θ_A')
+    .action((flags: CommonFlags & { other: string; from?: string; to?: string; points?: string; curved?: boolean }) => {
+      const s = setup(flags);
+      const other = loadCheckpoint(flags.other);
+      const probe = loadCheckpoint(flags.checkpoint).model;
+      try {
+        if (JSON.stringify(other.sidecar.model) !== JSON.stringify(s.sidecar.model)) throw new UsageError(`--other: ${flags.other} holds a different model (${JSON.stringify(other.sidecar.model)}) than ${flags.checkpoint} (${JSON.stringify(s.sidecar.model)})`);
+        const from = flags.from === undefined ? -1 : Number(flags.from);
+        const to = flags.to === undefined ? 2 : Number(flags.to);
+        if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
+        const points = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { alphas: alphaGrid(from, to, positive('points', flags.points, 25)), curved: flags.curved, limit: s.n });
+        const distance = parameterDistance(s.model, other.model);
+        output(flags, { distance, curved: !!flags.curved, points }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
+      } finally {
+        s.model.dispose();
+        other.model.dispose();
+        probe.dispose();
+        disposeSplits(s.data);
+      }
+    }));
+  return measure;
+}
