@@ -6,3 +6,5 @@ export * from './noise.js';
 export * from './lbfgsb.js';
 export * from './sharpness.js';
 export * from './landscape.js';
+export * from './fluctuations.js';
+export * from './along-training.js';
