@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import * as T from '../src/tensor/index.js';
-import { runSgdlab } from './sgdlab_side.js';
+import { lastGradientMs, runSgdlab } from './sgdlab_side.js';
 import { runTfjs, tfjsReady } from './tfjs_side.js';
-import { WORKLOADS, type Workload } from './workloads.js';
+import { LONG_WORKLOADS, WORKLOADS, type Workload } from './workloads.js';
 import type { TimingOptions } from './timing.js';
 
 export interface BenchRow {
@@ -35,7 +35,7 @@ function pythonWithTorch(): string | null {
   return null;
 }
 
-function runPytorch(workloads: readonly Workload[], timing: TimingOptions): { torch: string; ms: number[] } | null {
+function runPytorch(workloads: readonly Workload[], timing: TimingOptions): { torch: string; ms: (number | null)[] } | null {
   const python = pythonWithTorch();
   if (!python) {
     process.stderr.write('bench: no python3 with torch found (install python3-torch or set SGDLAB_PYTHON); PyTorch column left empty\n');
@@ -53,7 +53,7 @@ function runPytorch(workloads: readonly Workload[], timing: TimingOptions): { to
     process.stderr.write(`bench: the PyTorch side failed:\n${result.stderr}\n`);
     return null;
   }
-  return JSON.parse(result.stdout) as { torch: string; ms: number[] };
+  return JSON.parse(result.stdout) as { torch: string; ms: (number | null)[] };
 }
 
 const fmt = (x: number | null, digits = 2) => (x === null ? '—' : x.toFixed(digits));
@@ -95,8 +95,9 @@ async function main(): Promise<void> {
       const r = runPytorch(group, timing);
       if (!r) return null;
       torchVersion = r.torch;
-      group.forEach((w, i) => log(`  pytorch ${w.workload} b=${w.batch}: ${r.ms[i]!.toFixed(3)} ms`));
-      return r.ms;
+      const ms = r.ms.map((m) => m ?? NaN); // null: no PyTorch counterpart
+      group.forEach((w, i) => log(`  pytorch ${w.workload} b=${w.batch}: ${Number.isFinite(ms[i]!) ? `${ms[i]!.toFixed(3)} ms` : 'no counterpart'}`));
+      return ms;
     };
     for (let round = 0; round < rounds && group.length > 0; round++) {
       const first = round % 2 === 0 ? sgdlabRound : pytorchRound;
@@ -108,8 +109,8 @@ async function main(): Promise<void> {
     }
     return { sgdlab: medians(sgdlabRuns) ?? [], pytorch: medians(pytorchRuns) };
   };
-  const stepGroup = workloads.filter((w) => w.workload !== 'f1-epoch');
-  const epochGroup = workloads.filter((w) => w.workload === 'f1-epoch');
+  const stepGroup = workloads.filter((w) => !LONG_WORKLOADS.includes(w.workload));
+  const epochGroup = workloads.filter((w) => LONG_WORKLOADS.includes(w.workload));
   const steps = measure(stepGroup, roundsFor(false));
   const epochs = measure(epochGroup, roundsFor(true));
   const ordered = [...stepGroup, ...epochGroup];
@@ -125,8 +126,9 @@ async function main(): Promise<void> {
     return typeof ms === 'number' ? ms : null;
   });
   const rows: BenchRow[] = workloads.map((w, i) => {
-    const raw = pytorch?.[i];
-    const pt = raw !== undefined && Number.isFinite(raw) ? raw : null;
+    // noise-stats has no PyTorch counterpart: its second column is one sgdlab full-data gradient.
+    const raw = w.workload === 'noise-stats' ? lastGradientMs : pytorch?.[i];
+    const pt = raw !== undefined && raw !== null && Number.isFinite(raw) ? raw : null;
     return { workload: w.workload, batch: w.batch, sgdlab_ms: sgdlab![i]!, pytorch_ms: pt, tfjs_ms: tfjs[i]!, ratio: pt === null ? null : sgdlab![i]! / pt };
   });
   if (json) {
@@ -140,6 +142,10 @@ async function main(): Promise<void> {
     process.stdout.write(`\nkeskar-f1, one MNIST epoch at batch ${r.batch}: ${(r.sgdlab_ms / 1000).toFixed(2)} s (sgdlab) vs ${r.pytorch_ms === null ? '—' : `${(r.pytorch_ms / 1000).toFixed(2)} s`} (PyTorch)`);
   }
   if (rows.some((row) => row.workload === 'f1-epoch')) process.stdout.write('\n');
+  const eig = rows.find((r) => r.workload === 'f1-top-eigenvalue');
+  if (eig) process.stdout.write(`\ntop Hessian eigenvalue of keskar-f1 on ${eig.batch} MNIST images, 5 power iterations (5 Hessian-vector products): ${(eig.sgdlab_ms / 1000).toFixed(2)} s (sgdlab) vs ${eig.pytorch_ms === null ? '—' : `${(eig.pytorch_ms / 1000).toFixed(2)} s`} (PyTorch, PyHessian's algorithm)\n`);
+  const noise = rows.find((r) => r.workload === 'noise-stats');
+  if (noise && noise.ratio !== null) process.stdout.write(`per-example noise statistics of keskar-f1 on ${noise.batch} images: ${(noise.sgdlab_ms / 1000).toFixed(2)} s = ${noise.ratio.toFixed(2)}× one full-data gradient (${(noise.pytorch_ms! / 1000).toFixed(2)} s)\n`);
   if (grad && hvp) {
     process.stdout.write(`\nHessian-vector product / gradient (mlp, batch ${grad.batch}): sgdlab ${fmt(hvp.sgdlab_ms / grad.sgdlab_ms)}×` +
       (grad.pytorch_ms && hvp.pytorch_ms ? `, PyTorch ${fmt(hvp.pytorch_ms / grad.pytorch_ms)}×` : '') + '\n');

@@ -84,9 +84,41 @@ def f1_epoch_ms(batch):
     return (time.perf_counter() - start) * 1000
 
 
+def f1_top_eigenvalue_ms(n):
+    """PyHessian's power iteration (hessian.eigenvalues) for keskar-f1 on n images, 5 fixed iterations."""
+    x, y = mnist_train()
+    layers = [nn.Flatten()]
+    width = 784
+    for _ in range(5):
+        layers += [nn.Linear(width, 512), nn.BatchNorm1d(512), nn.ReLU()]
+        width = 512
+    model = nn.Sequential(*layers, nn.Linear(512, 10)).eval()
+    params = list(model.parameters())
+    g = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    v = [torch.randn(p.shape, generator=g) for p in params]
+    norm = torch.sqrt(sum((t * t).sum() for t in v))
+    v = [t / norm for t in v]
+    for _ in range(5):
+        hv = [torch.zeros_like(p) for p in params]
+        for s in range(0, n, 1000):
+            loss = F.cross_entropy(model(x[s:s + 1000]), y[s:s + 1000], reduction='sum') / n
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            h = torch.autograd.grad(sum((g_ * v_).sum() for g_, v_ in zip(grads, v)), params)
+            hv = [a + b for a, b in zip(hv, h)]
+        eigenvalue = sum((a * b).sum() for a, b in zip(hv, v)).item()
+        norm = torch.sqrt(sum((t * t).sum() for t in hv))
+        v = [t / norm for t in hv]
+    return (time.perf_counter() - start) * 1000
+
+
 def run(workload, batch, timing):
     if workload == 'f1-epoch':
         return f1_epoch_ms(batch)
+    if workload == 'f1-top-eigenvalue':
+        return f1_top_eigenvalue_ms(batch)
+    if workload == 'noise-stats':
+        return float('nan')  # sgdlab-only: its row compares with one sgdlab gradient
     g = torch.Generator().manual_seed(0)
     is_cnn = workload == 'cnn'
     model = cnn() if is_cnn else mlp()
@@ -117,4 +149,4 @@ if __name__ == '__main__':
     request = json.load(sys.stdin)
     timing = request.get('timing', {})
     out = [run(w['workload'], w['batch'], timing) for w in request['workloads']]
-    json.dump({'torch': torch.__version__, 'ms': out}, sys.stdout)
+    json.dump({'torch': torch.__version__, 'ms': [None if m != m else m for m in out]}, sys.stdout)

@@ -2,6 +2,7 @@
 import * as T from '../src/tensor/index.js';
 import { prepareData, type DataSplits } from '../src/data/index.js';
 import { parseTrainConfig, train } from '../src/train/index.js';
+import { Objective, noiseStatistics, topEigenvalues } from '../src/measure/index.js';
 import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential, buildModel, type Module } from '../src/nn/index.js';
 import { LEARNING_RATE, type Workload } from './workloads.js';
 import { medianStepMs, type TimingOptions } from './timing.js';
@@ -32,9 +33,46 @@ function f1EpochMs(batch: number): number {
   return result.seconds * 1000;
 }
 
-/** Median milliseconds per step of one workload (per epoch for f1-epoch). */
+/** Power iteration (5 fixed iterations) for the top Hessian eigenvalue of keskar-f1 on n images. */
+function f1TopEigenvalueMs(n: number): number {
+  mnist ??= prepareData({ name: 'mnist' });
+  const model = buildModel({ name: 'keskar-f1' }, { inputShape: [1, 28, 28], outputs: 10 }, new T.Generator(0));
+  const started = performance.now();
+  topEigenvalues(new Objective(model, mnist.train.x, mnist.train.y, 'cross-entropy', { limit: n, chunkSize: 1000 }), { method: 'power', maxIter: 5, tol: 0 });
+  const ms = performance.now() - started;
+  model.dispose();
+  return ms;
+}
+
+/** Per-example noise statistics of keskar-f1 on n images, and one full-data gradient for scale. */
+function noiseCostMs(n: number): { noise: number; gradient: number } {
+  mnist ??= prepareData({ name: 'mnist' });
+  const model = buildModel({ name: 'keskar-f1' }, { inputShape: [1, 28, 28], outputs: 10 }, new T.Generator(0));
+  const x = mnist.train.x.narrow(0, 0, n);
+  const y = mnist.train.y.narrow(0, 0, n);
+  let started = performance.now();
+  noiseStatistics(model, x, y, 'cross-entropy', { chunkSize: 1000 });
+  const noise = performance.now() - started;
+  started = performance.now();
+  T.dispose(new Objective(model, x, y, 'cross-entropy', { chunkSize: 1000 }).valueAndGradient().gradient);
+  const gradient = performance.now() - started;
+  T.dispose([x, y]);
+  model.dispose();
+  return { noise, gradient };
+}
+
+/** The last noise-stats measurement's gradient time, reported in the PyTorch column. */
+export let lastGradientMs = NaN;
+
+/** Median milliseconds per step of one workload (one run of the long workloads). */
 export function runSgdlab(w: Workload, timing: TimingOptions): number {
   if (w.workload === 'f1-epoch') return f1EpochMs(w.batch);
+  if (w.workload === 'f1-top-eigenvalue') return f1TopEigenvalueMs(w.batch);
+  if (w.workload === 'noise-stats') {
+    const r = noiseCostMs(w.batch);
+    lastGradientMs = r.gradient;
+    return r.noise;
+  }
   const g = new T.Generator(0);
   const isCnn = w.workload === 'cnn';
   const net = model(isCnn, g);
@@ -47,7 +85,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
     const grads = T.gradients([loss(p, x, y)], p);
     T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
   });
-  const steps: Record<Exclude<Workload['workload'], 'f1-epoch'>, () => void> = {
+  const steps: Record<'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp', () => void> = {
     mlp: sgdStep,
     cnn: sgdStep,
     'mlp-grad': () => T.tidy(() => { T.gradients([loss(p, x, y)], p); }),
@@ -56,7 +94,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
       T.gradients([T.listDot(grads, v)], p);
     }),
   };
-  const ms = medianStepMs(steps[w.workload as Exclude<Workload['workload'], 'f1-epoch'>], timing);
+  const ms = medianStepMs(steps[w.workload as keyof typeof steps], timing);
   net.dispose();
   T.dispose([...v, x, y]);
   return ms;

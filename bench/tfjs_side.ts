@@ -17,7 +17,7 @@ export async function tfjsReady(): Promise<void> {
 
 /** Median ms per step, or the reason there is none (the wasm backend cannot train every model). */
 export function runTfjs(w: Workload, timing: TimingOptions): number | string {
-  if (w.workload !== 'mlp' && w.workload !== 'cnn') return 'not measured';
+  if (w.workload !== 'mlp' && w.workload !== 'cnn') return 'not measured (no equivalent)';
   try {
     return tf.tidy(() => measure(w, timing));
   } catch (error) {

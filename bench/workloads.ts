@@ -5,9 +5,16 @@
  *   mlp-grad / mlp-hvp: one gradient, and one Hessian-vector product by double backward, of the mlp loss;
  *   f1-epoch: one epoch of Keskar's F1 on MNIST (60,000 images in memory, normalized), Adam 1e-3,
  *             random reshuffling, the whole batch through the model at once; milliseconds per epoch.
+ *   f1-top-eigenvalue: the top Hessian eigenvalue of a (freshly initialized) keskar-f1 on 10,000 MNIST
+ *             images by power iteration as PyHessian does it, 5 iterations on both sides (equal work:
+ *             5 Hessian-vector products over the data in chunks of 1,000), model in evaluation mode;
+ *   noise-stats: sgdlab's per-example noise statistics on the same data; the table's PyTorch column
+ *             holds one full-data gradient by sgdlab, so the ratio is the cost relative to a gradient.
  * Step workloads use fixed random tensors, so only compute and dispatch are timed (no data loading).
  */
-export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch';
+export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch' | 'f1-top-eigenvalue' | 'noise-stats';
+/** Workloads that time one long run (several rounds of one run each) rather than steps. */
+export const LONG_WORKLOADS: readonly WorkloadName[] = ['f1-epoch', 'f1-top-eigenvalue', 'noise-stats'];
 
 export interface Workload {
   workload: WorkloadName;
@@ -21,6 +28,8 @@ export const WORKLOADS: readonly Workload[] = [
   { workload: 'mlp-hvp', batch: 512 },
   { workload: 'f1-epoch', batch: 256 },
   { workload: 'f1-epoch', batch: 6000 },
+  { workload: 'f1-top-eigenvalue', batch: 10000 },
+  { workload: 'noise-stats', batch: 10000 },
 ];
 
 export const LEARNING_RATE = 0.01;
