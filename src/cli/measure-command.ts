@@ -12,7 +12,7 @@ import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { modelInfo, type Module } from '../nn/index.js';
 import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
-import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues } from '../measure/index.js';
+import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues } from '../measure/index.js';
 import { UsageError } from './errors.js';
 
 interface CommonFlags {
@@ -127,15 +127,41 @@ export function measureCommand(): Command {
   measure.addCommand(common(new Command('noise'))
     .description('gradient noise: ‖G‖², tr Σ, B_simple, minibatch variance for every b (closed form), optional Monte Carlo')
     .option('--monte-carlo <k>', 'also sample k minibatches per batch size and sampling')
+    .option('--b-noise <k>', "also estimate McCandlish's B_noise = tr(HΣ)/(GᵀHG) from k sampled examples")
     .option('--seed <n>', 'seed of the Monte Carlo draws')
-    .action((flags: CommonFlags & { monteCarlo?: string; seed?: string }) => {
+    .action((flags: CommonFlags & { monteCarlo?: string; bNoise?: string; seed?: string }) => {
       const s = setup(flags);
       try {
         const x = s.split.x.narrow(0, 0, s.n);
         const y = s.split.y.narrow(0, 0, s.n);
-        const r = noiseStatistics(s.model, x, y, s.loss, { monteCarloSamples: flags.monteCarlo ? positive('monte-carlo', flags.monteCarlo, 2) : 0, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
+        const seed = flags.seed === undefined ? 0 : Number(flags.seed);
+        const r = noiseStatistics(s.model, x, y, s.loss, { monteCarloSamples: flags.monteCarlo ? positive('monte-carlo', flags.monteCarlo, 2) : 0, seed });
+        const bNoise = flags.bNoise ? noiseScaleBNoise(new Objective(s.model, x, y, s.loss), { samples: positive('b-noise', flags.bNoise, 2), seed }) : undefined;
         T.dispose([x, y]);
-        output(flags, r, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)`);
+        output(flags, { ...r, ...(bNoise ? { bNoise } : {}) }, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)` +
+          (bNoise ? `\nB_noise ${bNoise.bNoise.toPrecision(4)} (tr(HΣ) ${bNoise.traceHSigma.toPrecision(4)} ± ${bNoise.traceHSigmaStandardError.toPrecision(2)}, ${bNoise.samples} samples)` : ''));
+      } finally {
+        s.model.dispose();
+        disposeSplits(s.data);
+      }
+    }));
+
+  measure.addCommand(common(new Command('landscape'))
+    .description('loss along one or two random filter-normalized directions (Li et al. 2018)')
+    .option('--from <alpha>', 'first coordinate (default -1)')
+    .option('--to <alpha>', 'last coordinate (default 1)')
+    .option('--points <n>', 'points per axis (default 21)')
+    .option('--two-d', 'a 2-D slice along two directions')
+    .option('--seed <n>', 'seed of the directions (default 0)')
+    .action((flags: CommonFlags & { from?: string; to?: string; points?: string; twoD?: boolean; seed?: string }) => {
+      const s = setup(flags);
+      try {
+        const from = flags.from === undefined ? -1 : Number(flags.from);
+        const to = flags.to === undefined ? 1 : Number(flags.to);
+        if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
+        const grid = alphaGrid(from, to, positive('points', flags.points, 21));
+        const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed: flags.seed === undefined ? 0 : Number(flags.seed), limit: s.n });
+        output(flags, { points }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
       } finally {
         s.model.dispose();
         disposeSplits(s.data);

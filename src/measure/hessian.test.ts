@@ -93,6 +93,10 @@ test('small network: Lanczos, power iteration, Hutchinson and SLQ against the de
     assert.ok(Math.abs(d.density.reduce((a, b) => a + b, 0) * dt - 1) < 0.02);
   });
   assert.equal(model.training, true, 'measurement restores the training mode');
+  // Every vector the solvers created was freed: only the model, data and test tensors remain.
+  const live = T.memory().numTensors;
+  T.tidy(() => { topEigenvalues(objective, { topK: 2 }); hessianTrace(objective, { probes: 3 }); spectralDensity(objective, { steps: 5 }); topEigenvalues(objective, { method: 'power', maxIter: 3 }); });
+  assert.equal(T.memory().numTensors, live, 'the Hessian tools leaked tensors');
   assert.ok(objective.cost.hessianVectorProducts > 400 && objective.cost.seconds > 0);
   model.dispose();
   T.dispose([x, y]);

@@ -8,3 +8,5 @@ export * from './sharpness.js';
 export * from './landscape.js';
 export * from './fluctuations.js';
 export * from './along-training.js';
+export * from './directions.js';
+export * from './noise-scale.js';

@@ -77,12 +77,12 @@ export class Objective {
     });
   }
 
-  /** f and ∇f at the current parameters; the gradient belongs to the caller. */
+  /** f and ∇f at the current parameters; the gradient belongs to the caller's tidy scope (or to the caller, outside any). */
   valueAndGradient(): { value: number; gradient: ParamVector } {
     return this.measure(() => {
       this.cost.gradients++;
       let total = 0;
-      const acc = this.params.map((p) => T.keep(T.zerosLike(p)));
+      const acc = this.params.map((p) => T.zerosLike(p));
       this.chunks((l) => {
         total += l.item();
         const g = T.gradients([l], this.params);
@@ -92,11 +92,11 @@ export class Objective {
     });
   }
 
-  /** H·v, H = ∇²f at the current parameters (exact, by double backward); the result belongs to the caller. */
+  /** H·v, H = ∇²f at the current parameters (exact, by double backward); the result belongs to the caller's scope. */
   hessianVectorProduct(v: ParamVector): ParamVector {
     return this.measure(() => {
       this.cost.hessianVectorProducts++;
-      const acc = this.params.map((p) => T.keep(T.zerosLike(p)));
+      const acc = this.params.map((p) => T.zerosLike(p));
       this.chunks((l) => {
         const g = T.gradients([l], this.params, { createGraph: true });
         const hv = T.gradients([T.listDot(g, v)], this.params);
