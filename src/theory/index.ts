@@ -3,3 +3,4 @@ export * from './linalg.js';
 export * from './ziyin.js';
 export * from './lyapunov.js';
 export * from './noise.js';
+export * from './regularized.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  divergenceLearningRate, labelNoiseRegression, minibatchGradientSecondMoment, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
+  divergenceLearningRate, labelNoiseRegression, minibatchGradientSecondMoment, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
 } from './index.js';
 
 /** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
@@ -159,4 +159,46 @@ test('Qian–Klabjan: E‖g_b‖² with and without replacement equals exhaustiv
   const e = (b: number) => minibatchGradientSecondMoment(gradNormSq, traceSigma, b, n, true);
   const est = twoBatchEstimates({ b: 2, normSq: e(2) }, { b: 5, normSq: e(5) });
   assert.ok(Math.abs(est.gradNormSq - gradNormSq) < 1e-12 && Math.abs(est.traceSigma - traceSigma) < 1e-12);
+});
+
+test('regularized label-noise regression: Γ = 0 is the closed form; with weight decay it matches simulation', () => {
+  const base = { A: [[1, 0], [0, 0.4]], teacher: [1, -0.5], noiseVariance: 1, batchSize: 4, learningRate: 0.5 };
+  const plain = regularizedLabelNoise({ ...base, weightDecay: 0 });
+  const exact = labelNoiseRegression({ eigenvalues: [1, 0.4], noiseVariance: 1, batchSize: 4, learningRate: 0.5 });
+  exact.sigma.forEach((s, i) => assert.ok(Math.abs(plain.sigma[i]![i]! - s) < 1e-10, `Σ_${i}${i}`));
+  assert.ok(Math.abs(plain.testLoss - exact.testLoss) < 1e-10);
+  // 1-D with weight decay γ: simulate SGD on ½(wx − y)² + ½γw², x ~ N(0, 1), y = x + ε.
+  const gamma = 0.3;
+  const solution = regularizedLabelNoise({ A: [[1]], teacher: [1], noiseVariance: 1, batchSize: 4, learningRate: 0.5, weightDecay: gamma });
+  assert.ok(Math.abs(solution.minimum[0]! - 1 / 1.3) < 1e-12);
+  const rand = normals(11);
+  let w = 0;
+  let sum = 0;
+  let sumSq = 0;
+  const steps = 300000;
+  for (let t = 0; t < 2000 + steps; t++) {
+    let g = gamma * w;
+    for (let k = 0; k < 4; k++) {
+      const x = rand();
+      g += (x * (w * x - (x + rand()))) / 4;
+    }
+    w -= 0.5 * g;
+    if (t >= 2000) {
+      sum += w;
+      sumSq += w * w;
+    }
+  }
+  const mean = sum / steps;
+  const variance = sumSq / steps - mean * mean;
+  assert.ok(Math.abs(mean - solution.minimum[0]!) < 0.01, `mean ${mean} vs ${solution.minimum[0]}`);
+  assert.ok(Math.abs(variance / solution.sigma[0]![0]! - 1) < 0.06, `Σ simulated ${variance}, exact ${solution.sigma[0]![0]}`);
+});
+
+test('the optimal weight decay is positive at a small learning rate and negative at a large one', () => {
+  const p = { A: [[1]], teacher: [1], noiseVariance: 1, batchSize: 10 };
+  const gammas = Array.from({ length: 801 }, (_, i) => -0.3 + i * 0.0005);
+  const small = optimalWeightDecay({ ...p, learningRate: 0.1 }, gammas);
+  const large = optimalWeightDecay({ ...p, learningRate: 0.95 * divergenceLearningRate(1, 10) }, gammas);
+  assert.ok(small.weightDecay > 0, `small λ: optimal γ ${small.weightDecay}`);
+  assert.ok(large.weightDecay < 0, `large λ: optimal γ ${large.weightDecay}`);
 });
