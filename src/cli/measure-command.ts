@@ -8,11 +8,12 @@
  *   sgdlab measure noise --checkpoint runs/f1 --json  →  { "gradNormSq", "traceSigma", "bSimple", "varianceByBatchSize": [...] }
  */
 import { Command } from 'commander';
+import cliProgress from 'cli-progress';
 import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { modelInfo, type Module } from '../nn/index.js';
 import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
-import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues } from '../measure/index.js';
+import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
 
 interface CommonFlags {
@@ -53,6 +54,19 @@ function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar;
   }
 }
 
+/** A progress bar on stderr (shown on terminals only) counting passes over the data. */
+function progress(objective: Objective, task: string, expectedPasses: number): { stop(): void } {
+  const bar = new cliProgress.SingleBar({ format: `${task} |{bar}| {value}/{total} passes over {examples} examples | {duration_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(expectedPasses, 0, { examples: objective.n });
+  const passes = (c: MeasurementCost) => c.lossEvaluations + c.gradients + c.hessianVectorProducts;
+  objective.onWork = (c) => {
+    const done = passes(c);
+    if (done > expectedPasses) bar.setTotal(done);
+    bar.update(done);
+  };
+  return { stop: () => bar.stop() };
+}
+
 function output(flags: { json?: boolean }, result: object, summary: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
 }
@@ -83,9 +97,11 @@ export function measureCommand(): Command {
       try {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
         const seed = flags.seed === undefined ? 0 : positive('seed', flags.seed, 0);
+        const bar = progress(objective, 'hessian', (flags.maxIter ? Number(flags.maxIter) : Math.max(2 * topK + 20, 30)) + (flags.traceProbes ? Number(flags.traceProbes) : 0) + (flags.density ? 80 : 0));
         const eig = topEigenvalues(objective, { topK, method: flags.method as 'lanczos' | 'power' | undefined, maxIter: flags.maxIter ? positive('max-iter', flags.maxIter, 1) : undefined, seed });
         const trace = flags.traceProbes ? hessianTrace(objective, { probes: positive('trace-probes', flags.traceProbes, 2), seed }) : undefined;
         const density = flags.density ? spectralDensity(objective, { seed }) : undefined;
+        bar.stop();
         const result = {
           eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations,
           hvps: objective.cost.hessianVectorProducts, examples: s.n, seconds: objective.cost.seconds,
@@ -115,7 +131,9 @@ export function measureCommand(): Command {
       const s = setup(flags);
       try {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
+        const bar = progress(objective, 'sharpness', 1 + (randomStarts + 1) * 2 * positive('max-iter', flags.maxIter, 10));
         const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
+        bar.stop();
         output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)}\n` +
           r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
       } finally {
@@ -128,8 +146,10 @@ export function measureCommand(): Command {
     .description('gradient noise: ‖G‖², tr Σ, B_simple, minibatch variance for every b (closed form), optional Monte Carlo')
     .option('--monte-carlo <k>', 'also sample k minibatches per batch size and sampling')
     .option('--b-noise <k>', "also estimate McCandlish's B_noise = tr(HΣ)/(GᵀHG) from k sampled examples")
+    .option('--covariance-top-k <k>', 'also the top k eigenvalues of the noise covariance C (Lanczos)')
+    .option('--alignment', 'also the alignment of C with the Hessian: tr(HC)/(‖H‖‖C‖) and the overlap of their top-5 eigenspaces')
     .option('--seed <n>', 'seed of the Monte Carlo draws')
-    .action((flags: CommonFlags & { monteCarlo?: string; bNoise?: string; seed?: string }) => {
+    .action((flags: CommonFlags & { monteCarlo?: string; bNoise?: string; covarianceTopK?: string; alignment?: boolean; seed?: string }) => {
       const s = setup(flags);
       try {
         const x = s.split.x.narrow(0, 0, s.n);
@@ -137,9 +157,13 @@ export function measureCommand(): Command {
         const seed = flags.seed === undefined ? 0 : Number(flags.seed);
         const r = noiseStatistics(s.model, x, y, s.loss, { monteCarloSamples: flags.monteCarlo ? positive('monte-carlo', flags.monteCarlo, 2) : 0, seed });
         const bNoise = flags.bNoise ? noiseScaleBNoise(new Objective(s.model, x, y, s.loss), { samples: positive('b-noise', flags.bNoise, 2), seed }) : undefined;
+        const covariance = flags.covarianceTopK ? noiseCovarianceTopEigenvalues(s.model, x, y, s.loss, { topK: positive('covariance-top-k', flags.covarianceTopK, 1), seed }) : undefined;
+        const alignment = flags.alignment ? noiseHessianAlignment(new Objective(s.model, x, y, s.loss), { seed }) : undefined;
         T.dispose([x, y]);
-        output(flags, { ...r, ...(bNoise ? { bNoise } : {}) }, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)` +
-          (bNoise ? `\nB_noise ${bNoise.bNoise.toPrecision(4)} (tr(HΣ) ${bNoise.traceHSigma.toPrecision(4)} ± ${bNoise.traceHSigmaStandardError.toPrecision(2)}, ${bNoise.samples} samples)` : ''));
+        output(flags, { ...r, ...(bNoise ? { bNoise } : {}), ...(covariance ? { covarianceEigenvalues: covariance.eigenvalues } : {}), ...(alignment ? { alignment } : {}) }, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)` +
+          (bNoise ? `\nB_noise ${bNoise.bNoise.toPrecision(4)} (tr(HΣ) ${bNoise.traceHSigma.toPrecision(4)} ± ${bNoise.traceHSigmaStandardError.toPrecision(2)}, ${bNoise.samples} samples)` : '') +
+          (covariance ? `\ntop eigenvalues of C: ${covariance.eigenvalues.map((e) => e.toPrecision(4)).join(', ')}` : '') +
+          (alignment ? `\nalignment of C with H: cosine ${alignment.cosine.toFixed(3)}, top-${alignment.topK} eigenspace overlap ${alignment.overlap.toFixed(3)}` : ''));
       } finally {
         s.model.dispose();
         disposeSplits(s.data);

@@ -33,8 +33,11 @@ export interface EigenOptions {
   returnEigenvectors?: boolean;
 }
 
-/** The Lanczos tridiagonalization of H from a unit start vector, with full reorthogonalization. */
-function lanczosBasis(objective: Objective, start: ParamVector, steps: number): { alpha: number[]; beta: number[]; basis: ParamVector[]; lastBeta: number } {
+/** A symmetric linear operator on parameter vectors (H·v, C·v, …). */
+export type SymmetricOperator = (v: ParamVector) => ParamVector;
+
+/** The Lanczos tridiagonalization of an operator from a unit start vector, with full reorthogonalization. */
+function lanczosBasis(apply: SymmetricOperator, start: ParamVector, steps: number): { alpha: number[]; beta: number[]; basis: ParamVector[]; lastBeta: number } {
   const basis: ParamVector[] = [keepAll(normalize(start))];
   const alpha: number[] = [];
   const beta: number[] = [];
@@ -42,7 +45,7 @@ function lanczosBasis(objective: Objective, start: ParamVector, steps: number): 
   for (let j = 0; j < steps; j++) {
     const next = T.tidy(() => {
       const q = basis[j]!;
-      let w = objective.hessianVectorProduct(q);
+      let w = apply(q);
       const a = dot(w, q);
       alpha.push(a);
       // Full reorthogonalization, twice ("twice is enough", Parlett), keeps the basis orthonormal.
@@ -69,19 +72,19 @@ function tridiagonalEigen(alpha: number[], beta: number[]): { values: number[]; 
   });
 }
 
-function lanczosTop(objective: Objective, options: Required<Omit<EigenOptions, 'method' | 'tol'>>): EigenResult {
-  const before = objective.cost.hessianVectorProducts;
+/** Top eigenpairs of any symmetric operator on vectors shaped like `like`, by Lanczos. */
+export function lanczosTopEigen(apply: SymmetricOperator, like: readonly T.Tensor[], options: Required<Omit<EigenOptions, 'method' | 'tol'>>): Omit<EigenResult, 'hvps' | 'method'> {
   const g = new T.Generator(options.seed);
-  const n = objective.params.reduce((s, p) => s + p.numel, 0);
+  const n = like.reduce((s, p) => s + p.numel, 0);
   const steps = Math.min(options.maxIter, n);
-  const { alpha, beta, basis, lastBeta } = T.tidy(() => lanczosBasis(objective, gaussianLike(objective.params, g), steps));
+  const { alpha, beta, basis, lastBeta } = T.tidy(() => lanczosBasis(apply, gaussianLike([...like], g), steps));
   try {
     const { values, vectors } = tridiagonalEigen(alpha, beta);
     const m = alpha.length;
     const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, options.topK);
     const eigenvalues = order.map(([v]) => v);
     const residuals = order.map(([, i]) => Math.abs(lastBeta * vectors[m - 1]![i]!));
-    const result: EigenResult = { eigenvalues, residuals, iterations: m, hvps: objective.cost.hessianVectorProducts - before, method: 'lanczos' };
+    const result: Omit<EigenResult, 'hvps' | 'method'> = { eigenvalues, residuals, iterations: m };
     if (options.returnEigenvectors) {
       result.eigenvectors = order.map(([, i]) =>
         keepAll(T.tidy(() => basis.reduce<ParamVector | null>((acc, q, j) => (acc === null ? scale(q, vectors[j]![i]!) : axpy(acc, q, vectors[j]![i]!)), null)!)));
@@ -90,6 +93,12 @@ function lanczosTop(objective: Objective, options: Required<Omit<EigenOptions, '
   } finally {
     for (const q of basis) T.dispose(q);
   }
+}
+
+function lanczosTop(objective: Objective, options: Required<Omit<EigenOptions, 'method' | 'tol'>>): EigenResult {
+  const before = objective.cost.hessianVectorProducts;
+  const r = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, options);
+  return { ...r, hvps: objective.cost.hessianVectorProducts - before, method: 'lanczos' };
 }
 
 function powerTop(objective: Objective, options: Required<Omit<EigenOptions, 'method'>>): EigenResult {
@@ -181,7 +190,7 @@ export function spectralDensity(objective: Objective, options: { probes?: number
   const before = objective.cost.hessianVectorProducts;
   const quadrature: DensityResult['quadrature'] = [];
   for (let k = 0; k < probes; k++) {
-    const { alpha, beta, basis } = T.tidy(() => lanczosBasis(objective, rademacherLike(objective.params, g), steps));
+    const { alpha, beta, basis } = T.tidy(() => lanczosBasis((v) => objective.hessianVectorProduct(v), rademacherLike(objective.params, g), steps));
     for (const q of basis) T.dispose(q);
     const { values, vectors } = tridiagonalEigen(alpha, beta);
     quadrature.push({ nodes: values, weights: vectors[0]!.map((s) => s * s) });

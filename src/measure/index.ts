@@ -10,3 +10,4 @@ export * from './fluctuations.js';
 export * from './along-training.js';
 export * from './directions.js';
 export * from './noise-scale.js';
+export * from './noise-covariance.js';

@@ -33,6 +33,8 @@ export class Objective {
   readonly n: number;
   readonly cost: MeasurementCost = { lossEvaluations: 0, gradients: 0, hessianVectorProducts: 0, examples: 0, seconds: 0 };
   private readonly chunk: number;
+  /** Called after every pass over the data (for progress bars). */
+  onWork: ((cost: MeasurementCost) => void) | undefined;
 
   constructor(readonly model: Module, readonly x: T.Tensor, readonly y: T.Tensor, readonly loss: LossName, options: ObjectiveOptions = {}) {
     this.params = model.parameters();
@@ -51,6 +53,7 @@ export class Objective {
     } finally {
       this.model.train(wasTraining);
       this.cost.seconds += (performance.now() - started) / 1000;
+      this.onWork?.(this.cost);
     }
   }
 
