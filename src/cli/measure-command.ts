@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { modelInfo, type Module } from '../nn/index.js';
-import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
+import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
 
@@ -184,8 +184,9 @@ export function measureCommand(): Command {
         const to = flags.to === undefined ? 1 : Number(flags.to);
         if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
         const grid = alphaGrid(from, to, positive('points', flags.points, 21));
+        const started = performance.now();
         const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed: flags.seed === undefined ? 0 : Number(flags.seed), limit: s.n });
-        output(flags, { points }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
+        output(flags, { points, seconds: (performance.now() - started) / 1000 }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
       } finally {
         s.model.dispose();
         disposeSplits(s.data);
@@ -208,9 +209,13 @@ export function measureCommand(): Command {
         const from = flags.from === undefined ? -1 : Number(flags.from);
         const to = flags.to === undefined ? 2 : Number(flags.to);
         if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
+        const started = performance.now();
         const points = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { alphas: alphaGrid(from, to, positive('points', flags.points, 25)), curved: flags.curved, limit: s.n });
         const distance = parameterDistance(s.model, other.model);
-        output(flags, { distance, curved: !!flags.curved, points }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
+        const fromInitial = { a: distanceFromInitial(flags.checkpoint, s.model) ?? null, b: distanceFromInitial(flags.other, other.model) ?? null };
+        const seconds = (performance.now() - started) / 1000;
+        output(flags, { distance, distanceFromInitial: fromInitial, curved: !!flags.curved, points, seconds }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}` +
+          (fromInitial.a !== null && fromInitial.b !== null ? `; from initialization: ‖θ_A − θ_A,0‖ = ${fromInitial.a.toPrecision(5)}, ‖θ_B − θ_B,0‖ = ${fromInitial.b.toPrecision(5)}, ratio ${(fromInitial.a / fromInitial.b).toPrecision(3)}` : '') + `\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
       } finally {
         s.model.dispose();
         other.model.dispose();

@@ -59,6 +59,8 @@ test('measure interpolate gives loss along the path between two checkpoints', ()
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.points.map((p: { alpha: number }) => p.alpha), [-1, -0.25, 0.5, 1.25, 2]);
   assert.ok(out.distance > 0);
+  // The trainer saved each run's initial weights: distances from initialization are reported.
+  assert.ok(out.distanceFromInitial.a > 0 && out.distanceFromInitial.b > 0);
 });
 
 test('errors: a missing checkpoint, a checkpoint that does not match its spec, parameters out of range', () => {

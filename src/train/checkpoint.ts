@@ -5,7 +5,7 @@
  * model), the step, the resolved configuration, and the run record.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as T from '../tensor/index.js';
 import { buildModel, loadSafetensors, saveSafetensors, type Module, type ModelIO, type ModelSpec } from '../nn/index.js';
 import type { TrainConfig } from './config.js';
@@ -53,6 +53,26 @@ export function readSidecar(path: string): CheckpointSidecar {
   if (parsed.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint ${path}: format ${JSON.stringify(parsed.format)} is not ${CHECKPOINT_FORMAT}`);
   if (!parsed.model?.name || !Array.isArray(parsed.io?.inputShape)) throw new Error(`checkpoint ${path}: the sidecar lacks the model spec or its input shape`);
   return parsed;
+}
+
+/**
+ * ‖θ − θ₀‖ over the parameters, θ₀ the initial weights saved next to a checkpoint by the trainer
+ * (DIR/initial.safetensors); undefined when the checkpoint has none.
+ */
+export function distanceFromInitial(path: string, model: Module): number | undefined {
+  const dir = path.endsWith('.safetensors') ? dirname(path) : path;
+  const file = join(dir, 'initial.safetensors');
+  if (!existsSync(file)) return undefined;
+  const initial = loadSafetensors(file);
+  try {
+    return T.tidy(() => T.listNorm(model.namedParameters().map(([name, p]) => {
+      const p0 = initial.tensors.get(name);
+      if (!p0) throw new Error(`${file} has no '${name}'`);
+      return p.detach().sub(p0);
+    })).item());
+  } finally {
+    T.dispose([...initial.tensors.values()]);
+  }
 }
 
 /** Rebuilds the model a checkpoint describes and loads its weights; names every mismatch. */

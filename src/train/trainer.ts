@@ -6,7 +6,9 @@
  */
 import * as T from '../tensor/index.js';
 import { augment, disposeSplits, prepareData, size, take, type DataSplits } from '../data/index.js';
-import { buildModel, modelInfo, type LossName, type Module, type ModelIO } from '../nn/index.js';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { ConfigError, type TrainConfig } from './config.js';
@@ -113,6 +115,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
   const model = buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
   const params = model.parameters();
+  // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
+  const initial = config.save ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
   const n = size(data.train);
   const batchSize = config.batchSize === 'full' ? n : config.batchSize;
   if (config.sampling === 'fresh' && !data.fresh) throw new ConfigError([`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`]);
@@ -200,6 +204,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       record,
     };
     if (config.save) {
+      mkdirSync(config.save, { recursive: true });
+      saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
       result.checkpoint = saveCheckpoint(config.save, model, {
         format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: stepsDone / stepsPerEpoch, config, record,
         metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
@@ -212,5 +218,6 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   } finally {
     optimizer.dispose();
     sampler.dispose();
+    if (initial) T.dispose([...initial.values()]);
   }
 }
