@@ -61,15 +61,20 @@ def mnist_train():
     return MNIST
 
 
-def f1_epoch_ms(batch):
-    """One epoch of Keskar's F1 with Adam 1e-3 and random reshuffling, dropping the last partial batch."""
-    x, y = mnist_train()
+def keskar_f1():
+    """Keskar et al.'s F1: 784 → 5 × [Linear 512 → BatchNorm → ReLU] → 10."""
     layers = [nn.Flatten()]
     width = 784
     for _ in range(5):
         layers += [nn.Linear(width, 512), nn.BatchNorm1d(512), nn.ReLU()]
         width = 512
-    model = nn.Sequential(*layers, nn.Linear(512, 10))
+    return nn.Sequential(*layers, nn.Linear(512, 10))
+
+
+def f1_epoch_ms(batch):
+    """One epoch of Keskar's F1 with Adam 1e-3 and random reshuffling, dropping the last partial batch."""
+    x, y = mnist_train()
+    model = keskar_f1()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
     start = time.perf_counter()
@@ -87,12 +92,7 @@ def f1_epoch_ms(batch):
 def f1_top_eigenvalue_ms(n):
     """PyHessian's power iteration (hessian.eigenvalues) for keskar-f1 on n images, 5 fixed iterations."""
     x, y = mnist_train()
-    layers = [nn.Flatten()]
-    width = 784
-    for _ in range(5):
-        layers += [nn.Linear(width, 512), nn.BatchNorm1d(512), nn.ReLU()]
-        width = 512
-    model = nn.Sequential(*layers, nn.Linear(512, 10)).eval()
+    model = keskar_f1().eval()
     params = list(model.parameters())
     g = torch.Generator().manual_seed(0)
     start = time.perf_counter()

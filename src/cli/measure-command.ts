@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
-import { modelInfo, type Module } from '../nn/index.js';
+import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
@@ -67,6 +67,17 @@ function progress(objective: Objective, task: string, expectedPasses: number): {
   return { stop: () => bar.stop() };
 }
 
+/** Loads the checkpoint and its data, runs body, and frees them whatever happens. */
+function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
+  const s = setup(flags);
+  try {
+    body(s);
+  } finally {
+    s.model.dispose();
+    disposeSplits(s.data);
+  }
+}
+
 function output(flags: { json?: boolean }, result: object, summary: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
 }
@@ -93,8 +104,7 @@ export function measureCommand(): Command {
     .action((flags: CommonFlags & { topK?: string; method?: string; maxIter?: string; traceProbes?: string; density?: boolean; seed?: string }) => {
       if (flags.method !== undefined && flags.method !== 'lanczos' && flags.method !== 'power') throw new UsageError(`--method: '${flags.method}' must be lanczos or power`);
       const topK = positive('top-k', flags.topK, 1);
-      const s = setup(flags);
-      try {
+      withCheckpoint(flags, (s) => {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
         const seed = flags.seed === undefined ? 0 : positive('seed', flags.seed, 0);
         const bar = progress(objective, 'hessian', (flags.maxIter ? Number(flags.maxIter) : Math.max(2 * topK + 20, 30)) + (flags.traceProbes ? Number(flags.traceProbes) : 0) + (flags.density ? 80 : 0));
@@ -110,10 +120,7 @@ export function measureCommand(): Command {
         };
         output(flags, result, `top eigenvalues ${eig.eigenvalues.map((e) => e.toPrecision(5)).join(', ')} (${eig.method}, ${objective.cost.hessianVectorProducts} Hessian-vector products on ${s.n} examples, ${objective.cost.seconds.toFixed(1)} s)` +
           (trace ? `\ntrace ${trace.trace.toPrecision(5)} ± ${trace.standardError.toPrecision(2)} (${trace.probes} probes)` : ''));
-      } finally {
-        s.model.dispose();
-        disposeSplits(s.data);
-      }
+      });
     }));
 
   measure.addCommand(common(new Command('sharpness'))
@@ -128,18 +135,14 @@ export function measureCommand(): Command {
       const subspace = flags.subspace === undefined ? undefined : positive('subspace', flags.subspace, 100);
       const randomStarts = flags.randomStarts === undefined ? 2 : Number(flags.randomStarts);
       if (!Number.isInteger(randomStarts) || randomStarts < 0) throw new UsageError(`--random-starts: '${flags.randomStarts}' must be a non-negative integer`);
-      const s = setup(flags);
-      try {
+      withCheckpoint(flags, (s) => {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
         const bar = progress(objective, 'sharpness', 1 + (randomStarts + 1) * 2 * positive('max-iter', flags.maxIter, 10));
         const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
         bar.stop();
         output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)}\n` +
           r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
-      } finally {
-        s.model.dispose();
-        disposeSplits(s.data);
-      }
+      });
     }));
 
   measure.addCommand(common(new Command('noise'))
@@ -150,8 +153,7 @@ export function measureCommand(): Command {
     .option('--alignment', 'also the alignment of C with the Hessian: tr(HC)/(‖H‖‖C‖) and the overlap of their top-5 eigenspaces')
     .option('--seed <n>', 'seed of the Monte Carlo draws')
     .action((flags: CommonFlags & { monteCarlo?: string; bNoise?: string; covarianceTopK?: string; alignment?: boolean; seed?: string }) => {
-      const s = setup(flags);
-      try {
+      withCheckpoint(flags, (s) => {
         const x = s.split.x.narrow(0, 0, s.n);
         const y = s.split.y.narrow(0, 0, s.n);
         const seed = flags.seed === undefined ? 0 : Number(flags.seed);
@@ -164,10 +166,7 @@ export function measureCommand(): Command {
           (bNoise ? `\nB_noise ${bNoise.bNoise.toPrecision(4)} (tr(HΣ) ${bNoise.traceHSigma.toPrecision(4)} ± ${bNoise.traceHSigmaStandardError.toPrecision(2)}, ${bNoise.samples} samples)` : '') +
           (covariance ? `\ntop eigenvalues of C: ${covariance.eigenvalues.map((e) => e.toPrecision(4)).join(', ')}` : '') +
           (alignment ? `\nalignment of C with H: cosine ${alignment.cosine.toFixed(3)}, top-${alignment.topK} eigenspace overlap ${alignment.overlap.toFixed(3)}` : ''));
-      } finally {
-        s.model.dispose();
-        disposeSplits(s.data);
-      }
+      });
     }));
 
   measure.addCommand(common(new Command('landscape'))
@@ -178,8 +177,7 @@ export function measureCommand(): Command {
     .option('--two-d', 'a 2-D slice along two directions')
     .option('--seed <n>', 'seed of the directions (default 0)')
     .action((flags: CommonFlags & { from?: string; to?: string; points?: string; twoD?: boolean; seed?: string }) => {
-      const s = setup(flags);
-      try {
+      withCheckpoint(flags, (s) => {
         const from = flags.from === undefined ? -1 : Number(flags.from);
         const to = flags.to === undefined ? 1 : Number(flags.to);
         if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
@@ -187,10 +185,7 @@ export function measureCommand(): Command {
         const started = performance.now();
         const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed: flags.seed === undefined ? 0 : Number(flags.seed), limit: s.n });
         output(flags, { points, seconds: (performance.now() - started) / 1000 }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
-      } finally {
-        s.model.dispose();
-        disposeSplits(s.data);
-      }
+      });
     }));
 
   measure.addCommand(common(new Command('interpolate'))
@@ -201,27 +196,26 @@ export function measureCommand(): Command {
     .option('--points <n>', 'number of α values (default 25)')
     .option('--curved', 'the curved path sin(απ/2)·θ_B + cos(απ/2)·θ_A')
     .action((flags: CommonFlags & { other: string; from?: string; to?: string; points?: string; curved?: boolean }) => {
-      const s = setup(flags);
-      const other = loadCheckpoint(flags.other);
-      const probe = loadCheckpoint(flags.checkpoint).model;
-      try {
-        if (JSON.stringify(other.sidecar.model) !== JSON.stringify(s.sidecar.model)) throw new UsageError(`--other: ${flags.other} holds a different model (${JSON.stringify(other.sidecar.model)}) than ${flags.checkpoint} (${JSON.stringify(s.sidecar.model)})`);
-        const from = flags.from === undefined ? -1 : Number(flags.from);
-        const to = flags.to === undefined ? 2 : Number(flags.to);
-        if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
-        const started = performance.now();
-        const points = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { alphas: alphaGrid(from, to, positive('points', flags.points, 25)), curved: flags.curved, limit: s.n });
-        const distance = parameterDistance(s.model, other.model);
-        const fromInitial = { a: distanceFromInitial(flags.checkpoint, s.model) ?? null, b: distanceFromInitial(flags.other, other.model) ?? null };
-        const seconds = (performance.now() - started) / 1000;
-        output(flags, { distance, distanceFromInitial: fromInitial, curved: !!flags.curved, points, seconds }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}` +
-          (fromInitial.a !== null && fromInitial.b !== null ? `; from initialization: ‖θ_A − θ_A,0‖ = ${fromInitial.a.toPrecision(5)}, ‖θ_B − θ_B,0‖ = ${fromInitial.b.toPrecision(5)}, ratio ${(fromInitial.a / fromInitial.b).toPrecision(3)}` : '') + `\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
-      } finally {
-        s.model.dispose();
-        other.model.dispose();
-        probe.dispose();
-        disposeSplits(s.data);
-      }
+      withCheckpoint(flags, (s) => {
+        const other = loadCheckpoint(flags.other);
+        const probe = buildModel(s.sidecar.model, s.sidecar.io, new T.Generator(0));
+        try {
+          if (JSON.stringify(other.sidecar.model) !== JSON.stringify(s.sidecar.model)) throw new UsageError(`--other: ${flags.other} holds a different model (${JSON.stringify(other.sidecar.model)}) than ${flags.checkpoint} (${JSON.stringify(s.sidecar.model)})`);
+          const from = flags.from === undefined ? -1 : Number(flags.from);
+          const to = flags.to === undefined ? 2 : Number(flags.to);
+          if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
+          const started = performance.now();
+          const points = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { alphas: alphaGrid(from, to, positive('points', flags.points, 25)), curved: flags.curved, limit: s.n });
+          const distance = parameterDistance(s.model, other.model);
+          const fromInitial = { a: distanceFromInitial(flags.checkpoint, s.model) ?? null, b: distanceFromInitial(flags.other, other.model) ?? null };
+          const seconds = (performance.now() - started) / 1000;
+          output(flags, { distance, distanceFromInitial: fromInitial, curved: !!flags.curved, points, seconds }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}` +
+            (fromInitial.a !== null && fromInitial.b !== null ? `; from initialization: ‖θ_A − θ_A,0‖ = ${fromInitial.a.toPrecision(5)}, ‖θ_B − θ_B,0‖ = ${fromInitial.b.toPrecision(5)}, ratio ${(fromInitial.a / fromInitial.b).toPrecision(3)}` : '') + `\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
+        } finally {
+          other.model.dispose();
+          probe.dispose();
+        }
+      });
     }));
   return measure;
 }
