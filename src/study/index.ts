@@ -1,0 +1,3 @@
+/** Studies: the study file, and its expansion into keyed trials. (The store, runner and CLI come next.) */
+export * from './schema.js';
+export * from './trials.js';

@@ -1,0 +1,60 @@
+/**
+ * Study files: a base training configuration, a grid over any of its fields, budgets, the rule that
+ * picks the best learning rate per batch size, and which measurements to run on which trials.
+ *
+ *   name: smith-fmnist
+ *   base:                                   # every trial starts from this (a training configuration)
+ *     model: { name: mlp, widths: [512] }
+ *     data: { name: fashion-mnist, validation: 5000 }
+ *     optimizer: { name: sgd, lr: 0.1, momentum: 0.9, weightDecay: 5.0e-4 }
+ *   grid:
+ *     batchSize: { from: 16, to: 4096, factor: 2 }    # log-spaced: 16, 32, …, 4096
+ *     optimizer.lr: { from: 0.001, to: 1.024, factor: 2 }
+ *     seed: [0, 1, 2]
+ *   budgets: [{ epochs: 10 }, { steps: 2000 }]       # constant epochs and/or constant steps (Smith et al.)
+ *   select: validationAccuracy                      # best learning rate per batch size
+ *   measure: { trials: best, what: [hessian, sharpness] }
+ */
+import { z } from 'zod';
+import { describeIssues, ConfigError } from '../train/config.js';
+
+const logRange = z.strictObject({
+  from: z.number().positive(),
+  to: z.number().positive(),
+  /** Multiply by this factor from `from` up to `to` (inclusive, within rounding): factors of 2 as in Smith et al. */
+  factor: z.number().gt(1),
+}).refine((r) => r.to >= r.from, { message: '`to` must be at least `from`' });
+
+const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs at least one value' }), logRange]);
+
+export const studySchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { message: 'a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit' }),
+  description: z.string().optional(),
+  /** The training configuration every trial starts from (fields not on the grid). */
+  base: z.record(z.string(), z.unknown()),
+  /** Dotted paths into the configuration (batchSize, optimizer.lr, model.widths, seed, …) → values. */
+  grid: z.record(z.string(), axis).default({}),
+  budgets: z.array(z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: z.number().int().positive() })])).min(1).optional(),
+  select: z.enum(['validationAccuracy', 'testAccuracy', 'trainLoss']).default('validationAccuracy'),
+  measure: z.strictObject({
+    trials: z.enum(['all', 'best']).default('best'),
+    what: z.array(z.enum(['hessian', 'sharpness', 'noise'])).min(1),
+  }).optional(),
+});
+
+export type StudyInput = z.input<typeof studySchema>;
+export type Study = z.output<typeof studySchema>;
+
+export function parseStudy(input: unknown, source = 'study file'): Study {
+  const result = studySchema.safeParse(input);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, input), source);
+  return result.data;
+}
+
+/** The values of a grid axis: a list, or a log-spaced range from·factor^k ≤ to (rounded to 12 significant digits). */
+export function axisValues(a: unknown[] | { from: number; to: number; factor: number }): unknown[] {
+  if (Array.isArray(a)) return a;
+  const out: number[] = [];
+  for (let v = a.from; v <= a.to * (1 + 1e-9); v *= a.factor) out.push(Number(v.toPrecision(12)));
+  return out;
+}

@@ -1,0 +1,77 @@
+/** Study files: the catalogue of bad files with the messages a user sees, grid expansion, and trial keys. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { axisValues, expandTrials, parseStudy, trialKey } from './index.js';
+
+const GOOD = `
+name: smith-fmnist
+base:
+  model: { name: mlp, widths: [64] }
+  data: { name: fashion-mnist, validation: 5000 }
+  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
+  batchSize: 64
+  budget: { epochs: 1 }
+grid:
+  batchSize: { from: 16, to: 256, factor: 2 }
+  optimizer.lr: [0.05, 0.1, 0.2]
+  seed: [0, 1]
+budgets: [{ epochs: 2 }, { steps: 500 }]
+select: validationAccuracy
+`;
+
+const load = (text: string) => parseStudy(parse(text), 'study.yaml');
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { problems?: string[] }).problems ?? [(error as Error).message];
+  }
+  return [];
+};
+
+test('a study expands to the product of its axes and budgets, each a valid training configuration', () => {
+  const trials = expandTrials(load(GOOD), '0.1.0');
+  assert.equal(trials.length, 5 * 3 * 2 * 2);
+  assert.deepEqual([...new Set(trials.map((t) => t.config.batchSize))], [16, 32, 64, 128, 256]);
+  const t = trials.find((x) => x.config.batchSize === 32 && x.config.optimizer.lr === 0.2 && x.config.seed === 1 && 'steps' in x.config.budget)!;
+  assert.deepEqual(t.config.optimizer, { name: 'sgd', lr: 0.2, momentum: 0.9 });
+  assert.deepEqual(t.coordinates, { batchSize: 32, 'optimizer.lr': 0.2, seed: 1, budget: { steps: 500 } });
+  assert.equal(new Set(trials.map((x) => x.key)).size, trials.length);
+});
+
+test('log-spaced axes are exact powers (factors of 2) and include the end point', () => {
+  assert.deepEqual(axisValues({ from: 16, to: 4096, factor: 2 }), [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
+  assert.deepEqual(axisValues({ from: 0.001, to: 0.008, factor: 2 }), [0.001, 0.002, 0.004, 0.008]);
+});
+
+test('trial keys depend on the resolved configuration and version only: field order does not matter, editing the grid keeps the other keys', () => {
+  const a = expandTrials(load(GOOD), '0.1.0');
+  const reordered = expandTrials(load(GOOD.replace('optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }', 'optimizer: { momentum: 0.9, lr: 0.1, name: sgd }')), '0.1.0');
+  assert.deepEqual(reordered.map((t) => t.key).sort(), a.map((t) => t.key).sort());
+  const widened = expandTrials(load(GOOD.replace('seed: [0, 1]', 'seed: [0, 1, 2]')), '0.1.0');
+  assert.equal(widened.length, 90);
+  const old = new Set(a.map((t) => t.key));
+  assert.equal(widened.filter((t) => old.has(t.key)).length, 60, 'the 60 trials of seeds 0 and 1 keep their keys');
+  assert.notEqual(trialKey(a[0]!.config, '0.1.0'), trialKey(a[0]!.config, '0.2.0'), 'a new sgdlab version is a new trial');
+});
+
+test('bad study files: each message names the field, the value and what is allowed', () => {
+  const cases: [string, string[]][] = [
+    [GOOD.replace('name: smith-fmnist', 'name: "my study!"'), ['name: a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit (got "my study!")']],
+    [GOOD.replace('select: validationAccuracy', 'select: accuracy'), ['select: Invalid option: expected one of "validationAccuracy"|"testAccuracy"|"trainLoss" (got "accuracy")']],
+    [GOOD.replace('seed: [0, 1]', 'seed: []'), ['grid.seed: a grid axis needs at least one value (got [])']],
+    [GOOD.replace('budgets: [{ epochs: 2 }, { steps: 500 }]', 'budgets: [{ epochs: 2, steps: 5 }]'), ['budgets.0: Invalid input (got {"epochs":2,"steps":5})']],
+    [GOOD + 'sweep: true\n', ["(top level): unknown field(s) 'sweep'"]],
+    [GOOD.replace('{ from: 16, to: 256, factor: 2 }', '{ from: 256, to: 16, factor: 2 }'), ['grid.batchSize: `to` must be at least `from` (got {"from":256,"to":16,"factor":2})']],
+  ];
+  for (const [text, expected] of cases) assert.deepEqual(problemsOf(() => load(text)), expected);
+  // Problems only visible once the grid is applied to the base configuration.
+  assert.deepEqual(problemsOf(() => expandTrials(load(GOOD.replace('seed: [0, 1]', 'seed: [0, -1]')), '0.1.0')).slice(0, 1),
+    ['grid point {"batchSize":16,"budget":{"epochs":2},"optimizer.lr":0.05,"seed":-1}: seed: Too small: expected number to be >=0 (got -1)']);
+  assert.deepEqual(problemsOf(() => expandTrials(load(GOOD.replace('name: mlp', 'name: resnet')), '0.1.0')).slice(0, 1),
+    ['grid point {"batchSize":16,"budget":{"epochs":2},"optimizer.lr":0.05,"seed":0}: model.name: Invalid option: expected one of "mlp"|"keskar-f1"|"keskar-c1"|"lenet5"|"linear-regression"|"logistic-regression"|"deep-linear"|"wrn" (got "resnet")']);
+  assert.deepEqual(problemsOf(() => expandTrials(load(GOOD.replace('name: fashion-mnist', 'name: imagenet')), '0.1.0')).slice(0, 1)[0]?.includes('data.name: Invalid option: expected one of "mnist"|"fashion-mnist"'), true);
+  assert.deepEqual(problemsOf(() => expandTrials(load(GOOD.replace('{ from: 16, to: 256, factor: 2 }', '[64, 100000]')), '0.1.0')).slice(0, 1),
+    ['grid point {"batchSize":100000,"budget":{"epochs":2},"optimizer.lr":0.05,"seed":0}: batchSize: 100000 exceeds the 55000 training examples of fashion-mnist (use \'full\' for full-batch gradient descent)']);
+});
