@@ -32,14 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. npm packages ---------------------------------------------------------------------------
-lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f node_modules/.sgdlab-lock-hash ] || [ "$(cat node_modules/.sgdlab-lock-hash)" != "$lock_hash" ]; then
-  log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
-  echo "$lock_hash" > node_modules/.sgdlab-lock-hash
-fi
-
-# --- 3. native addon ---------------------------------------------------------------------------
 # node-gyp would download Node's headers; use the ones installed with Node instead (no network).
 node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
 nodedir_flag=()
@@ -52,6 +44,17 @@ else
   log "install them (Debian: apt-get install libnode-dev) so that the addon builds without a download."
   exit 1
 fi
+# Native dependencies (better-sqlite3) build from source with those headers: never download a
+# prebuilt binary (prebuild-install) or headers at install time.
+export npm_config_nodedir="${nodedir_flag[0]#--nodedir=}" npm_config_build_from_source=true
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.sgdlab-lock-hash ] || [ "$(cat node_modules/.sgdlab-lock-hash)" != "$lock_hash" ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_hash" > node_modules/.sgdlab-lock-hash
+fi
+
+# --- 3. native addon ---------------------------------------------------------------------------
 torch_id="$(node scripts/libtorch-config.mjs describe) LIBTORCH=${LIBTORCH:-}"
 addon=build/Release/sgdlab_torch.node
 stamp=build/.sgdlab-torch

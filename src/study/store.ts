@@ -1,0 +1,46 @@
+/**
+ * Where studies and trials live. The runner and the CLI use this interface only, so that a
+ * PostgreSQL implementation (for many machines, with pg-boss as the queue) can stand beside the
+ * SQLite one without touching them. Every method is a transaction: a trial's result is stored
+ * completely or not at all.
+ */
+import type { TrainConfig } from '../train/config.js';
+import type { Study } from './schema.js';
+import type { Trial } from './trials.js';
+
+export type TrialStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'failed';
+
+export interface StoredTrial {
+  study: string;
+  key: string;
+  coordinates: Record<string, unknown>;
+  config: TrainConfig;
+  status: TrialStatus;
+  worker: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  seconds: number | null;
+  /** The training result (JSON) for completed and diverged trials. */
+  result: Record<string, unknown> | null;
+  error: string | null;
+  checkpoint: string | null;
+}
+
+export interface StudyStore {
+  /** Records the study and adds its trials that are not stored yet (existing ones are untouched). Returns how many were added. */
+  upsertStudy(study: Study, trials: readonly Trial[]): number;
+  getStudy(name: string): { study: Study; createdAt: string } | undefined;
+  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number> }[];
+  /** Atomically takes one pending trial (or one left 'running' by a worker that is gone) and marks it running. */
+  claim(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredTrial | undefined;
+  finish(study: string, key: string, outcome: { status: 'completed' | 'diverged'; result: Record<string, unknown>; seconds: number; checkpoint?: string }): void;
+  fail(study: string, key: string, error: string, seconds: number): void;
+  /** Appends a time series of metrics for a trial. */
+  addMetrics(study: string, key: string, rows: readonly { step: number; name: string; value: number }[]): void;
+  metrics(study: string, key: string): { step: number; name: string; value: number }[];
+  addMeasurement(study: string, key: string, kind: string, result: Record<string, unknown>): void;
+  measurements(study: string, key: string): { kind: string; result: Record<string, unknown> }[];
+  trials(study: string): StoredTrial[];
+  deleteStudy(name: string): boolean;
+  close(): void;
+}
