@@ -8,8 +8,8 @@ import { makeDataset, size, take, type DataSplits, type TensorDataset } from './
 import { loadCifar, loadFashionMnist, loadMnist } from './images.js';
 import { gaussianClassificationSampler, linearRegressionSampler, type GaussianClassificationSpec, type LinearRegressionSpec } from './synthetic.js';
 
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | 'linear-regression' | 'gaussian-classification';
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'linear-regression', 'gaussian-classification'];
+import { DATASET_NAMES, type DatasetName } from './names.js';
+export { DATASET_NAMES, type DatasetName };
 
 export interface DataSpec {
   name: DatasetName;

@@ -10,8 +10,8 @@
  */
 import * as T from '../tensor/index.js';
 
-export type InitName = 'default' | 'xavier-uniform' | 'xavier-normal' | 'kaiming-uniform' | 'kaiming-normal' | 'normal' | 'zeros';
-export const INIT_NAMES: readonly InitName[] = ['default', 'xavier-uniform', 'xavier-normal', 'kaiming-uniform', 'kaiming-normal', 'normal', 'zeros'];
+import { INIT_NAMES, type InitName } from './names.js';
+export { INIT_NAMES, type InitName };
 
 export interface InitSpec {
   scheme: InitName;

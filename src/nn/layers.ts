@@ -170,8 +170,8 @@ export class Flatten extends Module {
   }
 }
 
-export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'gelu' | 'softplus' | 'identity';
-export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'gelu', 'softplus', 'identity'];
+import { ACTIVATIONS, type ActivationName } from './names.js';
+export { ACTIVATIONS, type ActivationName };
 
 export class Activation extends Module {
   constructor(readonly kind: ActivationName) {

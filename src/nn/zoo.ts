@@ -11,7 +11,8 @@ import { INIT_NAMES, type InitSpec } from './init.js';
 import { Module, Sequential } from './module.js';
 import { wideResNet } from './wrn.js';
 
-export type LossName = 'cross-entropy' | 'mse' | 'half-mse';
+import { MODEL_NAMES, type LossName, type ModelName } from './names.js';
+export { MODEL_NAMES, type LossName, type ModelName };
 
 export interface ModelSpec {
   name: ModelName;
@@ -106,8 +107,6 @@ function lenet5(spec: ModelSpec, io: ModelIO, g: T.Generator): Sequential {
   ]);
 }
 
-export type ModelName = 'mlp' | 'keskar-f1' | 'keskar-c1' | 'lenet5' | 'linear-regression' | 'logistic-regression' | 'deep-linear' | 'wrn';
-
 export const MODELS: Record<ModelName, ModelInfo> = {
   mlp: {
     name: 'mlp',
@@ -153,8 +152,6 @@ export const MODELS: Record<ModelName, ModelInfo> = {
     build: (spec, io, g) => wideResNet(spec.depth ?? 16, spec.widen ?? 4, imageShape('wrn', io)[0], io.outputs, g, bnOptions(spec), spec.dropout ?? 0),
   },
 };
-
-export const MODEL_NAMES = Object.keys(MODELS) as ModelName[];
 
 export function modelInfo(name: string): ModelInfo {
   const info = MODELS[name as ModelName];

@@ -75,3 +75,18 @@ test('bad study files: each message names the field, the value and what is allow
   assert.deepEqual(problemsOf(() => expandTrials(load(GOOD.replace('{ from: 16, to: 256, factor: 2 }', '[64, 100000]')), '0.1.0')).slice(0, 1),
     ['grid point {"batchSize":100000,"budget":{"epochs":2},"optimizer.lr":0.05,"seed":0}: batchSize: 100000 exceeds the 55000 training examples of fashion-mnist (use \'full\' for full-batch gradient descent)']);
 });
+
+test('reading studies and trials does not load libtorch (the results CLI must not need the addon)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const study = new URL('./index.js', import.meta.url).pathname;
+  const script = `
+    const { expandTrials, parseStudy, SqliteStudyStore } = await import(${JSON.stringify(study)});
+    const s = parseStudy({ name: 'x', base: { model: { name: 'mlp' }, data: { name: 'mnist' }, optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 32, budget: { steps: 1 } }, grid: { seed: [0, 1] } });
+    const store = new SqliteStudyStore(':memory:');
+    store.upsertStudy(s, expandTrials(s, '0'));
+    const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
+    console.log(JSON.stringify({ trials: store.trials('x').length, libtorch: /libtorch|sgdlab_torch/.test(maps) }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { trials: 2, libtorch: false });
+});

@@ -6,8 +6,9 @@
  *   optimizer: { name: adam, lr: 0.001 }   // lr per step at batchSize (scaled by `scaling` if set)
  */
 import { z } from 'zod';
-import { DATASET_NAMES, type DatasetName } from '../data/registry.js';
-import { ACTIVATIONS, INIT_NAMES, MODEL_NAMES, type ActivationName, type InitName, type ModelName } from '../nn/index.js';
+// Names only: reading a configuration must not load the libtorch addon (the results CLI reads them).
+import { DATASET_NAMES, type DatasetName } from '../data/names.js';
+import { ACTIVATIONS, INIT_NAMES, MODEL_NAMES, type ActivationName, type InitName, type ModelName } from '../nn/names.js';
 
 /** zod's enum from a readonly list of names, keeping the literal type. */
 const oneOf = <N extends string>(names: readonly N[]) => z.enum(names as unknown as [N, ...N[]]);
