@@ -4,9 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { reportAndExit } from './errors.js';
-import { sgdlabVersion } from '../train/record.js';
-import { trainCommand } from './train-command.js';
-import { measureCommand } from './measure-command.js';
+import { sgdlabVersion } from '../train/version.js';
+import { studyCommands } from './study-command.js';
+
+/** Commands that read or schedule studies: they never load libtorch in this process. */
+const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm']);
 
 /** Commander's exitOverride is not inherited by commands added with addCommand. */
 function withExitOverride(c: Command): Command {
@@ -15,18 +17,25 @@ function withExitOverride(c: Command): Command {
   return c;
 }
 
-export function program(): Command {
-  return new Command('sgdlab')
+export async function program(argv: readonly string[] = process.argv): Promise<Command> {
+  const p = new Command('sgdlab')
     .description('a laboratory for minibatch SGD: train at any batch size and learning rate, measure, compare with theory')
     .version(sgdlabVersion())
     .showHelpAfterError('(run with --help for the options)')
-    .exitOverride()
-    .addCommand(trainCommand().exitOverride().showHelpAfterError('(run sgdlab train --help for the options)'))
-    .addCommand(withExitOverride(measureCommand()));
+    .exitOverride();
+  const sub = argv[2];
+  if (sub === undefined || !LIGHT.has(sub)) {
+    // The training and measuring commands load the tensor layer (and libtorch) when imported.
+    const { trainCommand } = await import('./train-command.js');
+    const { measureCommand } = await import('./measure-command.js');
+    p.addCommand(withExitOverride(trainCommand())).addCommand(withExitOverride(measureCommand()));
+  }
+  for (const c of studyCommands()) p.addCommand(withExitOverride(c));
+  return p;
 }
 
 try {
-  await program().parseAsync(process.argv);
+  await (await program()).parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   reportAndExit(error);

@@ -1,5 +1,7 @@
-/** Studies: the study file, its expansion into keyed trials, and the store. (The runner and CLI come next.) */
+/** Studies: the study file, keyed trials, the store, the runner and results. Reading results needs no addon. */
 export * from './schema.js';
 export * from './trials.js';
 export * from './store.js';
 export * from './sqlite-store.js';
+export * from './results.js';
+export * from './runner.js';

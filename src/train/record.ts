@@ -1,9 +1,9 @@
 /** What every run records about itself, so a number can be traced to what produced it. */
-import { readFileSync } from 'node:fs';
 import { hostname, cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as T from '../tensor/index.js';
+import { sgdlabVersion } from './version.js';
+
+export { sgdlabVersion };
 
 export interface RunRecord {
   sgdlabVersion: string;
@@ -12,27 +12,6 @@ export interface RunRecord {
   machine: { host: string; cpu: string; cores: number; memoryGb: number };
   threads: number;
   startedAt: string;
-}
-
-let version: string | undefined;
-export function sgdlabVersion(): string {
-  if (version === undefined) {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (;;) {
-      try {
-        version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version: string }).version;
-        break;
-      } catch {
-        const up = dirname(dir);
-        if (up === dir) {
-          version = 'unknown';
-          break;
-        }
-        dir = up;
-      }
-    }
-  }
-  return version;
 }
 
 export function runRecord(): RunRecord {

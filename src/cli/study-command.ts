@@ -1,0 +1,176 @@
+/**
+ * Study commands. Only `run` trains (in worker processes); status, results, export and rm read the
+ * store and never load libtorch.
+ *   sgdlab run STUDY.yaml --db PATH [--workers N]
+ *   sgdlab status [STUDY] --db PATH
+ *   sgdlab results STUDY --db PATH [--json]   → [{ batchSize, bestLr, testAccuracy: { mean, std, n }, trainLoss: { … } }]
+ *   sgdlab export STUDY --db PATH --format csv|json
+ *   sgdlab rm STUDY --db PATH
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { parse as parseYaml } from 'yaml';
+import { SqliteStudyStore, bestByBatchSize, expandTrials, parseStudy, runStudy, type Study, type StoredTrial } from '../study/index.js';
+import { sgdlabVersion } from '../train/version.js';
+import { UsageError } from './errors.js';
+
+const defaultDb = () => process.env.SGDLAB_DB ?? 'sgdlab.db';
+const dbOption = (c: Command) => c.option('--db <path>', 'the study store (SQLite file; default $SGDLAB_DB or ./sgdlab.db)');
+
+function openStore(path: string | undefined): SqliteStudyStore {
+  return new SqliteStudyStore(path ?? defaultDb());
+}
+
+function requireStudy(store: SqliteStudyStore, name: string) {
+  const found = store.getStudy(name);
+  if (!found) throw new UsageError(`no study '${name}' in ${store.path}; studies there: ${store.listStudies().map((s) => s.name).join(', ') || 'none'}`);
+  return found.study;
+}
+
+/** The stored trials of the study's current grid: trials of grid points since dropped stay stored but do not count. */
+function currentTrials(store: SqliteStudyStore, study: Study): StoredTrial[] {
+  const keys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
+  return store.trials(study.name).filter((t) => keys.has(t.key));
+}
+
+const fmt = (s: { mean: number; std: number; n: number }, pct = false) => (pct ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}%` : `${s.mean.toPrecision(4)} ± ${s.std.toPrecision(2)}`) + ` (n=${s.n})`;
+
+function exportRows(trials: StoredTrial[]): Record<string, string | number | null>[] {
+  type S = { train?: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null }; validation?: { accuracy: number | null }; batchSize?: number; steps?: number };
+  return trials.map((t) => {
+    const r = (t.result ?? {}) as S;
+    return {
+      key: t.key, status: t.status, batchSize: r.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : null), lr: t.config.optimizer.lr,
+      seed: t.config.seed, budget: JSON.stringify(t.config.budget), steps: r.steps ?? null,
+      trainLoss: r.train?.loss ?? null, trainAccuracy: r.train?.accuracy ?? null, testLoss: r.test?.loss ?? null, testAccuracy: r.test?.accuracy ?? null,
+      validationAccuracy: r.validation?.accuracy ?? null, seconds: t.seconds, error: t.error, coordinates: JSON.stringify(t.coordinates),
+    };
+  });
+}
+
+const csvCell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+export function studyCommands(): Command[] {
+  const run = dbOption(new Command('run'))
+    .description('run a study: every trial of its grid that is not done yet, in parallel worker processes')
+    .argument('<study>', 'the study file (YAML or JSON)')
+    .option('--workers <n>', 'worker processes (default: one per core)')
+    .action(async (file: string, flags: { db?: string; workers?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read the study file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+      let raw: unknown;
+      try {
+        raw = parseYaml(text, { prettyErrors: true });
+      } catch (error) {
+        throw new UsageError(`${file} is not valid YAML: ${(error as Error).message}`);
+      }
+      const study = parseStudy(raw, file);
+      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers: '${flags.workers}' must be a positive integer`);
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
+      const bar = new cliProgress.SingleBar({ format: `${study.name} |{bar}| {value}/{total} trials done | {running} running, {failed} failed, {diverged} diverged | {duration_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+      let started = false;
+      const result = await runStudy(study, {
+        db: flags.db ?? defaultDb(),
+        workers,
+        signal: controller.signal,
+        onProgress: (c) => {
+          const total = c.pending + c.running + c.completed + c.diverged + c.failed;
+          const done = c.completed + c.diverged + c.failed;
+          if (!started) {
+            bar.start(total, done, { running: c.running, failed: c.failed, diverged: c.diverged });
+            started = true;
+          }
+          bar.update(done, { running: c.running, failed: c.failed, diverged: c.diverged });
+        },
+      });
+      process.off('SIGINT', interrupt);
+      if (started) bar.stop();
+      const c = result.counts;
+      process.stdout.write(`${study.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.pending + c.running} left (${result.added} new trials this run)\n`);
+      if (result.aborted) {
+        process.stderr.write('interrupted: run the same command again to resume\n');
+        process.exitCode = 130;
+      }
+    });
+
+  const status = dbOption(new Command('status'))
+    .description('trial counts of the studies in the store')
+    .argument('[study]', 'one study')
+    .action((name: string | undefined, flags: { db?: string }) => {
+      const store = openStore(flags.db);
+      try {
+        if (name) requireStudy(store, name);
+        const rows = store.listStudies().filter((s) => !name || s.name === name);
+        for (const s of rows) {
+          const c = s.counts;
+          process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending (created ${s.createdAt})\n`);
+        }
+        if (rows.length === 0) process.stdout.write(`no studies in ${store.path}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  const results = dbOption(new Command('results'))
+    .description('per batch size: the best learning rate (by the study\'s selection rule) and its metrics, mean ± std over seeds')
+    .argument('<study>')
+    .option('--json', 'print JSON')
+    .action((name: string, flags: { db?: string; json?: boolean }) => {
+      const store = openStore(flags.db);
+      try {
+        const study = requireStudy(store, name);
+        const rows = bestByBatchSize(study, currentTrials(store, study));
+        if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else {
+          process.stdout.write(`| budget | batch size | best lr | test accuracy | training loss |\n|---|---:|---:|---:|---:|\n`);
+          for (const r of rows) process.stdout.write(`| ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |\n`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  const exportCommand = dbOption(new Command('export'))
+    .description('every trial with its configuration coordinates and final metrics')
+    .argument('<study>')
+    .option('--format <format>', 'csv or json (default csv)')
+    .action((name: string, flags: { db?: string; format?: string }) => {
+      const format = flags.format ?? 'csv';
+      if (format !== 'csv' && format !== 'json') throw new UsageError(`--format: '${format}' must be csv or json`);
+      const store = openStore(flags.db);
+      try {
+        const rows = exportRows(currentTrials(store, requireStudy(store, name)));
+        if (format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else {
+          const columns = Object.keys(rows[0] ?? { key: '' });
+          process.stdout.write(`${columns.join(',')}\n${rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(',')).join('\n')}\n`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  const rm = dbOption(new Command('rm'))
+    .description('delete a study and everything stored for it')
+    .argument('<study>')
+    .action((name: string, flags: { db?: string }) => {
+      const store = openStore(flags.db);
+      try {
+        requireStudy(store, name);
+        store.deleteStudy(name);
+        process.stdout.write(`deleted study ${name} from ${store.path}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  return [run, status, results, exportCommand, rm];
+}

@@ -1,0 +1,66 @@
+/**
+ * A study worker process: claims trials from the store until none is left, trains each, and records
+ * the result, a subsample of its metrics, and failures (a crash of a trial is recorded, not fatal).
+ * Started by the runner: node dist/src/study/worker.js DB STUDY; its id is host:pid. One libtorch thread.
+ */
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
+import { train } from '../train/index.js';
+import { canonicalJson } from './trials.js';
+import { SqliteStudyStore } from './sqlite-store.js';
+
+/** Whether a worker id (host:pid) names a live process on this host; other hosts count as alive. */
+export function isWorkerAlive(worker: string): boolean {
+  const [host, pid] = worker.split(':');
+  if (host !== hostname()) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function main(): void {
+  const [db, study] = process.argv.slice(2);
+  if (!db || !study) throw new Error('usage: worker.js DB STUDY');
+  const id = `${hostname()}:${process.pid}`;
+  const store = new SqliteStudyStore(db);
+  // Trials of a study usually share their data: load each data spec once per worker.
+  let cached: { key: string; data: DataSplits } | undefined;
+  try {
+    for (let trial = store.claim(study, id, isWorkerAlive); trial; trial = store.claim(study, id, isWorkerAlive)) {
+      const started = performance.now();
+      try {
+        const dataKey = canonicalJson(trial.config.data);
+        if (cached?.key !== dataKey) {
+          if (cached) disposeSplits(cached.data);
+          cached = { key: dataKey, data: prepareData(trial.config.data) };
+        }
+        const { result, model } = train(trial.config, { data: cached.data });
+        model.dispose();
+        const every = Math.max(1, Math.ceil(result.history.steps.length / 200));
+        store.addMetrics(study, trial.key, [
+          ...result.history.steps.filter((_, i) => i % every === 0).flatMap((m) => [
+            { step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr },
+          ]),
+          ...result.history.evals.flatMap((e) => [
+            { step: e.step, name: 'train.loss', value: e.train.loss }, { step: e.step, name: 'test.loss', value: e.test.loss },
+            ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
+            ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
+          ]),
+        ].filter((r) => Number.isFinite(r.value)));
+        const { history: _history, ...summary } = result;
+        store.finish(study, trial.key, { status: result.status, result: summary as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
+      } catch (error) {
+        store.fail(study, trial.key, (error as Error).message, (performance.now() - started) / 1000);
+      }
+    }
+  } finally {
+    if (cached) disposeSplits(cached.data);
+    store.close();
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();
