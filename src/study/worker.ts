@@ -52,7 +52,9 @@ function main(): void {
           ]),
         ].filter((r) => Number.isFinite(r.value)));
         const { history: _history, ...summary } = result;
-        store.finish(study, trial.key, { status: result.status, result: summary as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
+        // The worker's peak resident memory so far (kB → MB): reported with every trial.
+        const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+        store.finish(study, trial.key, { status: result.status, result: { ...summary, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
       } catch (error) {
         store.fail(study, trial.key, (error as Error).message, (performance.now() - started) / 1000);
       }
