@@ -1,8 +1,9 @@
 /**
  * A study worker process: claims trials from the store until none is left, trains each, and records
  * the result, a subsample of its metrics, and failures (a crash of a trial is recorded, not fatal).
- * Started by the runner: node dist/src/study/worker.js DB STUDY; its id is host:pid. One libtorch thread.
+ * Started by the runner: node dist/src/study/worker.js DB STUDY; its id is host:pid:start time. One libtorch thread.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
@@ -10,12 +11,35 @@ import { train } from '../train/index.js';
 import { canonicalJson } from './trials.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 
-/** Whether a worker id (host:pid) names a live process on this host; other hosts count as alive. */
-export function isWorkerAlive(worker: string): boolean {
-  const [host, pid] = worker.split(':');
-  if (host !== hostname()) return true;
+/** A process's state and start time (clock ticks since boot) from /proc; undefined if it does not exist. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
-    process.kill(Number(pid), 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** This worker's id: host:pid:start time, so that a reused pid is not mistaken for it. */
+export function workerId(): string {
+  return `${hostname()}:${process.pid}:${procStat(process.pid)?.start ?? 'unknown'}`;
+}
+
+/**
+ * Whether a worker id names a live process on this host: the pid exists, is not a zombie (a killed
+ * worker nobody has reaped yet) and started at the recorded time. Workers of other hosts count as alive.
+ */
+export function isWorkerAlive(worker: string): boolean {
+  const [host, pid, start] = worker.split(':');
+  if (host !== hostname()) return true;
+  const stat = procStat(Number(pid));
+  if (stat !== undefined) return stat.state !== 'Z' && stat.state !== 'X' && (start === undefined || start === 'unknown' || stat.start === start);
+  if (existsSync('/proc/self/stat')) return false;
+  try {
+    process.kill(Number(pid), 0); // no /proc (not Linux): existence only
     return true;
   } catch {
     return false;
@@ -25,7 +49,7 @@ export function isWorkerAlive(worker: string): boolean {
 function main(): void {
   const [db, study] = process.argv.slice(2);
   if (!db || !study) throw new Error('usage: worker.js DB STUDY');
-  const id = `${hostname()}:${process.pid}`;
+  const id = workerId();
   const store = new SqliteStudyStore(db);
   // Trials of a study usually share their data: load each data spec once per worker.
   let cached: { key: string; data: DataSplits } | undefined;
