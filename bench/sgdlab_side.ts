@@ -79,18 +79,18 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
   const p = net.parameters();
   const x = T.keep(T.randn(isCnn ? [w.batch, 1, 28, 28] : [w.batch, 784], { generator: g }));
   const y = T.keep(T.randint(0, 10, [w.batch], { generator: g }));
-  const loss = (_: T.Tensor[], xs: T.Tensor, ys: T.Tensor) => T.crossEntropy(net.forward(xs), ys);
+  const loss = () => T.crossEntropy(net.forward(x), y);
   const v = p.map((t) => T.keep(T.randn(t.shape, { generator: g })));
   const sgdStep = () => T.tidy(() => {
-    const grads = T.gradients([loss(p, x, y)], p);
+    const grads = T.gradients([loss()], p);
     T.noGrad(() => T.listAdd_(p, grads, -LEARNING_RATE));
   });
   const steps: Record<'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp', () => void> = {
     mlp: sgdStep,
     cnn: sgdStep,
-    'mlp-grad': () => T.tidy(() => { T.gradients([loss(p, x, y)], p); }),
+    'mlp-grad': () => T.tidy(() => { T.gradients([loss()], p); }),
     'mlp-hvp': () => T.tidy(() => {
-      const grads = T.gradients([loss(p, x, y)], p, { createGraph: true });
+      const grads = T.gradients([loss()], p, { createGraph: true });
       T.gradients([T.listDot(grads, v)], p);
     }),
   };

@@ -10,15 +10,10 @@
  */
 import * as T from '../tensor/index.js';
 import type { LossName, Module } from '../nn/index.js';
-import { lossValue } from '../train/loss.js';
+import { perExampleLoss } from '../train/loss.js';
 import { lanczosTopEigen, type SymmetricOperator } from './hessian.js';
 import type { Objective } from './objective.js';
 import { axpy, dot, keepAll, rademacherLike, type ParamVector } from './vectors.js';
-
-function perExampleLosses(loss: LossName, out: T.Tensor, y: T.Tensor): T.Tensor {
-  const l = lossValue(loss, out, y, 'none');
-  return l.rank > 1 ? l.flatten(1).mean(1) : l;
-}
 
 /** C·v over (x, y) at the model's parameters, in evaluation mode; also returns G. Dispose `gradient` when done. */
 export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName, options: { chunkSize?: number } = {}): { apply: SymmetricOperator; gradient: ParamVector; n: number } {
@@ -38,7 +33,7 @@ export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor,
     const acc = params.map((p) => T.zerosLike(p));
     for (let s = 0; s < n; s += chunk) {
       const c = Math.min(chunk, n - s);
-      const g = T.gradients([perExampleLosses(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c)).sum().div(n)], params);
+      const g = T.gradients([perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c)).sum().div(n)], params);
       T.noGrad(() => T.listAdd_(acc, g, 1));
     }
     return acc;
@@ -48,7 +43,7 @@ export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor,
     for (let s = 0; s < n; s += chunk) {
       T.tidy(() => {
         const c = Math.min(chunk, n - s);
-        const l = perExampleLosses(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c));
+        const l = perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c));
         const z = T.zeros([c], { dtype: l.dtype }).requiresGrad_();
         const jtz = T.gradients([l.mul(z).sum()], params, { createGraph: true, retainGraph: true });
         const [jv] = T.gradients([T.listDot(jtz, v)], [z], { retainGraph: true });

@@ -14,15 +14,9 @@
  */
 import * as T from '../tensor/index.js';
 import { BatchNorm, Conv2d, Linear, Sequential, type Module, type LossName } from '../nn/index.js';
-import { lossValue } from '../train/loss.js';
+import { perExampleLoss } from '../train/loss.js';
 import { minibatchGradientVariance } from '../theory/noise.js';
 import type { MeasurementCost } from './objective.js';
-
-/** Per-example losses ℓ_i (for squared losses, averaged over outputs as the training loss is). */
-function perExampleLosses(loss: LossName, out: T.Tensor, y: T.Tensor): T.Tensor {
-  const l = lossValue(loss, out, y, 'none');
-  return l.rank > 1 ? l.flatten(1).mean(1) : l;
-}
 
 /** The flat per-example gradients [n, P] by one backward pass per example (the reference method). */
 export function perExampleGradients(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName): T.Tensor {
@@ -33,7 +27,7 @@ export function perExampleGradients(model: Module, x: T.Tensor, y: T.Tensor, los
     const rows: T.Tensor[] = [];
     for (let i = 0; i < x.shape[0]!; i++) {
       rows.push(T.keep(T.tidy(() => {
-        const l = perExampleLosses(loss, model.forward(x.narrow(0, i, 1)), y.narrow(0, i, 1)).sum();
+        const l = perExampleLoss(loss, model.forward(x.narrow(0, i, 1)), y.narrow(0, i, 1)).sum();
         return T.cat(T.gradients([l], params).map((g) => g.flatten()), 0);
       })));
     }
@@ -109,7 +103,7 @@ export function perExampleSquaredNorms(model: Module, x: T.Tensor, y: T.Tensor, 
           const count = Math.min(chunk, x.shape[0]! - start);
           const { out, taps } = forwardWithTaps(model, x.narrow(0, start, count))!;
           // Σ_i ℓ_i: its gradient with respect to layer k's output is δ_i for every example i at once.
-          const total = perExampleLosses(loss, out, y.narrow(0, start, count)).sum();
+          const total = perExampleLoss(loss, out, y.narrow(0, start, count)).sum();
           const deltas = T.gradients([total], taps.map((t) => t.output));
           return T.noGrad(() => tapNormsSquared(taps, deltas));
         })));
@@ -159,7 +153,7 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
   const wasTraining = model.training;
   model.eval();
   try {
-    const meanLoss = (xs: T.Tensor, ys: T.Tensor) => perExampleLosses(loss, model.forward(xs), ys).mean();
+    const meanLoss = (xs: T.Tensor, ys: T.Tensor) => perExampleLoss(loss, model.forward(xs), ys).mean();
     const fullGradient = T.keep(T.tidy(() => {
       const acc = params.map((p) => T.zerosLike(p).flatten());
       const chunk = options.chunkSize ?? 500;

@@ -9,7 +9,7 @@
  */
 import * as T from '../tensor/index.js';
 import type { LossName, Module } from '../nn/index.js';
-import { lossValue } from '../train/loss.js';
+import { perExampleLoss } from '../train/loss.js';
 import type { ParamVector } from './vectors.js';
 
 export interface MeasurementCost {
@@ -62,9 +62,7 @@ export class Objective {
     for (let start = 0; start < this.n; start += this.chunk) {
       T.tidy(() => {
         const count = Math.min(this.chunk, this.n - start);
-        const out = this.model.forward(this.x.narrow(0, start, count));
-        const outputs = this.loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count);
-        body(lossValue(this.loss, out, this.y.narrow(0, start, count), 'sum').div(this.n * outputs));
+        body(perExampleLoss(this.loss, this.model.forward(this.x.narrow(0, start, count)), this.y.narrow(0, start, count)).sum().div(this.n));
       });
       this.cost.examples += Math.min(this.chunk, this.n - start);
     }

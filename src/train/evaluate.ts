@@ -2,7 +2,7 @@
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
 import type { LossName, Module } from '../nn/index.js';
-import { correctCount, lossValue } from './loss.js';
+import { correctCount, perExampleLoss } from './loss.js';
 
 export interface Evaluation {
   loss: number;
@@ -27,10 +27,7 @@ export function evaluate(model: Module, data: TensorDataset, loss: LossName, opt
           const x = data.x.narrow(0, start, count);
           const y = data.y.narrow(0, start, count);
           const out = model.forward(x);
-          // A 'sum' of squared errors runs over examples × outputs; divide by the outputs so that the
-          // evaluation loss is per example averaged over outputs, as the training loss ('mean') is.
-          const outputs = loss === 'cross-entropy' ? 1 : Math.max(1, out.numel / count);
-          lossSum += lossValue(loss, out, y, 'sum').item() / outputs;
+          lossSum += perExampleLoss(loss, out, y).sum().item();
           if (data.numClasses !== undefined) correct += correctCount(out, y).item();
         });
       }

@@ -14,6 +14,15 @@ export function lossValue(name: LossName, output: T.Tensor, target: T.Tensor, re
   }
 }
 
+/**
+ * The loss of every example, [B]: for squared losses averaged over the outputs, so that their
+ * mean is the training loss (`lossValue` with 'mean') and their sum divided by B is too.
+ */
+export function perExampleLoss(name: LossName, output: T.Tensor, target: T.Tensor): T.Tensor {
+  const l = lossValue(name, output, target, 'none');
+  return l.rank > 1 ? l.flatten(1).mean(1) : l;
+}
+
 /** Number of correct predictions (argmax) as a 0-dim tensor. */
 export function correctCount(output: T.Tensor, target: T.Tensor): T.Tensor {
   return output.argmax(1).eq(target).sum();
