@@ -7,13 +7,12 @@
  *   sgdlab export STUDY --db PATH --format csv|json
  *   sgdlab rm STUDY --db PATH
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { parse as parseYaml } from 'yaml';
-import { SqliteStudyStore, bestByBatchSize, expandTrials, parseStudy, runStudy, type Study, type StoredTrial } from '../study/index.js';
-import { sgdlabVersion } from '../train/version.js';
+import { SqliteStudyStore, bestByBatchSize, checkpointDir, currentTrials, parseStudy, runStudy, summarizeMeasurements, type StoredTrial } from '../study/index.js';
 import { UsageError } from './errors.js';
+import { StudyProgress } from './study-progress.js';
 
 const defaultDb = () => process.env.SGDLAB_DB ?? 'sgdlab.db';
 const dbOption = (c: Command) => c.option('--db <path>', 'the study store (SQLite file; default $SGDLAB_DB or ./sgdlab.db)');
@@ -28,11 +27,6 @@ function requireStudy(store: SqliteStudyStore, name: string) {
   return found.study;
 }
 
-/** The stored trials of the study's current grid: trials of grid points since dropped stay stored but do not count. */
-function currentTrials(store: SqliteStudyStore, study: Study): StoredTrial[] {
-  const keys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
-  return store.trials(study.name).filter((t) => keys.has(t.key));
-}
 
 const fmt = (s: { mean: number; std: number; n: number }, pct = false) => (pct ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}%` : `${s.mean.toPrecision(4)} ± ${s.std.toPrecision(2)}`) + ` (n=${s.n})`;
 
@@ -56,7 +50,8 @@ export function studyCommands(): Command[] {
     .description('run a study: every trial of its grid that is not done yet, in parallel worker processes')
     .argument('<study>', 'the study file (YAML or JSON)')
     .option('--workers <n>', 'worker processes (default: one per core)')
-    .action(async (file: string, flags: { db?: string; workers?: string }) => {
+    .option('--max-memory-mb <mb>', "each worker's resident memory limit: a worker over it is killed and its trial recorded as failed (default: 90% of memory shared among the workers)")
+    .action(async (file: string, flags: { db?: string; workers?: string; maxMemoryMb?: string }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -72,33 +67,26 @@ export function studyCommands(): Command[] {
       const study = parseStudy(raw, file);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers: '${flags.workers}' must be a positive integer`);
+      const maxMemoryMb = flags.maxMemoryMb === undefined ? undefined : Number(flags.maxMemoryMb);
+      if (maxMemoryMb !== undefined && !(Number.isFinite(maxMemoryMb) && maxMemoryMb > 0)) throw new UsageError(`--max-memory-mb: '${flags.maxMemoryMb}' must be a positive number of megabytes`);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
-      const bar = new cliProgress.SingleBar({ format: `${study.name} |{bar}| {value}/{total} trials done | {running} running, {failed} failed, {diverged} diverged | {duration_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-      let started = false;
-      const result = await runStudy(study, {
-        db: flags.db ?? defaultDb(),
-        workers,
-        signal: controller.signal,
-        onProgress: (c) => {
-          const total = c.pending + c.running + c.completed + c.diverged + c.failed;
-          const done = c.completed + c.diverged + c.failed;
-          if (!started) {
-            bar.start(total, done, { running: c.running, failed: c.failed, diverged: c.diverged });
-            started = true;
-          }
-          bar.update(done, { running: c.running, failed: c.failed, diverged: c.diverged });
-        },
-      });
+      const bars = new StudyProgress(study.name);
+      const result = await runStudy(study, { db: flags.db ?? defaultDb(), workers, maxMemoryMb, signal: controller.signal, onProgress: (p) => bars.update(p) });
       process.off('SIGINT', interrupt);
-      if (started) bar.stop();
+      bars.stop();
       const c = result.counts;
+      const m = result.measurements;
       process.stdout.write(`${study.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.pending + c.running} left (${result.added} new trials this run)\n`);
+      if (study.measure) process.stdout.write(`measurements: ${m.completed} completed, ${m.failed} failed, ${m.pending + m.running} left (${result.measurementsAdded} new this run)\n`);
+      if (result.memoryKills > 0) process.stdout.write(`${result.memoryKills} worker(s) killed over the memory limit: their trials are recorded as failed (raise --max-memory-mb)\n`);
+      if (result.crashes > 0) process.stdout.write(`${result.crashes} worker(s) died: their trials are recorded as failed with the reason (sgdlab export shows it)\n`);
+      for (const e of result.errors) process.stderr.write(`error: ${e}\n`);
       if (result.aborted) {
         process.stderr.write('interrupted: run the same command again to resume\n');
         process.exitCode = 130;
-      }
+      } else if (result.errors.length > 0) process.exitCode = 1;
     });
 
   const status = dbOption(new Command('status'))
@@ -111,7 +99,9 @@ export function studyCommands(): Command[] {
         const rows = store.listStudies().filter((s) => !name || s.name === name);
         for (const s of rows) {
           const c = s.counts;
-          process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending (created ${s.createdAt})\n`);
+          const m = s.measurements;
+          const measured = m.pending + m.running + m.completed + m.failed > 0 ? `; measurements: ${m.completed} completed, ${m.failed} failed, ${m.running} running, ${m.pending} pending` : '';
+          process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending${measured} (created ${s.createdAt})\n`);
         }
         if (rows.length === 0) process.stdout.write(`no studies in ${store.path}\n`);
       } finally {
@@ -127,11 +117,13 @@ export function studyCommands(): Command[] {
       const store = openStore(flags.db);
       try {
         const study = requireStudy(store, name);
-        const rows = bestByBatchSize(study, currentTrials(store, study));
+        const measurements = store.measurements(study.name);
+        const rows = bestByBatchSize(study, currentTrials(store, study)).map((r) => ({ ...r, measurements: summarizeMeasurements(study, r.bestTrials, measurements) }));
         if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
-          process.stdout.write(`| budget | batch size | best lr | test accuracy | training loss |\n|---|---:|---:|---:|---:|\n`);
-          for (const r of rows) process.stdout.write(`| ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |\n`);
+          const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
+          process.stdout.write(`| budget | batch size | best lr | test accuracy | training loss |${names.map((n) => ` ${n} |`).join('')}\n|---|---:|---:|---:|---:|${names.map(() => '---:|').join('')}\n`);
+          for (const r of rows) process.stdout.write(`| ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |${names.map((n) => ` ${r.measurements[n] ? fmt(r.measurements[n]!) : ''} |`).join('')}\n`);
         }
       } finally {
         store.close();
@@ -166,7 +158,8 @@ export function studyCommands(): Command[] {
       try {
         requireStudy(store, name);
         store.deleteStudy(name);
-        process.stdout.write(`deleted study ${name} from ${store.path}\n`);
+        rmSync(checkpointDir(store.path, name), { recursive: true, force: true });
+        process.stdout.write(`deleted study ${name} (and its checkpoints) from ${store.path}\n`);
       } finally {
         store.close();
       }

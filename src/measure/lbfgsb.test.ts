@@ -101,3 +101,18 @@ test('a nearly flat start (gradient 1e-9) still moves to the boundary, as at a d
     r.x.dispose();
   });
 });
+
+test('float32, with coordinates whose gradient is exactly zero (dead ReLU units): the first step still reaches the box', () => {
+  // f(x) = −cᵀx on [−1, 1]⁴ with c = (2, 0, −1, 0): the minimizer is (1, anything, −1, anything) and f = −3.
+  // A NaN in the first step's length (0/0 on the zero coordinates) once made this report "no decrease" at x = 0.
+  T.tidy(() => {
+    const c = T.tensor([2, 0, -1, 0]);
+    const r = minimizeBox({
+      x0: T.zeros([4]), lower: T.full([4], -1), upper: T.full([4], 1),
+      evaluate: (x) => ({ f: -c.dot(x).item(), g: c.neg() }),
+    }, { maxIter: 5 });
+    assert.equal(r.moved, true, r.reason);
+    assert.equal(r.f, -3);
+    assert.deepEqual((r.x.toArray() as number[]).filter((_, i) => i % 2 === 0), [1, -1]);
+  });
+});

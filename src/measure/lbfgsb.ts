@@ -109,8 +109,11 @@ export function minimizeBox(problem: BoxProblem, options: BoxOptions = {}): BoxR
         // bound along d (projection brings it back), like L-BFGS-B's first step 1/‖g‖.
         let alpha = 1;
         if (!quasiNewton) {
-          const room = T.where(d.gt(0), u.sub(x), T.where(d.lt(0), x.sub(l), 0)).div(d.abs().add(1e-300));
-          alpha = Math.max(room.max().item(), 1e-12);
+          // Coordinates with d = 0 (e.g. dead ReLU units, whose gradient is exactly zero) have no room
+          // to move: 0, not 0/0. (1e-300 underflows to 0 in float32, which made this NaN and stopped the search.)
+          const room = T.where(d.ne(0), T.where(d.gt(0), u.sub(x), x.sub(l)).div(d.abs().clamp(1e-30)), 0);
+          const farthest = room.max().item();
+          alpha = Number.isFinite(farthest) ? Math.max(farthest, 1e-12) : 1;
         }
         for (let ls = 0; ls < maxLineSearch; ls++) {
           const xNew = project(x.add(d, alpha), l, u);

@@ -4,9 +4,10 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
  * failed trials never count as best. Needs no addon.
  */
-import type { Study } from './schema.js';
-import type { StoredTrial } from './store.js';
-import { canonicalJson } from './trials.js';
+import type { MeasureSpec, Study } from './schema.js';
+import { sgdlabVersion } from '../train/version.js';
+import type { StoredMeasurement, StoredTrial, StudyStore } from './store.js';
+import { canonicalJson, expandTrials } from './trials.js';
 
 export interface Stat {
   mean: number;
@@ -21,6 +22,8 @@ export interface BatchSizeResult {
   testAccuracy: Stat;
   trainLoss: Stat;
   validationAccuracy?: Stat;
+  /** Keys of the completed seeds of the best learning rate (the trials `measure: { trials: best }` measures). */
+  bestTrials: string[];
   /** Learning rates tried at this batch size, with how many of their seeds diverged or failed. */
   tried: { lr: number; completed: number; diverged: number; failed: number }[];
 }
@@ -58,7 +61,8 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     for (const entry of byLr) if (!best || score(entry[1]) > score(best[1])) best = entry;
     const tried = [...byLr].map(([lr, ts]) => ({ lr, completed: ts.filter((t) => t.status === 'completed').length, diverged: ts.filter((t) => t.status === 'diverged').length, failed: ts.filter((t) => t.status === 'failed').length })).sort((a, b) => a.lr - b.lr);
     if (!best || score(best[1]) === -Infinity) continue;
-    const done = best[1].filter((t) => t.status === 'completed').map((t) => t.result as Summary);
+    const bestCompleted = best[1].filter((t) => t.status === 'completed');
+    const done = bestCompleted.map((t) => t.result as Summary);
     const first = group[0]!;
     out.push({
       budget: first.config.budget,
@@ -67,8 +71,62 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
       testAccuracy: stat(done.map((s) => s.test?.accuracy ?? NaN)),
       trainLoss: stat(done.map((s) => s.train?.loss ?? NaN)),
       ...(done.every((s) => s.validation?.accuracy != null) ? { validationAccuracy: stat(done.map((s) => s.validation!.accuracy!)) } : {}),
+      bestTrials: bestCompleted.map((t) => t.key),
       tried,
     });
   }
   return out.sort((a, b) => canonicalJson(a.budget).localeCompare(canonicalJson(b.budget)) || a.batchSize - b.batchSize);
+}
+
+/** The trials a study's measurements apply to: every completed one, or the best learning rate's seeds per batch size and budget. */
+export function measurementTargets(study: Study, trials: readonly StoredTrial[]): string[] {
+  if (!study.measure) return [];
+  if (study.measure.trials === 'all') return trials.filter((t) => t.status === 'completed').map((t) => t.key);
+  return bestByBatchSize(study, trials).flatMap((r) => r.bestTrials);
+}
+
+/** The stored trials of the study's current grid: trials of grid points since dropped stay stored but do not count. */
+export function currentTrials(store: StudyStore, study: Study): StoredTrial[] {
+  const keys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
+  return store.trials(study.name).filter((t) => keys.has(t.key));
+}
+
+/** One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics. */
+export function measurementValues(kind: string, result: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (kind === 'hessian') {
+    const eig = result.eigenvalues as number[] | undefined;
+    if (eig?.[0] !== undefined) out.lambdaMax = eig[0];
+    if (typeof result.trace === 'number') out.hessianTrace = result.trace;
+  } else if (kind === 'sharpness') {
+    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number }[] | undefined) ?? []) {
+      out[`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`] = v.phi;
+    }
+  } else if (kind === 'noise') {
+    for (const name of ['gradNormSq', 'traceSigma', 'bSimple'] as const) if (typeof result[name] === 'number') out[name] = result[name] as number;
+  }
+  return out;
+}
+
+/**
+ * Mean ± std over trials of every measured value, using the measurements taken with the study's
+ * current options (older options' measurements stay stored but do not count).
+ */
+export function summarizeMeasurements(study: Study, keys: readonly string[], measurements: readonly StoredMeasurement[]): Record<string, Stat> {
+  if (!study.measure || keys.length === 0) return {};
+  const wanted = new Set(measurementJobs(study.measure, keys).map((j) => `${j.key}\u0000${j.kind}\u0000${j.spec}`));
+  const values = new Map<string, number[]>();
+  for (const m of measurements) {
+    if (m.status !== 'completed' || m.result === null || !wanted.has(`${m.key}\u0000${m.kind}\u0000${m.spec}`)) continue;
+    for (const [name, v] of Object.entries(measurementValues(m.kind, m.result))) values.set(name, [...(values.get(name) ?? []), v]);
+  }
+  return Object.fromEntries([...values].map(([name, xs]) => [name, stat(xs)]));
+}
+
+/** The measurement jobs a study asks for on trials: target trial × kind, keyed by the options. */
+export function measurementJobs(measure: MeasureSpec, keys: readonly string[]): { key: string; kind: string; spec: string }[] {
+  return keys.flatMap((key) => measure.what.map((kind) => {
+    const options = kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : measure.noise;
+    return { key, kind, spec: canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed }) };
+  }));
 }

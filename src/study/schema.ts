@@ -27,6 +27,40 @@ const logRange = z.strictObject({
 
 const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs at least one value' }), logRange]);
 
+/**
+ * Measurements of trained trials, run after every trial of the grid is done: on every completed trial,
+ * or on the seeds of the best learning rate per batch size and budget. Each is computed from the trial's
+ * checkpoint on the first `subset` examples of its training split; a changed option measures again.
+ */
+export const measureSchema = z.strictObject({
+  trials: z.enum(['all', 'best']).default('best'),
+  what: z.array(z.enum(['hessian', 'sharpness', 'noise'])).min(1),
+  /** The first n training examples (default: all of them). */
+  subset: z.number().int().positive().optional(),
+  seed: z.number().int().nonnegative().default(0),
+  hessian: z.strictObject({
+    topK: z.number().int().positive().default(1),
+    method: z.enum(['lanczos', 'power']).default('lanczos'),
+    /** Hutchinson probes for the trace (0: no trace). */
+    traceProbes: z.number().int().nonnegative().default(0),
+  }).prefault({}),
+  sharpness: z.strictObject({
+    /** Box sizes ε (Keskar et al. report 1e-3 and 5e-4). */
+    epsilon: z.array(z.number().positive()).min(1).default([1e-3, 5e-4]),
+    /** 'full' (A = I) and/or the dimension p of a random subspace (the paper uses 100). */
+    space: z.array(z.union([z.literal('full'), z.number().int().positive()])).min(1).default(['full', 100]),
+    maxIter: z.number().int().positive().default(10),
+    randomStarts: z.number().int().nonnegative().default(2),
+  }).prefault({}),
+  noise: z.strictObject({
+    /** Sampled minibatches per batch size to check the closed-form variance (0: none). */
+    monteCarlo: z.number().int().nonnegative().default(0),
+  }).prefault({}),
+});
+
+export type MeasureSpec = z.output<typeof measureSchema>;
+export type MeasurementKind = MeasureSpec['what'][number];
+
 export const studySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { message: 'a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit' }),
   description: z.string().optional(),
@@ -36,10 +70,7 @@ export const studySchema = z.strictObject({
   grid: z.record(z.string(), axis).default({}),
   budgets: z.array(z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: z.number().int().positive() })])).min(1).optional(),
   select: z.enum(['validationAccuracy', 'testAccuracy', 'trainLoss']).default('validationAccuracy'),
-  measure: z.strictObject({
-    trials: z.enum(['all', 'best']).default('best'),
-    what: z.array(z.enum(['hessian', 'sharpness', 'noise'])).min(1),
-  }).optional(),
+  measure: measureSchema.optional(),
 });
 
 export type StudyInput = z.input<typeof studySchema>;

@@ -8,10 +8,10 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Study } from './schema.js';
-import type { StoredTrial, StudyStore, TrialStatus } from './store.js';
+import type { MeasurementStatus, StoredMeasurement, StoredTrial, StudyStore, TrialStatus } from './store.js';
 import type { Trial } from './trials.js';
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE studies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT NOT NULL);
    CREATE TABLE trials (
      study TEXT NOT NULL REFERENCES studies(name) ON DELETE CASCADE,
@@ -28,7 +28,26 @@ const MIGRATIONS: string[] = [
    CREATE INDEX metrics_trial ON metrics(study, key);
    CREATE TABLE measurements (study TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, result TEXT NOT NULL, created_at TEXT NOT NULL,
      FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);`,
+  // 2: measurements become jobs (queued after training, claimed by workers, keyed by their options).
+  `CREATE TABLE measurement_jobs (
+     study TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, spec TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending','running','completed','failed')),
+     worker TEXT, started_at TEXT, finished_at TEXT, seconds REAL, result TEXT, error TEXT,
+     PRIMARY KEY (study, key, kind, spec),
+     FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);
+   CREATE INDEX measurement_jobs_status ON measurement_jobs(study, status);
+   INSERT OR IGNORE INTO measurement_jobs (study, key, kind, spec, status, finished_at, result)
+     SELECT study, key, kind, '{}', 'completed', created_at, result FROM measurements;
+   DROP TABLE measurements;`,
 ];
+
+interface MeasurementRow {
+  key: string; kind: string; spec: string; status: StoredMeasurement['status']; worker: string | null; seconds: number | null; result: string | null; error: string | null;
+}
+
+const toMeasurement = (r: MeasurementRow): StoredMeasurement => ({
+  key: r.key, kind: r.kind, spec: r.spec, status: r.status, worker: r.worker, seconds: r.seconds, result: r.result === null ? null : JSON.parse(r.result), error: r.error,
+});
 
 interface TrialRow {
   study: string; key: string; coordinates: string; config: string; status: TrialStatus; worker: string | null;
@@ -86,13 +105,16 @@ export class SqliteStudyStore implements StudyStore {
     return row && { study: JSON.parse(row.spec) as Study, createdAt: row.created_at };
   }
 
-  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number> }[] {
+  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number>; measurements: Record<MeasurementStatus, number> }[] {
     const studies = this.db.prepare('SELECT name, created_at FROM studies ORDER BY created_at').all() as { name: string; created_at: string }[];
     const count = this.db.prepare('SELECT status, COUNT(*) AS n FROM trials WHERE study = ? GROUP BY status');
+    const countMeasurements = this.db.prepare('SELECT status, COUNT(*) AS n FROM measurement_jobs WHERE study = ? GROUP BY status');
     return studies.map((s) => {
       const counts: Record<TrialStatus, number> = { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 };
       for (const r of count.all(s.name) as { status: TrialStatus; n: number }[]) counts[r.status] = r.n;
-      return { name: s.name, createdAt: s.created_at, counts };
+      const measurements: Record<MeasurementStatus, number> = { pending: 0, running: 0, completed: 0, failed: 0 };
+      for (const r of countMeasurements.all(s.name) as { status: MeasurementStatus; n: number }[]) measurements[r.status] = r.n;
+      return { name: s.name, createdAt: s.created_at, counts, measurements };
     });
   }
 
@@ -130,17 +152,55 @@ export class SqliteStudyStore implements StudyStore {
     return this.db.prepare('SELECT step, name, value FROM metrics WHERE study = ? AND key = ? ORDER BY rowid').all(study, key) as { step: number; name: string; value: number }[];
   }
 
-  addMeasurement(study: string, key: string, kind: string, result: Record<string, unknown>): void {
-    this.db.prepare('INSERT INTO measurements (study, key, kind, result, created_at) VALUES (?, ?, ?, ?, ?)').run(study, key, kind, JSON.stringify(result), now());
+  addMeasurementJobs(study: string, jobs: readonly { key: string; kind: string; spec: string }[]): number {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO measurement_jobs (study, key, kind, spec, status) VALUES (?, ?, ?, ?, 'pending')");
+    return this.db.transaction(() => jobs.reduce((added, j) => added + insert.run(study, j.key, j.kind, j.spec).changes, 0)).immediate();
   }
 
-  measurements(study: string, key: string): { kind: string; result: Record<string, unknown> }[] {
-    return (this.db.prepare('SELECT kind, result FROM measurements WHERE study = ? AND key = ? ORDER BY rowid').all(study, key) as { kind: string; result: string }[])
-      .map((r) => ({ kind: r.kind, result: JSON.parse(r.result) as Record<string, unknown> }));
+  claimMeasurement(study: string, worker: string, isWorkerAlive: (worker: string) => boolean = () => false): StoredMeasurement | undefined {
+    return this.db.transaction(() => {
+      let row = this.db.prepare("SELECT * FROM measurement_jobs WHERE study = ? AND status = 'pending' ORDER BY rowid LIMIT 1").get(study) as MeasurementRow | undefined;
+      if (!row) {
+        const running = this.db.prepare("SELECT * FROM measurement_jobs WHERE study = ? AND status = 'running' ORDER BY rowid").all(study) as MeasurementRow[];
+        row = running.find((r) => r.worker === null || !isWorkerAlive(r.worker));
+      }
+      if (!row) return undefined;
+      this.db.prepare("UPDATE measurement_jobs SET status = 'running', worker = ?, started_at = ? WHERE study = ? AND key = ? AND kind = ? AND spec = ?").run(worker, now(), study, row.key, row.kind, row.spec);
+      return toMeasurement({ ...row, status: 'running', worker });
+    }).immediate();
+  }
+
+  finishMeasurement(study: string, job: { key: string; kind: string; spec: string }, result: Record<string, unknown>, seconds: number): void {
+    this.db.prepare("UPDATE measurement_jobs SET status = 'completed', result = ?, seconds = ?, finished_at = ?, error = NULL WHERE study = ? AND key = ? AND kind = ? AND spec = ?")
+      .run(JSON.stringify(result), seconds, now(), study, job.key, job.kind, job.spec);
+  }
+
+  failMeasurement(study: string, job: { key: string; kind: string; spec: string }, error: string, seconds: number): void {
+    this.db.prepare("UPDATE measurement_jobs SET status = 'failed', error = ?, seconds = ?, finished_at = ? WHERE study = ? AND key = ? AND kind = ? AND spec = ?")
+      .run(error, seconds, now(), study, job.key, job.kind, job.spec);
+  }
+
+  measurements(study: string, key?: string): StoredMeasurement[] {
+    const rows = key === undefined
+      ? this.db.prepare('SELECT * FROM measurement_jobs WHERE study = ? ORDER BY rowid').all(study)
+      : this.db.prepare('SELECT * FROM measurement_jobs WHERE study = ? AND key = ? ORDER BY rowid').all(study, key);
+    return (rows as MeasurementRow[]).map(toMeasurement);
+  }
+
+  failHeldBy(study: string, workerPrefix: string, error: string): number {
+    const like = `${workerPrefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    return this.db.transaction(() =>
+      this.db.prepare("UPDATE trials SET status = 'failed', error = ?, finished_at = ? WHERE study = ? AND status = 'running' AND worker LIKE ? ESCAPE '\\'").run(error, now(), study, like).changes +
+      this.db.prepare("UPDATE measurement_jobs SET status = 'failed', error = ?, finished_at = ? WHERE study = ? AND status = 'running' AND worker LIKE ? ESCAPE '\\'").run(error, now(), study, like).changes).immediate();
   }
 
   trials(study: string): StoredTrial[] {
     return (this.db.prepare('SELECT * FROM trials WHERE study = ? ORDER BY rowid').all(study) as TrialRow[]).map(toTrial);
+  }
+
+  trial(study: string, key: string): StoredTrial | undefined {
+    const row = this.db.prepare('SELECT * FROM trials WHERE study = ? AND key = ?').get(study, key) as TrialRow | undefined;
+    return row && toTrial(row);
   }
 
   deleteStudy(name: string): boolean {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { SqliteStudyStore, expandTrials, parseStudy } from './index.js';
+import { MIGRATIONS, SqliteStudyStore, expandTrials, parseStudy } from './index.js';
 
 const STUDY = parseStudy(parse(`
 name: grid
@@ -29,13 +29,32 @@ test('upsert adds only new trials; claim, finish, fail, metrics, measurements, c
   store.finish('grid', a.key, { status: 'completed', result: { test: { accuracy: 0.9 } }, seconds: 1.5, checkpoint: '/x/model.safetensors' });
   store.fail('grid', b.key, 'boom', 0.1);
   store.addMetrics('grid', a.key, [{ step: 0, name: 'loss', value: 2.3 }, { step: 1, name: 'loss', value: 2.1 }]);
-  store.addMeasurement('grid', a.key, 'hessian', { eigenvalues: [3] });
   assert.deepEqual(store.metrics('grid', a.key).map((m) => m.value), [2.3, 2.1]);
-  assert.deepEqual(store.measurements('grid', a.key), [{ kind: 'hessian', result: { eigenvalues: [3] } }]);
+  // Measurement jobs: queued once per (trial, kind, options), claimed, finished or failed.
+  assert.equal(store.addMeasurementJobs('grid', [{ key: a.key, kind: 'hessian', spec: '{"topK":1}' }, { key: a.key, kind: 'noise', spec: '{}' }]), 2);
+  assert.equal(store.addMeasurementJobs('grid', [{ key: a.key, kind: 'hessian', spec: '{"topK":1}' }, { key: a.key, kind: 'hessian', spec: '{"topK":2}' }]), 1, 'changed options are another measurement');
+  const h = store.claimMeasurement('grid', 'w1')!;
+  assert.deepEqual([h.kind, h.spec, h.status], ['hessian', '{"topK":1}', 'running']);
+  store.finishMeasurement('grid', h, { eigenvalues: [3] }, 2);
+  const noise = store.claimMeasurement('grid', 'w1')!;
+  store.failMeasurement('grid', noise, 'out of memory', 1);
+  assert.deepEqual(store.measurements('grid', a.key).map((m) => [m.kind, m.status, m.result, m.error]), [
+    ['hessian', 'completed', { eigenvalues: [3] }, null], ['noise', 'failed', null, 'out of memory'], ['hessian', 'pending', null, null]]);
+  assert.deepEqual(store.listStudies()[0]!.measurements, { pending: 1, running: 0, completed: 1, failed: 1 });
+  // What a killed worker held is recorded as failed with the reason; other workers' work is untouched.
+  const held = store.claim('grid', 'host:41:7')!;
+  const other = store.claim('grid', 'host:411:7')!;
+  store.claimMeasurement('grid', 'host:41:7');
+  assert.equal(store.failHeldBy('grid', 'host:41:', 'killed: over the memory limit'), 2);
+  assert.equal(store.trial('grid', held.key)!.status, 'failed');
+  assert.equal(store.trial('grid', held.key)!.error, 'killed: over the memory limit');
+  assert.equal(store.trial('grid', other.key)!.status, 'running');
+  store.fail('grid', other.key, 'done', 0);
+  store.fail('grid', held.key, 'boom', 0); // (back to the counts below: two more failed trials)
   const stored = store.trials('grid');
   assert.equal(stored.find((t) => t.key === a.key)!.result!.test !== undefined, true);
   assert.equal(stored.find((t) => t.key === b.key)!.error, 'boom');
-  assert.deepEqual(store.listStudies()[0]!.counts, { pending: 28, running: 0, completed: 1, diverged: 0, failed: 1 });
+  assert.deepEqual(store.listStudies()[0]!.counts, { pending: 26, running: 0, completed: 1, diverged: 0, failed: 3 });
   assert.equal(store.deleteStudy('grid'), true);
   assert.equal(store.trials('grid').length, 0);
   assert.equal(store.metrics('grid', a.key).length, 0, 'metrics are deleted with the study');
@@ -119,5 +138,20 @@ test('a store written by a newer sgdlab is refused with a clear message', () => 
   const raw = new Database(db);
   raw.prepare('UPDATE schema_version SET version = 99').run();
   raw.close();
-  assert.throws(() => new SqliteStudyStore(db), /has schema version 99, newer than this sgdlab \(1\); upgrade sgdlab/);
+  assert.throws(() => new SqliteStudyStore(db), /has schema version 99, newer than this sgdlab \(2\); upgrade sgdlab/);
+});
+
+test('a version-1 store is migrated: its measurements become completed measurement jobs', () => {
+  const db = tmp();
+  const raw = new Database(db);
+  raw.exec(MIGRATIONS[0]!);
+  raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);');
+  raw.prepare("INSERT INTO studies VALUES ('old', '{}', '2026-01-01')").run();
+  raw.prepare("INSERT INTO trials (study, key, coordinates, config, status) VALUES ('old', 'k1', '{}', '{}', 'completed')").run();
+  raw.prepare("INSERT INTO measurements VALUES ('old', 'k1', 'hessian', '{\"eigenvalues\":[5]}', '2026-01-02')").run();
+  raw.close();
+  const store = new SqliteStudyStore(db);
+  assert.deepEqual(store.measurements('old').map((m) => [m.key, m.kind, m.spec, m.status, m.result]), [['k1', 'hessian', '{}', 'completed', { eigenvalues: [5] }]]);
+  assert.equal((store.db.prepare('SELECT version FROM schema_version').get() as { version: number }).version, 2);
+  store.close();
 });

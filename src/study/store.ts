@@ -26,11 +26,25 @@ export interface StoredTrial {
   checkpoint: string | null;
 }
 
+export type MeasurementStatus = 'pending' | 'running' | 'completed' | 'failed';
+
+export interface StoredMeasurement {
+  key: string;
+  kind: string;
+  /** The options it was measured with (canonical JSON): a changed option is another measurement. */
+  spec: string;
+  status: MeasurementStatus;
+  worker: string | null;
+  seconds: number | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
 export interface StudyStore {
   /** Records the study and adds its trials that are not stored yet (existing ones are untouched). Returns how many were added. */
   upsertStudy(study: Study, trials: readonly Trial[]): number;
   getStudy(name: string): { study: Study; createdAt: string } | undefined;
-  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number> }[];
+  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number>; measurements: Record<MeasurementStatus, number> }[];
   /** Atomically takes one pending trial (or one left 'running' by a worker that is gone) and marks it running. */
   claim(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredTrial | undefined;
   finish(study: string, key: string, outcome: { status: 'completed' | 'diverged'; result: Record<string, unknown>; seconds: number; checkpoint?: string }): void;
@@ -38,9 +52,22 @@ export interface StudyStore {
   /** Appends a time series of metrics for a trial. */
   addMetrics(study: string, key: string, rows: readonly { step: number; name: string; value: number }[]): void;
   metrics(study: string, key: string): { step: number; name: string; value: number }[];
-  addMeasurement(study: string, key: string, kind: string, result: Record<string, unknown>): void;
-  measurements(study: string, key: string): { kind: string; result: Record<string, unknown> }[];
+  /** Queues measurements of trials (existing ones, whatever their status, are untouched). Returns how many were added. */
+  addMeasurementJobs(study: string, jobs: readonly { key: string; kind: string; spec: string }[]): number;
+  /** Atomically takes one pending measurement (or one left 'running' by a worker that is gone). */
+  claimMeasurement(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredMeasurement | undefined;
+  finishMeasurement(study: string, job: { key: string; kind: string; spec: string }, result: Record<string, unknown>, seconds: number): void;
+  failMeasurement(study: string, job: { key: string; kind: string; spec: string }, error: string, seconds: number): void;
+  /** The measurements of a study (of one trial with `key`), in the order they were queued. */
+  measurements(study: string, key?: string): StoredMeasurement[];
+  /**
+   * Marks what a worker holds (its running trial and measurements) failed with `error`: the runner
+   * calls it when it kills a worker over its memory limit or a worker crashes, so the study goes on
+   * and the trial is recorded as such. `workerPrefix` is "host:pid:". Returns how many were marked.
+   */
+  failHeldBy(study: string, workerPrefix: string, error: string): number;
   trials(study: string): StoredTrial[];
+  trial(study: string, key: string): StoredTrial | undefined;
   deleteStudy(name: string): boolean;
   close(): void;
 }

@@ -1,14 +1,17 @@
 /**
  * A study worker process: claims trials from the store until none is left, trains each, and records
  * the result, a subsample of its metrics, and failures (a crash of a trial is recorded, not fatal).
- * Started by the runner: node dist/src/study/worker.js DB STUDY; its id is host:pid:start time. One libtorch thread.
+ * Started by the runner: node dist/src/study/worker.js DB STUDY train|measure (the second phase measures
+ * trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
-import { train } from '../train/index.js';
-import { canonicalJson } from './trials.js';
+import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
+import { measureModel } from './measure-trial.js';
+import type { MeasurementKind, Study } from './schema.js';
+import { canonicalJson, checkpointDir } from './trials.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 
 /** A process's state and start time (clock ticks since boot) from /proc; undefined if it does not exist. */
@@ -46,46 +49,120 @@ export function isWorkerAlive(worker: string): boolean {
   }
 }
 
+/** What a worker tells the runner (over the IPC channel) about the work it holds. */
+export type WorkerMessage =
+  | { type: 'trial'; key: string; coordinates: Record<string, unknown>; step: number; totalSteps: number }
+  | { type: 'measure'; key: string; kind: string; coordinates: Record<string, unknown> }
+  | { type: 'idle' };
+
+const tell = (m: WorkerMessage) => process.send?.(m);
+
+/** Stores a subsample of a run's per-step metrics (at most about 200 steps) and every evaluation. */
+function storeMetrics(store: SqliteStudyStore, study: string, key: string, history: TrainResult['history']): void {
+  const every = Math.max(1, Math.ceil(history.steps.length / 200));
+  store.addMetrics(study, key, [
+    ...history.steps.filter((_, i) => i % every === 0).flatMap((m) => [
+      { step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr },
+    ]),
+    ...history.evals.flatMap((e) => [
+      { step: e.step, name: 'train.loss', value: e.train.loss }, { step: e.step, name: 'test.loss', value: e.test.loss },
+      ...(e.train.accuracy !== null ? [{ step: e.step, name: 'train.accuracy', value: e.train.accuracy }] : []),
+      ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
+      ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
+    ]),
+  ].filter((r) => Number.isFinite(r.value)));
+}
+
+/** Keeps one dataset loaded: trials of a study usually share their data. */
+class DataCache {
+  private cached: { key: string; data: DataSplits } | undefined;
+
+  get(spec: TrainConfig['data']): DataSplits {
+    const key = canonicalJson(spec);
+    if (this.cached?.key !== key) {
+      this.dispose();
+      this.cached = { key, data: prepareData(spec) };
+    }
+    return this.cached.data;
+  }
+
+  dispose(): void {
+    if (this.cached) disposeSplits(this.cached.data);
+    this.cached = undefined;
+  }
+}
+
+function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: string, data: DataCache): void {
+  for (let trial = store.claim(study.name, id, isWorkerAlive); trial; trial = store.claim(study.name, id, isWorkerAlive)) {
+    const started = performance.now();
+    const coordinates = trial.coordinates;
+    const key = trial.key;
+    try {
+      // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key).
+      const config = study.measure ? { ...trial.config, save: checkpointDir(db, study.name, key) } : trial.config;
+      let lastSent = 0;
+      const { result, model } = train(config, {
+        data: data.get(config.data),
+        hooks: {
+          onProgress: (p) => {
+            const t = performance.now();
+            if (t - lastSent < 250 && p.step < p.totalSteps) return;
+            lastSent = t;
+            tell({ type: 'trial', key, coordinates, step: p.step, totalSteps: p.totalSteps });
+          },
+        },
+      });
+      model.dispose();
+      storeMetrics(store, study.name, key, result.history);
+      const { history: _history, ...summary } = result;
+      // The worker's peak resident memory so far (kB → MB): reported with every trial.
+      const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+      store.finish(study.name, key, { status: result.status, result: { ...summary, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
+    } catch (error) {
+      store.fail(study.name, key, (error as Error).message, (performance.now() - started) / 1000);
+    }
+    tell({ type: 'idle' });
+  }
+}
+
+function measureTrials(store: SqliteStudyStore, study: Study, id: string, data: DataCache): void {
+  const measure = study.measure;
+  if (!measure) return;
+  for (let job = store.claimMeasurement(study.name, id, isWorkerAlive); job; job = store.claimMeasurement(study.name, id, isWorkerAlive)) {
+    const started = performance.now();
+    try {
+      const trial = store.trial(study.name, job.key);
+      if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
+      tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
+      const { model } = loadCheckpoint(trial.checkpoint);
+      try {
+        const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data));
+        store.finishMeasurement(study.name, job, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
+      } finally {
+        model.dispose();
+      }
+    } catch (error) {
+      store.failMeasurement(study.name, job, (error as Error).message, (performance.now() - started) / 1000);
+    }
+    tell({ type: 'idle' });
+  }
+}
+
 function main(): void {
-  const [db, study] = process.argv.slice(2);
-  if (!db || !study) throw new Error('usage: worker.js DB STUDY');
+  const [db, name, phase] = process.argv.slice(2);
+  if (!db || !name || (phase !== 'train' && phase !== 'measure')) throw new Error('usage: worker.js DB STUDY train|measure');
   const id = workerId();
   const store = new SqliteStudyStore(db);
-  // Trials of a study usually share their data: load each data spec once per worker.
-  let cached: { key: string; data: DataSplits } | undefined;
+  const data = new DataCache();
   try {
-    for (let trial = store.claim(study, id, isWorkerAlive); trial; trial = store.claim(study, id, isWorkerAlive)) {
-      const started = performance.now();
-      try {
-        const dataKey = canonicalJson(trial.config.data);
-        if (cached?.key !== dataKey) {
-          if (cached) disposeSplits(cached.data);
-          cached = { key: dataKey, data: prepareData(trial.config.data) };
-        }
-        const { result, model } = train(trial.config, { data: cached.data });
-        model.dispose();
-        const every = Math.max(1, Math.ceil(result.history.steps.length / 200));
-        store.addMetrics(study, trial.key, [
-          ...result.history.steps.filter((_, i) => i % every === 0).flatMap((m) => [
-            { step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr },
-          ]),
-          ...result.history.evals.flatMap((e) => [
-            { step: e.step, name: 'train.loss', value: e.train.loss }, { step: e.step, name: 'test.loss', value: e.test.loss },
-            ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
-            ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
-          ]),
-        ].filter((r) => Number.isFinite(r.value)));
-        const { history: _history, ...summary } = result;
-        // The worker's peak resident memory so far (kB → MB): reported with every trial.
-        const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-        store.finish(study, trial.key, { status: result.status, result: { ...summary, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
-      } catch (error) {
-        store.fail(study, trial.key, (error as Error).message, (performance.now() - started) / 1000);
-      }
-    }
+    const study = store.getStudy(name)?.study;
+    if (!study) throw new Error(`no study '${name}' in ${db}`);
+    if (phase === 'train') trainTrials(store, db, study, id, data);
+    else measureTrials(store, study, id, data);
   } finally {
-    if (cached) disposeSplits(cached.data);
+    data.dispose();
     store.close();
+    process.disconnect?.();
   }
 }
 

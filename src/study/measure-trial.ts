@@ -1,0 +1,45 @@
+/**
+ * Measuring a trained trial for a study: which trials get which measurements (every completed trial,
+ * or the seeds of the best learning rate per batch size and budget), and the measurement itself on the
+ * trial's checkpoint — top Hessian eigenvalues (and trace), Keskar et al.'s φ(ε, A) for every ε and
+ * space of the study, gradient-noise statistics — on the first `subset` training examples.
+ * Loads libtorch: imported by the worker only.
+ */
+import * as T from '../tensor/index.js';
+import type { DataSplits } from '../data/index.js';
+import { modelInfo, type Module } from '../nn/index.js';
+import type { TrainConfig } from '../train/config.js';
+import { Objective, hessianTrace, keskarSharpness, noiseStatistics, topEigenvalues } from '../measure/index.js';
+import type { MeasureSpec, MeasurementKind } from './schema.js';
+
+/** Runs one measurement on a model (its parameters are left as they were) and returns the stored result. */
+export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model: Module, config: TrainConfig, data: DataSplits): Record<string, unknown> {
+  const total = data.train.x.shape[0]!;
+  const n = Math.min(measure.subset ?? total, total);
+  const loss = config.loss ?? modelInfo(config.model.name).defaultLoss;
+  const objective = () => new Objective(model, data.train.x, data.train.y, loss, { limit: n });
+  if (kind === 'hessian') {
+    const o = objective();
+    const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, seed: measure.seed });
+    const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
+    return {
+      eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n,
+      ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
+    };
+  }
+  if (kind === 'sharpness') {
+    const values = measure.sharpness.space.flatMap((space) => measure.sharpness.epsilon.map((epsilon) => {
+      const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: measure.sharpness.maxIter, randomStarts: measure.sharpness.randomStarts, seed: measure.seed });
+      return { epsilon, space, phi: r.phi, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations, evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound };
+    }));
+    return { values, examples: n };
+  }
+  const x = data.train.x.narrow(0, 0, n);
+  const y = data.train.y.narrow(0, 0, n);
+  try {
+    const r = noiseStatistics(model, x, y, loss, { monteCarloSamples: measure.noise.monteCarlo, seed: measure.seed });
+    return { ...r };
+  } finally {
+    T.dispose([x, y]);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The runner's second phase and its crash isolation: measurements of the best trials equal the same
+ * measurement taken by `sgdlab measure` on the trial's checkpoint; a worker over its memory limit or
+ * killed by a signal has its trial recorded as failed with the reason while the study goes on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStudyStore } from './index.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
+const file = join(dir, 'measured.yaml');
+writeFileSync(file, `
+name: measured
+base:
+  model: { name: mlp, widths: [16] }
+  data: { name: mnist, subset: 500, validation: 100 }
+  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
+  batchSize: 50
+  budget: { steps: 30 }
+grid:
+  batchSize: [25, 100]
+  optimizer.lr: [0.05, 0.2]
+  seed: [0, 1]
+measure:
+  trials: best
+  what: [hessian, sharpness, noise]
+  subset: 200
+  hessian: { topK: 2, traceProbes: 3 }
+  sharpness: { epsilon: [1e-3], space: [full, 10], maxIter: 3, randomStarts: 0 }
+`);
+
+type Row = { batchSize: number; bestLr: number; bestTrials: string[]; measurements: Record<string, { mean: number; std: number; n: number }> };
+
+test('measurements run on the best learning rate\'s seeds per batch size, equal to sgdlab measure on their checkpoints, once', () => {
+  const db = join(dir, 'm.db');
+  const run = sgdlab('run', file, '--db', db, '--workers', '2');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^measured: 8 completed, 0 diverged, 0 failed, 0 left \(8 new trials this run\)\nmeasurements: 12 completed, 0 failed, 0 left \(12 new this run\)/);
+  const rows = JSON.parse(sgdlab('results', 'measured', '--db', db, '--json').stdout) as Row[];
+  assert.equal(rows.length, 2);
+  const store = new SqliteStudyStore(db);
+  try {
+    for (const row of rows) {
+      assert.equal(row.bestTrials.length, 2);
+      for (const name of ['lambdaMax', 'hessianTrace', 'phi(eps=0.001, full)', 'phi(eps=0.001, p=10)', 'gradNormSq', 'traceSigma', 'bSimple']) {
+        assert.equal(row.measurements[name]?.n, 2, `${name} at b=${row.batchSize}`);
+      }
+      assert.ok(row.measurements['phi(eps=0.001, full)']!.mean > 0, 'the full-space maximization moves off a non-stationary point');
+    }
+    // The stored numbers are those of the independent command on the same checkpoint and data.
+    const key = rows[0]!.bestTrials[0]!;
+    const checkpoint = store.trial('measured', key)!.checkpoint!;
+    const stored = Object.fromEntries(store.measurements('measured', key).map((m) => [m.kind, m.result!]));
+    const hessian = JSON.parse(sgdlab('measure', 'hessian', '--checkpoint', checkpoint, '--top-k', '2', '--trace-probes', '3', '--subset', '200', '--json').stdout) as { eigenvalues: number[]; trace: number };
+    assert.deepEqual(stored.hessian!.eigenvalues, hessian.eigenvalues);
+    assert.equal(stored.hessian!.trace, hessian.trace);
+    const sharp = JSON.parse(sgdlab('measure', 'sharpness', '--checkpoint', checkpoint, '--epsilon', '1e-3', '--subspace', '10', '--max-iter', '3', '--random-starts', '0', '--subset', '200', '--json').stdout) as { phi: number };
+    assert.equal((stored.sharpness!.values as { space: unknown; phi: number }[]).find((v) => v.space === 10)!.phi, sharp.phi);
+    const noise = JSON.parse(sgdlab('measure', 'noise', '--checkpoint', checkpoint, '--subset', '200', '--json').stdout) as { gradNormSq: number; traceSigma: number };
+    assert.equal(stored.noise!.gradNormSq, noise.gradNormSq);
+    assert.equal(stored.noise!.traceSigma, noise.traceSigma);
+  } finally {
+    store.close();
+  }
+  assert.match(sgdlab('run', file, '--db', db).stdout, /\(0 new trials this run\)\nmeasurements: 12 completed, 0 failed, 0 left \(0 new this run\)/);
+  // A changed option measures again, that kind only; results count the current options' measurements.
+  const changed = join(dir, 'changed.yaml');
+  writeFileSync(changed, readFileSync(file, 'utf8').replace('epsilon: [1e-3]', 'epsilon: [5e-4]'));
+  assert.match(sgdlab('run', changed, '--db', db).stdout, /measurements: 16 completed, 0 failed, 0 left \(4 new this run\)/);
+  const after = JSON.parse(sgdlab('results', 'measured', '--db', db, '--json').stdout) as Row[];
+  assert.equal(after[0]!.measurements['phi(eps=0.0005, full)']?.n, 2);
+  assert.equal(after[0]!.measurements['phi(eps=0.001, full)'], undefined);
+});
+
+test('a worker over its memory limit is killed, its trial recorded as failed with the reason, and the study goes on', () => {
+  const big = join(dir, 'big.yaml');
+  // About 20M parameters with Adam's two moments: far above an idle worker (≈ 300 MB with MNIST loaded).
+  writeFileSync(big, `
+name: big
+base:
+  model: { name: mlp, widths: [4096, 4096] }
+  data: { name: mnist, subset: 1000 }
+  optimizer: { name: adam, lr: 0.001 }
+  batchSize: 50
+  budget: { steps: 400 }
+grid: { seed: [0, 1] }
+`);
+  const db = join(dir, 'big.db');
+  const r = sgdlab('run', big, '--db', db, '--workers', '1', '--max-memory-mb', '450');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^big: 0 completed, 0 diverged, 2 failed, 0 left/);
+  assert.match(r.stdout, /2 worker\(s\) killed over the memory limit/);
+  const store = new SqliteStudyStore(db);
+  for (const t of store.trials('big')) assert.match(t.error!, /^killed: the worker's resident memory \d+ MB exceeded the limit of 450 MB \(--max-memory-mb\)$/);
+  store.close();
+  assert.match(sgdlab('run', big, '--db', db, '--max-memory-mb', 'lots').stderr, /--max-memory-mb: 'lots' must be a positive number of megabytes/);
+});
+
+test('a worker killed by a signal (a native crash) has its trial recorded as failed; the other trials complete', async () => {
+  const crashy = join(dir, 'crashy.yaml');
+  writeFileSync(crashy, `
+name: crashy
+base:
+  model: { name: mlp, widths: [16] }
+  data: { name: mnist, subset: 500 }
+  optimizer: { name: sgd, lr: 0.05 }
+  batchSize: 25
+  budget: { steps: 1500 }
+grid: { seed: [0, 1, 2] }
+`);
+  const db = join(dir, 'crashy.db');
+  const output = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', crashy, '--db', db, '--workers', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    let sent = false;
+    const poll = setInterval(() => {
+      if (sent) return;
+      try {
+        const store = new SqliteStudyStore(db);
+        const running = store.trials('crashy').find((t) => t.status === 'running');
+        store.close();
+        if (running?.worker) {
+          sent = true;
+          process.kill(Number(running.worker.split(':')[1]), 'SIGSEGV');
+        }
+      } catch {
+        /* not created yet */
+      }
+    }, 100);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve(out);
+    });
+  });
+  assert.match(output, /^crashy: 2 completed, 0 diverged, 1 failed, 0 left/);
+  assert.match(output, /1 worker\(s\) died/);
+  const store = new SqliteStudyStore(db);
+  const failed = store.trials('crashy').filter((t) => t.status === 'failed');
+  store.close();
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]!.error, 'the worker died (signal SIGSEGV) while running this');
+});
