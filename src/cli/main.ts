@@ -8,7 +8,7 @@ import { sgdlabVersion } from '../train/version.js';
 import { studyCommands } from './study-command.js';
 
 /** Commands that read or schedule studies: they never load libtorch in this process. */
-const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm']);
+const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin']);
 
 /** Commander's exitOverride is not inherited by commands added with addCommand. */
 function withExitOverride(c: Command): Command {

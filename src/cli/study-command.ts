@@ -9,8 +9,10 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { SqliteStudyStore, bestByBatchSize, checkpointDir, currentTrials, parseStudy, runStudy, summarizeMeasurements, type StoredTrial } from '../study/index.js';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, SqliteStudyStore, builtinStudy, bestByBatchSize, expandTrials, checkpointDir, currentTrials, measurementJobs, parseStudy, runStudy, summarizeMeasurements, type StoredTrial, type Study } from '../study/index.js';
+import { writeReport } from '../report/index.js';
+import { sgdlabVersion } from '../train/version.js';
 import { UsageError } from './errors.js';
 import { StudyProgress } from './study-progress.js';
 
@@ -45,26 +47,40 @@ function exportRows(trials: StoredTrial[]): Record<string, string | number | nul
 
 const csvCell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
+/** The study to run: a file, or a built-in study at a size. */
+function loadStudy(file: string | undefined, flags: { builtin?: string; size?: string }): Study {
+  if (flags.builtin !== undefined) {
+    if (file !== undefined) throw new UsageError(`give a study file or --builtin, not both (got ${file} and --builtin ${flags.builtin})`);
+    return builtinStudy(flags.builtin, flags.size ?? 'quick');
+  }
+  if (flags.size !== undefined) throw new UsageError('--size applies to --builtin studies only');
+  if (file === undefined) throw new UsageError('give a study file (sgdlab run STUDY.yaml) or a built-in study (sgdlab run --builtin NAME; sgdlab builtin list)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the study file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new UsageError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseStudy(raw, file);
+}
+
 export function studyCommands(): Command[] {
   const run = dbOption(new Command('run'))
     .description('run a study: every trial of its grid that is not done yet, in parallel worker processes')
-    .argument('<study>', 'the study file (YAML or JSON)')
+    .argument('[study]', 'the study file (YAML or JSON)')
+    .option('--builtin <name>', 'run a built-in study instead (sgdlab builtin list)')
+    .option('--size <size>', 'size of the built-in study: smoke, quick (default) or full')
+    .option('--report <dir>', 'write the HTML report to this folder when the run ends')
     .option('--workers <n>', 'worker processes (default: one per core)')
     .option('--max-memory-mb <mb>', "each worker's resident memory limit: a worker over it is killed and its trial recorded as failed (default: 90% of memory shared among the workers)")
-    .action(async (file: string, flags: { db?: string; workers?: string; maxMemoryMb?: string }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new UsageError(`cannot read the study file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
-      let raw: unknown;
-      try {
-        raw = parseYaml(text, { prettyErrors: true });
-      } catch (error) {
-        throw new UsageError(`${file} is not valid YAML: ${(error as Error).message}`);
-      }
-      const study = parseStudy(raw, file);
+    .action(async (file: string | undefined, flags: { db?: string; workers?: string; maxMemoryMb?: string; builtin?: string; size?: string; report?: string }) => {
+      const study = loadStudy(file, flags);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers: '${flags.workers}' must be a positive integer`);
       const maxMemoryMb = flags.maxMemoryMb === undefined ? undefined : Number(flags.maxMemoryMb);
@@ -87,6 +103,15 @@ export function studyCommands(): Command[] {
         process.stderr.write('interrupted: run the same command again to resume\n');
         process.exitCode = 130;
       } else if (result.errors.length > 0) process.exitCode = 1;
+      if (flags.report && !result.aborted) {
+        const store = openStore(flags.db);
+        try {
+          const written = await writeReport(store, study, flags.report);
+          process.stdout.write(`report: ${written.index} (${written.figures.length} figures)\n`);
+        } finally {
+          store.close();
+        }
+      }
     });
 
   const status = dbOption(new Command('status'))
@@ -118,7 +143,9 @@ export function studyCommands(): Command[] {
       try {
         const study = requireStudy(store, name);
         const measurements = store.measurements(study.name);
-        const rows = bestByBatchSize(study, currentTrials(store, study)).map((r) => ({ ...r, measurements: summarizeMeasurements(study, r.bestTrials, measurements) }));
+        const trials = currentTrials(store, study);
+        const jobs = measurementJobs(study, trials);
+        const rows = bestByBatchSize(study, trials).map((r) => ({ ...r, measurements: summarizeMeasurements(jobs, r.bestTrials, measurements) }));
         if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
           const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
@@ -165,5 +192,37 @@ export function studyCommands(): Command[] {
       }
     });
 
-  return [run, status, results, exportCommand, rm];
+  const report = dbOption(new Command('report'))
+    .description('write the study\'s report: index.html (self-contained), one SVG and PNG per figure, the Vega-Lite specs, tables.json')
+    .argument('<study>')
+    .option('--out <dir>', 'output folder (default: reports/STUDY)')
+    .action(async (name: string, flags: { db?: string; out?: string }) => {
+      const store = openStore(flags.db);
+      try {
+        const study = requireStudy(store, name);
+        const written = await writeReport(store, study, flags.out ?? `reports/${name}`);
+        process.stdout.write(`${written.index}: ${written.figures.length} figures (${written.figures.map((f) => f.id).join(', ')}), ${written.tables.length} tables\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  const builtin = new Command('builtin').description('the built-in studies (the papers sgdlab reproduces)');
+  builtin.addCommand(new Command('list')
+    .description('the built-in studies, their sizes and trial counts')
+    .action(() => {
+      for (const b of BUILTIN_STUDIES) {
+        const sizes = BUILTIN_SIZES.map((size) => `${size}: ${expandTrials(builtinStudy(b.name, size), sgdlabVersion()).length} trials`).join(', ');
+        process.stdout.write(`${b.name} — ${b.description}\n  paper: ${b.paper}\n  sizes: ${sizes}\n  run: sgdlab run --builtin ${b.name} --size quick --db PATH --report DIR\n`);
+      }
+    }));
+  builtin.addCommand(new Command('show')
+    .description('print a built-in study as a study file (YAML), to copy and edit')
+    .argument('<name>')
+    .option('--size <size>', 'smoke, quick (default) or full')
+    .action((name: string, flags: { size?: string }) => {
+      process.stdout.write(toYaml(builtinStudy(name, flags.size ?? 'quick')));
+    }));
+
+  return [run, status, results, exportCommand, rm, report, builtin];
 }

@@ -5,3 +5,4 @@ export * from './store.js';
 export * from './sqlite-store.js';
 export * from './results.js';
 export * from './runner.js';
+export * from './builtin/index.js';

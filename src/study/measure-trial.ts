@@ -2,18 +2,23 @@
  * Measuring a trained trial for a study: which trials get which measurements (every completed trial,
  * or the seeds of the best learning rate per batch size and budget), and the measurement itself on the
  * trial's checkpoint — top Hessian eigenvalues (and trace), Keskar et al.'s φ(ε, A) for every ε and
- * space of the study, gradient-noise statistics — on the first `subset` training examples.
+ * space of the study, gradient-noise statistics, the interpolation from its SB partner — on the first
+ * `subset` training examples (the interpolation also evaluates the whole test set).
  * Loads libtorch: imported by the worker only.
  */
 import * as T from '../tensor/index.js';
 import type { DataSplits } from '../data/index.js';
-import { modelInfo, type Module } from '../nn/index.js';
-import type { TrainConfig } from '../train/config.js';
-import { Objective, hessianTrace, keskarSharpness, noiseStatistics, topEigenvalues } from '../measure/index.js';
+import { buildModel, modelInfo, type Module } from '../nn/index.js';
+import { distanceFromInitial, type TrainConfig } from '../train/index.js';
+import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import type { MeasureSpec, MeasurementKind } from './schema.js';
 
-/** Runs one measurement on a model (its parameters are left as they were) and returns the stored result. */
-export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model: Module, config: TrainConfig, data: DataSplits): Record<string, unknown> {
+/**
+ * Runs one measurement on a model (its parameters are left as they were) and returns the stored result.
+ * An interpolation also takes its SB partner (α = 0; `model` is at α = 1) and both checkpoints' paths
+ * (for the distances from initialization).
+ */
+export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model: Module, config: TrainConfig, data: DataSplits, partner?: { model: Module; checkpoint: string; self: string }): Record<string, unknown> {
   const total = data.train.x.shape[0]!;
   const n = Math.min(measure.subset ?? total, total);
   const loss = config.loss ?? modelInfo(config.model.name).defaultLoss;
@@ -33,6 +38,24 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
       return { epsilon, space, phi: r.phi, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations, evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound };
     }));
     return { values, examples: n };
+  }
+  if (kind === 'interpolate') {
+    if (!partner) throw new Error('an interpolation needs the SB partner model');
+    const probe = buildModel(config.model, { inputShape: data.train.inputShape, outputs: data.train.outputs }, new T.Generator(0));
+    try {
+      const o = measure.interpolate;
+      const alphas = alphaGrid(o.from, o.to, o.points);
+      const split = { train: data.train, test: data.test };
+      return {
+        partner: partner.checkpoint, examples: n,
+        points: interpolate(partner.model, model, probe, split, loss, { alphas, limit: n }),
+        ...(o.curved ? { curved: interpolate(partner.model, model, probe, split, loss, { alphas, curved: true, limit: n }) } : {}),
+        distance: parameterDistance(partner.model, model),
+        distanceFromInitial: { a: distanceFromInitial(partner.checkpoint, partner.model) ?? null, b: distanceFromInitial(partner.self, model) ?? null },
+      };
+    } finally {
+      probe.dispose();
+    }
   }
   const x = data.train.x.narrow(0, 0, n);
   const y = data.train.y.narrow(0, 0, n);

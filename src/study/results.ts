@@ -4,7 +4,7 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
  * failed trials never count as best. Needs no addon.
  */
-import type { MeasureSpec, Study } from './schema.js';
+import type { Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import type { StoredMeasurement, StoredTrial, StudyStore } from './store.js';
 import { canonicalJson, expandTrials } from './trials.js';
@@ -28,7 +28,7 @@ export interface BatchSizeResult {
   tried: { lr: number; completed: number; diverged: number; failed: number }[];
 }
 
-const stat = (xs: number[]): Stat => {
+export const stat = (xs: number[]): Stat => {
   const n = xs.length;
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
@@ -102,31 +102,63 @@ export function measurementValues(kind: string, result: Record<string, unknown>)
     for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number }[] | undefined) ?? []) {
       out[`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`] = v.phi;
     }
+  } else if (kind === 'interpolate') {
+    const d = result.distanceFromInitial as { a: number | null; b: number | null } | undefined;
+    if (typeof result.distance === 'number') out['‖θ_LB − θ_SB‖'] = result.distance;
+    if (d?.a != null && d.b != null) out['‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖'] = d.a / d.b;
   } else if (kind === 'noise') {
     for (const name of ['gradNormSq', 'traceSigma', 'bSimple'] as const) if (typeof result[name] === 'number') out[name] = result[name] as number;
   }
   return out;
 }
 
+export interface MeasurementJob {
+  key: string;
+  kind: string;
+  spec: string;
+}
+
+export const jobId = (j: MeasurementJob) => `${j.key}\u0000${j.kind}\u0000${j.spec}`;
+
 /**
- * Mean ± std over trials of every measured value, using the measurements taken with the study's
- * current options (older options' measurements stay stored but do not count).
+ * The measurement jobs a study asks for on its current trials: target trial × kind, keyed by the
+ * options (and, for an interpolation, its SB partner: the best trial of the smallest batch size with
+ * the same seed and budget).
  */
-export function summarizeMeasurements(study: Study, keys: readonly string[], measurements: readonly StoredMeasurement[]): Record<string, Stat> {
-  if (!study.measure || keys.length === 0) return {};
-  const wanted = new Set(measurementJobs(study.measure, keys).map((j) => `${j.key}\u0000${j.kind}\u0000${j.spec}`));
+export function measurementJobs(study: Study, trials: readonly StoredTrial[]): MeasurementJob[] {
+  const measure = study.measure;
+  if (!measure) return [];
+  const targets = measurementTargets(study, trials);
+  const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
+  const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : measure.noise),
+  })));
+  if (measure.what.includes('interpolate')) {
+    const byKey = new Map(trials.map((t) => [t.key, t]));
+    const rows = bestByBatchSize(study, trials);
+    for (const row of rows) {
+      const sb = rows.filter((r) => canonicalJson(r.budget) === canonicalJson(row.budget)).sort((a, b) => a.batchSize - b.batchSize)[0]!;
+      if (sb === row) continue;
+      for (const key of row.bestTrials) {
+        const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);
+        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner }) });
+      }
+    }
+  }
+  return jobs;
+}
+
+/**
+ * Mean ± std over trials of every measured value, using the measurements of the study's current jobs
+ * (older options' measurements stay stored but do not count).
+ */
+export function summarizeMeasurements(jobs: readonly MeasurementJob[], keys: readonly string[], measurements: readonly StoredMeasurement[]): Record<string, Stat> {
+  const wanted = new Set(jobs.map(jobId));
+  const mine = new Set(keys);
   const values = new Map<string, number[]>();
   for (const m of measurements) {
-    if (m.status !== 'completed' || m.result === null || !wanted.has(`${m.key}\u0000${m.kind}\u0000${m.spec}`)) continue;
+    if (m.status !== 'completed' || m.result === null || !mine.has(m.key) || !wanted.has(jobId(m))) continue;
     for (const [name, v] of Object.entries(measurementValues(m.kind, m.result))) values.set(name, [...(values.get(name) ?? []), v]);
   }
   return Object.fromEntries([...values].map(([name, xs]) => [name, stat(xs)]));
-}
-
-/** The measurement jobs a study asks for on trials: target trial × kind, keyed by the options. */
-export function measurementJobs(measure: MeasureSpec, keys: readonly string[]): { key: string; kind: string; spec: string }[] {
-  return keys.flatMap((key) => measure.what.map((kind) => {
-    const options = kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : measure.noise;
-    return { key, kind, spec: canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed }) };
-  }));
 }

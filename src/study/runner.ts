@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sgdlabVersion } from '../train/version.js';
-import { currentTrials, measurementJobs, measurementTargets } from './results.js';
+import { currentTrials, measurementJobs } from './results.js';
 import type { Study } from './schema.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 import type { MeasurementStatus, TrialStatus } from './store.js';
@@ -96,7 +96,7 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     await runPhase('train');
     refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
-      summary.measurementsAdded = store.addMeasurementJobs(study.name, measurementJobs(study.measure, measurementTargets(study, currentTrials(store, study))));
+      summary.measurementsAdded = store.addMeasurementJobs(study.name, measurementJobs(study, currentTrials(store, study)));
       refresh();
       if (summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
     }

@@ -34,7 +34,7 @@ const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs 
  */
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
-  what: z.array(z.enum(['hessian', 'sharpness', 'noise'])).min(1),
+  what: z.array(z.enum(['hessian', 'sharpness', 'noise', 'interpolate'])).min(1),
   /** The first n training examples (default: all of them). */
   subset: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
@@ -52,6 +52,17 @@ export const measureSchema = z.strictObject({
     maxIter: z.number().int().positive().default(10),
     randomStarts: z.number().int().nonnegative().default(2),
   }).prefault({}),
+  /**
+   * Keskar et al.'s Fig. 3: the loss and accuracy along α·θ_LB + (1 − α)·θ_SB, from the best trial at the
+   * smallest batch size (SB, α = 0) to each larger batch size's best trial of the same seed and budget (α = 1).
+   */
+  interpolate: z.strictObject({
+    from: z.number().default(-1),
+    to: z.number().default(2),
+    points: z.number().int().min(2).default(25),
+    /** Also the curved path sin(απ/2)·θ_LB + cos(απ/2)·θ_SB. */
+    curved: z.boolean().default(true),
+  }).refine((o) => o.to > o.from, { message: '`to` must be greater than `from`' }).prefault({}),
   noise: z.strictObject({
     /** Sampled minibatches per batch size to check the closed-form variance (0: none). */
     monteCarlo: z.number().int().nonnegative().default(0),

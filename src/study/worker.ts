@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
+import type { Module } from '../nn/index.js';
 import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
 import { measureModel } from './measure-trial.js';
 import type { MeasurementKind, Study } from './schema.js';
@@ -135,11 +136,19 @@ function measureTrials(store: SqliteStudyStore, study: Study, id: string, data: 
       if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
       const { model } = loadCheckpoint(trial.checkpoint);
+      let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
-        const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data));
+        if (job.kind === 'interpolate') {
+          const key = (JSON.parse(job.spec) as { partner?: string }).partner;
+          const checkpoint = key === undefined ? undefined : store.trial(study.name, key)?.checkpoint;
+          if (!checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
+          partner = { model: loadCheckpoint(checkpoint).model, checkpoint, self: trial.checkpoint };
+        }
+        const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data), partner);
         store.finishMeasurement(study.name, job, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();
+        partner?.model.dispose();
       }
     } catch (error) {
       store.failMeasurement(study.name, job, (error as Error).message, (performance.now() - started) / 1000);

@@ -1,0 +1,340 @@
+/**
+ * The figures the papers draw, as Vega-Lite specifications built from a study's stored results.
+ * Each is data (JSON) so a dashboard can show the same figure interactively. A figure is produced
+ * only when the study holds what it needs (e.g. sharpness figures need sharpness measurements).
+ *
+ *  - test accuracy, training loss and generalization gap vs batch size, mean ± std bands per budget
+ *    (Keskar et al. 2017 Fig. 1 / Table 2; Smith et al. 2020 Figs. 1–4);
+ *  - best learning rate vs batch size, log-log, with the linear-scaling line ε ∝ B through the
+ *    smallest batch and the batch size where it stops holding (Smith et al. 2020 §3: the
+ *    noise-dominated regime ends where the best ε stops growing with B; Goyal et al. 2017);
+ *  - learning curves of the best trials;
+ *  - sharpness (φ for each ε and space, λ_max, trace) vs batch size and vs the generalization gap
+ *    (Keskar et al. Tables 3–4, Fig. 4);
+ *  - minibatch gradient variance vs b with the exact curves tr Σ/b · (N−b)/(N−1) and tr Σ/b
+ *    (SCIENCE.md §2; Qian & Klabjan 2020);
+ *  - batch size × learning rate heatmap of test accuracy with iso-lines of the SGD temperature
+ *    T = ε/B (Smith & Le 2018; Jastrzębski et al. 2017): on log-log axes, lines of slope 1.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { Stat } from '../study/index.js';
+import { budgetLabel, type ReportData } from './data.js';
+
+export interface Figure {
+  id: string;
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+const WIDTH = 420;
+const HEIGHT = 260;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+const log2 = { type: 'log' as const, base: 2 };
+const batchAxis = { field: 'batchSize', type: 'quantitative' as const, scale: log2, title: 'batch size B' };
+
+type Band = { batchSize: number; budget: string; mean: number; lo: number; hi: number; n: number };
+const band = (batchSize: number, budget: unknown, s: Stat, factor = 1): Band => ({
+  batchSize, budget: budgetLabel(budget), mean: factor * s.mean, lo: factor * (s.mean - s.std), hi: factor * (s.mean + s.std), n: s.n,
+});
+
+/** A mean ± std band with the mean as a line with points, coloured by budget. */
+function bandFigure(id: string, title: string, caption: string, rows: Band[], yTitle: string, yScale?: { type: 'log' }): Figure {
+  const y = { field: 'mean', type: 'quantitative' as const, title: yTitle, ...(yScale ? { scale: { ...yScale } } : { scale: { zero: false } }) };
+  return {
+    id, title, caption,
+    spec: {
+      $schema: SCHEMA, title, width: WIDTH, height: HEIGHT,
+      data: { values: rows },
+      encoding: { x: batchAxis, color: { field: 'budget', type: 'nominal', title: 'budget' } },
+      layer: [
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { y: { field: 'lo', type: 'quantitative', ...(yScale ? { scale: { ...yScale } } : {}) }, y2: { field: 'hi' } } },
+        { mark: { type: 'line', point: true }, encoding: { y, tooltip: [{ field: 'batchSize' }, { field: 'mean', format: '.4g' }, { field: 'n' }] } },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+export function accuracyVsBatchSize(d: ReportData): Figure | undefined {
+  const rows = d.rows.filter((r) => Number.isFinite(r.testAccuracy.mean)).map((r) => band(r.batchSize, r.budget, r.testAccuracy, 100));
+  if (rows.length === 0) return undefined;
+  return bandFigure('test-accuracy-vs-batch-size', 'Test accuracy vs batch size', 'At the best learning rate for each batch size and budget; band: ± one standard deviation over seeds.', rows, 'test accuracy (%)');
+}
+
+export function trainLossVsBatchSize(d: ReportData): Figure | undefined {
+  const rows = d.rows.filter((r) => r.trainLoss.mean > 0).map((r) => band(r.batchSize, r.budget, r.trainLoss));
+  if (rows.length === 0) return undefined;
+  return bandFigure('train-loss-vs-batch-size', 'Training loss vs batch size', 'Final training loss at the best learning rate; log scale. Under a constant-epoch budget large batches take fewer steps and stop higher (Smith et al. 2020).', rows, 'training loss', { type: 'log' });
+}
+
+export function gapVsBatchSize(d: ReportData): Figure | undefined {
+  const rows = d.rows.filter((r) => r.gap).map((r) => band(r.batchSize, r.budget, r.gap!, 100));
+  if (rows.length === 0) return undefined;
+  return bandFigure('generalization-gap-vs-batch-size', 'Generalization gap vs batch size', 'Training accuracy minus test accuracy (percentage points) at the best learning rate (Keskar et al. 2017, Table 2).', rows, 'train − test accuracy (points)');
+}
+
+/**
+ * Where linear scaling stops: the first batch size whose best learning rate is below half of the
+ * linear-scaling prediction ε₀·B/B₀ from the smallest batch (the factor-of-2 grid's resolution).
+ */
+export function linearScalingBoundary(points: readonly { batchSize: number; bestLr: number }[]): number | undefined {
+  const sorted = [...points].sort((a, b) => a.batchSize - b.batchSize);
+  const first = sorted[0];
+  if (!first) return undefined;
+  return sorted.find((p) => p.bestLr < 0.5 * first.bestLr * (p.batchSize / first.batchSize))?.batchSize;
+}
+
+export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
+  if (d.rows.length === 0) return undefined;
+  const budgets = [...new Set(d.rows.map((r) => budgetLabel(r.budget)))];
+  const points = d.rows.map((r) => ({ batchSize: r.batchSize, bestLr: r.bestLr, budget: budgetLabel(r.budget) }));
+  const lines: { batchSize: number; lr: number; budget: string }[] = [];
+  const rules: { batchSize: number; budget: string }[] = [];
+  for (const budget of budgets) {
+    const mine = points.filter((p) => p.budget === budget).sort((a, b) => a.batchSize - b.batchSize);
+    const first = mine[0]!;
+    for (const p of mine) lines.push({ batchSize: p.batchSize, lr: first.bestLr * (p.batchSize / first.batchSize), budget });
+    const boundary = linearScalingBoundary(mine);
+    if (boundary !== undefined) rules.push({ batchSize: boundary, budget });
+  }
+  const caption = `Best learning rate (by ${d.study.select}) per batch size; dashed: linear scaling ε ∝ B through the smallest batch. ` +
+    (rules.length > 0 ? `Linear scaling stops holding at ${rules.map((r) => `B = ${r.batchSize} (${r.budget})`).join(', ')} (vertical rule: first B whose best ε is below half the linear prediction), the end of the noise-dominated regime (Smith et al. 2020).` : 'Within the grid, the best learning rate follows linear scaling to within a factor of 2 (no regime boundary seen).');
+  return {
+    id: 'best-lr-vs-batch-size', title: 'Best learning rate vs batch size', caption,
+    spec: {
+      $schema: SCHEMA, title: 'Best learning rate vs batch size', width: WIDTH, height: HEIGHT,
+      layer: [
+        { data: { values: lines }, mark: { type: 'line', strokeDash: [5, 4], opacity: 0.7 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, color: { field: 'budget', type: 'nominal' } } },
+        { data: { values: points }, mark: { type: 'point', filled: true, size: 70 }, encoding: { x: batchAxis, y: { field: 'bestLr', type: 'quantitative', scale: log2, title: 'best learning rate ε' }, color: { field: 'budget', type: 'nominal', title: 'budget' } } },
+        ...(rules.length > 0 ? [{ data: { values: rules }, mark: { type: 'rule' as const, color: '#888', strokeDash: [2, 2] }, encoding: { x: batchAxis } }] : []),
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+export function learningCurves(d: ReportData): Figure | undefined {
+  const byKey = new Map(d.trials.map((t) => [t.key, t]));
+  const values: { step: number; value: number; metric: string; batchSize: number; trial: string; budget: string }[] = [];
+  for (const r of d.rows) {
+    for (const key of r.bestTrials) {
+      const t = byKey.get(key)!;
+      for (const m of d.curves.get(key) ?? []) {
+        if (m.name === 'loss' || m.name === 'test.accuracy' || m.name === 'train.loss') values.push({ step: m.step, value: m.name === 'test.accuracy' ? 100 * m.value : m.value, metric: m.name === 'loss' ? 'minibatch loss' : m.name === 'train.loss' ? 'training loss' : 'test accuracy (%)', batchSize: r.batchSize, trial: `${key}`, budget: budgetLabel(t.config.budget) });
+      }
+    }
+  }
+  if (values.length === 0) return undefined;
+  return {
+    id: 'learning-curves', title: 'Learning curves of the best trials',
+    caption: 'Minibatch loss along training and the evaluated training loss and test accuracy, for the best learning rate at each batch size (one line per seed).',
+    spec: {
+      $schema: SCHEMA, title: 'Learning curves', data: { values },
+      facet: { column: { field: 'metric', type: 'nominal', title: null } },
+      spec: {
+        width: 260, height: 200,
+        mark: { type: 'line', opacity: 0.8 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'step' },
+          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+          color: { field: 'batchSize', type: 'ordinal', title: 'B', scale: { scheme: 'viridis' } },
+          detail: { field: 'trial', type: 'nominal' },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+const SHARPNESS_NAMES = (names: string[]) => names.filter((n) => n === 'lambdaMax' || n === 'hessianTrace' || n.startsWith('phi('));
+const quantityTitle = (name: string) => (name === 'lambdaMax' ? 'λ_max (top Hessian eigenvalue)' : name === 'hessianTrace' ? 'tr H' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
+
+export function sharpnessVsBatchSize(d: ReportData): Figure | undefined {
+  const values = d.rows.flatMap((r) => SHARPNESS_NAMES(Object.keys(r.measurements)).map((name) => ({ ...band(r.batchSize, r.budget, r.measurements[name]!), quantity: quantityTitle(name) })));
+  if (values.length === 0) return undefined;
+  return {
+    id: 'sharpness-vs-batch-size', title: 'Sharpness vs batch size',
+    caption: "Keskar et al.'s φ(ε, A) (full space and random subspaces), the top Hessian eigenvalue and the Hessian trace at the best learning rate's minima; mean ± std over seeds.",
+    spec: {
+      $schema: SCHEMA, title: 'Sharpness vs batch size', data: { values },
+      facet: { column: { field: 'quantity', type: 'nominal', title: null } },
+      spec: {
+        width: 220, height: 200,
+        encoding: { x: batchAxis, color: { field: 'budget', type: 'nominal' } },
+        layer: [
+          { mark: { type: 'errorbar' }, encoding: { y: { field: 'lo', type: 'quantitative', title: null }, y2: { field: 'hi' } } },
+          { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false } } } },
+        ],
+      },
+      resolve: { scale: { y: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+export function sharpnessVsGap(d: ReportData): Figure | undefined {
+  const byKey = new Map(d.trials.map((t) => [t.key, t]));
+  const values: { gap: number; value: number; quantity: string; batchSize: number }[] = [];
+  for (const m of d.measurements) {
+    const t = byKey.get(m.key);
+    const r = t?.result as { train?: { accuracy: number | null }; test?: { accuracy: number | null }; batchSize?: number } | null | undefined;
+    if (!r?.train?.accuracy || r.test?.accuracy == null || !m.result) continue;
+    const entries = m.kind === 'hessian' ? [['lambdaMax', (m.result.eigenvalues as number[])[0]], ...(typeof m.result.trace === 'number' ? [['hessianTrace', m.result.trace]] : [])]
+      : m.kind === 'sharpness' ? (m.result.values as { epsilon: number; space: unknown; phi: number }[]).map((v) => [`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`, v.phi])
+      : [];
+    for (const [name, value] of entries as [string, number][]) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
+  }
+  if (values.length === 0) return undefined;
+  return {
+    id: 'sharpness-vs-gap', title: 'Sharpness vs generalization gap',
+    caption: 'Every measured minimum: sharpness against training minus test accuracy (Keskar et al. 2017 relate sharper minima to a larger gap).',
+    spec: {
+      $schema: SCHEMA, title: 'Sharpness vs generalization gap', data: { values },
+      facet: { column: { field: 'quantity', type: 'nominal', title: null } },
+      spec: {
+        width: 220, height: 200, mark: { type: 'point', filled: true },
+        encoding: {
+          x: { field: 'gap', type: 'quantitative', title: 'train − test accuracy (points)', scale: { zero: false } },
+          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+          color: { field: 'batchSize', type: 'ordinal', title: 'B', scale: { scheme: 'viridis' } },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+export function gradientVariance(d: ReportData): Figure | undefined {
+  const noise = d.measurements.find((m) => m.kind === 'noise' && m.result);
+  if (!noise) return undefined;
+  const r = noise.result as { examples: number; traceSigma: number; varianceByBatchSize: { b: number; withReplacement: number; withoutReplacement: number }[]; monteCarlo?: { b: number; replacement: boolean; variance: number; standardError: number }[] };
+  const curves = r.varianceByBatchSize.filter((v) => v.withoutReplacement > 0).flatMap((v) => [
+    { b: v.b, variance: v.withReplacement, sampling: 'with replacement: tr Σ / b' },
+    { b: v.b, variance: v.withoutReplacement, sampling: 'without: tr Σ/b · (N−b)/(N−1)' },
+  ]);
+  const measured = (r.monteCarlo ?? []).filter((m) => m.variance > 0).map((m) => ({ b: m.b, variance: m.variance, lo: Math.max(m.variance - 2 * m.standardError, m.variance * 0.05), hi: m.variance + 2 * m.standardError, sampling: m.replacement ? 'with replacement: tr Σ / b' : 'without: tr Σ/b · (N−b)/(N−1)' }));
+  const trial = d.trials.find((t) => t.key === noise.key);
+  return {
+    id: 'gradient-variance-vs-b', title: 'Minibatch gradient variance vs batch size',
+    caption: `tr Cov(g_b) at the minimum of trial ${noise.key} (B = ${trial?.config.batchSize}), N = ${r.examples}, tr Σ = ${r.traceSigma.toPrecision(4)}: the exact curves for sampling with and without replacement${measured.length > 0 ? ', and sampled minibatches (points, ± 2 standard errors)' : ''}.`,
+    spec: {
+      $schema: SCHEMA, title: 'Gradient variance vs b', width: WIDTH, height: HEIGHT,
+      layer: [
+        { data: { values: curves }, mark: 'line', encoding: { x: { field: 'b', type: 'quantitative', scale: log2, title: 'minibatch size b' }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'tr Cov(g_b)' }, color: { field: 'sampling', type: 'nominal' } } },
+        ...(measured.length > 0 ? [
+          { data: { values: measured }, mark: { type: 'point' as const, filled: true }, encoding: { x: { field: 'b', type: 'quantitative' as const, scale: log2 }, y: { field: 'variance', type: 'quantitative' as const, scale: { type: 'log' as const } }, color: { field: 'sampling', type: 'nominal' as const } } },
+          { data: { values: measured }, mark: { type: 'errorbar' as const }, encoding: { x: { field: 'b', type: 'quantitative' as const, scale: log2 }, y: { field: 'lo', type: 'quantitative' as const, scale: { type: 'log' as const } }, y2: { field: 'hi' }, color: { field: 'sampling', type: 'nominal' as const } } },
+        ] : []),
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** Temperatures ε/B at powers of 2 spanning the grid: iso-lines of slope 1 on log-log axes. */
+export function temperatureLevels(points: readonly { batchSize: number; lr: number }[], count = 4): number[] {
+  const ts = points.map((p) => p.lr / p.batchSize);
+  const lo = Math.ceil(Math.log2(Math.min(...ts)));
+  const hi = Math.floor(Math.log2(Math.max(...ts)));
+  if (!(hi >= lo)) return [];
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / count));
+  const out: number[] = [];
+  for (let k = lo; k <= hi; k += step) out.push(2 ** k);
+  return out;
+}
+
+export function temperatureHeatmap(d: ReportData): Figure | undefined {
+  const cells = new Map<string, { batchSize: number; lr: number; budget: string; accuracies: number[]; diverged: number }>();
+  for (const t of d.trials) {
+    const r = t.result as { batchSize?: number; test?: { accuracy: number | null } } | null;
+    const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
+    if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
+    const budget = budgetLabel(t.config.budget);
+    const k = `${budget}|${batchSize}|${t.config.optimizer.lr}`;
+    const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, budget, accuracies: [], diverged: 0 };
+    if (t.status === 'diverged') cell.diverged++;
+    else if (r?.test?.accuracy != null) cell.accuracies.push(100 * r.test.accuracy);
+    cells.set(k, cell);
+  }
+  const values = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
+  if (new Set(values.map((v) => v.batchSize)).size < 2 || new Set(values.map((v) => v.lr)).size < 2) return undefined;
+  const levels = temperatureLevels(values);
+  const bs = values.map((v) => v.batchSize);
+  const [bMin, bMax] = [Math.min(...bs), Math.max(...bs)];
+  const lrs = values.map((v) => v.lr);
+  const [lrMin, lrMax] = [Math.min(...lrs), Math.max(...lrs)];
+  const iso = levels.flatMap((T) => [bMin, bMax].map((b) => ({ batchSize: b, lr: T * b, T: `ε/B = ${T.toPrecision(2)}` }))
+    .filter((p) => p.lr >= lrMin / 1.01 && p.lr <= lrMax * 1.01)
+    .concat([{ batchSize: Math.max(bMin, lrMin / T), lr: Math.max(lrMin, T * bMin), T: `ε/B = ${T.toPrecision(2)}` }, { batchSize: Math.min(bMax, lrMax / T), lr: Math.min(lrMax, T * bMax), T: `ε/B = ${T.toPrecision(2)}` }]))
+    .filter((p, i, a) => a.findIndex((q) => q.T === p.T && q.batchSize === p.batchSize) === i);
+  return {
+    id: 'batch-size-lr-heatmap', title: 'Test accuracy over batch size × learning rate',
+    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged). Dashed: iso-lines of the SGD temperature T = ε/B (${levels.map((T) => T.toPrecision(2)).join(', ')}); when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
+    spec: {
+      $schema: SCHEMA, title: 'Test accuracy over B × ε', width: WIDTH, height: HEIGHT,
+      layer: [
+        { data: { values: values.filter((v) => v.accuracy !== null) }, mark: { type: 'square', size: 260 }, encoding: {
+          x: { ...batchAxis, scale: { ...log2, domain: [bMin / 1.4, bMax * 1.4] } }, y: { field: 'lr', type: 'quantitative', scale: { ...log2, domain: [lrMin / 1.4, lrMax * 1.4] }, title: 'learning rate ε' },
+          color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } }, tooltip: [{ field: 'batchSize' }, { field: 'lr' }, { field: 'accuracy', format: '.2f' }],
+        } },
+        { data: { values: values.filter((v) => v.diverged) }, mark: { type: 'point', shape: 'cross', color: '#c00', size: 120 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 } } },
+        { data: { values: iso }, mark: { type: 'line', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, detail: { field: 'T', type: 'nominal' } } },
+      ],
+      ...(new Set(values.map((v) => v.budget)).size > 1 ? {} : {}),
+    } as TopLevelSpec,
+  };
+}
+
+type Point = { alpha: number; train: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null } };
+
+/**
+ * Keskar et al.'s Fig. 3: loss (log scale, left axis) and accuracy (right axis) along the path from
+ * the SB minimum (α = 0) to an LB minimum (α = 1); training set solid, test set dashed. One figure per
+ * larger batch size (the first seed), for the linear path and, if measured, the curved one.
+ */
+export function interpolationFigures(d: ReportData): Figure[] {
+  const byKey = new Map(d.trials.map((t) => [t.key, t]));
+  const seen = new Set<string>();
+  const figures: Figure[] = [];
+  const sorted = d.measurements.filter((m) => m.kind === 'interpolate' && m.result).sort((a, b) => byKey.get(a.key)!.config.seed - byKey.get(b.key)!.config.seed);
+  for (const m of sorted) {
+    const lb = byKey.get(m.key)!;
+    const partnerKey = (JSON.parse(m.spec) as { partner: string }).partner;
+    const sb = byKey.get(partnerKey);
+    const lbSize = (lb.result as { batchSize?: number } | null)?.batchSize ?? lb.config.batchSize;
+    const sbSize = (sb?.result as { batchSize?: number } | null | undefined)?.batchSize ?? sb?.config.batchSize;
+    const budget = budgetLabel(lb.config.budget);
+    const id = `${budget}|${lbSize}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const r = m.result as { points: Point[]; curved?: Point[]; distance: number; distanceFromInitial: { a: number | null; b: number | null } };
+    for (const [path, points] of [['linear', r.points], ['curved', r.curved]] as const) {
+      if (!points) continue;
+      const values = points.flatMap((p) => (['train', 'test'] as const).flatMap((split) => {
+        const e = split === 'train' ? p.train : p.test;
+        return e ? [{ alpha: p.alpha, split, loss: e.loss, accuracy: e.accuracy === null ? null : 100 * e.accuracy }] : [];
+      }));
+      const slug = `interpolation-${path}-b${sbSize}-b${lbSize}-${budget.replace(/[^a-z0-9]+/gi, '')}`;
+      const formula = path === 'linear' ? 'α·θ_LB + (1 − α)·θ_SB' : 'sin(απ/2)·θ_LB + cos(απ/2)·θ_SB';
+      const ratio = r.distanceFromInitial.a !== null && r.distanceFromInitial.b !== null ? ` ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖ = ${(r.distanceFromInitial.a / r.distanceFromInitial.b).toPrecision(3)} (Keskar et al.: 3–10).` : '';
+      const dash = { field: 'split', type: 'nominal' as const, title: 'set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } };
+      figures.push({
+        id: slug, title: `Interpolation between SB (B = ${sbSize}) and LB (B = ${lbSize}) minima, ${path} path`,
+        caption: `Loss (log scale, blue, left axis) and accuracy (red, right axis) along ${formula}, α from ${points[0]!.alpha} to ${points.at(-1)!.alpha}; training set solid, test set dashed (Keskar et al. 2017, Fig. 3). ‖θ_LB − θ_SB‖ = ${r.distance.toPrecision(4)}.${ratio}`,
+        spec: {
+          $schema: SCHEMA, title: `SB (B=${sbSize}) → LB (B=${lbSize}), ${path} path, ${budget}`, width: WIDTH, height: HEIGHT, data: { values },
+          encoding: { x: { field: 'alpha', type: 'quantitative', title: 'α' } },
+          layer: [
+            { mark: { type: 'line', color: '#1f77b4' }, encoding: { y: { field: 'loss', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'loss (log scale)', titleColor: '#1f77b4' } }, strokeDash: dash } },
+            { mark: { type: 'line', color: '#d62728' }, encoding: { y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 100] }, axis: { title: 'accuracy (%)', titleColor: '#d62728', orient: 'right', grid: false } }, strokeDash: dash } },
+          ],
+          resolve: { scale: { y: 'independent' } },
+        } as TopLevelSpec,
+      });
+    }
+  }
+  return figures;
+}
+
+/** Every figure the data supports, in reading order. */
+export function studyFigures(d: ReportData): Figure[] {
+  return [accuracyVsBatchSize, bestLrVsBatchSize, trainLossVsBatchSize, gapVsBatchSize, learningCurves, sharpnessVsBatchSize, sharpnessVsGap, gradientVariance, temperatureHeatmap]
+    .map((f) => f(d)).filter((f): f is Figure => f !== undefined).concat(interpolationFigures(d));
+}

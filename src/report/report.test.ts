@@ -1,0 +1,121 @@
+/**
+ * The report of a small stored study: every figure renders (SVG, PNG, Vega-Lite spec), the HTML is
+ * self-contained, the tables' numbers equal the store's, and writing it never loads libtorch.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStudyStore } from '../study/index.js';
+import { linearScalingBoundary, temperatureLevels } from './figures.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const dir = mkdtempSync(join(tmpdir(), 'sgdlab-report-'));
+const db = join(dir, 'r.db');
+const file = join(dir, 'small.yaml');
+writeFileSync(file, `
+name: small
+base:
+  model: { name: mlp, widths: [16] }
+  data: { name: mnist, subset: 500, validation: 100 }
+  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
+  batchSize: 50
+  budget: { steps: 30 }
+  eval: { every: 10 }
+grid:
+  batchSize: [25, 100]
+  optimizer.lr: [0.05, 0.2, 1000]
+  seed: [0, 1]
+measure:
+  trials: best
+  what: [hessian, sharpness, noise, interpolate]
+  subset: 200
+  hessian: { topK: 1, traceProbes: 2 }
+  sharpness: { epsilon: [1e-3], space: [full, 10], maxIter: 2, randomStarts: 0 }
+  noise: { monteCarlo: 20 }
+  interpolate: { points: 5 }
+`);
+
+test('the report renders every figure, is self-contained, and its tables carry the store\'s numbers', () => {
+  const run = sgdlab('run', file, '--db', db, '--workers', '2');
+  assert.equal(run.status, 0, run.stderr);
+  const out = join(dir, 'report');
+  const r = sgdlab('report', 'small', '--db', db, '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const ids = ['test-accuracy-vs-batch-size', 'best-lr-vs-batch-size', 'train-loss-vs-batch-size', 'generalization-gap-vs-batch-size', 'learning-curves',
+    'sharpness-vs-batch-size', 'sharpness-vs-gap', 'gradient-variance-vs-b', 'batch-size-lr-heatmap', 'interpolation-linear-b25-b100-30steps', 'interpolation-curved-b25-b100-30steps'];
+  assert.match(r.stdout, new RegExp(`index\\.html: ${ids.length} figures`));
+  for (const id of ids) {
+    const png = readFileSync(join(out, `${id}.png`));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${id}.png is a PNG`);
+    assert.ok(png.length > 5000, `${id}.png has content (${png.length} bytes)`);
+    const svg = readFileSync(join(out, `${id}.svg`), 'utf8');
+    assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.ok((svg.match(/<path|<line|<rect/g) ?? []).length > 10, `${id}.svg draws marks`);
+    const spec = JSON.parse(readFileSync(join(out, `${id}.vl.json`), 'utf8')) as { $schema: string };
+    assert.match(spec.$schema, /vega-lite/);
+  }
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.equal((html.match(/<svg/g) ?? []).length, ids.length, 'every figure is inlined');
+  const fetching = html.match(/<script|<link|<img|<iframe|@import|url\((?!#)/i);
+  assert.equal(fetching, null, `nothing to fetch (found ${fetching?.[0]})`);
+  assert.deepEqual([...new Set(html.match(/https?:\/\/[^"'\s)]+/g) ?? [])].sort(), ['http://www.w3.org/1999/xlink', 'http://www.w3.org/2000/svg'], 'only XML namespace names');
+
+  // The tables: recomputed here from the stored trials, by hand.
+  const store = new SqliteStudyStore(db);
+  const tables = JSON.parse(readFileSync(join(out, 'tables.json'), 'utf8')) as { id: string; columns: string[]; rows: string[][] }[];
+  const accuracy = tables.find((t) => t.id === 'accuracy')!;
+  const trials = store.trials('small');
+  for (const b of [25, 100]) {
+    const atB = trials.filter((t) => t.config.batchSize === b && t.status === 'completed');
+    const lrs = [...new Set(atB.map((t) => t.config.optimizer.lr))];
+    const meanAcc = (lr: number) => { const xs = atB.filter((t) => t.config.optimizer.lr === lr).map((t) => (t.result as { test: { accuracy: number } }).test.accuracy); return xs.reduce((a, c) => a + c, 0) / xs.length; };
+    const divergedLr = new Set(trials.filter((t) => t.config.batchSize === b && t.status === 'diverged').map((t) => t.config.optimizer.lr));
+    // validationAccuracy is the default rule: pick by mean validation accuracy among never-diverged learning rates.
+    const meanVal = (lr: number) => { const xs = atB.filter((t) => t.config.optimizer.lr === lr).map((t) => (t.result as { validation: { accuracy: number } }).validation.accuracy); return xs.reduce((a, c) => a + c, 0) / xs.length; };
+    const best = lrs.filter((lr) => !divergedLr.has(lr)).sort((x, y) => meanVal(y) - meanVal(x))[0]!;
+    const xs = atB.filter((t) => t.config.optimizer.lr === best).map((t) => (t.result as { test: { accuracy: number } }).test.accuracy);
+    const std = Math.sqrt(xs.reduce((a, c) => a + (c - meanAcc(best)) ** 2, 0) / (xs.length - 1));
+    const row = accuracy.rows.find((x) => x[1] === String(b))!;
+    assert.equal(row[2], String(best));
+    const expected = `${(100 * meanAcc(best)).toFixed(2)}% ± ${(100 * std).toFixed(2)}`;
+    assert.equal(row[accuracy.columns.indexOf('test accuracy')], expected);
+    assert.ok(html.includes(`<td>${expected}</td>`), 'the HTML table shows the same number');
+  }
+  const sharp = tables.find((t) => t.id === 'sharpness-full')!;
+  assert.deepEqual(sharp.columns.slice(4), ['φ(ε = 0.001, full)']);
+  const lambda = tables.find((t) => t.id === 'measurements')!;
+  const col = lambda.columns.indexOf('lambdaMax');
+  const row25 = lambda.rows.find((x) => x[1] === '25')!;
+  const keys = trials.filter((t) => t.config.batchSize === 25 && String(t.config.optimizer.lr) === row25[2]).map((t) => t.key);
+  const eigs = store.measurements('small').filter((m) => m.kind === 'hessian' && keys.includes(m.key)).map((m) => (m.result!.eigenvalues as number[])[0]!);
+  assert.equal(eigs.length, 2);
+  const mean = (eigs[0]! + eigs[1]!) / 2;
+  assert.equal(row25[col], `${mean.toPrecision(4)} ± ${(Math.abs(eigs[0]! - eigs[1]!) / Math.SQRT2).toPrecision(2)}`);
+  store.close();
+});
+
+test('writing a report never loads libtorch', () => {
+  const script = `
+    import { SqliteStudyStore } from ${JSON.stringify(join(root, 'dist/src/study/index.js'))};
+    import { writeReport } from ${JSON.stringify(join(root, 'dist/src/report/index.js'))};
+    import { readFileSync } from 'node:fs';
+    const store = new SqliteStudyStore(${JSON.stringify(db)});
+    await writeReport(store, store.getStudy('small').study, ${JSON.stringify(join(dir, 'again'))});
+    console.log(/libtorch|sgdlab_torch/.test(readFileSync('/proc/self/maps', 'utf8')) ? 'loaded' : 'not loaded');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'not loaded');
+  assert.ok(existsSync(join(dir, 'again', 'index.html')));
+});
+
+test('the linear-scaling boundary and the temperature iso-lines', () => {
+  // Best ε doubles with B up to 64, then stays: the first B below half the linear prediction is 256.
+  assert.equal(linearScalingBoundary([{ batchSize: 16, bestLr: 0.05 }, { batchSize: 32, bestLr: 0.1 }, { batchSize: 64, bestLr: 0.2 }, { batchSize: 128, bestLr: 0.2 }, { batchSize: 256, bestLr: 0.2 }]), 256);
+  assert.equal(linearScalingBoundary([{ batchSize: 16, bestLr: 0.05 }, { batchSize: 32, bestLr: 0.1 }]), undefined);
+  // ε/B spans 2⁻¹⁰…2⁻² (9 powers of 2): every third, at most 4 lines.
+  assert.deepEqual(temperatureLevels([{ batchSize: 1024, lr: 1 }, { batchSize: 16, lr: 4 }], 4), [2 ** -10, 2 ** -7, 2 ** -4]);
+});

@@ -1,0 +1,41 @@
+/**
+ * The report's tables: per budget and batch size, the best learning rate and its metrics as
+ * mean ± std over seeds, laid out as Keskar et al.'s Tables 2–4 (training and test accuracy; then
+ * φ at each ε for the full space and for random subspaces), plus the other measurements.
+ */
+import type { Stat } from '../study/index.js';
+import { budgetLabel, type ReportRow } from './data.js';
+
+export interface Table {
+  id: string;
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+export const formatStat = (s: Stat | undefined, percent = false): string => {
+  if (!s || !Number.isFinite(s.mean)) return '–';
+  return percent ? `${(100 * s.mean).toFixed(2)}% ± ${(100 * s.std).toFixed(2)}` : `${s.mean.toPrecision(4)} ± ${s.std.toPrecision(2)}`;
+};
+
+export function resultTables(rows: readonly ReportRow[]): Table[] {
+  const label = (r: ReportRow) => [budgetLabel(r.budget), String(r.batchSize), String(r.bestLr), String(r.testAccuracy.n)];
+  const tables: Table[] = [{
+    id: 'accuracy', title: 'Accuracy at the best learning rate (Keskar et al. Table 2 layout)',
+    columns: ['budget', 'batch size', 'best lr', 'seeds', 'training accuracy', 'test accuracy', 'training loss'],
+    rows: rows.map((r) => [...label(r), formatStat(r.trainAccuracy, true), formatStat(r.testAccuracy, true), formatStat(r.trainLoss)]),
+  }];
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
+  const phi = names.filter((n) => n.startsWith('phi('));
+  const full = phi.filter((n) => n.endsWith(', full)'));
+  const subspace = phi.filter((n) => !n.endsWith(', full)'));
+  const other = names.filter((n) => !n.startsWith('phi('));
+  const table = (id: string, title: string, cols: string[]) => cols.length === 0 ? [] : [{
+    id, title, columns: ['budget', 'batch size', 'best lr', 'seeds', ...cols.map((c) => c.replace('phi', 'φ').replace('eps=', 'ε = '))],
+    rows: rows.map((r) => [...label(r), ...cols.map((c) => formatStat(r.measurements[c]))]),
+  }];
+  tables.push(...table('sharpness-full', 'Sharpness φ(ε, A = I), full space (Keskar et al. Table 3 layout)', full));
+  tables.push(...table('sharpness-subspace', 'Sharpness φ(ε, A) in random subspaces (Keskar et al. Table 4 layout)', subspace));
+  tables.push(...table('measurements', 'Hessian and gradient-noise measurements', other));
+  return tables;
+}

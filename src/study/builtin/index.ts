@@ -1,0 +1,17 @@
+/** The built-in studies: the four papers sgdlab is built on (SCIENCE.md §6), each in three sizes. Needs no addon. */
+import { ConfigError } from '../../train/config.js';
+import { parseStudy, type Study } from '../schema.js';
+import { keskar } from './keskar.js';
+import { smith } from './smith.js';
+import { BUILTIN_SIZES, type BuiltinSize, type BuiltinStudy } from './types.js';
+
+export * from './types.js';
+
+export const BUILTIN_STUDIES: readonly BuiltinStudy[] = [keskar, smith];
+
+export function builtinStudy(name: string, size: string = 'quick'): Study {
+  const found = BUILTIN_STUDIES.find((b) => b.name === name);
+  if (!found) throw new ConfigError([`--builtin: '${name}' is not a built-in study; built-in studies: ${BUILTIN_STUDIES.map((b) => b.name).join(', ')}`], 'sgdlab run');
+  if (!BUILTIN_SIZES.includes(size as BuiltinSize)) throw new ConfigError([`--size: '${size}' must be one of ${BUILTIN_SIZES.join(', ')}`], 'sgdlab run');
+  return parseStudy(found.sizes[size as BuiltinSize](), `built-in study ${name} (${size})`);
+}

@@ -1,0 +1,45 @@
+/**
+ * Smith, Elsen & De 2020, "On the Generalization Benefit of Noise in Stochastic Gradient Descent":
+ * SGD with momentum 0.9 and L2 5e-4, a learning-rate grid in factors of 2 at every batch size (powers
+ * of 2), constant-epoch and constant-step budgets, ghost batch norm (ghost size 64). Best ε vs B
+ * (slope 1, then flat), test accuracy and training loss vs B. SCIENCE.md §2.
+ */
+import type { StudyInput } from '../schema.js';
+import type { BuiltinStudy } from './types.js';
+
+const model = { name: 'mlp', widths: [256, 256], batchNorm: true, ghostBatchSize: 64 };
+const optimizer = { name: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
+
+export const smith: BuiltinStudy = {
+  name: 'smith',
+  paper: 'Smith, Elsen & De 2020, On the Generalization Benefit of Noise in Stochastic Gradient Descent',
+  description: 'MLP with ghost batch norm on Fashion-MNIST, SGD+momentum: learning-rate grid in factors of 2 at every batch size, constant epochs and constant steps; best ε vs B, test accuracy and training loss vs B.',
+  sizes: {
+    smoke: (): StudyInput => ({
+      name: 'smith',
+      description: 'Smith et al. 2020 (smoke size: plumbing only).',
+      base: { model: { ...model, widths: [32] }, data: { name: 'fashion-mnist', subset: 600, validation: 100 }, optimizer, batchSize: 16, schedule: { kind: 'step', milestones: [0.8], gamma: 0.1 } },
+      grid: { batchSize: [16, 64], 'optimizer.lr': { from: 0.05, to: 0.2, factor: 2 } },
+      budgets: [{ epochs: 1 }, { steps: 10 }],
+      select: 'validationAccuracy',
+    }),
+    // About 10 minutes on 2 cores: 10,000 training examples (2,000 more for validation), B = 16…1024,
+    // ε in factors of 2, one seed, 2 epochs or 250 steps.
+    quick: (): StudyInput => ({
+      name: 'smith',
+      description: 'Smith et al. 2020 on Fashion-MNIST (quick size: 10,000 training examples, one seed, 2 epochs or 250 steps).',
+      base: { model, data: { name: 'fashion-mnist', subset: 12000, validation: 2000 }, optimizer, batchSize: 64, schedule: { kind: 'step', milestones: [0.8], gamma: 0.1 } },
+      grid: { batchSize: { from: 16, to: 1024, factor: 4 }, 'optimizer.lr': { from: 0.0125, to: 1.6, factor: 2 } },
+      budgets: [{ epochs: 2 }, { steps: 250 }],
+      select: 'validationAccuracy',
+    }),
+    full: (): StudyInput => ({
+      name: 'smith',
+      description: 'Smith et al. 2020 on Fashion-MNIST (full size: B = 16…4096, 3 seeds, 20 epochs or 4,000 steps).',
+      base: { model, data: { name: 'fashion-mnist', validation: 5000 }, optimizer, batchSize: 64, schedule: { kind: 'step', milestones: [0.67, 0.89], gamma: 0.1 } },
+      grid: { batchSize: { from: 16, to: 4096, factor: 2 }, 'optimizer.lr': { from: 0.003125, to: 3.2, factor: 2 }, seed: [0, 1, 2] },
+      budgets: [{ epochs: 20 }, { steps: 4000 }],
+      select: 'validationAccuracy',
+    }),
+  },
+};

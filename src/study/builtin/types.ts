@@ -1,0 +1,13 @@
+/** A built-in study: a paper's protocol as study files of three sizes. */
+import type { StudyInput } from '../schema.js';
+
+export type BuiltinSize = 'smoke' | 'quick' | 'full';
+export const BUILTIN_SIZES: readonly BuiltinSize[] = ['smoke', 'quick', 'full'];
+
+export interface BuiltinStudy {
+  name: string;
+  paper: string;
+  description: string;
+  /** smoke: seconds (CI); quick: about 10 minutes on 2 CPU cores; full: the paper's scale, for a larger machine. */
+  sizes: Record<BuiltinSize, () => StudyInput>;
+}
