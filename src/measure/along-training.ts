@@ -66,11 +66,17 @@ export function gradientVarianceAlongTraining(o: AlongTrainingOptions): Variance
   });
 }
 
-/** Least-squares coefficients c_0..c_d of v(b) ≈ Σ_j c_j b^{−j}. */
-export function fitPolynomialInInverseB(points: { b: number; variance: number }[], degree: number): number[] {
+/**
+ * Least-squares coefficients c_0..c_d of v(b) ≈ Σ_j c_j b^{−j}, weighted by 1/SE² when every point has a
+ * standard error (the Monte Carlo error at b = 1 is orders of magnitude larger than at large b, so an
+ * unweighted fit would follow the noisiest points).
+ */
+export function fitPolynomialInInverseB(points: { b: number; variance: number; standardError?: number }[], degree: number): number[] {
+  const weighted = points.every((p) => p.standardError !== undefined && p.standardError > 0);
+  const w = points.map((p) => (weighted ? 1 / p.standardError! ** 2 : 1));
   const rows: Matrix = points.map((p) => Array.from({ length: degree + 1 }, (_, j) => p.b ** -j));
-  const normal = rows[0]!.map((_, i) => rows[0]!.map((__, j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)));
-  const rhs = rows[0]!.map((_, i) => rows.reduce((s, r, k) => s + r[i]! * points[k]!.variance, 0));
+  const normal = rows[0]!.map((_, i) => rows[0]!.map((__, j) => rows.reduce((s, r, k) => s + w[k]! * r[i]! * r[j]!, 0)));
+  const rhs = rows[0]!.map((_, i) => rows.reduce((s, r, k) => s + w[k]! * r[i]! * points[k]!.variance, 0));
   return solve(normal, rhs);
 }
 

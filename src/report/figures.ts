@@ -161,7 +161,7 @@ export function sharpnessVsBatchSize(d: ReportData): Figure | undefined {
         width: 220, height: 200,
         encoding: { x: batchAxis, color: { field: 'budget', type: 'nominal' } },
         layer: [
-          { mark: { type: 'errorbar' }, encoding: { y: { field: 'lo', type: 'quantitative', title: null }, y2: { field: 'hi' } } },
+          { mark: { type: 'errorbar' }, encoding: { y: { field: 'lo', type: 'quantitative', title: null, scale: { zero: false } }, y2: { field: 'hi' } } },
           { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false } } } },
         ],
       },
@@ -221,7 +221,7 @@ export function gradientVariance(d: ReportData): Figure | undefined {
         { data: { values: curves }, mark: 'line', encoding: { x: { field: 'b', type: 'quantitative', scale: log2, title: 'minibatch size b' }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'tr Cov(g_b)' }, color: { field: 'sampling', type: 'nominal' } } },
         ...(measured.length > 0 ? [
           { data: { values: measured }, mark: { type: 'point' as const, filled: true }, encoding: { x: { field: 'b', type: 'quantitative' as const, scale: log2 }, y: { field: 'variance', type: 'quantitative' as const, scale: { type: 'log' as const } }, color: { field: 'sampling', type: 'nominal' as const } } },
-          { data: { values: measured }, mark: { type: 'errorbar' as const }, encoding: { x: { field: 'b', type: 'quantitative' as const, scale: log2 }, y: { field: 'lo', type: 'quantitative' as const, scale: { type: 'log' as const } }, y2: { field: 'hi' }, color: { field: 'sampling', type: 'nominal' as const } } },
+          { data: { values: measured }, mark: { type: 'errorbar' as const }, encoding: { x: { field: 'b', type: 'quantitative' as const, scale: log2 }, y: { field: 'lo', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'tr Cov(g_b)' }, y2: { field: 'hi' }, color: { field: 'sampling', type: 'nominal' as const } } },
         ] : []),
       ],
     } as TopLevelSpec,

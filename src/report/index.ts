@@ -5,3 +5,4 @@ export * from './tables.js';
 export * from './html.js';
 export * from './render.js';
 export * from './report.js';
+export * from './builtin/index.js';

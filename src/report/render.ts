@@ -21,7 +21,7 @@ export const figureConfig = {
   font: FONT_FAMILY,
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 11 },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 400 },
   title: { fontSize: 13, anchor: 'start' as const },
 };
 

@@ -7,10 +7,11 @@
  * Loads libtorch: imported by the worker only.
  */
 import * as T from '../tensor/index.js';
-import type { DataSplits } from '../data/index.js';
-import { buildModel, modelInfo, type Module } from '../nn/index.js';
+import type { DataSplits, TensorDataset } from '../data/index.js';
+import { buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
 import { distanceFromInitial, type TrainConfig } from '../train/index.js';
-import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
+import { minibatchGradientVariance } from '../theory/index.js';
+import { Objective, alphaGrid, fitPolynomialInInverseB, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import type { MeasureSpec, MeasurementKind } from './schema.js';
 
 /**
@@ -57,6 +58,7 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
       probe.dispose();
     }
   }
+  if (kind === 'gradientVariance') return gradientVarianceFromInit(measure, config, data, n, loss);
   const x = data.train.x.narrow(0, 0, n);
   const y = data.train.y.narrow(0, 0, n);
   try {
@@ -64,5 +66,37 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
     return { ...r };
   } finally {
     T.dispose([x, y]);
+  }
+}
+
+/**
+ * Qian & Klabjan's measurement for a trial: from its initialization w₀ (its model spec and seed), the
+ * variance of the minibatch gradient after k steps for every b, k and sampling, a polynomial fit in
+ * 1/b, whether it decreases in b, and at k = 0 the closed form from tr Σ₁ at w₀ (measured from
+ * per-example gradients, an independent computation).
+ */
+function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, data: DataSplits, n: number, loss: LossName): Record<string, unknown> {
+  const o = measure.gradientVariance;
+  const split: TensorDataset = { ...data.train, x: data.train.x.narrow(0, 0, n), y: data.train.y.narrow(0, 0, n) };
+  try {
+    const w0 = buildModel(config.model, { inputShape: split.inputShape, outputs: split.outputs }, new T.Generator(config.seed));
+    let atInit: { traceSigma: number; gradNormSq: number };
+    try {
+      atInit = noiseStatistics(w0, split.x, split.y, loss);
+    } finally {
+      w0.dispose();
+    }
+    const curves = o.replacement.flatMap((replacement) => o.steps.map((step) => {
+      const points = gradientVarianceAlongTraining({ model: config.model, data: split, batchSizes: o.batchSizes, step, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: config.seed });
+      return {
+        replacement, step, points,
+        fit: fitPolynomialInInverseB(points, Math.min(o.degree, points.length - 1)),
+        nonIncreasing: isNonIncreasing(points),
+        ...(step === 0 ? { exact: points.map((p) => minibatchGradientVariance(atInit.traceSigma, p.b, n, replacement)) } : {}),
+      };
+    }));
+    return { examples: n, traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
+  } finally {
+    T.dispose([split.x, split.y]);
   }
 }

@@ -131,7 +131,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const targets = measurementTargets(study, trials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
   const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : measure.noise),
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
   })));
   if (measure.what.includes('interpolate')) {
     const byKey = new Map(trials.map((t) => [t.key, t]));

@@ -34,7 +34,7 @@ const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs 
  */
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
-  what: z.array(z.enum(['hessian', 'sharpness', 'noise', 'interpolate'])).min(1),
+  what: z.array(z.enum(['hessian', 'sharpness', 'noise', 'interpolate', 'gradientVariance'])).min(1),
   /** The first n training examples (default: all of them). */
   subset: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
@@ -63,6 +63,19 @@ export const measureSchema = z.strictObject({
     /** Also the curved path sin(απ/2)·θ_LB + cos(απ/2)·θ_SB. */
     curved: z.boolean().default(true),
   }).refine((o) => o.to > o.from, { message: '`to` must be greater than `from`' }).prefault({}),
+  /**
+   * Qian & Klabjan 2020: Var(g_k | w₀) of the minibatch gradient after k SGD steps from the trial's
+   * initialization (its model, data, learning rate and seed), by Monte Carlo over independent batch
+   * sequences, for each b, k and sampling; at k = 0 against the closed form; a polynomial fit in 1/b.
+   */
+  gradientVariance: z.strictObject({
+    batchSizes: z.array(z.number().int().positive()).min(2).default([1, 2, 4, 8, 16, 32]),
+    steps: z.array(z.number().int().nonnegative()).min(1).default([0, 4, 16]),
+    sequences: z.number().int().min(2).default(200),
+    replacement: z.array(z.boolean()).min(1).default([true, false]),
+    /** Degree of the least-squares polynomial in 1/b. */
+    degree: z.number().int().positive().default(3),
+  }).prefault({}),
   noise: z.strictObject({
     /** Sampled minibatches per batch size to check the closed-form variance (0: none). */
     monteCarlo: z.number().int().nonnegative().default(0),
@@ -77,8 +90,21 @@ export const studySchema = z.strictObject({
   description: z.string().optional(),
   /** The training configuration every trial starts from (fields not on the grid). */
   base: z.record(z.string(), z.unknown()),
-  /** Dotted paths into the configuration (batchSize, optimizer.lr, model.widths, seed, …) → values. */
-  grid: z.record(z.string(), axis).default({}),
+  /**
+   * Dotted paths into the configuration (batchSize, optimizer.lr, model.widths, seed, …) → values; or a
+   * list of such grids, whose trials are the union of their products (e.g. a learning rate coupled to
+   * a width: one grid per width).
+   */
+  grid: z.union([z.record(z.string(), axis), z.array(z.record(z.string(), axis)).min(1, { message: 'a list of grids needs at least one grid' })]).default({}),
+  /** What to record during training: stationary fluctuations of the weights and the loss (Ziyin et al. 2022). */
+  record: z.strictObject({
+    fluctuations: z.strictObject({
+      /** Steps before recording starts: a number of steps, or a fraction (< 1) of the run. */
+      burnIn: z.number().positive(),
+      /** Keep the full weight covariance for models of at most this many parameters. */
+      maxFullDimension: z.number().int().positive().default(64),
+    }).optional(),
+  }).optional(),
   budgets: z.array(z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: z.number().int().positive() })])).min(1).optional(),
   select: z.enum(['validationAccuracy', 'testAccuracy', 'trainLoss']).default('validationAccuracy'),
   measure: measureSchema.optional(),

@@ -52,11 +52,20 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts.at(-1)!] = value;
 }
 
+/** The grid points of a study: the product of each grid's axes (and the budgets), the union over a list of grids. */
+export function gridPoints(study: Study): Record<string, unknown>[] {
+  const grids = Array.isArray(study.grid) ? study.grid : [study.grid];
+  return grids.flatMap((grid) => {
+    const axes: [string, unknown[]][] = Object.entries(grid).map(([path, a]) => [path, axisValues(a as unknown[] | { from: number; to: number; factor: number })]);
+    if (study.budgets) axes.push(['budget', study.budgets]);
+    let combos: Record<string, unknown>[] = [{}];
+    for (const [path, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [path]: v })));
+    return combos;
+  });
+}
+
 export function expandTrials(study: Study, sgdlabVersion: string): Trial[] {
-  const axes: [string, unknown[]][] = Object.entries(study.grid).map(([path, a]) => [path, axisValues(a as unknown[] | { from: number; to: number; factor: number })]);
-  if (study.budgets) axes.push(['budget', study.budgets]);
-  let combos: Record<string, unknown>[] = [{}];
-  for (const [path, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [path]: v })));
+  const combos = gridPoints(study);
   const trials: Trial[] = [];
   const problems: string[] = [];
   const seen = new Map<string, Record<string, unknown>>();

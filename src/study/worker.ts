@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
+import { StationaryFluctuations } from '../measure/index.js';
 import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
 import { measureModel } from './measure-trial.js';
 import type { MeasurementKind, Study } from './schema.js';
@@ -102,10 +103,15 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
       // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key).
       const config = study.measure ? { ...trial.config, save: checkpointDir(db, study.name, key) } : trial.config;
       let lastSent = 0;
+      const recording = study.record?.fluctuations;
+      let fluctuations: StationaryFluctuations | undefined;
       const { result, model } = train(config, {
         data: data.get(config.data),
         hooks: {
+          onStep: (ctx) => fluctuations?.hooks.onStep?.(ctx),
           onProgress: (p) => {
+            // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
+            if (recording && !fluctuations) fluctuations = new StationaryFluctuations(recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps)), recording.maxFullDimension);
             const t = performance.now();
             if (t - lastSent < 250 && p.step < p.totalSteps) return;
             lastSent = t;
@@ -115,10 +121,22 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
       });
       model.dispose();
       storeMetrics(store, study.name, key, result.history);
+      let recorded: Record<string, unknown> = {};
+      if (fluctuations) {
+        try {
+          const r = fluctuations.result();
+          // Per-coordinate arrays only for small models (they have one entry per parameter).
+          recorded = { fluctuations: r.weightMean.length <= (recording?.maxFullDimension ?? 64) ? r : { steps: r.steps, traceCovariance: r.traceCovariance, lossMean: r.lossMean, lossVariance: r.lossVariance } };
+        } catch (error) {
+          recorded = { fluctuationsError: (error as Error).message };
+        } finally {
+          fluctuations.dispose();
+        }
+      }
       const { history: _history, ...summary } = result;
       // The worker's peak resident memory so far (kB → MB): reported with every trial.
       const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      store.finish(study.name, key, { status: result.status, result: { ...summary, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
+      store.finish(study.name, key, { status: result.status, result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
     } catch (error) {
       store.fail(study.name, key, (error as Error).message, (performance.now() - started) / 1000);
     }

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { qkCurves, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
 import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, SqliteStudyStore } from '../index.js';
 
 const root = new URL('../../../../', import.meta.url).pathname;
@@ -26,8 +27,49 @@ test('every size of every built-in study is a valid study whose trials expand', 
   }
 });
 
+/** What a built-in's smoke run must show beyond running: agreement with theory, within statistical error. */
+const agreement: Record<string, (db: string) => void> = {
+  ziyin: (db) => {
+    const store = new SqliteStudyStore(db);
+    const trials = store.trials('ziyin');
+    store.close();
+    const rows = ziyinSigmaComparisons(trials);
+    assert.equal(rows.length, 2);
+    for (const r of rows) {
+      // The measured stationary variance is the exact discrete-time Σ within 4 standard errors…
+      assert.ok(Math.abs(r.measured! / r.exact - 1) < 4 * r.relativeError!, `λ=${r.lr}, S=${r.batchSize}: Σ ${r.measured} vs exact ${r.exact} (relative error ${r.relativeError})`);
+      assert.ok(Math.abs(r.trainingLoss!.measured / r.trainingLoss!.exact - 1) < 0.02, `training loss ${r.trainingLoss!.measured} vs ${r.trainingLoss!.exact}`);
+      assert.ok(Math.abs(r.testLoss!.measured / r.testLoss!.exact - 1) < 4 * r.relativeError! + 0.02, `test loss ${r.testLoss!.measured} vs ${r.testLoss!.exact}`);
+    }
+    // …and at λ = 1, S = 10 it is 0.125, far from the continuous-time 0.05.
+    const large = rows.find((r) => r.lr === 1)!;
+    assert.equal(large.exact, 0.125);
+    assert.ok(Math.abs(large.measured! - large.continuous) > 20 * large.relativeError! * large.exact);
+    const e = ziyinEllipse(trials)!;
+    for (const i of [0, 1]) assert.ok(Math.abs(e.measured[i]![i]! / e.exact[i]![i]! - 1) < 0.08, `Σ_${i}${i} ${e.measured[i]![i]} vs ${e.exact[i]![i]}`);
+    assert.ok(Math.abs(e.measured[0]![1]! - e.exact[0]![1]!) < 0.1 * Math.sqrt(e.exact[0]![0]! * e.exact[1]![1]!), `Σ_01 ${e.measured[0]![1]} vs ${e.exact[0]![1]}`);
+  },
+  'qian-klabjan': (db) => {
+    const store = new SqliteStudyStore(db);
+    const curves = qkCurves(store.trials('qian-klabjan'), store.measurements('qian-klabjan'));
+    store.close();
+    assert.equal(curves.length, 2 * 2 * 2, 'two models × two samplings × two steps');
+    for (const c of curves) {
+      assert.ok(c.nonIncreasing, `${c.model}, replacement ${c.replacement}, k = ${c.step}: ${JSON.stringify(c.points)}`);
+      // At k = 0 the Monte Carlo variance is the closed form within 4 standard errors.
+      c.exact?.forEach((v, i) => assert.ok(Math.abs(c.points[i]!.variance - v) < 4 * c.points[i]!.standardError, `${c.model}, b=${c.points[i]!.b}: ${c.points[i]!.variance} ± ${c.points[i]!.standardError} vs ${v}`));
+      // The polynomial in 1/b (degree 2 through 4 batch sizes: a fit, not an interpolation) passes within 3 standard errors of every point.
+      for (const p of c.points) {
+        const fitted = c.fit.reduce((s, coef, j) => s + coef * p.b ** -j, 0);
+        assert.ok(Math.abs(fitted - p.variance) < 3 * p.standardError, `${c.model}, replacement ${c.replacement}, k = ${c.step}, b = ${p.b}: fit ${fitted} vs ${p.variance} ± ${p.standardError}`);
+      }
+    }
+    assert.ok(curves.filter((c) => c.step === 0).every((c) => c.exact !== undefined));
+  },
+};
+
 for (const b of BUILTIN_STUDIES) {
-  test(`built-in ${b.name}: the smoke size runs, measures and reports`, () => {
+  test(`built-in ${b.name}: the smoke size runs, measures and reports${agreement[b.name] ? ', and agrees with theory' : ''}`, () => {
     const db = join(dir, `${b.name}.db`);
     const out = join(dir, `${b.name}-report`);
     const r = sgdlab('run', '--builtin', b.name, '--size', 'smoke', '--db', db, '--report', out);
@@ -40,6 +82,7 @@ for (const b of BUILTIN_STUDIES) {
     assert.ok(existsSync(join(out, 'index.html')));
     const pngs = readdirSync(out).filter((f) => f.endsWith('.png'));
     assert.ok(pngs.length >= 3, `figures: ${pngs.join(', ')}`);
+    agreement[b.name]?.(db);
   });
 }
 

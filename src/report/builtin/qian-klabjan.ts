@@ -1,0 +1,65 @@
+/**
+ * The qian-klabjan built-in study's comparisons and figure (Qian & Klabjan 2020): the minibatch
+ * gradient variance vs b after k steps from a fixed w₀, with and without replacement, its polynomial
+ * fit in 1/b, and at k = 0 the closed forms tr Σ₁/b and tr Σ₁(N − b)/(b(N − 1)).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
+import type { ReportData } from '../data.js';
+import type { Figure } from '../figures.js';
+
+export interface VarianceCurve {
+  key: string;
+  model: string;
+  seed: number;
+  replacement: boolean;
+  step: number;
+  points: { b: number; variance: number; standardError: number }[];
+  fit: number[];
+  nonIncreasing: boolean;
+  exact?: number[];
+}
+
+export function qkCurves(trials: readonly StoredTrial[], measurements: readonly StoredMeasurement[]): VarianceCurve[] {
+  const byKey = new Map(trials.map((t) => [t.key, t]));
+  return measurements.filter((m) => m.kind === 'gradientVariance' && m.result && byKey.has(m.key)).flatMap((m) => {
+    const t = byKey.get(m.key)!;
+    const model = t.config.model.name === 'deep-linear' ? `deep linear ${JSON.stringify(t.config.model.widths ?? [])}` : t.config.model.name;
+    return (m.result!.curves as Omit<VarianceCurve, 'key' | 'model' | 'seed'>[]).map((c) => ({ key: m.key, model, seed: t.config.seed, ...c }));
+  });
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+export function qianKlabjanFigures(d: ReportData): Figure[] {
+  const curves = qkCurves(d.trials, d.measurements);
+  if (curves.length === 0) return [];
+  const seed = Math.min(...curves.map((c) => c.seed));
+  const mine = curves.filter((c) => c.seed === seed);
+  const sampling = (r: boolean) => (r ? 'with replacement' : 'without replacement');
+  const points = mine.flatMap((c) => c.points.map((p) => ({ model: c.model, sampling: sampling(c.replacement), k: `k = ${c.step}`, b: p.b, variance: p.variance, lo: Math.max(p.variance - 2 * p.standardError, p.variance * 0.02), hi: p.variance + 2 * p.standardError })));
+  const fits = mine.flatMap((c) => {
+    const bs = c.points.map((p) => p.b);
+    const [lo, hi] = [Math.min(...bs), Math.max(...bs)];
+    return Array.from({ length: 40 }, (_, i) => lo * (hi / lo) ** (i / 39)).map((b) => ({ model: c.model, sampling: sampling(c.replacement), k: `k = ${c.step}`, b, variance: c.fit.reduce((s, coef, j) => s + coef * b ** -j, 0), curve: 'fit' }));
+  }).filter((p) => p.variance > 0);
+  const exact = mine.filter((c) => c.exact).flatMap((c) => c.points.map((p, i) => ({ model: c.model, sampling: sampling(c.replacement), b: p.b, variance: c.exact![i]! })));
+  return [{
+    id: 'qk-variance-vs-b', title: 'Gradient variance vs batch size along training',
+    caption: `Var(g_k | w₀) over independent batch sequences from one initialization (seed ${seed}), for each model and sampling, after k SGD steps (colour); points ± 2 standard errors, lines the least-squares polynomial in 1/b, black crosses the closed form at k = 0 (tr Σ₁/b with replacement, tr Σ₁(N − b)/(b(N − 1)) without). Decreasing in b at every k: ${mine.every((c) => c.nonIncreasing) ? 'yes, for every curve' : `no, for ${mine.filter((c) => !c.nonIncreasing).length} curve(s)`}.`,
+    spec: {
+      $schema: SCHEMA, title: 'Var(g_k) vs b',
+      facet: { row: { field: 'model', type: 'nominal', title: null }, column: { field: 'sampling', type: 'nominal', title: null } },
+      data: { values: [...points.map((p) => ({ ...p, layer: 'measured' })), ...fits.map((p) => ({ ...p, layer: 'fit' })), ...exact.map((p) => ({ ...p, layer: 'exact', k: 'k = 0' }))] },
+      spec: {
+        width: 240, height: 180,
+        layer: [
+          { transform: [{ filter: "datum.layer === 'fit'" }], mark: { type: 'line', opacity: 0.7 }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'b' }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'Var(g_k)' }, color: { field: 'k', type: 'ordinal', title: 'step', scale: { scheme: 'viridis' } } } },
+          { transform: [{ filter: "datum.layer === 'measured'" }], mark: { type: 'point', filled: true }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'k', type: 'ordinal' } } },
+          { transform: [{ filter: "datum.layer === 'measured'" }], mark: 'errorbar', encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'Var(g_k)' }, y2: { field: 'hi' }, color: { field: 'k', type: 'ordinal' } } },
+          { transform: [{ filter: "datum.layer === 'exact'" }], mark: { type: 'point', shape: 'cross', color: 'black', size: 60 }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' } } } },
+        ],
+      },
+    } as TopLevelSpec,
+  }];
+}

@@ -1,0 +1,64 @@
+/**
+ * Ziyin, Liu, Mori & Ueda 2022, "Strength of Minibatch Noise in SGD" (SCIENCE.md §3). Four parts,
+ * one grid each (the trials are their union):
+ *  1. 1-D label-noise linear regression (a = 1, σ² = 1, u = 1, online samples): the stationary weight
+ *     variance Σ and training/test loss over learning rates λ and batch sizes S, against the exact
+ *     Σ = λσ²/(2S − λa(S + 2)) (diverging at λa = 2S/(S + 2)) and the continuous-time λσ²/(2S);
+ *  2. 2-D with a correlated input covariance: the fluctuation ellipse Cov(w) against the exact Σ and
+ *     the Hessian A;
+ *  3. width sweep of a 1-hidden-layer tanh MLP on MNIST at λ = 0.5 and at λ ∝ 1/d: the variance of
+ *     the training loss at stationarity;
+ *  4. logistic regression on MNIST at λ = 1.5, S = 32 over weight decay γ, negative values included:
+ *     where is the best test loss?
+ */
+import type { StudyInput } from '../schema.js';
+import type { BuiltinStudy } from './types.js';
+
+/** The input covariance of the 2-D part (eigenvalues ≈ 1.28 and 0.22, axes rotated from the coordinates). */
+export const ZIYIN_2D_COVARIANCE = [[1, 0.5], [0.5, 0.5]];
+
+interface Sizes { lrs: number[]; batchSizes: number[]; steps: number; widths: number[]; mnist: number; epochs: number; weightDecays: number[]; seeds: number[] }
+
+function ziyinStudy(size: string, z: Sizes): StudyInput {
+  const regression = (dim: number, covariance: unknown) => ({ name: 'linear-regression', linearRegression: { dim, covariance, teacher: new Array(dim).fill(1), labelNoise: 1 }, trainSize: 100, testSize: 100 });
+  return {
+    name: 'ziyin',
+    description: `Ziyin et al. 2022, the strength of minibatch noise (${size} size).`,
+    base: {
+      model: { name: 'linear-regression' },
+      data: regression(1, [1]),
+      optimizer: { name: 'sgd', lr: 0.5 },
+      batchSize: 10,
+      sampling: 'fresh',
+      budget: { steps: z.steps },
+      eval: { every: 1_000_000_000 },
+      divergenceLoss: 1e9,
+      logEvery: 100,
+    },
+    grid: [
+      { 'optimizer.lr': z.lrs, batchSize: z.batchSizes, seed: z.seeds },
+      { 'data.linearRegression': [{ dim: 2, covariance: ZIYIN_2D_COVARIANCE, teacher: [1, 1], labelNoise: 1 }], 'optimizer.lr': [0.5], batchSize: [4], seed: z.seeds },
+      ...z.widths.flatMap((d) => [{
+        model: [{ name: 'mlp', widths: [d], activation: 'tanh' }], data: [{ name: 'mnist', subset: z.mnist }], sampling: ['reshuffle'],
+        budget: [{ epochs: z.epochs }], batchSize: [32], 'optimizer.lr': [0.5, Number((0.5 * 100 / d).toPrecision(6))], logEvery: [1],
+      }]),
+      {
+        model: [{ name: 'logistic-regression' }], data: [{ name: 'mnist', subset: z.mnist }], sampling: ['reshuffle'], budget: [{ epochs: z.epochs }],
+        batchSize: [32], 'optimizer.lr': [1.5], 'optimizer.weightDecay': z.weightDecays, logEvery: [1],
+      },
+    ],
+    select: 'trainLoss',
+    record: { fluctuations: { burnIn: 0.25 } },
+  };
+}
+
+export const ziyin: BuiltinStudy = {
+  name: 'ziyin',
+  paper: 'Ziyin, Liu, Mori & Ueda 2022, Strength of Minibatch Noise in SGD',
+  description: 'Label-noise linear regression: measured Σ and losses vs λ and S against the exact and continuous-time formulas; 2-D fluctuation ellipse vs the Hessian; width sweep of a tanh MLP (λ fixed vs λ ∝ 1/d); weight decay (negative included) in logistic regression on MNIST.',
+  sizes: {
+    smoke: () => ziyinStudy('smoke', { lrs: [0.25, 1], batchSizes: [10], steps: 16000, widths: [50], mnist: 500, epochs: 1, weightDecays: [-0.002, 0], seeds: [0] }),
+    quick: () => ziyinStudy('quick', { lrs: [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75], batchSizes: [2, 5, 10, 32], steps: 40000, widths: [50, 100, 200, 400, 800], mnist: 5000, epochs: 3, weightDecays: [-0.004, -0.002, -0.001, 0, 0.001, 0.002, 0.004], seeds: [0] }),
+    full: () => ziyinStudy('full', { lrs: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9], batchSizes: [1, 2, 5, 10, 32, 100], steps: 200000, widths: [50, 100, 200, 400, 800, 1600, 3200], mnist: 60000, epochs: 10, weightDecays: [-0.008, -0.004, -0.002, -0.001, 0, 0.001, 0.002, 0.004, 0.008], seeds: [0, 1, 2] }),
+  },
+};
