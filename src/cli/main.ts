@@ -1,6 +1,6 @@
 /**
- * The `sgdlab` command. `npm start` runs `sgdlab train` on its embedded default
- * (keskar-f1 on MNIST, Adam, batch 256, one epoch).
+ * The `sgdlab` command. `npm start` runs the built-in keskar study at its quick size into
+ * runs/sgdlab.db and writes its report to runs/keskar/.
  */
 import { Command, CommanderError } from 'commander';
 import { reportAndExit } from './errors.js';

@@ -149,8 +149,9 @@ export function studyCommands(): Command[] {
         if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
           const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
-          process.stdout.write(`| budget | batch size | best lr | test accuracy | training loss |${names.map((n) => ` ${n} |`).join('')}\n|---|---:|---:|---:|---:|${names.map(() => '---:|').join('')}\n`);
-          for (const r of rows) process.stdout.write(`| ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |${names.map((n) => ` ${r.measurements[n] ? fmt(r.measurements[n]!) : ''} |`).join('')}\n`);
+          const series = rows.some((r) => r.series !== '');
+          process.stdout.write(`|${series ? ' series |' : ''} budget | batch size | best lr | test accuracy | training loss |${names.map((n) => ` ${n} |`).join('')}\n|${series ? '---|' : ''}---|---:|---:|---:|---:|${names.map(() => '---:|').join('')}\n`);
+          for (const r of rows) process.stdout.write(`|${series ? ` ${r.series} |` : ''} ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |${names.map((n) => ` ${r.measurements[n] ? fmt(r.measurements[n]!) : ''} |`).join('')}\n`);
         }
       } finally {
         store.close();

@@ -13,7 +13,7 @@ import cliProgress from 'cli-progress';
 import { parseTrainConfig, train, type TrainConfigInput, type TrainResult } from '../train/index.js';
 import { UsageError } from './errors.js';
 
-/** The embedded default run (also what `npm start` trains). */
+/** The embedded default run of `sgdlab train` with no configuration. */
 export const DEFAULT_RUN: TrainConfigInput = {
   model: { name: 'keskar-f1' },
   data: { name: 'mnist' },

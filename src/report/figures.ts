@@ -17,7 +17,7 @@
  *    T = ε/B (Smith & Le 2018; Jastrzębski et al. 2017): on log-log axes, lines of slope 1.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Stat } from '../study/index.js';
+import { bestByBatchSize, seriesOf, type Stat } from '../study/index.js';
 import { budgetLabel, type ReportData } from './data.js';
 
 export interface Figure {
@@ -34,12 +34,24 @@ const log2 = { type: 'log' as const, base: 2 };
 const batchAxis = { field: 'batchSize', type: 'quantitative' as const, scale: log2, title: 'batch size B' };
 
 type Band = { batchSize: number; budget: string; mean: number; lo: number; hi: number; n: number };
-const band = (batchSize: number, budget: unknown, s: Stat, factor = 1): Band => ({
-  batchSize, budget: budgetLabel(budget), mean: factor * s.mean, lo: factor * (s.mean - s.std), hi: factor * (s.mean + s.std), n: s.n,
+/** The curve a result belongs to: its budget, and its series when the study sweeps several. */
+const groupLabel = (r: { budget: unknown; series: string }) => (r.series ? `${r.series}, ${budgetLabel(r.budget)}` : budgetLabel(r.budget));
+
+const band = (batchSize: number, r: { budget: unknown; series: string }, s: Stat, factor = 1): Band => ({
+  batchSize, budget: groupLabel(r), mean: factor * s.mean, lo: factor * (s.mean - s.std), hi: factor * (s.mean + s.std), n: s.n,
 });
 
+/** Budgets seen at one batch size only (e.g. an epoch-budget sweep at one B) do not make a curve over B. */
+const overBatchSizes = <R extends { budget: string; batchSize: number }>(rows: R[]): R[] => {
+  const sizes = new Map<string, Set<number>>();
+  for (const r of rows) sizes.set(r.budget, (sizes.get(r.budget) ?? new Set()).add(r.batchSize));
+  return rows.filter((r) => sizes.get(r.budget)!.size > 1);
+};
+
 /** A mean ± std band with the mean as a line with points, coloured by budget. */
-function bandFigure(id: string, title: string, caption: string, rows: Band[], yTitle: string, yScale?: { type: 'log' }): Figure {
+function bandFigure(id: string, title: string, caption: string, all: Band[], yTitle: string, yScale?: { type: 'log' }): Figure | undefined {
+  const rows = overBatchSizes(all);
+  if (rows.length === 0) return undefined;
   const y = { field: 'mean', type: 'quantitative' as const, title: yTitle, ...(yScale ? { scale: { ...yScale } } : { scale: { zero: false } }) };
   return {
     id, title, caption,
@@ -56,19 +68,19 @@ function bandFigure(id: string, title: string, caption: string, rows: Band[], yT
 }
 
 export function accuracyVsBatchSize(d: ReportData): Figure | undefined {
-  const rows = d.rows.filter((r) => Number.isFinite(r.testAccuracy.mean)).map((r) => band(r.batchSize, r.budget, r.testAccuracy, 100));
+  const rows = d.rows.filter((r) => Number.isFinite(r.testAccuracy.mean)).map((r) => band(r.batchSize, r, r.testAccuracy, 100));
   if (rows.length === 0) return undefined;
   return bandFigure('test-accuracy-vs-batch-size', 'Test accuracy vs batch size', 'At the best learning rate for each batch size and budget; band: ± one standard deviation over seeds.', rows, 'test accuracy (%)');
 }
 
 export function trainLossVsBatchSize(d: ReportData): Figure | undefined {
-  const rows = d.rows.filter((r) => r.trainLoss.mean > 0).map((r) => band(r.batchSize, r.budget, r.trainLoss));
+  const rows = d.rows.filter((r) => r.trainLoss.mean > 0).map((r) => band(r.batchSize, r, r.trainLoss));
   if (rows.length === 0) return undefined;
   return bandFigure('train-loss-vs-batch-size', 'Training loss vs batch size', 'Final training loss at the best learning rate; log scale. Under a constant-epoch budget large batches take fewer steps and stop higher (Smith et al. 2020).', rows, 'training loss', { type: 'log' });
 }
 
 export function gapVsBatchSize(d: ReportData): Figure | undefined {
-  const rows = d.rows.filter((r) => r.gap).map((r) => band(r.batchSize, r.budget, r.gap!, 100));
+  const rows = d.rows.filter((r) => r.gap).map((r) => band(r.batchSize, r, r.gap!, 100));
   if (rows.length === 0) return undefined;
   return bandFigure('generalization-gap-vs-batch-size', 'Generalization gap vs batch size', 'Training accuracy minus test accuracy (percentage points) at the best learning rate (Keskar et al. 2017, Table 2).', rows, 'train − test accuracy (points)');
 }
@@ -86,8 +98,10 @@ export function linearScalingBoundary(points: readonly { batchSize: number; best
 
 export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
   if (d.rows.length === 0) return undefined;
-  const budgets = [...new Set(d.rows.map((r) => budgetLabel(r.budget)))];
-  const points = d.rows.map((r) => ({ batchSize: r.batchSize, bestLr: r.bestLr, budget: budgetLabel(r.budget) }));
+  const points = overBatchSizes(d.rows.map((r) => ({ batchSize: r.batchSize, bestLr: r.bestLr, budget: groupLabel(r), edge: r.tried.length > 1 && (r.bestLr === Math.min(...r.tried.map((t) => t.lr)) || r.bestLr === Math.max(...r.tried.map((t) => t.lr))) })));
+  if (points.length === 0) return undefined;
+  const edges = points.filter((p) => p.edge);
+  const budgets = [...new Set(points.map((p) => p.budget))];
   const lines: { batchSize: number; lr: number; budget: string }[] = [];
   const rules: { batchSize: number; budget: string }[] = [];
   for (const budget of budgets) {
@@ -98,6 +112,7 @@ export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
     if (boundary !== undefined) rules.push({ batchSize: boundary, budget });
   }
   const caption = `Best learning rate (by ${d.study.select}) per batch size; dashed: linear scaling ε ∝ B through the smallest batch. ` +
+    (edges.length > 0 ? `Open circles: the best learning rate is at the edge of the grid (${edges.map((e) => `B = ${e.batchSize}, ${e.budget}`).join('; ')}), so the optimum may lie outside it. ` : '') +
     (rules.length > 0 ? `Linear scaling stops holding at ${rules.map((r) => `B = ${r.batchSize} (${r.budget})`).join(', ')} (vertical rule: first B whose best ε is below half the linear prediction), the end of the noise-dominated regime (Smith et al. 2020).` : 'Within the grid, the best learning rate follows linear scaling to within a factor of 2 (no regime boundary seen).');
   return {
     id: 'best-lr-vs-batch-size', title: 'Best learning rate vs batch size', caption,
@@ -105,7 +120,7 @@ export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
       $schema: SCHEMA, title: 'Best learning rate vs batch size', width: WIDTH, height: HEIGHT,
       layer: [
         { data: { values: lines }, mark: { type: 'line', strokeDash: [5, 4], opacity: 0.7 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, color: { field: 'budget', type: 'nominal' } } },
-        { data: { values: points }, mark: { type: 'point', filled: true, size: 70 }, encoding: { x: batchAxis, y: { field: 'bestLr', type: 'quantitative', scale: log2, title: 'best learning rate ε' }, color: { field: 'budget', type: 'nominal', title: 'budget' } } },
+        { data: { values: points }, mark: { type: 'point', size: 70 }, encoding: { fill: { condition: { test: '!datum.edge', field: 'budget', type: 'nominal' }, value: 'white' }, x: batchAxis, y: { field: 'bestLr', type: 'quantitative', scale: log2, title: 'best learning rate ε' }, color: { field: 'budget', type: 'nominal', title: 'budget' } } },
         ...(rules.length > 0 ? [{ data: { values: rules }, mark: { type: 'rule' as const, color: '#888', strokeDash: [2, 2] }, encoding: { x: batchAxis } }] : []),
       ],
     } as TopLevelSpec,
@@ -149,7 +164,7 @@ const SHARPNESS_NAMES = (names: string[]) => names.filter((n) => n === 'lambdaMa
 const quantityTitle = (name: string) => (name === 'lambdaMax' ? 'λ_max (top Hessian eigenvalue)' : name === 'hessianTrace' ? 'tr H' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
 
 export function sharpnessVsBatchSize(d: ReportData): Figure | undefined {
-  const values = d.rows.flatMap((r) => SHARPNESS_NAMES(Object.keys(r.measurements)).map((name) => ({ ...band(r.batchSize, r.budget, r.measurements[name]!), quantity: quantityTitle(name) })));
+  const values = d.rows.flatMap((r) => SHARPNESS_NAMES(Object.keys(r.measurements)).map((name) => ({ ...band(r.batchSize, r, r.measurements[name]!), quantity: quantityTitle(name) })));
   if (values.length === 0) return undefined;
   return {
     id: 'sharpness-vs-batch-size', title: 'Sharpness vs batch size',
@@ -240,20 +255,29 @@ export function temperatureLevels(points: readonly { batchSize: number; lr: numb
   return out;
 }
 
-export function temperatureHeatmap(d: ReportData): Figure | undefined {
+export function temperatureHeatmaps(d: ReportData): Figure[] {
   const cells = new Map<string, { batchSize: number; lr: number; budget: string; accuracies: number[]; diverged: number }>();
   for (const t of d.trials) {
     const r = t.result as { batchSize?: number; test?: { accuracy: number | null } } | null;
     const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
     if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
-    const budget = budgetLabel(t.config.budget);
+    const budget = groupLabel({ budget: t.config.budget, series: seriesOf(t.coordinates) });
     const k = `${budget}|${batchSize}|${t.config.optimizer.lr}`;
     const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, budget, accuracies: [], diverged: 0 };
     if (t.status === 'diverged') cell.diverged++;
     else if (r?.test?.accuracy != null) cell.accuracies.push(100 * r.test.accuracy);
     cells.set(k, cell);
   }
-  const values = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
+  const all = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
+  const groups = [...new Set(all.map((v) => v.budget))];
+  return groups.slice(0, 6).flatMap((group, index) => {
+    const values = all.filter((v) => v.budget === group);
+    const figure = heatmap(values, groups.length > 1 ? group : undefined, index);
+    return figure ? [figure] : [];
+  });
+}
+
+function heatmap(values: { batchSize: number; lr: number; accuracy: number | null; diverged: boolean }[], group: string | undefined, index: number): Figure | undefined {
   if (new Set(values.map((v) => v.batchSize)).size < 2 || new Set(values.map((v) => v.lr)).size < 2) return undefined;
   const levels = temperatureLevels(values);
   const bs = values.map((v) => v.batchSize);
@@ -265,10 +289,10 @@ export function temperatureHeatmap(d: ReportData): Figure | undefined {
     .concat([{ batchSize: Math.max(bMin, lrMin / T), lr: Math.max(lrMin, T * bMin), T: `ε/B = ${T.toPrecision(2)}` }, { batchSize: Math.min(bMax, lrMax / T), lr: Math.min(lrMax, T * bMax), T: `ε/B = ${T.toPrecision(2)}` }]))
     .filter((p, i, a) => a.findIndex((q) => q.T === p.T && q.batchSize === p.batchSize) === i);
   return {
-    id: 'batch-size-lr-heatmap', title: 'Test accuracy over batch size × learning rate',
+    id: `batch-size-lr-heatmap${group === undefined ? '' : `-${index + 1}`}`, title: `Test accuracy over batch size × learning rate${group === undefined ? '' : ` (${group})`}`,
     caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged). Dashed: iso-lines of the SGD temperature T = ε/B (${levels.map((T) => T.toPrecision(2)).join(', ')}); when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
     spec: {
-      $schema: SCHEMA, title: 'Test accuracy over B × ε', width: WIDTH, height: HEIGHT,
+      $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [
         { data: { values: values.filter((v) => v.accuracy !== null) }, mark: { type: 'square', size: 260 }, encoding: {
           x: { ...batchAxis, scale: { ...log2, domain: [bMin / 1.4, bMax * 1.4] } }, y: { field: 'lr', type: 'quantitative', scale: { ...log2, domain: [lrMin / 1.4, lrMax * 1.4] }, title: 'learning rate ε' },
@@ -277,7 +301,6 @@ export function temperatureHeatmap(d: ReportData): Figure | undefined {
         { data: { values: values.filter((v) => v.diverged) }, mark: { type: 'point', shape: 'cross', color: '#c00', size: 120 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 } } },
         { data: { values: iso }, mark: { type: 'line', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, detail: { field: 'T', type: 'nominal' } } },
       ],
-      ...(new Set(values.map((v) => v.budget)).size > 1 ? {} : {}),
     } as TopLevelSpec,
   };
 }
@@ -301,7 +324,8 @@ export function interpolationFigures(d: ReportData): Figure[] {
     const lbSize = (lb.result as { batchSize?: number } | null)?.batchSize ?? lb.config.batchSize;
     const sbSize = (sb?.result as { batchSize?: number } | null | undefined)?.batchSize ?? sb?.config.batchSize;
     const budget = budgetLabel(lb.config.budget);
-    const id = `${budget}|${lbSize}`;
+    const series = seriesOf(lb.coordinates);
+    const id = `${series}|${budget}|${lbSize}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const r = m.result as { points: Point[]; curved?: Point[]; distance: number; distanceFromInitial: { a: number | null; b: number | null } };
@@ -311,13 +335,15 @@ export function interpolationFigures(d: ReportData): Figure[] {
         const e = split === 'train' ? p.train : p.test;
         return e ? [{ alpha: p.alpha, split, loss: e.loss, accuracy: e.accuracy === null ? null : 100 * e.accuracy }] : [];
       }));
-      const slug = `interpolation-${path}-b${sbSize}-b${lbSize}-${budget.replace(/[^a-z0-9]+/gi, '')}`;
+      const slug = `interpolation-${path}-b${sbSize}-b${lbSize}-${budget.replace(/[^a-z0-9]+/gi, '')}${series ? `-${seen.size}` : ''}`;
+      const overflow = points.filter((p) => p.train.loss === null || !Number.isFinite(p.train.loss)).map((p) => p.alpha);
+      const overflowNote = overflow.length > 0 ? ` The loss is not finite (overflow in the network) at α = ${overflow.map((a) => Number(a.toFixed(3))).join(', ')}: those points are missing from the loss curve, and the accuracy there is chance.` : '';
       const formula = path === 'linear' ? 'α·θ_LB + (1 − α)·θ_SB' : 'sin(απ/2)·θ_LB + cos(απ/2)·θ_SB';
       const ratio = r.distanceFromInitial.a !== null && r.distanceFromInitial.b !== null ? ` ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖ = ${(r.distanceFromInitial.a / r.distanceFromInitial.b).toPrecision(3)} (Keskar et al.: 3–10).` : '';
       const dash = { field: 'split', type: 'nominal' as const, title: 'set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } };
       figures.push({
         id: slug, title: `Interpolation between SB (B = ${sbSize}) and LB (B = ${lbSize}) minima, ${path} path`,
-        caption: `Loss (log scale, blue, left axis) and accuracy (red, right axis) along ${formula}, α from ${points[0]!.alpha} to ${points.at(-1)!.alpha}; training set solid, test set dashed (Keskar et al. 2017, Fig. 3). ‖θ_LB − θ_SB‖ = ${r.distance.toPrecision(4)}.${ratio}`,
+        caption: `Loss (log scale, blue, left axis) and accuracy (red, right axis) along ${formula}, α from ${points[0]!.alpha} to ${points.at(-1)!.alpha}; training set solid, test set dashed (Keskar et al. 2017, Fig. 3). ‖θ_LB − θ_SB‖ = ${r.distance.toPrecision(4)}.${ratio}${overflowNote}`,
         spec: {
           $schema: SCHEMA, title: `SB (B=${sbSize}) → LB (B=${lbSize}), ${path} path, ${budget}`, width: WIDTH, height: HEIGHT, data: { values },
           encoding: { x: { field: 'alpha', type: 'quantitative', title: 'α' } },
@@ -333,8 +359,38 @@ export function interpolationFigures(d: ReportData): Figure[] {
   return figures;
 }
 
+/**
+ * Smith et al. 2020's epoch-budget result: at one batch size, the test-optimal (by the study's rule)
+ * and the training-loss-optimal learning rate vs the epoch budget (log-log). Drawn when some batch
+ * size was run at three or more epoch budgets.
+ */
+export function epochBudgetFigure(d: ReportData): Figure | undefined {
+  const epochsOf = (budget: unknown) => (budget && typeof budget === 'object' && 'epochs' in budget ? (budget as { epochs: number }).epochs : undefined);
+  const counts = new Map<number, Set<number>>();
+  for (const r of d.rows) {
+    const e = epochsOf(r.budget);
+    if (e !== undefined) counts.set(r.batchSize, (counts.get(r.batchSize) ?? new Set()).add(e));
+  }
+  const b = [...counts].filter(([, es]) => es.size >= 3).sort((x, y) => y[1].size - x[1].size)[0]?.[0];
+  if (b === undefined) return undefined;
+  const byTrainLoss = bestByBatchSize({ ...d.study, select: 'trainLoss' }, d.trials);
+  const values = [
+    ...d.rows.filter((r) => r.batchSize === b && epochsOf(r.budget) !== undefined).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: `best by ${d.study.select}` })),
+    ...byTrainLoss.filter((r) => r.batchSize === b && epochsOf(r.budget) !== undefined).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: 'best by training loss' })),
+  ];
+  return {
+    id: 'best-lr-vs-epoch-budget', title: `Optimal learning rate vs epoch budget at B = ${b}`,
+    caption: `The learning rate that is best on the ${d.study.select === 'trainLoss' ? 'training loss' : d.study.select} and the one that reaches the lowest training loss, for each epoch budget at B = ${b}. Smith et al. 2020: growing the budget 128× moves the test-optimal ε about 2× but the training-loss-optimal ε about 16×.`,
+    spec: {
+      $schema: SCHEMA, title: `Optimal ε vs epoch budget (B = ${b})`, width: WIDTH, height: HEIGHT, data: { values },
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'epochs', type: 'quantitative', scale: log2, title: 'epoch budget' }, y: { field: 'lr', type: 'quantitative', scale: log2, title: 'optimal learning rate ε' }, color: { field: 'rule', type: 'nominal', title: null } },
+    } as TopLevelSpec,
+  };
+}
+
 /** Every figure the data supports, in reading order. */
 export function studyFigures(d: ReportData): Figure[] {
-  return [accuracyVsBatchSize, bestLrVsBatchSize, trainLossVsBatchSize, gapVsBatchSize, learningCurves, sharpnessVsBatchSize, sharpnessVsGap, gradientVariance, temperatureHeatmap]
-    .map((f) => f(d)).filter((f): f is Figure => f !== undefined).concat(interpolationFigures(d));
+  return [accuracyVsBatchSize, bestLrVsBatchSize, epochBudgetFigure, trainLossVsBatchSize, gapVsBatchSize, learningCurves, sharpnessVsBatchSize, sharpnessVsGap, gradientVariance]
+    .map((f) => f(d)).filter((f): f is Figure => f !== undefined).concat(temperatureHeatmaps(d), interpolationFigures(d));
 }

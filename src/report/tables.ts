@@ -19,10 +19,13 @@ export const formatStat = (s: Stat | undefined, percent = false): string => {
 };
 
 export function resultTables(rows: readonly ReportRow[]): Table[] {
-  const label = (r: ReportRow) => [budgetLabel(r.budget), String(r.batchSize), String(r.bestLr), String(r.testAccuracy.n)];
+  // With several series (models, datasets, … on the grid), each row says which.
+  const withSeries = rows.some((r) => r.series !== '');
+  const label = (r: ReportRow) => [...(withSeries ? [r.series] : []), budgetLabel(r.budget), String(r.batchSize), String(r.bestLr), String(r.testAccuracy.n)];
+  const head = [...(withSeries ? ['series'] : []), 'budget', 'batch size', 'best lr', 'seeds'];
   const tables: Table[] = [{
     id: 'accuracy', title: 'Accuracy at the best learning rate (Keskar et al. Table 2 layout)',
-    columns: ['budget', 'batch size', 'best lr', 'seeds', 'training accuracy', 'test accuracy', 'training loss'],
+    columns: [...head, 'training accuracy', 'test accuracy', 'training loss'],
     rows: rows.map((r) => [...label(r), formatStat(r.trainAccuracy, true), formatStat(r.testAccuracy, true), formatStat(r.trainLoss)]),
   }];
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
@@ -31,7 +34,7 @@ export function resultTables(rows: readonly ReportRow[]): Table[] {
   const subspace = phi.filter((n) => !n.endsWith(', full)'));
   const other = names.filter((n) => !n.startsWith('phi('));
   const table = (id: string, title: string, cols: string[]) => cols.length === 0 ? [] : [{
-    id, title, columns: ['budget', 'batch size', 'best lr', 'seeds', ...cols.map((c) => c.replace('phi', 'φ').replace('eps=', 'ε = '))],
+    id, title, columns: [...head, ...cols.map((c) => c.replace('phi', 'φ').replace('eps=', 'ε = '))],
     rows: rows.map((r) => [...label(r), ...cols.map((c) => formatStat(r.measurements[c]))]),
   }];
   tables.push(...table('sharpness-full', 'Sharpness φ(ε, A = I), full space (Keskar et al. Table 3 layout)', full));

@@ -6,3 +6,4 @@ export * from './sqlite-store.js';
 export * from './results.js';
 export * from './runner.js';
 export * from './builtin/index.js';
+export * from './liveness.js';

@@ -17,6 +17,11 @@ export interface Stat {
 
 export interface BatchSizeResult {
   budget: unknown;
+  /**
+   * The trial's other grid coordinates (not learning rate, seed, batch size or budget), e.g. the model
+   * and dataset of a study that sweeps several: results are per series. Empty for a single series.
+   */
+  series: string;
   batchSize: number;
   bestLr: number;
   testAccuracy: Stat;
@@ -37,11 +42,27 @@ export const stat = (xs: number[]): Stat => {
 
 type Summary = { train?: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null }; validation?: { loss: number; accuracy: number | null }; batchSize?: number };
 
+const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget']);
+
+const shortValue = (v: unknown): string => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const { name, ...rest } = v as Record<string, unknown>;
+    const inner = Object.entries(rest).map(([k, x]) => `${k}=${shortValue(x)}`).join(',');
+    return name !== undefined ? `${String(name)}${inner ? `(${inner})` : ''}` : `{${inner}}`;
+  }
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
+
+/** A trial's series: its grid coordinates other than learning rate, seed, batch size and budget. */
+export function seriesOf(coordinates: Record<string, unknown>): string {
+  return Object.keys(coordinates).filter((k) => !NOT_SERIES.has(k)).sort().map((k) => `${k.split('.').at(-1)}=${shortValue(coordinates[k])}`).join(' ');
+}
+
 export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): BatchSizeResult[] {
   const groups = new Map<string, StoredTrial[]>();
   for (const t of trials) {
     const b = (t.result as Summary | null)?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : NaN);
-    const k = canonicalJson([t.config.budget, b]);
+    const k = canonicalJson([t.config.budget, seriesOf(t.coordinates), b]);
     groups.set(k, [...(groups.get(k) ?? []), t]);
   }
   const out: BatchSizeResult[] = [];
@@ -66,6 +87,7 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     const first = group[0]!;
     out.push({
       budget: first.config.budget,
+      series: seriesOf(first.coordinates),
       batchSize: (first.result as Summary | null)?.batchSize ?? (first.config.batchSize as number),
       bestLr: best[0],
       testAccuracy: stat(done.map((s) => s.test?.accuracy ?? NaN)),
@@ -75,7 +97,7 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
       tried,
     });
   }
-  return out.sort((a, b) => canonicalJson(a.budget).localeCompare(canonicalJson(b.budget)) || a.batchSize - b.batchSize);
+  return out.sort((a, b) => a.series.localeCompare(b.series) || canonicalJson(a.budget).localeCompare(canonicalJson(b.budget)) || a.batchSize - b.batchSize);
 }
 
 /** The trials a study's measurements apply to: every completed one, or the best learning rate's seeds per batch size and budget. */
@@ -137,7 +159,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
     const byKey = new Map(trials.map((t) => [t.key, t]));
     const rows = bestByBatchSize(study, trials);
     for (const row of rows) {
-      const sb = rows.filter((r) => canonicalJson(r.budget) === canonicalJson(row.budget)).sort((a, b) => a.batchSize - b.batchSize)[0]!;
+      const sb = rows.filter((r) => r.series === row.series && canonicalJson(r.budget) === canonicalJson(row.budget)).sort((a, b) => a.batchSize - b.batchSize)[0]!;
       if (sb === row) continue;
       for (const key of row.bestTrials) {
         const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);

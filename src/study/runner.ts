@@ -21,6 +21,7 @@ import type { Study } from './schema.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 import type { MeasurementStatus, TrialStatus } from './store.js';
 import { expandTrials } from './trials.js';
+import { isWorkerAlive } from './liveness.js';
 import type { WorkerMessage } from './worker.js';
 
 export type RunPhase = 'train' | 'measure';
@@ -96,7 +97,10 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     await runPhase('train');
     refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
-      summary.measurementsAdded = store.addMeasurementJobs(study.name, measurementJobs(study, currentTrials(store, study)));
+      const jobs = measurementJobs(study, currentTrials(store, study));
+      // Measurements queued for options or targets the study no longer has are withdrawn, not run.
+      store.withdrawMeasurements(study.name, jobs, isWorkerAlive);
+      summary.measurementsAdded = store.addMeasurementJobs(study.name, jobs);
       refresh();
       if (summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
     }

@@ -157,6 +157,21 @@ export class SqliteStudyStore implements StudyStore {
     return this.db.transaction(() => jobs.reduce((added, j) => added + insert.run(study, j.key, j.kind, j.spec).changes, 0)).immediate();
   }
 
+  withdrawMeasurements(study: string, keep: readonly { key: string; kind: string; spec: string }[], isWorkerAlive: (worker: string) => boolean = () => false): number {
+    const wanted = new Set(keep.map((j) => `${j.key}\u0000${j.kind}\u0000${j.spec}`));
+    return this.db.transaction(() => {
+      const open = this.db.prepare("SELECT key, kind, spec, status, worker FROM measurement_jobs WHERE study = ? AND status IN ('pending', 'running')").all(study) as { key: string; kind: string; spec: string; status: string; worker: string | null }[];
+      const remove = this.db.prepare('DELETE FROM measurement_jobs WHERE study = ? AND key = ? AND kind = ? AND spec = ?');
+      let n = 0;
+      for (const j of open) {
+        if (wanted.has(`${j.key}\u0000${j.kind}\u0000${j.spec}`)) continue;
+        if (j.status === 'running' && j.worker !== null && isWorkerAlive(j.worker)) continue;
+        n += remove.run(study, j.key, j.kind, j.spec).changes;
+      }
+      return n;
+    }).immediate();
+  }
+
   claimMeasurement(study: string, worker: string, isWorkerAlive: (worker: string) => boolean = () => false): StoredMeasurement | undefined {
     return this.db.transaction(() => {
       let row = this.db.prepare("SELECT * FROM measurement_jobs WHERE study = ? AND status = 'pending' ORDER BY rowid LIMIT 1").get(study) as MeasurementRow | undefined;

@@ -41,6 +41,15 @@ test('upsert adds only new trials; claim, finish, fail, metrics, measurements, c
   assert.deepEqual(store.measurements('grid', a.key).map((m) => [m.kind, m.status, m.result, m.error]), [
     ['hessian', 'completed', { eigenvalues: [3] }, null], ['noise', 'failed', null, 'out of memory'], ['hessian', 'pending', null, null]]);
   assert.deepEqual(store.listStudies()[0]!.measurements, { pending: 1, running: 0, completed: 1, failed: 1 });
+  // Options changed again: the queued {"topK":2} job is withdrawn; finished ones stay; a job held by a live worker stays.
+  store.addMeasurementJobs('grid', [{ key: a.key, kind: 'trace', spec: '{}' }]);
+  store.claimMeasurement('grid', 'alive');
+  store.addMeasurementJobs('grid', [{ key: a.key, kind: 'trace', spec: '{"v":2}' }]);
+  assert.equal(store.withdrawMeasurements('grid', [{ key: a.key, kind: 'hessian', spec: '{"topK":1}' }], (w) => w === 'alive'), 2);
+  assert.deepEqual(store.measurements('grid', a.key).map((m) => [m.kind, m.spec, m.status]), [
+    ['hessian', '{"topK":1}', 'completed'], ['noise', '{}', 'failed'], ['hessian', '{"topK":2}', 'running']]);
+  store.failMeasurement('grid', { key: a.key, kind: 'hessian', spec: '{"topK":2}' }, 'x', 0);
+  store.addMeasurementJobs('grid', [{ key: a.key, kind: 'noise', spec: '{"v":3}' }]);
   // What a killed worker held is recorded as failed with the reason; other workers' work is untouched.
   const held = store.claim('grid', 'host:41:7')!;
   const other = store.claim('grid', 'host:411:7')!;

@@ -54,6 +54,11 @@ export interface StudyStore {
   metrics(study: string, key: string): { step: number; name: string; value: number }[];
   /** Queues measurements of trials (existing ones, whatever their status, are untouched). Returns how many were added. */
   addMeasurementJobs(study: string, jobs: readonly { key: string; kind: string; spec: string }[]): number;
+  /**
+   * Withdraws queued measurements that are no longer asked for (options or targets changed): pending
+   * ones, and running ones whose worker is gone. Completed and failed ones stay. Returns how many.
+   */
+  withdrawMeasurements(study: string, keep: readonly { key: string; kind: string; spec: string }[], isWorkerAlive?: (worker: string) => boolean): number;
   /** Atomically takes one pending measurement (or one left 'running' by a worker that is gone). */
   claimMeasurement(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredMeasurement | undefined;
   finishMeasurement(study: string, job: { key: string; kind: string; spec: string }, result: Record<string, unknown>, seconds: number): void;

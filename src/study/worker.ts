@@ -4,8 +4,6 @@
  * Started by the runner: node dist/src/study/worker.js DB STUDY train|measure (the second phase measures
  * trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
@@ -14,42 +12,8 @@ import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../tr
 import { measureModel } from './measure-trial.js';
 import type { MeasurementKind, Study } from './schema.js';
 import { canonicalJson, checkpointDir } from './trials.js';
+import { isWorkerAlive, workerId } from './liveness.js';
 import { SqliteStudyStore } from './sqlite-store.js';
-
-/** A process's state and start time (clock ticks since boot) from /proc; undefined if it does not exist. */
-function procStat(pid: number): { state: string; start: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, start: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
-
-/** This worker's id: host:pid:start time, so that a reused pid is not mistaken for it. */
-export function workerId(): string {
-  return `${hostname()}:${process.pid}:${procStat(process.pid)?.start ?? 'unknown'}`;
-}
-
-/**
- * Whether a worker id names a live process on this host: the pid exists, is not a zombie (a killed
- * worker nobody has reaped yet) and started at the recorded time. Workers of other hosts count as alive.
- */
-export function isWorkerAlive(worker: string): boolean {
-  const [host, pid, start] = worker.split(':');
-  if (host !== hostname()) return true;
-  const stat = procStat(Number(pid));
-  if (stat !== undefined) return stat.state !== 'Z' && stat.state !== 'X' && (start === undefined || start === 'unknown' || stat.start === start);
-  if (existsSync('/proc/self/stat')) return false;
-  try {
-    process.kill(Number(pid), 0); // no /proc (not Linux): existence only
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What a worker tells the runner (over the IPC channel) about the work it holds. */
 export type WorkerMessage =

@@ -5,7 +5,7 @@
  * test loss over weight decay. The comparisons are plain functions so tests can assert them.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate } from '../../theory/index.js';
+import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate, tailIndex } from '../../theory/index.js';
 import type { StoredTrial } from '../../study/index.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
@@ -25,8 +25,14 @@ export interface SigmaComparison {
   continuous: number;
   /** Undefined for a diverged trial. */
   measured?: number;
-  /** Relative standard error of the measured variance: an AR(1) chain with coefficient ρ = 1 − λa over n steps. */
+  /**
+   * Relative standard error of the measured variance: an AR(1) chain with coefficient ρ = 1 − λa over
+   * n steps. Undefined where the tail index β ≤ 4: the fourth moment is infinite and the sample
+   * variance has no finite standard error (it converges slowly, and typically from below).
+   */
   relativeError?: number;
+  /** Tail index of the stationary distribution, β = 2S/(aλ) − S (Ziyin et al.). */
+  tailIndex: number;
   trainingLoss?: { measured: number; exact: number; continuous: number };
   testLoss?: { measured: number; exact: number; continuous: number };
 }
@@ -43,12 +49,13 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
     const lambda = t.config.optimizer.lr;
     const exact = labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: S, learningRate: lambda });
     const continuous = sigma1dContinuous(s2, S, lambda) * 1;
-    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous };
+    const beta = tailIndex(a, S, lambda);
+    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
     const f = fluctuationsOf(t);
     if (t.status === 'completed' && f && exact.stable) {
       const rho = Math.abs(1 - lambda * a);
       row.measured = f.weightVariance[0]!;
-      row.relativeError = Math.sqrt((2 * (1 + rho ** 2)) / (f.steps * (1 - rho ** 2)));
+      if (beta > 4) row.relativeError = Math.sqrt((2 * (1 + rho ** 2)) / (f.steps * (1 - rho ** 2)));
       const bias2 = (f.weightMean[0]! - lr.teacher[0]!) ** 2;
       const measuredTest = 0.5 * a * (f.weightVariance[0]! + bias2);
       row.testLoss = { measured: measuredTest, exact: exact.testLoss, continuous: 0.5 * a * continuous };
@@ -109,17 +116,17 @@ export function ziyinFigures(d: ReportData): Figure[] {
         return [{ lr: lambda, sigma: e.sigma[0]!, S: `S = ${S}`, theory: 'exact (discrete time)' }, { lr: lambda, sigma: sigma1dContinuous(1, S, lambda), S: `S = ${S}`, theory: 'continuous time λσ²/(2S)' }];
       });
     });
-    const measured = rows.filter((r) => r.measured !== undefined).map((r) => ({ lr: r.lr, sigma: r.measured!, lo: r.measured! * (1 - 2 * r.relativeError!), hi: r.measured! * (1 + 2 * r.relativeError!), S: `S = ${r.batchSize}` }));
+    const measured = rows.filter((r) => r.measured !== undefined).map((r) => ({ lr: r.lr, sigma: r.measured!, heavy: r.relativeError === undefined, lo: r.measured! * (1 - 2 * (r.relativeError ?? 0)), hi: r.measured! * (1 + 2 * (r.relativeError ?? 0)), S: `S = ${r.batchSize}` }));
     const thresholds = sizes.map((S) => ({ lr: divergenceLearningRate(1, S), S: `S = ${S}` })).filter((x) => x.lr <= lrMax * 1.05);
     const diverged = rows.filter((r) => r.status === 'diverged').map((r) => ({ lr: r.lr, S: `S = ${r.batchSize}` }));
     figures.push({
       id: 'ziyin-sigma-vs-lr', title: 'Stationary weight variance vs learning rate (1-D label-noise regression)',
-      caption: `sgdlab's SGD on y = x + ε, x ~ N(0, 1), Var ε = 1, online samples: the measured Var(w) at stationarity (points, ± 2 standard errors) against Ziyin et al.'s exact Σ = λσ²/(2S − λa(S + 2)) (solid) and the continuous-time λσ²/(2S) (dashed). Vertical rules: divergence at λa = 2S/(S + 2)${diverged.length > 0 ? `; ${diverged.length} trial(s) past it diverged` : ''}.`,
+      caption: `sgdlab's SGD on y = x + ε, x ~ N(0, 1), Var ε = 1, online samples: the measured Var(w) at stationarity (points, ± 2 standard errors; open points: tail index β = 2S/(aλ) − S ≤ 4, where the sample variance has no finite standard error and falls short of Σ in any finite run) against Ziyin et al.'s exact Σ = λσ²/(2S − λa(S + 2)) (solid) and the continuous-time λσ²/(2S) (dashed). Vertical rules: divergence at λa = 2S/(S + 2)${diverged.length > 0 ? `; ${diverged.length} trial(s) past it diverged` : ''}.`,
       spec: {
         $schema: SCHEMA, title: 'Σ vs λ', width: 440, height: 280,
         layer: [
           { data: { values: curve }, mark: 'line', encoding: { x: { field: 'lr', type: 'quantitative', title: 'learning rate λ' }, y: { field: 'sigma', type: 'quantitative', scale: { type: 'log' }, title: 'Var(w) at stationarity' }, color: { field: 'S', type: 'nominal', title: 'batch size' }, strokeDash: { field: 'theory', type: 'nominal', title: 'theory', scale: { domain: ['exact (discrete time)', 'continuous time λσ²/(2S)'], range: [[1, 0], [5, 4]] } } } },
-          { data: { values: measured }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'sigma', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'S', type: 'nominal' } } },
+          { data: { values: measured }, mark: { type: 'point', size: 50 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'sigma', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'S', type: 'nominal' }, fill: { condition: { test: '!datum.heavy', field: 'S', type: 'nominal' }, value: 'white' } } },
           { data: { values: measured }, mark: 'errorbar', encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'Var(w) at stationarity' }, y2: { field: 'hi' }, color: { field: 'S', type: 'nominal' } } },
           { data: { values: thresholds }, mark: { type: 'rule', strokeDash: [2, 2] }, encoding: { x: { field: 'lr', type: 'quantitative' }, color: { field: 'S', type: 'nominal' } } },
         ],

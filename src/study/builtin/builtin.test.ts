@@ -37,6 +37,7 @@ const agreement: Record<string, (db: string) => void> = {
     assert.equal(rows.length, 2);
     for (const r of rows) {
       // The measured stationary variance is the exact discrete-time Σ within 4 standard errors…
+      assert.ok(r.tailIndex > 4, 'the smoke size stays where the standard error is finite');
       assert.ok(Math.abs(r.measured! / r.exact - 1) < 4 * r.relativeError!, `λ=${r.lr}, S=${r.batchSize}: Σ ${r.measured} vs exact ${r.exact} (relative error ${r.relativeError})`);
       assert.ok(Math.abs(r.trainingLoss!.measured / r.trainingLoss!.exact - 1) < 0.02, `training loss ${r.trainingLoss!.measured} vs ${r.trainingLoss!.exact}`);
       assert.ok(Math.abs(r.testLoss!.measured / r.testLoss!.exact - 1) < 4 * r.relativeError! + 0.02, `test loss ${r.testLoss!.measured} vs ${r.testLoss!.exact}`);

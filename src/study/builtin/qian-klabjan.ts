@@ -32,7 +32,7 @@ export const qianKlabjan: BuiltinStudy = {
   description: 'Linear regression and a deep linear network: gradient variance vs b after k steps from a fixed w₀, with and without replacement; fit in 1/b; the closed form at k = 0.',
   sizes: {
     smoke: () => qkStudy('smoke', { sequences: 2000, steps: [0, 4], batchSizes: [1, 2, 4, 16], seeds: [0], n: 128, degree: 2 }),
-    quick: () => qkStudy('quick', { sequences: 4000, steps: [0, 2, 8, 32], batchSizes: [1, 2, 4, 8, 16, 32, 64, 128], seeds: [0, 1], n: 256, degree: 3 }),
+    quick: () => qkStudy('quick', { sequences: 3000, steps: [0, 2, 8, 16], batchSizes: [1, 2, 4, 8, 16, 32, 64, 128], seeds: [0, 1], n: 256, degree: 3 }),
     full: () => qkStudy('full', { sequences: 20000, steps: [0, 1, 2, 4, 8, 16, 32, 64], batchSizes: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], seeds: [0, 1, 2, 3, 4], n: 1024, degree: 4 }),
   },
 };

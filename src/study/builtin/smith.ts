@@ -23,22 +23,33 @@ export const smith: BuiltinStudy = {
       budgets: [{ epochs: 1 }, { steps: 10 }],
       select: 'validationAccuracy',
     }),
-    // About 10 minutes on 2 cores: 10,000 training examples (2,000 more for validation), B = 16…1024,
-    // ε in factors of 2, one seed, 2 epochs or 250 steps.
+    // About 10 minutes on 2 cores: 20,000 training examples (2,000 more for validation), B = 16…1024,
+    // ε in factors of 2 from 0.003125 to 1.6, one seed, 2 epochs or 500 steps; and the epoch-budget
+    // study at B = 64 (1, 2, 4 epochs).
     quick: (): StudyInput => ({
       name: 'smith',
-      description: 'Smith et al. 2020 on Fashion-MNIST (quick size: 10,000 training examples, one seed, 2 epochs or 250 steps).',
-      base: { model, data: { name: 'fashion-mnist', subset: 12000, validation: 2000 }, optimizer, batchSize: 64, schedule: { kind: 'step', milestones: [0.8], gamma: 0.1 } },
-      grid: { batchSize: { from: 16, to: 1024, factor: 4 }, 'optimizer.lr': { from: 0.0125, to: 1.6, factor: 2 } },
-      budgets: [{ epochs: 2 }, { steps: 250 }],
+      description: 'Smith et al. 2020 on Fashion-MNIST (quick size: 20,000 training examples, one seed, 2 epochs or 500 steps; epoch budgets 1–4 at B = 64).',
+      base: { model, data: { name: 'fashion-mnist', subset: 22000, validation: 2000 }, optimizer, batchSize: 64, budget: { epochs: 2 }, schedule: { kind: 'step', milestones: [0.8], gamma: 0.1 } },
+      grid: [
+        { batchSize: { from: 16, to: 1024, factor: 4 }, 'optimizer.lr': { from: 0.003125, to: 1.6, factor: 2 }, budget: [{ epochs: 2 }, { steps: 500 }] },
+        { batchSize: [64], 'optimizer.lr': { from: 0.003125, to: 1.6, factor: 2 }, budget: [{ epochs: 1 }, { epochs: 4 }] },
+      ],
       select: 'validationAccuracy',
     }),
+    // The paper's protocol on a larger machine: the whole training set, B = 16…4096, 3 seeds, an MLP and
+    // a small CNN (LeNet-5 with ghost batch norm is not in the zoo: LeNet-5), on Fashion-MNIST and MNIST,
+    // constant epochs and constant steps, and the epoch-budget study at B = 64 (1…128 epochs).
     full: (): StudyInput => ({
       name: 'smith',
-      description: 'Smith et al. 2020 on Fashion-MNIST (full size: B = 16…4096, 3 seeds, 20 epochs or 4,000 steps).',
-      base: { model, data: { name: 'fashion-mnist', validation: 5000 }, optimizer, batchSize: 64, schedule: { kind: 'step', milestones: [0.67, 0.89], gamma: 0.1 } },
-      grid: { batchSize: { from: 16, to: 4096, factor: 2 }, 'optimizer.lr': { from: 0.003125, to: 3.2, factor: 2 }, seed: [0, 1, 2] },
-      budgets: [{ epochs: 20 }, { steps: 4000 }],
+      description: 'Smith et al. 2020 on Fashion-MNIST and MNIST (full size: MLP and LeNet-5, B = 16…4096, 3 seeds, 20 epochs or 4,000 steps; epoch budgets 1–128 at B = 64).',
+      base: { model, data: { name: 'fashion-mnist', validation: 5000 }, optimizer, batchSize: 64, budget: { epochs: 20 }, schedule: { kind: 'step', milestones: [0.67, 0.89], gamma: 0.1 } },
+      grid: [
+        {
+          model: [model, { name: 'lenet5' }], data: [{ name: 'fashion-mnist', validation: 5000 }, { name: 'mnist', validation: 5000 }],
+          batchSize: { from: 16, to: 4096, factor: 2 }, 'optimizer.lr': { from: 0.003125, to: 3.2, factor: 2 }, seed: [0, 1, 2], budget: [{ epochs: 20 }, { steps: 4000 }],
+        },
+        { batchSize: [64], 'optimizer.lr': { from: 0.000390625, to: 3.2, factor: 2 }, seed: [0, 1, 2], budget: [1, 2, 4, 8, 16, 32, 64, 128].map((epochs) => ({ epochs })) },
+      ],
       select: 'validationAccuracy',
     }),
   },

@@ -43,7 +43,8 @@ function ziyinStudy(size: string, z: Sizes): StudyInput {
         budget: [{ epochs: z.epochs }], batchSize: [32], 'optimizer.lr': [0.5, Number((0.5 * 100 / d).toPrecision(6))], logEvery: [1],
       }]),
       {
-        model: [{ name: 'logistic-regression' }], data: [{ name: 'mnist', subset: z.mnist }], sampling: ['reshuffle'], budget: [{ epochs: z.epochs }],
+        // Pixels in [0, 1] (not standardized): with standardized inputs λ = 1.5 is past stability.
+        model: [{ name: 'logistic-regression' }], data: [{ name: 'mnist', subset: z.mnist, normalize: false }], sampling: ['reshuffle'], budget: [{ epochs: z.epochs }],
         batchSize: [32], 'optimizer.lr': [1.5], 'optimizer.weightDecay': z.weightDecays, logEvery: [1],
       },
     ],
