@@ -279,6 +279,8 @@ export function temperatureHeatmaps(d: ReportData): Figure[] {
 
 function heatmap(values: { batchSize: number; lr: number; accuracy: number | null; diverged: boolean }[], group: string | undefined, index: number): Figure | undefined {
   if (new Set(values.map((v) => v.batchSize)).size < 2 || new Set(values.map((v) => v.lr)).size < 2) return undefined;
+  const accs = values.map((v) => v.accuracy).filter((a): a is number => a !== null);
+  const [accMin, accMax] = [Math.min(...accs), Math.max(...accs)];
   const levels = temperatureLevels(values);
   const bs = values.map((v) => v.batchSize);
   const [bMin, bMax] = [Math.min(...bs), Math.max(...bs)];
@@ -290,13 +292,14 @@ function heatmap(values: { batchSize: number; lr: number; accuracy: number | nul
     .filter((p, i, a) => a.findIndex((q) => q.T === p.T && q.batchSize === p.batchSize) === i);
   return {
     id: `batch-size-lr-heatmap${group === undefined ? '' : `-${index + 1}`}`, title: `Test accuracy over batch size × learning rate${group === undefined ? '' : ` (${group})`}`,
-    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged). Dashed: iso-lines of the SGD temperature T = ε/B (${levels.map((T) => T.toPrecision(2)).join(', ')}); when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
+    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε/B (${levels.map((T) => T.toPrecision(2)).join(', ')}); when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
     spec: {
       $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [
         { data: { values: values.filter((v) => v.accuracy !== null) }, mark: { type: 'square', size: 260 }, encoding: {
           x: { ...batchAxis, scale: { ...log2, domain: [bMin / 1.4, bMax * 1.4] } }, y: { field: 'lr', type: 'quantitative', scale: { ...log2, domain: [lrMin / 1.4, lrMax * 1.4] }, title: 'learning rate ε' },
-          color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } }, tooltip: [{ field: 'batchSize' }, { field: 'lr' }, { field: 'accuracy', format: '.2f' }],
+          // The colour range spans the best 10 points of accuracy (collapsed runs are clamped to its bottom), so that differences near the optimum show.
+          color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis', domain: [Math.max(accMin, accMax - 10), accMax], clamp: true } }, tooltip: [{ field: 'batchSize' }, { field: 'lr' }, { field: 'accuracy', format: '.2f' }],
         } },
         { data: { values: values.filter((v) => v.diverged) }, mark: { type: 'point', shape: 'cross', color: '#c00', size: 120 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 } } },
         { data: { values: iso }, mark: { type: 'line', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, detail: { field: 'T', type: 'nominal' } } },

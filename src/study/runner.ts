@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sgdlabVersion } from '../train/version.js';
-import { currentTrials, measurementJobs } from './results.js';
+import { currentTrials, jobId, measurementJobs } from './results.js';
 import type { Study } from './schema.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 import type { MeasurementStatus, TrialStatus } from './store.js';
@@ -83,17 +83,25 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
   const n = Math.max(1, options.workers ?? cpus().length);
   const maxMemoryMb = options.maxMemoryMb ?? defaultMaxMemoryMb(n);
   const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 }, measurements: { pending: 0, running: 0, completed: 0, failed: 0 }, aborted: false, memoryKills: 0, crashes: 0, errors: [] };
+  // Counts are of the current grid and the current measurement jobs (trials of dropped grid points and
+  // measurements with old options stay stored but are not this study's work).
+  let currentKeys = new Set<string>();
+  let currentJobs = new Set<string>();
   const refresh = () => {
-    const s = store.listStudies().find((x) => x.name === study.name)!;
-    summary.counts = s.counts;
-    summary.measurements = s.measurements;
+    const s = store.statuses(study.name);
+    summary.counts = { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 };
+    for (const t of s.trials) if (currentKeys.has(t.key)) summary.counts[t.status]++;
+    summary.measurements = { pending: 0, running: 0, completed: 0, failed: 0 };
+    for (const m of s.measurements) if (currentJobs.has(jobId(m))) summary.measurements[m.status]++;
   };
   const onAbort = () => {
     summary.aborted = true;
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    summary.added = store.upsertStudy(study, expandTrials(study, sgdlabVersion()));
+    const trials = expandTrials(study, sgdlabVersion());
+    currentKeys = new Set(trials.map((t) => t.key));
+    summary.added = store.upsertStudy(study, trials);
     await runPhase('train');
     refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
@@ -101,6 +109,7 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
       // Measurements queued for options or targets the study no longer has are withdrawn, not run.
       store.withdrawMeasurements(study.name, jobs, isWorkerAlive);
       summary.measurementsAdded = store.addMeasurementJobs(study.name, jobs);
+      currentJobs = new Set(jobs.map(jobId));
       refresh();
       if (summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
     }

@@ -213,6 +213,13 @@ export class SqliteStudyStore implements StudyStore {
     return (this.db.prepare('SELECT * FROM trials WHERE study = ? ORDER BY rowid').all(study) as TrialRow[]).map(toTrial);
   }
 
+  statuses(study: string): { trials: { key: string; status: TrialStatus }[]; measurements: { key: string; kind: string; spec: string; status: MeasurementStatus }[] } {
+    return {
+      trials: this.db.prepare('SELECT key, status FROM trials WHERE study = ?').all(study) as { key: string; status: TrialStatus }[],
+      measurements: this.db.prepare('SELECT key, kind, spec, status FROM measurement_jobs WHERE study = ?').all(study) as { key: string; kind: string; spec: string; status: MeasurementStatus }[],
+    };
+  }
+
   trial(study: string, key: string): StoredTrial | undefined {
     const row = this.db.prepare('SELECT * FROM trials WHERE study = ? AND key = ?').get(study, key) as TrialRow | undefined;
     return row && toTrial(row);

@@ -72,6 +72,8 @@ export interface StudyStore {
    */
   failHeldBy(study: string, workerPrefix: string, error: string): number;
   trials(study: string): StoredTrial[];
+  /** Every trial's and measurement's status, without their results (cheap enough to poll for progress). */
+  statuses(study: string): { trials: { key: string; status: TrialStatus }[]; measurements: { key: string; kind: string; spec: string; status: MeasurementStatus }[] };
   trial(study: string, key: string): StoredTrial | undefined;
   deleteStudy(name: string): boolean;
   close(): void;

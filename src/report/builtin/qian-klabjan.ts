@@ -37,11 +37,11 @@ export function qianKlabjanFigures(d: ReportData): Figure[] {
   const seed = Math.min(...curves.map((c) => c.seed));
   const mine = curves.filter((c) => c.seed === seed);
   const sampling = (r: boolean) => (r ? 'with replacement' : 'without replacement');
-  const points = mine.flatMap((c) => c.points.map((p) => ({ model: c.model, sampling: sampling(c.replacement), k: `k = ${c.step}`, b: p.b, variance: p.variance, lo: Math.max(p.variance - 2 * p.standardError, p.variance * 0.02), hi: p.variance + 2 * p.standardError })));
+  const points = mine.flatMap((c) => c.points.map((p) => ({ model: c.model, sampling: sampling(c.replacement), k: c.step, b: p.b, variance: p.variance, lo: Math.max(p.variance - 2 * p.standardError, p.variance * 0.02), hi: p.variance + 2 * p.standardError })));
   const fits = mine.flatMap((c) => {
     const bs = c.points.map((p) => p.b);
     const [lo, hi] = [Math.min(...bs), Math.max(...bs)];
-    return Array.from({ length: 40 }, (_, i) => lo * (hi / lo) ** (i / 39)).map((b) => ({ model: c.model, sampling: sampling(c.replacement), k: `k = ${c.step}`, b, variance: c.fit.reduce((s, coef, j) => s + coef * b ** -j, 0), curve: 'fit' }));
+    return Array.from({ length: 40 }, (_, i) => lo * (hi / lo) ** (i / 39)).map((b) => ({ model: c.model, sampling: sampling(c.replacement), k: c.step, b, variance: c.fit.reduce((s, coef, j) => s + coef * b ** -j, 0), curve: 'fit' }));
   }).filter((p) => p.variance > 0);
   const exact = mine.filter((c) => c.exact).flatMap((c) => c.points.map((p, i) => ({ model: c.model, sampling: sampling(c.replacement), b: p.b, variance: c.exact![i]! })));
   return [{
@@ -50,11 +50,11 @@ export function qianKlabjanFigures(d: ReportData): Figure[] {
     spec: {
       $schema: SCHEMA, title: 'Var(g_k) vs b',
       facet: { row: { field: 'model', type: 'nominal', title: null }, column: { field: 'sampling', type: 'nominal', title: null } },
-      data: { values: [...points.map((p) => ({ ...p, layer: 'measured' })), ...fits.map((p) => ({ ...p, layer: 'fit' })), ...exact.map((p) => ({ ...p, layer: 'exact', k: 'k = 0' }))] },
+      data: { values: [...points.map((p) => ({ ...p, layer: 'measured' })), ...fits.map((p) => ({ ...p, layer: 'fit' })), ...exact.map((p) => ({ ...p, layer: 'exact', k: 0 }))] },
       spec: {
         width: 240, height: 180,
         layer: [
-          { transform: [{ filter: "datum.layer === 'fit'" }], mark: { type: 'line', opacity: 0.7 }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'b' }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'Var(g_k)' }, color: { field: 'k', type: 'ordinal', title: 'step', scale: { scheme: 'viridis' } } } },
+          { transform: [{ filter: "datum.layer === 'fit'" }], mark: { type: 'line', opacity: 0.7 }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'b' }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'Var(g_k)' }, color: { field: 'k', type: 'ordinal', title: 'steps k', scale: { scheme: 'viridis' } } } },
           { transform: [{ filter: "datum.layer === 'measured'" }], mark: { type: 'point', filled: true }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'k', type: 'ordinal' } } },
           { transform: [{ filter: "datum.layer === 'measured'" }], mark: 'errorbar', encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'Var(g_k)' }, y2: { field: 'hi' }, color: { field: 'k', type: 'ordinal' } } },
           { transform: [{ filter: "datum.layer === 'exact'" }], mark: { type: 'point', shape: 'cross', color: 'black', size: 60 }, encoding: { x: { field: 'b', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'variance', type: 'quantitative', scale: { type: 'log' } } } },
