@@ -64,7 +64,7 @@ test('bad study files: each message names the field, the value and what is allow
     [GOOD.replace('budgets: [{ epochs: 2 }, { steps: 500 }]', 'budgets: [{ epochs: 2, steps: 5 }]'), ['budgets.0: Invalid input (got {"epochs":2,"steps":5})']],
     [GOOD + 'sweep: true\n', ["(top level): unknown field(s) 'sweep'"]],
     [GOOD.replace('{ from: 16, to: 256, factor: 2 }', '{ from: 256, to: 16, factor: 2 }'), ['grid.batchSize: `to` must be at least `from` (got {"from":256,"to":16,"factor":2})']],
-    [GOOD + 'measure: { what: [hessian, curvature] }\n', ['measure.what.1: Invalid option: expected one of "hessian"|"sharpness"|"noise" (got "curvature")']],
+    [GOOD + 'measure: { what: [hessian, curvature] }\n', ['measure.what.1: Invalid option: expected one of "hessian"|"sharpness"|"noise"|"interpolate"|"gradientVariance" (got "curvature")']],
     [GOOD + 'measure: { what: [sharpness], sharpness: { space: [full, 0] } }\n', ['measure.sharpness.space.1: Too small: expected number to be >0 (got 0)']],
     [GOOD + 'measure: { what: [hessian], hessian: { topk: 3 } }\n', ["measure.hessian: unknown field(s) 'topk'"]],
   ];

@@ -27,6 +27,14 @@ test('every size of every built-in study is a valid study whose trials expand', 
   }
 });
 
+/** Figures each built-in's report must draw (its paper's figures). */
+const figuresOf: Record<string, string[]> = {
+  keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps'],
+  smith: ['best-lr-vs-batch-size', 'test-accuracy-vs-batch-size', 'train-loss-vs-batch-size', 'batch-size-lr-heatmap-1', 'batch-size-lr-heatmap-2'],
+  ziyin: ['ziyin-sigma-vs-lr', 'ziyin-losses-vs-lr', 'ziyin-fluctuation-ellipse', 'ziyin-width-sweep', 'ziyin-weight-decay'],
+  'qian-klabjan': ['qk-variance-vs-b'],
+};
+
 /** What a built-in's smoke run must show beyond running: agreement with theory, within statistical error. */
 const agreement: Record<string, (db: string) => void> = {
   ziyin: (db) => {
@@ -82,7 +90,7 @@ for (const b of BUILTIN_STUDIES) {
     assert.ok(measurements.every((m) => m.status === 'completed'), measurements.filter((m) => m.status !== 'completed').map((m) => `${m.kind}: ${m.error}`).join('; '));
     assert.ok(existsSync(join(out, 'index.html')));
     const pngs = readdirSync(out).filter((f) => f.endsWith('.png'));
-    assert.ok(pngs.length >= 3, `figures: ${pngs.join(', ')}`);
+    for (const figure of figuresOf[b.name] ?? []) assert.ok(pngs.includes(`${figure}.png`), `${figure}.png among ${pngs.join(', ')}`);
     agreement[b.name]?.(db);
   });
 }
