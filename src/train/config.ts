@@ -87,6 +87,11 @@ export const trainConfigSchema = z.strictObject({
   /** With reshuffling, drop the last partial batch of an epoch so every step has batchSize examples. */
   dropLast: z.boolean().default(true),
   budget: z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: positiveInt })]),
+  /**
+   * Keskar et al.'s warm start ("piggybacking", §4.2): first train this many epochs at this batch size
+   * (same optimizer and its state), then the budget at batchSize.
+   */
+  warmStart: z.strictObject({ batchSize: positiveInt, epochs: z.number().nonnegative() }).optional(),
   eval: z.strictObject({
     /** Evaluate every this many steps (default: once per epoch, at least every 1,000 steps). */
     every: positiveInt.optional(),

@@ -116,3 +116,17 @@ test('evaluation every k steps, with a validation set', () => {
   assert.equal(result.validation!.examples, 200);
   assert.equal(result.train.examples, 800);
 });
+
+test('warm start (Keskar et al.\'s piggybacking): the warm phase is a run at the warm batch size, then the budget runs at batchSize', () => {
+  // 1,000 examples: the warm phase is 2 epochs at B = 50 (40 steps), then 25 steps at B = 250.
+  const warm = train(parseTrainConfig(small({ batchSize: 250, warmStart: { batchSize: 50, epochs: 2 } })));
+  const plain = train(parseTrainConfig(small({ batchSize: 50, budget: { steps: 40 } })));
+  const large = train(parseTrainConfig(small({ batchSize: 250 })));
+  assert.equal(warm.result.steps, 40 + 25);
+  assert.equal(warm.result.epochs, 2 + 25 / 4);
+  const losses = warm.result.history.steps.map((s) => s.loss);
+  assert.deepEqual(losses.slice(0, 40), plain.result.history.steps.map((s) => s.loss), 'the warm phase is bit for bit the plain run at B = 50');
+  assert.notDeepEqual(losses.slice(40), large.result.history.steps.map((s) => s.loss), 'the large-batch phase continues from the warm weights');
+  assert.throws(() => train(parseTrainConfig(small({ warmStart: { batchSize: 5000, epochs: 1 } }))), /warmStart\.batchSize: 5000 exceeds the 1000 training examples/);
+  for (const r of [warm, plain, large]) r.model.dispose();
+});

@@ -127,11 +127,21 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const samplingGen = new T.Generator(streamSeed(config.seed, 2));
   const augmentGen = new T.Generator(streamSeed(config.seed, 4));
   const freshGen = new T.Generator(streamSeed(config.seed, 5));
-  const sampler: IndexSampler & { dispose(): void } = config.sampling === 'replacement'
-    ? new WithReplacement(n, batchSize, samplingGen)
-    : new RandomReshuffling(n, batchSize, config.dropLast, samplingGen);
-  const stepsPerEpoch = sampler.stepsPerEpoch;
-  const totalSteps = 'steps' in config.budget ? config.budget.steps : Math.max(1, Math.round(config.budget.epochs * stepsPerEpoch));
+  const makeSampler = (b: number): IndexSampler & { dispose(): void } => config.sampling === 'replacement'
+    ? new WithReplacement(n, b, samplingGen)
+    : new RandomReshuffling(n, b, config.dropLast, samplingGen);
+  const warm = config.warmStart;
+  if (warm && config.sampling === 'reshuffle' && warm.batchSize > n) throw new ConfigError([`warmStart.batchSize: ${warm.batchSize} exceeds the ${n} training examples`]);
+  // Samplers draw nothing when built, so a warm phase at B_w draws exactly what a plain run at B_w would.
+  const warmSampler = warm ? makeSampler(warm.batchSize) : undefined;
+  const mainSampler = makeSampler(batchSize);
+  const warmSteps = warm && warmSampler ? Math.round(warm.epochs * warmSampler.stepsPerEpoch) : 0;
+  const stepsPerEpoch = mainSampler.stepsPerEpoch;
+  const mainSteps = 'steps' in config.budget ? config.budget.steps : Math.max(1, Math.round(config.budget.epochs * stepsPerEpoch));
+  const totalSteps = warmSteps + mainSteps;
+  // Epochs done after `step` steps (the warm phase counts its own epochs).
+  const epochAt = (step: number) => (warm && warmSampler ? Math.min(step, warmSteps) / warmSampler.stepsPerEpoch + Math.max(0, step - warmSteps) / stepsPerEpoch : step / stepsPerEpoch);
+  let samples = 0;
   const evalEvery = config.eval.every ?? Math.min(stepsPerEpoch, 1000);
   const history: TrainResult['history'] = { steps: [], evals: [] };
   let status: TrainResult['status'] = 'completed';
@@ -141,7 +151,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
 
   const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
     step,
-    epoch: step / stepsPerEpoch,
+    epoch: epochAt(step),
     train: evaluate(model, data.train, loss, { batchSize: config.eval.batchSize, limit: trainLimit }),
     ...(data.validation ? { validation: evaluate(model, data.validation, loss, { batchSize: config.eval.batchSize }) } : {}),
     test: evaluate(model, data.test, loss, { batchSize: config.eval.batchSize }),
@@ -155,8 +165,11 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       T.tidy(() => {
         let x: T.Tensor;
         let y: T.Tensor;
-        if (config.sampling === 'fresh') ({ x, y } = data.fresh!(batchSize, freshGen));
-        else ({ x, y } = take(data.train, sampler.next()));
+        const inWarmPhase = step < warmSteps;
+        const b = inWarmPhase ? warm!.batchSize : batchSize;
+        if (config.sampling === 'fresh') ({ x, y } = data.fresh!(b, freshGen));
+        else ({ x, y } = take(data.train, (inWarmPhase ? warmSampler! : mainSampler).next()));
+        samples += b;
         if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, augmentGen);
         optimizer.step(() => {
           const g = batchGradient(model, params, loss, x, y, microBatch);
@@ -173,13 +186,13 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
         reason = `the training loss was ${m.loss} at step ${step} (limit ${config.divergenceLoss})`;
         break;
       }
-      hooks.onStep?.({ step, epoch: stepsDone / stepsPerEpoch, metrics: m, model, data });
+      hooks.onStep?.({ step, epoch: epochAt(stepsDone), metrics: m, model, data });
       if (stepsDone % evalEvery === 0 && stepsDone < totalSteps) {
         const e = evaluateAll(stepsDone, config.eval.trainSubset);
         history.evals.push(e);
         hooks.onEval?.(e, model);
       }
-      hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: (stepsDone * batchSize) / ((performance.now() - started) / 1000) });
+      hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
     }
     const seconds = (performance.now() - started) / 1000;
     const final = evaluateAll(stepsDone);
@@ -189,11 +202,11 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       status,
       ...(reason ? { reason } : {}),
       steps: stepsDone,
-      epochs: stepsDone / stepsPerEpoch,
+      epochs: epochAt(stepsDone),
       batchSize,
       baseLr,
       seconds,
-      samplesPerSecond: (stepsDone * batchSize) / seconds,
+      samplesPerSecond: samples / seconds,
       train: final.train,
       ...(final.validation ? { validation: final.validation } : {}),
       test: final.test,
@@ -207,7 +220,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       mkdirSync(config.save, { recursive: true });
       saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
       result.checkpoint = saveCheckpoint(config.save, model, {
-        format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: stepsDone / stepsPerEpoch, config, record,
+        format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: epochAt(stepsDone), config, record,
         metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
       });
     }
@@ -217,7 +230,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
     throw error;
   } finally {
     optimizer.dispose();
-    sampler.dispose();
+    mainSampler.dispose();
+    warmSampler?.dispose();
     if (initial) T.dispose([...initial.values()]);
   }
 }

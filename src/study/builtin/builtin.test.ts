@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -29,7 +29,7 @@ test('every size of every built-in study is a valid study whose trials expand', 
 
 /** Figures each built-in's report must draw (its paper's figures). */
 const figuresOf: Record<string, string[]> = {
-  keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps'],
+  keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps', 'keskar-warm-start'],
   smith: ['best-lr-vs-batch-size', 'test-accuracy-vs-batch-size', 'train-loss-vs-batch-size', 'batch-size-lr-heatmap-1', 'batch-size-lr-heatmap-2'],
   ziyin: ['ziyin-sigma-vs-lr', 'ziyin-losses-vs-lr', 'ziyin-fluctuation-ellipse', 'ziyin-width-sweep', 'ziyin-weight-decay'],
   'qian-klabjan': ['qk-variance-vs-b'],
@@ -108,4 +108,23 @@ test('builtin list and show; bad names and sizes name what exists', () => {
   assert.equal(size.status, 2);
   assert.match(size.stderr, /--size: 'huge' must be one of smoke, quick, full/);
   assert.match(sgdlab('run', '--db', join(dir, 'x.db')).stderr, /give a study file \(sgdlab run STUDY\.yaml\) or a built-in study/);
+});
+
+test('keskar full adds C1 on CIFAR-10 exactly when the binary files are present', () => {
+  const previous = process.env.SGDLAB_CIFAR10_DIR;
+  const cifar = mkdtempSync(join(tmpdir(), 'sgdlab-cifar-'));
+  try {
+    process.env.SGDLAB_CIFAR10_DIR = join(cifar, 'absent');
+    const without = expandTrials(builtinStudy('keskar', 'full'), '0');
+    assert.equal(without.filter((t) => t.config.model.name === 'keskar-c1').length, 0);
+    process.env.SGDLAB_CIFAR10_DIR = cifar;
+    writeFileSync(join(cifar, 'data_batch_1.bin'), Buffer.alloc(3073));
+    const c1 = expandTrials(builtinStudy('keskar', 'full'), '0').filter((t) => t.config.model.name === 'keskar-c1');
+    assert.deepEqual([...new Set(c1.map((t) => t.config.batchSize))], [256, 5000]);
+    assert.equal(c1.length, 10);
+    assert.ok(c1.every((t) => t.config.data.name === 'cifar10' && t.config.data.dir === cifar));
+  } finally {
+    if (previous === undefined) delete process.env.SGDLAB_CIFAR10_DIR;
+    else process.env.SGDLAB_CIFAR10_DIR = previous;
+  }
 });

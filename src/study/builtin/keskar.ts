@@ -3,10 +3,27 @@
  * Minima": network F1 (784-512×5-10, ReLU, batch norm) on MNIST with Adam; small batch (SB, 256)
  * against large batch (LB, 10% of the training set), several seeds; Tables 2–4 (accuracy; φ at
  * ε = 1e-3 and 5e-4, full space and a random 100-dimensional subspace), accuracy and sharpness vs
- * batch size, and the interpolation between the SB and LB minima (Fig. 3). SCIENCE.md §1.
+ * batch size, the interpolation between the SB and LB minima (Fig. 3), and warm starts
+ * ("piggybacking", §4.2: k epochs at SB, then LB). C1 on CIFAR-10 joins the full size when its
+ * binary files are present (cifar10Dir()). SCIENCE.md §1.
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { StudyInput } from '../schema.js';
 import type { BuiltinStudy } from './types.js';
+
+/**
+ * Where the full size looks for CIFAR-10's binary files (sgdlab downloads no datasets):
+ * $SGDLAB_CIFAR10_DIR, else cifar-10-batches-bin in sgdlab's cache folder.
+ */
+export function cifar10Dir(): string {
+  const cache = process.env.SGDLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sgdlab');
+  return process.env.SGDLAB_CIFAR10_DIR ?? join(cache, 'cifar-10-batches-bin');
+}
+
+/** Keskar's warm start (§4.2): LB trials that first train k epochs at the SB batch size. */
+const piggyback = (sb: number, lb: number, epochs: number[], seeds: number[]) => ({ batchSize: [lb], warmStart: epochs.map((e) => ({ batchSize: sb, epochs: e })), seed: seeds });
 
 const base = (trainSize: number | undefined) => ({
   model: { name: 'keskar-f1' },
@@ -20,12 +37,12 @@ export const keskar: BuiltinStudy = {
   paper: 'Keskar et al. 2017, On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima',
   description: 'F1 on MNIST, Adam: small batch (256) vs large batch (10% of the training set), accuracy and sharpness (Tables 2–4), accuracy and sharpness vs batch size, SB↔LB interpolation.',
   sizes: {
-    // Seconds: 600 training examples, SB 16 vs LB 60 (10%), a few steps; tiny measurements.
+    // Seconds: 600 training examples, SB 16 vs LB 60 (10%), a few steps, one warm start; tiny measurements.
     smoke: (): StudyInput => ({
       name: 'keskar',
       description: 'Keskar et al. 2017 (smoke size: plumbing only, numbers meaningless).',
       base: { ...base(600), budget: { steps: 12 }, eval: { every: 6, trainSubset: 600 } },
-      grid: { batchSize: [16, 60], seed: [0] },
+      grid: [{ batchSize: [16, 60], seed: [0] }, piggyback(16, 60, [1], [0])],
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'], subset: 200,
@@ -33,12 +50,13 @@ export const keskar: BuiltinStudy = {
       },
     }),
     // About 10 minutes on 2 cores: the full MNIST training set, SB 256 vs LB 6000, 2 seeds, 3 epochs each
-    // (not converged as in the paper: see docs/REPRODUCTIONS.md), and an intermediate batch size.
+    // (not converged as in the paper: see docs/REPRODUCTIONS.md), an intermediate batch size, and LB
+    // warm-started with 1 or 2 SB epochs.
     quick: (): StudyInput => ({
       name: 'keskar',
       description: 'Keskar et al. 2017, F1 on MNIST (quick size: 3 epochs, 2 seeds, measurements on 2,000 training examples).',
       base: { ...base(undefined), budget: { epochs: 3 } },
-      grid: { batchSize: [256, 1024, 6000], seed: [0, 1] },
+      grid: [{ batchSize: [256, 1024, 6000], seed: [0, 1] }, piggyback(256, 6000, [1, 2], [0])],
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'], subset: 2000,
@@ -51,7 +69,14 @@ export const keskar: BuiltinStudy = {
       name: 'keskar',
       description: 'Keskar et al. 2017, F1 on MNIST (full size: 5 seeds, 20 epochs, measurements on all 60,000 training examples).',
       base: { ...base(undefined), budget: { epochs: 20 } },
-      grid: { batchSize: [256, 512, 1024, 2048, 4096, 6000], seed: [0, 1, 2, 3, 4] },
+      grid: [
+        { batchSize: [256, 512, 1024, 2048, 4096, 6000], seed: [0, 1, 2, 3, 4] },
+        piggyback(256, 6000, [1, 2, 5, 10], [0, 1, 2, 3, 4]),
+        // C1 (a small VGG-like network) on CIFAR-10: SB 256 vs LB 5,000 (10%), when the data is there.
+        ...(existsSync(join(cifar10Dir(), 'data_batch_1.bin'))
+          ? [{ model: [{ name: 'keskar-c1' }], data: [{ name: 'cifar10', dir: cifar10Dir() }], batchSize: [256, 5000], seed: [0, 1, 2, 3, 4] }]
+          : []),
+      ],
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'],
