@@ -9,23 +9,15 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStudyStore } from '../study/index.js';
+import { repoRoot, sgdlabCli, smallMlpStudy } from '../study/testing.js';
 import { linearScalingBoundary, temperatureLevels } from './figures.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const root = repoRoot;
+const sgdlab = sgdlabCli;
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-report-'));
 const db = join(dir, 'r.db');
 const file = join(dir, 'small.yaml');
-writeFileSync(file, `
-name: small
-base:
-  model: { name: mlp, widths: [16] }
-  data: { name: mnist, subset: 500, validation: 100 }
-  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
-  batchSize: 50
-  budget: { steps: 30 }
-  eval: { every: 10 }
-grid:
+writeFileSync(file, smallMlpStudy('small', `grid:
   batchSize: [25, 100]
   optimizer.lr: [0.05, 0.2, 1000]
   seed: [0, 1]
@@ -37,7 +29,7 @@ measure:
   sharpness: { epsilon: [1e-3], space: [full, 10], maxIter: 2, randomStarts: 0 }
   noise: { monteCarlo: 20 }
   interpolate: { points: 5 }
-`);
+`, '  eval: { every: 10 }\n'));
 
 test('the report renders every figure, is self-contained, and its tables carry the store\'s numbers', () => {
   const run = sgdlab('run', file, '--db', db, '--workers', '2');

@@ -5,25 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStudyStore } from './index.js';
+import { repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
 const file = join(dir, 'measured.yaml');
-writeFileSync(file, `
-name: measured
-base:
-  model: { name: mlp, widths: [16] }
-  data: { name: mnist, subset: 500, validation: 100 }
-  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
-  batchSize: 50
-  budget: { steps: 30 }
-grid:
+writeFileSync(file, smallMlpStudy('measured', `grid:
   batchSize: [25, 100]
   optimizer.lr: [0.05, 0.2]
   seed: [0, 1]
@@ -33,7 +24,9 @@ measure:
   subset: 200
   hessian: { topK: 2, traceProbes: 3 }
   sharpness: { epsilon: [1e-3], space: [full, 10], maxIter: 3, randomStarts: 0 }
-`);
+`));
+const sgdlab = sgdlabCli;
+const root = repoRoot;
 
 type Row = { batchSize: number; bestLr: number; bestTrials: string[]; measurements: Record<string, { mean: number; std: number; n: number }> };
 

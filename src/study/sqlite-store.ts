@@ -118,14 +118,16 @@ export class SqliteStudyStore implements StudyStore {
     });
   }
 
+  /** The first pending row of a queue table, else one left 'running' by a worker that no longer exists (killed), which is taken over. */
+  private nextClaimable<R extends { worker: string | null }>(table: 'trials' | 'measurement_jobs', study: string, isWorkerAlive: (worker: string) => boolean): R | undefined {
+    const pending = this.db.prepare(`SELECT * FROM ${table} WHERE study = ? AND status = 'pending' ORDER BY rowid LIMIT 1`).get(study) as R | undefined;
+    if (pending) return pending;
+    return (this.db.prepare(`SELECT * FROM ${table} WHERE study = ? AND status = 'running' ORDER BY rowid`).all(study) as R[]).find((r) => r.worker === null || !isWorkerAlive(r.worker));
+  }
+
   claim(study: string, worker: string, isWorkerAlive: (worker: string) => boolean = () => false): StoredTrial | undefined {
     return this.db.transaction(() => {
-      let row = this.db.prepare("SELECT * FROM trials WHERE study = ? AND status = 'pending' ORDER BY rowid LIMIT 1").get(study) as TrialRow | undefined;
-      if (!row) {
-        // A trial left 'running' by a worker that no longer exists (killed) is taken over.
-        const running = this.db.prepare("SELECT * FROM trials WHERE study = ? AND status = 'running' ORDER BY rowid").all(study) as TrialRow[];
-        row = running.find((r) => r.worker === null || !isWorkerAlive(r.worker));
-      }
+      const row = this.nextClaimable<TrialRow>('trials', study, isWorkerAlive);
       if (!row) return undefined;
       this.db.prepare("UPDATE trials SET status = 'running', worker = ?, started_at = ? WHERE study = ? AND key = ?").run(worker, now(), study, row.key);
       return toTrial({ ...row, status: 'running', worker });
@@ -174,11 +176,7 @@ export class SqliteStudyStore implements StudyStore {
 
   claimMeasurement(study: string, worker: string, isWorkerAlive: (worker: string) => boolean = () => false): StoredMeasurement | undefined {
     return this.db.transaction(() => {
-      let row = this.db.prepare("SELECT * FROM measurement_jobs WHERE study = ? AND status = 'pending' ORDER BY rowid LIMIT 1").get(study) as MeasurementRow | undefined;
-      if (!row) {
-        const running = this.db.prepare("SELECT * FROM measurement_jobs WHERE study = ? AND status = 'running' ORDER BY rowid").all(study) as MeasurementRow[];
-        row = running.find((r) => r.worker === null || !isWorkerAlive(r.worker));
-      }
+      const row = this.nextClaimable<MeasurementRow>('measurement_jobs', study, isWorkerAlive);
       if (!row) return undefined;
       this.db.prepare("UPDATE measurement_jobs SET status = 'running', worker = ?, started_at = ? WHERE study = ? AND key = ? AND kind = ? AND spec = ?").run(worker, now(), study, row.key, row.kind, row.spec);
       return toMeasurement({ ...row, status: 'running', worker });

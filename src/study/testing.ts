@@ -1,0 +1,21 @@
+/** Test helpers for the study layer: the sgdlab command as a user runs it, and a small MNIST MLP study file. */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { join } from 'node:path';
+
+/** The repository root (tests run from dist/src/...). */
+export const repoRoot = new URL('../../../', import.meta.url).pathname;
+
+/** Runs `sgdlab ARGS…` in a child process, as a user would. */
+export const sgdlabCli = (...args: string[]): SpawnSyncReturns<string> =>
+  spawnSync(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: repoRoot });
+
+/** A study of a 16-unit MLP on 500 MNIST images (100 for validation), 30 steps a trial; `rest` is appended (grid, measure, …). */
+export const smallMlpStudy = (name: string, rest: string, baseExtra = ''): string => `
+name: ${name}
+base:
+  model: { name: mlp, widths: [16] }
+  data: { name: mnist, subset: 500, validation: 100 }
+  optimizer: { name: sgd, lr: 0.1, momentum: 0.9 }
+  batchSize: 50
+  budget: { steps: 30 }
+${baseExtra}${rest}`;
