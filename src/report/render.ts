@@ -26,8 +26,9 @@ export const figureConfig = {
 };
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const compiled = compile({ ...spec, config: { ...figureConfig, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  // vega-lite's optimizer warnings ("Maximum optimization runs reached") say nothing about the figure: only errors are printed.
+  const compiled = compile({ ...spec, config: { ...figureConfig, ...(spec.config ?? {}) } } as TopLevelSpec, { logger: vega.logger(vega.Error) }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
     return await view.toSVG();
   } finally {

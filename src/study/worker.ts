@@ -63,12 +63,12 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
     const started = performance.now();
     const coordinates = trial.coordinates;
     const key = trial.key;
+    const recording = study.record?.fluctuations;
+    let fluctuations: StationaryFluctuations | undefined;
     try {
       // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key).
       const config = study.measure ? { ...trial.config, save: checkpointDir(db, study.name, key) } : trial.config;
       let lastSent = 0;
-      const recording = study.record?.fluctuations;
-      let fluctuations: StationaryFluctuations | undefined;
       const { result, model } = train(config, {
         data: data.get(config.data),
         hooks: {
@@ -93,8 +93,6 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
           recorded = { fluctuations: r.weightMean.length <= (recording?.maxFullDimension ?? 64) ? r : { steps: r.steps, traceCovariance: r.traceCovariance, lossMean: r.lossMean, lossVariance: r.lossVariance } };
         } catch (error) {
           recorded = { fluctuationsError: (error as Error).message };
-        } finally {
-          fluctuations.dispose();
         }
       }
       const { history: _history, ...summary } = result;
@@ -103,6 +101,8 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
       store.finish(study.name, key, { status: result.status, result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
     } catch (error) {
       store.fail(study.name, key, (error as Error).message, (performance.now() - started) / 1000);
+    } finally {
+      fluctuations?.dispose();
     }
     tell({ type: 'idle' });
   }

@@ -54,12 +54,12 @@ export const keskar: BuiltinStudy = {
     // warm-started with 1 or 2 SB epochs.
     quick: (): StudyInput => ({
       name: 'keskar',
-      description: 'Keskar et al. 2017, F1 on MNIST (quick size: 3 epochs, 2 seeds, measurements on 2,000 training examples).',
+      description: 'Keskar et al. 2017, F1 on MNIST (quick size: 3 epochs, 2 seeds, measurements on 1,000 training examples).',
       base: { ...base(undefined), budget: { epochs: 3 } },
       grid: [{ batchSize: [256, 1024, 6000], seed: [0, 1] }, piggyback(256, 6000, [1, 2], [0])],
       select: 'testAccuracy',
       measure: {
-        trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'], subset: 2000,
+        trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'], subset: 1000,
         hessian: { topK: 1 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 0 }, interpolate: { points: 25 },
       },
     }),
