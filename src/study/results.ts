@@ -100,13 +100,6 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
   return out.sort((a, b) => a.series.localeCompare(b.series) || canonicalJson(a.budget).localeCompare(canonicalJson(b.budget)) || a.batchSize - b.batchSize);
 }
 
-/** The trials a study's measurements apply to: every completed one, or the best learning rate's seeds per batch size and budget. */
-export function measurementTargets(study: Study, trials: readonly StoredTrial[]): string[] {
-  if (!study.measure) return [];
-  if (study.measure.trials === 'all') return trials.filter((t) => t.status === 'completed').map((t) => t.key);
-  return bestByBatchSize(study, trials).flatMap((r) => r.bestTrials);
-}
-
 /** The stored trials of the study's current grid: trials of grid points since dropped stay stored but do not count. */
 export function currentTrials(store: StudyStore, study: Study): StoredTrial[] {
   const keys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
@@ -150,14 +143,14 @@ export const jobId = (j: MeasurementJob) => `${j.key}\u0000${j.kind}\u0000${j.sp
 export function measurementJobs(study: Study, trials: readonly StoredTrial[]): MeasurementJob[] {
   const measure = study.measure;
   if (!measure) return [];
-  const targets = measurementTargets(study, trials);
+  const rows = bestByBatchSize(study, trials);
+  const targets = measure.trials === 'all' ? trials.filter((t) => t.status === 'completed').map((t) => t.key) : rows.flatMap((r) => r.bestTrials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
   const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
     key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
   })));
   if (measure.what.includes('interpolate')) {
     const byKey = new Map(trials.map((t) => [t.key, t]));
-    const rows = bestByBatchSize(study, trials);
     for (const row of rows) {
       const sb = rows.filter((r) => r.series === row.series && canonicalJson(r.budget) === canonicalJson(row.budget)).sort((a, b) => a.batchSize - b.batchSize)[0]!;
       if (sb === row) continue;

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sgdlabVersion } from '../train/version.js';
-import { currentTrials, jobId, measurementJobs } from './results.js';
+import { jobId, measurementJobs } from './results.js';
 import type { Study } from './schema.js';
 import { SqliteStudyStore } from './sqlite-store.js';
 import type { MeasurementStatus, TrialStatus } from './store.js';
@@ -105,7 +105,8 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     await runPhase('train');
     refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
-      const jobs = measurementJobs(study, currentTrials(store, study));
+      // The trials of the current grid (keys already expanded above; dropped grid points stay stored but are not targets).
+      const jobs = measurementJobs(study, store.trials(study.name).filter((t) => currentKeys.has(t.key)));
       // Measurements queued for options or targets the study no longer has are withdrawn, not run.
       store.withdrawMeasurements(study.name, jobs, isWorkerAlive);
       summary.measurementsAdded = store.addMeasurementJobs(study.name, jobs);
