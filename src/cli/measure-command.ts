@@ -13,8 +13,9 @@ import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
-import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type MeasurementCost } from '../measure/index.js';
+import { Objective, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
+import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 
 interface CommonFlags {
   checkpoint: string;
@@ -23,13 +24,6 @@ interface CommonFlags {
   subset?: string;
   split?: string;
   json?: boolean;
-}
-
-function positive(flag: string, value: string | undefined, fallback: number, integer = true): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag}: '${value}' must be a positive ${integer ? 'integer' : 'number'}`);
-  return n;
 }
 
 /** The checkpoint's model and the data to measure on. */
@@ -78,6 +72,13 @@ function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) 
   }
 }
 
+/** --from/--to of a path or slice: two numbers, from < to. */
+function range(flags: { from?: string; to?: string }, from: number, to: number): { from: number; to: number } {
+  const r = { from: flags.from === undefined ? from : numberFlag('from', flags.from), to: flags.to === undefined ? to : numberFlag('to', flags.to) };
+  if (r.from >= r.to) throw new UsageError(`--from/--to: need from < to, got ${r.from} and ${r.to}`);
+  return r;
+}
+
 function output(flags: { json?: boolean }, result: object, summary: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
 }
@@ -104,12 +105,15 @@ export function measureCommand(): Command {
     .action((flags: CommonFlags & { topK?: string; method?: string; maxIter?: string; traceProbes?: string; density?: boolean; seed?: string }) => {
       if (flags.method !== undefined && flags.method !== 'lanczos' && flags.method !== 'power') throw new UsageError(`--method: '${flags.method}' must be lanczos or power`);
       const topK = positive('top-k', flags.topK, 1);
+      const seed = seedFlag(flags.seed);
+      const maxIter = flags.maxIter === undefined ? undefined : positive('max-iter', flags.maxIter, 1);
+      const traceProbes = flags.traceProbes === undefined ? undefined : positive('trace-probes', flags.traceProbes, 2);
+      if (traceProbes === 1) throw new UsageError(`--trace-probes: '1' must be at least 2 (the standard error needs two probes)`);
       withCheckpoint(flags, (s) => {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
-        const seed = flags.seed === undefined ? 0 : positive('seed', flags.seed, 0);
-        const bar = progress(objective, 'hessian', (flags.maxIter ? Number(flags.maxIter) : Math.max(2 * topK + 20, 30)) + (flags.traceProbes ? Number(flags.traceProbes) : 0) + (flags.density ? 80 : 0));
-        const eig = topEigenvalues(objective, { topK, method: flags.method as 'lanczos' | 'power' | undefined, maxIter: flags.maxIter ? positive('max-iter', flags.maxIter, 1) : undefined, seed });
-        const trace = flags.traceProbes ? hessianTrace(objective, { probes: positive('trace-probes', flags.traceProbes, 2), seed }) : undefined;
+        const bar = progress(objective, 'hessian', (maxIter ?? lanczosSteps(topK)) + topK + (traceProbes ?? 0) + (flags.density ? 80 : 0));
+        const eig = topEigenvalues(objective, { topK, method: flags.method as 'lanczos' | 'power' | undefined, maxIter, seed });
+        const trace = traceProbes ? hessianTrace(objective, { probes: traceProbes, seed }) : undefined;
         const density = flags.density ? spectralDensity(objective, { seed }) : undefined;
         bar.stop();
         const result = {
@@ -133,12 +137,12 @@ export function measureCommand(): Command {
     .action((flags: CommonFlags & { epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string }) => {
       const epsilon = positive('epsilon', flags.epsilon, 1e-3, false);
       const subspace = flags.subspace === undefined ? undefined : positive('subspace', flags.subspace, 100);
-      const randomStarts = flags.randomStarts === undefined ? 2 : Number(flags.randomStarts);
-      if (!Number.isInteger(randomStarts) || randomStarts < 0) throw new UsageError(`--random-starts: '${flags.randomStarts}' must be a non-negative integer`);
+      const randomStarts = countFlag('random-starts', flags.randomStarts, 2);
+      const seed = seedFlag(flags.seed);
       withCheckpoint(flags, (s) => {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
         const bar = progress(objective, 'sharpness', 1 + (randomStarts + 1) * 2 * positive('max-iter', flags.maxIter, 10));
-        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed: flags.seed === undefined ? 0 : Number(flags.seed) });
+        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed });
         bar.stop();
         output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)}\n` +
           r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
@@ -153,10 +157,10 @@ export function measureCommand(): Command {
     .option('--alignment', 'also the alignment of C with the Hessian: tr(HC)/(‖H‖‖C‖) and the overlap of their top-5 eigenspaces')
     .option('--seed <n>', 'seed of the Monte Carlo draws')
     .action((flags: CommonFlags & { monteCarlo?: string; bNoise?: string; covarianceTopK?: string; alignment?: boolean; seed?: string }) => {
+      const seed = seedFlag(flags.seed);
       withCheckpoint(flags, (s) => {
         const x = s.split.x.narrow(0, 0, s.n);
         const y = s.split.y.narrow(0, 0, s.n);
-        const seed = flags.seed === undefined ? 0 : Number(flags.seed);
         const r = noiseStatistics(s.model, x, y, s.loss, { monteCarloSamples: flags.monteCarlo ? positive('monte-carlo', flags.monteCarlo, 2) : 0, seed });
         const bNoise = flags.bNoise ? noiseScaleBNoise(new Objective(s.model, x, y, s.loss), { samples: positive('b-noise', flags.bNoise, 2), seed }) : undefined;
         const covariance = flags.covarianceTopK ? noiseCovarianceTopEigenvalues(s.model, x, y, s.loss, { topK: positive('covariance-top-k', flags.covarianceTopK, 1), seed }) : undefined;
@@ -177,13 +181,12 @@ export function measureCommand(): Command {
     .option('--two-d', 'a 2-D slice along two directions')
     .option('--seed <n>', 'seed of the directions (default 0)')
     .action((flags: CommonFlags & { from?: string; to?: string; points?: string; twoD?: boolean; seed?: string }) => {
+      const seed = seedFlag(flags.seed);
       withCheckpoint(flags, (s) => {
-        const from = flags.from === undefined ? -1 : Number(flags.from);
-        const to = flags.to === undefined ? 1 : Number(flags.to);
-        if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
+        const { from, to } = range(flags, -1, 1);
         const grid = alphaGrid(from, to, positive('points', flags.points, 21));
         const started = performance.now();
-        const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed: flags.seed === undefined ? 0 : Number(flags.seed), limit: s.n });
+        const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed, limit: s.n });
         output(flags, { points, seconds: (performance.now() - started) / 1000 }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
       });
     }));
@@ -195,22 +198,31 @@ export function measureCommand(): Command {
     .option('--to <alpha>', 'last α (default 2)')
     .option('--points <n>', 'number of α values (default 25)')
     .option('--curved', 'the curved path sin(απ/2)·θ_B + cos(απ/2)·θ_A')
-    .action((flags: CommonFlags & { other: string; from?: string; to?: string; points?: string; curved?: boolean }) => {
+    .option('--batch-norm <mode>', "batch-norm statistics at each point: recompute (default; a train-mode pass over a fixed random subset of the training data) or interpolate (the endpoints' buffers mixed like the weights; for comparison only)")
+    .option('--batch-norm-examples <n>', 'training examples of the recomputation (default 4096)')
+    .option('--batch-norm-batch-size <n>', 'batch size of the recomputation (default 256)')
+    .option('--seed <n>', 'seed of the recomputation subset (default 0)')
+    .action((flags: CommonFlags & { other: string; from?: string; to?: string; points?: string; curved?: boolean; batchNorm?: string; batchNormExamples?: string; batchNormBatchSize?: string; seed?: string }) => {
+      const { from, to } = range(flags, -1, 2);
+      const alphas = alphaGrid(from, to, positive('points', flags.points, 25));
+      if (flags.batchNorm !== undefined && flags.batchNorm !== 'recompute' && flags.batchNorm !== 'interpolate') throw new UsageError(`--batch-norm: '${flags.batchNorm}' must be recompute or interpolate`);
+      const options = {
+        alphas, curved: !!flags.curved, batchNorm: flags.batchNorm as BatchNormAlongPath | undefined, seed: seedFlag(flags.seed),
+        batchNormExamples: positive('batch-norm-examples', flags.batchNormExamples, 4096), batchNormBatchSize: positive('batch-norm-batch-size', flags.batchNormBatchSize, 256),
+      };
+      if (options.batchNormBatchSize < 2) throw new UsageError(`--batch-norm-batch-size: '${flags.batchNormBatchSize}' must be at least 2 (training-mode batch norm needs two examples)`);
       withCheckpoint(flags, (s) => {
         const other = loadCheckpoint(flags.other);
         const probe = buildModel(s.sidecar.model, s.sidecar.io, new T.Generator(0));
         try {
           if (JSON.stringify(other.sidecar.model) !== JSON.stringify(s.sidecar.model)) throw new UsageError(`--other: ${flags.other} holds a different model (${JSON.stringify(other.sidecar.model)}) than ${flags.checkpoint} (${JSON.stringify(s.sidecar.model)})`);
-          const from = flags.from === undefined ? -1 : Number(flags.from);
-          const to = flags.to === undefined ? 2 : Number(flags.to);
-          if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) throw new UsageError(`--from/--to: need two numbers with from < to, got ${flags.from} and ${flags.to}`);
-          const started = performance.now();
-          const points = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { alphas: alphaGrid(from, to, positive('points', flags.points, 25)), curved: flags.curved, limit: s.n });
+          const r = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { ...options, limit: s.n });
           const distance = parameterDistance(s.model, other.model);
           const fromInitial = { a: distanceFromInitial(flags.checkpoint, s.model) ?? null, b: distanceFromInitial(flags.other, other.model) ?? null };
-          const seconds = (performance.now() - started) / 1000;
-          output(flags, { distance, distanceFromInitial: fromInitial, curved: !!flags.curved, points, seconds }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}` +
-            (fromInitial.a !== null && fromInitial.b !== null ? `; from initialization: ‖θ_A − θ_A,0‖ = ${fromInitial.a.toPrecision(5)}, ‖θ_B − θ_B,0‖ = ${fromInitial.b.toPrecision(5)}, ratio ${(fromInitial.a / fromInitial.b).toPrecision(3)}` : '') + `\n${points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
+          output(flags, { distance, distanceFromInitial: fromInitial, ...r, seconds: r.cost.seconds }, `‖θ_B − θ_A‖ = ${distance.toPrecision(5)}` +
+            (fromInitial.a !== null && fromInitial.b !== null ? `; from initialization: ‖θ_A − θ_A,0‖ = ${fromInitial.a.toPrecision(5)}, ‖θ_B − θ_B,0‖ = ${fromInitial.b.toPrecision(5)}, ratio ${(fromInitial.a / fromInitial.b).toPrecision(3)}` : '') +
+            (r.batchNorm ? `\nbatch norm: ${r.batchNorm.mode === 'recompute' ? `statistics recomputed at every point from ${r.batchNorm.examples} training examples in batches of ${r.batchNorm.batchSize}` : "the endpoints' running statistics mixed like the weights (the variance can turn negative outside [0, 1])"}` : '') +
+            `\n${r.points.map((p) => `α ${p.alpha.toFixed(3)}: train loss ${p.train.loss.toPrecision(4)}${p.test ? `, test loss ${p.test.loss.toPrecision(4)}` : ''}`).join('\n')}`);
         } finally {
           other.model.dispose();
           probe.dispose();

@@ -4,16 +4,24 @@
  * sequences, and measure Var(g_k | w₀) = E‖g_k − E g_k‖² over the sequences, g_k the minibatch
  * gradient at step k. For linear regression and deep linear networks it is a polynomial in 1/b;
  * fitPolynomialInInverseB fits one by least squares, isNonIncreasing checks the monotonicity.
+ *
+ * Mode: the sequences run in training mode, as the trainer does — the quantity is the gradient SGD
+ * itself uses at step k. On models with batch norm (or dropout) that gradient is not a mean of
+ * independent per-example gradients (the batch's statistics enter every example's gradient), so the
+ * closed forms in 1/b, which assume it is, do not apply; the theory is for linear models without either.
  */
 import * as T from '../tensor/index.js';
-import { buildModel, modelInfo, type ModelSpec } from '../nn/index.js';
+import { buildModel, modelInfo, type Module, type ModelSpec } from '../nn/index.js';
 import { SGD } from '../optim/index.js';
 import type { TensorDataset } from '../data/index.js';
 import { lossValue } from '../train/loss.js';
 import { solve, type Matrix } from '../theory/linalg.js';
+import { sampleStatistics } from '../theory/statistics.js';
 
 export interface AlongTrainingOptions {
   model: ModelSpec;
+  /** w₀, shared by every sequence (its weights are copied, never changed). */
+  initial: Module;
   data: TensorDataset;
   batchSizes: number[];
   /** The step k at which the gradient's variance is measured (0: at w₀). */
@@ -21,28 +29,33 @@ export interface AlongTrainingOptions {
   sequences: number;
   lr: number;
   replacement?: boolean;
-  /** Seed of w₀ (shared by all sequences). */
+  /** Seed of the minibatch sequences: each (b, sequence) draws from its own generator derived from it. */
   seed?: number;
 }
 
 export interface VarianceAtStep {
   b: number;
   variance: number;
-  /** Standard error of the variance estimate over sequences (delta method on ‖g‖² samples). */
+  /** Standard error of the variance estimate over sequences (of the mean of ‖g_r − ḡ‖²). */
   standardError: number;
 }
+
+/** The seed of sequence r at batch size b: distinct for every (b, r) of a run, different for every seed. */
+export const sequenceSeed = (seed: number, b: number, r: number): number => (seed * 1_000_003 + b * 7_919 + (r + 1) * 104_729) % Number.MAX_SAFE_INTEGER;
 
 export function gradientVarianceAlongTraining(o: AlongTrainingOptions): VarianceAtStep[] {
   const n = o.data.x.shape[0]!;
   const io = { inputShape: o.data.inputShape, outputs: o.data.outputs };
   const loss = modelInfo(o.model.name).defaultLoss;
+  const w0 = o.initial.stateDict();
   return o.batchSizes.map((b) => {
     const samples: T.Tensor[] = [];
     for (let r = 0; r < o.sequences; r++) {
-      const model = buildModel(o.model, io, new T.Generator(o.seed ?? 0));
+      const model = buildModel(o.model, io, new T.Generator(0));
+      model.loadStateDict(w0);
       const params = model.parameters();
       const sgd = new SGD(params, { lr: o.lr });
-      const g = new T.Generator(1_000_003 * (r + 1) + b);
+      const g = new T.Generator(sequenceSeed(o.seed ?? 0, b, r));
       const batch = () => (o.replacement ?? true) ? T.randint(0, n, [b], { generator: g }) : T.randperm(n, { generator: g }).narrow(0, 0, b);
       const gradient = () => T.tidy(() => {
         const idx = batch();
@@ -52,17 +65,15 @@ export function gradientVarianceAlongTraining(o: AlongTrainingOptions): Variance
       samples.push(T.keep(T.tidy(() => T.cat(gradient().map((t) => t.flatten()), 0).double())));
       model.dispose();
     }
-    const result = T.tidy(() => {
+    const deviations = T.tidy(() => {
       const G = T.stack(samples, 0);
-      const centered = G.sub(G.mean(0));
-      const sq = centered.square().sum(1);
-      // Unbiased over sequences: Σ‖g_r − ḡ‖² / (R − 1).
-      const variance = sq.sum().item() / (o.sequences - 1);
-      const standardError = sq.std().item() / Math.sqrt(o.sequences);
-      return { b, variance, standardError };
+      return G.sub(G.mean(0)).square().sum(1).toArray() as number[];
     });
     T.dispose(samples);
-    return result;
+    // Unbiased over sequences: Σ‖g_r − ḡ‖² / (R − 1) = mean · R/(R − 1).
+    const { mean, standardError } = sampleStatistics(deviations);
+    const unbias = o.sequences / (o.sequences - 1);
+    return { b, variance: mean * unbias, standardError: standardError * unbias };
   });
 }
 

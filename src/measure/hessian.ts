@@ -7,6 +7,7 @@
  * Each result reports the Hessian-vector products it used.
  */
 import * as T from '../tensor/index.js';
+import { sampleStatistics } from '../theory/statistics.js';
 import type { Objective } from './objective.js';
 import { axpy, dot, gaussianLike, keepAll, norm, normalize, orthogonalize, rademacherLike, scale, type ParamVector } from './vectors.js';
 
@@ -15,7 +16,11 @@ export interface EigenResult {
   eigenvalues: number[];
   /** Matching unit eigenvectors (owned by the caller), if requested. */
   eigenvectors?: ParamVector[];
-  /** ‖Hu − λu‖ for each pair (Lanczos: the standard a-posteriori bound |β_m s_{m,k}|). */
+  /**
+   * ‖Hu − λu‖ for each pair: Lanczos computes it with one more Hessian-vector product per pair
+   * (counted in hvps); power iteration reports ‖H̃v − λv‖ at its last iterate v, H̃ the operator
+   * deflated by the eigenvectors found before (= ‖Hv − λv‖ when v is orthogonal to them).
+   */
   residuals: number[];
   iterations: number;
   hvps: number;
@@ -37,11 +42,10 @@ export interface EigenOptions {
 export type SymmetricOperator = (v: ParamVector) => ParamVector;
 
 /** The Lanczos tridiagonalization of an operator from a unit start vector, with full reorthogonalization. */
-function lanczosBasis(apply: SymmetricOperator, start: ParamVector, steps: number): { alpha: number[]; beta: number[]; basis: ParamVector[]; lastBeta: number } {
+function lanczosBasis(apply: SymmetricOperator, start: ParamVector, steps: number): { alpha: number[]; beta: number[]; basis: ParamVector[] } {
   const basis: ParamVector[] = [keepAll(normalize(start))];
   const alpha: number[] = [];
   const beta: number[] = [];
-  let lastBeta = 0;
   for (let j = 0; j < steps; j++) {
     const next = T.tidy(() => {
       const q = basis[j]!;
@@ -51,7 +55,6 @@ function lanczosBasis(apply: SymmetricOperator, start: ParamVector, steps: numbe
       // Full reorthogonalization, twice ("twice is enough", Parlett), keeps the basis orthonormal.
       w = orthogonalize(orthogonalize(w, basis), basis);
       const b = norm(w);
-      lastBeta = b;
       if (j === steps - 1 || b < 1e-10 * Math.max(1, Math.abs(a))) return null;
       beta.push(b);
       return keepAll(scale(w, 1 / b));
@@ -59,7 +62,7 @@ function lanczosBasis(apply: SymmetricOperator, start: ParamVector, steps: numbe
     if (next === null) break;
     basis.push(next);
   }
-  return { alpha, beta, basis, lastBeta };
+  return { alpha, beta, basis };
 }
 
 /** Eigen-decomposition of the symmetric tridiagonal matrix with diagonal α and off-diagonal β. */
@@ -72,33 +75,56 @@ function tridiagonalEigen(alpha: number[], beta: number[]): { values: number[]; 
   });
 }
 
-/** Top eigenpairs of any symmetric operator on vectors shaped like `like`, by Lanczos. */
-export function lanczosTopEigen(apply: SymmetricOperator, like: readonly T.Tensor[], options: Required<Omit<EigenOptions, 'method' | 'tol'>>): Omit<EigenResult, 'hvps' | 'method'> {
+/** Lanczos steps when none are given: enough for the top k of a spectrum like a network Hessian's. */
+export const lanczosSteps = (topK: number): number => Math.max(2 * topK + 20, 30);
+
+export interface LanczosOptions {
+  topK: number;
+  maxIter: number;
+  seed: number;
+  returnEigenvectors: boolean;
+  /** Compute the true residuals ‖Au − λu‖ (one more product with the operator per reported pair; default true). */
+  residuals?: boolean;
+}
+
+/**
+ * Top eigenpairs of any symmetric operator on vectors shaped like `like`, by Lanczos. The residuals
+ * are the true ‖Au − λu‖ of each Ritz pair, from one more product with the operator, not the
+ * a-posteriori estimate |β_m s_{m,i}| of exact arithmetic (Parlett 1998, §13.2), which in float32
+ * prints values like 4e-27 while the true residual is orders of magnitude larger.
+ */
+export function lanczosTopEigen(apply: SymmetricOperator, like: readonly T.Tensor[], options: LanczosOptions): Omit<EigenResult, 'hvps' | 'method' | 'residuals'> & { residuals?: number[] } {
   const g = new T.Generator(options.seed);
   const n = like.reduce((s, p) => s + p.numel, 0);
   const steps = Math.min(options.maxIter, n);
-  const { alpha, beta, basis, lastBeta } = T.tidy(() => lanczosBasis(apply, gaussianLike([...like], g), steps));
+  const { alpha, beta, basis } = T.tidy(() => lanczosBasis(apply, gaussianLike([...like], g), steps));
   try {
     const { values, vectors } = tridiagonalEigen(alpha, beta);
-    const m = alpha.length;
     const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, options.topK);
-    const eigenvalues = order.map(([v]) => v);
-    const residuals = order.map(([, i]) => Math.abs(lastBeta * vectors[m - 1]![i]!));
-    const result: Omit<EigenResult, 'hvps' | 'method'> = { eigenvalues, residuals, iterations: m };
-    if (options.returnEigenvectors) {
-      result.eigenvectors = order.map(([, i]) =>
-        keepAll(T.tidy(() => basis.reduce<ParamVector | null>((acc, q, j) => (acc === null ? scale(q, vectors[j]![i]!) : axpy(acc, q, vectors[j]![i]!)), null)!)));
+    const result: ReturnType<typeof lanczosTopEigen> = { eigenvalues: order.map(([v]) => v), iterations: alpha.length };
+    const wantResiduals = options.residuals ?? true;
+    if (!options.returnEigenvectors && !wantResiduals) return result;
+    const eigenvectors: ParamVector[] = [];
+    const residuals: number[] = [];
+    for (const [value, i] of order) {
+      // The Ritz vector u = Q s_i (unit, the basis being orthonormal).
+      const u = keepAll(T.tidy(() => basis.reduce<ParamVector | null>((acc, q, j) => (acc === null ? scale(q, vectors[j]![i]!) : axpy(acc, q, vectors[j]![i]!)), null)!));
+      if (wantResiduals) residuals.push(T.tidy(() => norm(axpy(apply(u), u, -value))));
+      if (options.returnEigenvectors) eigenvectors.push(u);
+      else T.dispose(u);
     }
+    if (options.returnEigenvectors) result.eigenvectors = eigenvectors;
+    if (wantResiduals) result.residuals = residuals;
     return result;
   } finally {
     for (const q of basis) T.dispose(q);
   }
 }
 
-function lanczosTop(objective: Objective, options: Required<Omit<EigenOptions, 'method' | 'tol'>>): EigenResult {
+function lanczosTop(objective: Objective, options: LanczosOptions): EigenResult {
   const before = objective.cost.hessianVectorProducts;
-  const r = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, options);
-  return { ...r, hvps: objective.cost.hessianVectorProducts - before, method: 'lanczos' };
+  const r = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, { ...options, residuals: true });
+  return { ...r, residuals: r.residuals!, hvps: objective.cost.hessianVectorProducts - before, method: 'lanczos' };
 }
 
 function powerTop(objective: Objective, options: Required<Omit<EigenOptions, 'method'>>): EigenResult {
@@ -143,7 +169,7 @@ export function topEigenvalues(objective: Objective, options: EigenOptions = {})
   if (!(Number.isInteger(topK) && topK >= 1)) throw new RangeError(`topK must be a positive integer, got ${topK}`);
   const common = { topK, seed: options.seed ?? 0, returnEigenvectors: options.returnEigenvectors ?? false };
   if ((options.method ?? 'lanczos') === 'power') return powerTop(objective, { ...common, maxIter: options.maxIter ?? 100, tol: options.tol ?? 1e-3 });
-  return lanczosTop(objective, { ...common, maxIter: options.maxIter ?? Math.max(2 * topK + 20, 30) });
+  return lanczosTop(objective, { ...common, maxIter: options.maxIter ?? lanczosSteps(topK) });
 }
 
 export interface TraceResult {
@@ -167,9 +193,8 @@ export function hessianTrace(objective: Objective, options: { probes?: number; s
       return dot(z, objective.hessianVectorProduct(z));
     }));
   }
-  const mean = samples.reduce((a, b) => a + b, 0) / probes;
-  const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (probes - 1);
-  return { trace: mean, standardError: Math.sqrt(variance / probes), probes, hvps: objective.cost.hessianVectorProducts - before };
+  const { mean, standardError } = sampleStatistics(samples);
+  return { trace: mean, standardError, probes, hvps: objective.cost.hessianVectorProducts - before };
 }
 
 export interface DensityResult {

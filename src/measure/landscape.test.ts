@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import * as T from '../tensor/index.js';
 import * as dataLayer from '../data/index.js';
 import { makeDataset } from '../data/index.js';
-import { buildModel } from '../nn/index.js';
+import { batchNormLayers, buildModel, recomputeBatchNormStatistics, type Module } from '../nn/index.js';
+import { assertClose, readFixture } from '../tensor/testing.js';
 import { evaluate, parseTrainConfig, train } from '../train/index.js';
 import { NoiseScaleTracker, Objective, filterNormalizedDirection, interpolate, landscapeSlice, noiseScaleBNoise, noiseStatistics } from './index.js';
 
@@ -39,17 +40,131 @@ test('on a quadratic the slice is exactly f(θ) + ½α²·dᵀHd, and the parame
   T.dispose([data.x, data.y]);
 });
 
-test('interpolation: α = 0 and α = 1 reproduce the two endpoints', () => {
-  const cfg = (seed: number) => parseTrainConfig({ model: { name: 'mlp', widths: [8], batchNorm: true }, data: { name: 'mnist', subset: 500 }, optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 50, budget: { steps: 10 }, seed });
-  const a = train(cfg(0));
-  const b = train(cfg(1));
-  const probe = train(cfg(2)).model;
-  const splits = dataLayer.prepareData({ name: 'mnist', subset: 500 });
-  const points = interpolate(a.model, b.model, probe, { train: splits.train }, 'cross-entropy', { alphas: [0, 1] });
-  assert.ok(Math.abs(points[0]!.train.loss - evaluate(a.model, splits.train, 'cross-entropy').loss) < 1e-5);
-  assert.ok(Math.abs(points[1]!.train.loss - evaluate(b.model, splits.train, 'cross-entropy').loss) < 1e-5);
+interface BatchNormFixture {
+  x: number[]; xShape: number[]; y: number[]; subset: number; batchSize: number; seed: number;
+  a: Record<string, { shape: number[]; data: number[] }>; b: Record<string, { shape: number[]; data: number[] }>;
+  paths: Record<'linear' | 'curved', { alpha: number; loss: number; mixedBuffersLoss: number | null; statistics: Record<string, number[]> }[]>;
+}
+const bnFixture = readFixture<BatchNormFixture>(import.meta.url, 'fixtures/batchnorm-recompute.json');
+const bnSpec = { name: 'mlp' as const, widths: [8, 8], batchNorm: true };
+
+/** A model of the fixture's architecture holding one of its state dicts. */
+function fixtureModel(state?: BatchNormFixture['a']): Module {
+  const m = buildModel(bnSpec, { inputShape: [6], outputs: 3 }, new T.Generator(0));
+  if (state) {
+    const tensors = new Map(Object.entries(state).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, dtype: k.endsWith('num_batches_tracked') ? 'int64' : 'float32' })]));
+    m.loadStateDict(tensors);
+    T.dispose([...tensors.values()]);
+  }
+  return m;
+}
+
+test('interpolation through batch norm recomputes the statistics at every point exactly as PyTorch\'s update_bn, on both paths, extrapolation included', () => {
+  const a = fixtureModel(bnFixture.a);
+  const b = fixtureModel(bnFixture.b);
+  const probe = fixtureModel();
+  const data = makeDataset(T.tensor(bnFixture.x, { shape: bnFixture.xShape }), T.tensor(bnFixture.y, { dtype: 'int64' }), 3);
+  for (const path of ['linear', 'curved'] as const) {
+    const want = bnFixture.paths[path];
+    const r = interpolate(a, b, probe, { train: data }, 'cross-entropy', { alphas: want.map((p) => p.alpha), curved: path === 'curved', batchNormExamples: bnFixture.subset, batchNormBatchSize: bnFixture.batchSize, seed: bnFixture.seed });
+    assert.deepEqual(r.batchNorm, { mode: 'recompute', examples: bnFixture.subset, batchSize: bnFixture.batchSize, layers: 2 });
+    r.points.forEach((p, i) => {
+      assert.ok(Math.abs(p.train.loss - want[i]!.loss) < 1e-5 * want[i]!.loss, `${path} α=${p.alpha}: loss ${p.train.loss} vs PyTorch ${want[i]!.loss}`);
+    });
+    // The statistics themselves, at the last α (the probe holds the last point).
+    const state = probe.stateDict();
+    for (const [name, values] of Object.entries(want.at(-1)!.statistics)) {
+      assertClose(state.get(name)!, T.tensor(values), { rtol: 1e-5, atol: 1e-6 });
+    }
+    // The old way: the endpoints' buffers mixed like the weights — NaN wherever PyTorch's mixed variance went negative.
+    const mixed = interpolate(a, b, probe, { train: data }, 'cross-entropy', { alphas: want.map((p) => p.alpha), curved: path === 'curved', batchNorm: 'interpolate' });
+    mixed.points.forEach((p, i) => {
+      const ref = want[i]!.mixedBuffersLoss;
+      if (ref === null) assert.ok(Number.isNaN(p.train.loss), `${path} α=${p.alpha}: mixed buffers should give NaN, got ${p.train.loss}`);
+      else assert.ok(Math.abs(p.train.loss - ref) < 1e-5 * ref, `${path} α=${p.alpha}: mixed-buffer loss ${p.train.loss} vs PyTorch ${ref}`);
+    });
+  }
+  for (const m of [a, b, probe]) m.dispose();
+  T.dispose([data.x, data.y]);
+});
+
+test('the recomputed statistics equal a direct train-mode computation over the same examples (one batch: its mean and unbiased variance)', () => {
+  const model = fixtureModel(bnFixture.a);
+  const x = T.tensor(bnFixture.x, { shape: bnFixture.xShape });
+  const before = T.tidy(() => model.parameters().map((p) => p.toArray()));
+  const r = recomputeBatchNormStatistics(model, x, { batchSize: x.shape[0]! });
+  assert.deepEqual(r, { layers: 2, examples: 96, batches: 1 });
+  assert.equal(model.training, true, 'the mode is restored');
+  T.tidy(() => {
+    // By hand: Linear → batch statistics → normalize (biased variance) → ReLU → Linear → batch statistics.
+    const s = new Map(Object.entries(bnFixture.a).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape })]));
+    const h1 = x.matmul(s.get('1.weight')!.t()).add(s.get('1.bias')!);
+    const normalized = h1.sub(h1.mean(0)).div(h1.var(0, { correction: 0 }).add(1e-5).sqrt()).mul(s.get('2.weight')!).add(s.get('2.bias')!).relu();
+    const h2 = normalized.matmul(s.get('4.weight')!.t()).add(s.get('4.bias')!);
+    const state = model.stateDict();
+    assertClose(state.get('2.running_mean')!, h1.mean(0), { rtol: 1e-5, atol: 1e-6 });
+    assertClose(state.get('2.running_var')!, h1.var(0), { rtol: 1e-5, atol: 1e-6 });
+    assertClose(state.get('5.running_mean')!, h2.mean(0), { rtol: 1e-4, atol: 1e-5 });
+    assertClose(state.get('5.running_var')!, h2.var(0), { rtol: 1e-4, atol: 1e-5 });
+    assert.equal(state.get('2.num_batches_tracked')!.item(), 1);
+  });
+  assert.deepEqual(T.tidy(() => model.parameters().map((p) => p.toArray())), before, 'the weights are untouched');
+  model.dispose();
+  x.dispose();
+});
+
+test('F1 (keskar-f1, batch norm) at α = −1 and 2 on both paths: finite losses; with mixed buffers, NaN', () => {
+  const io = { inputShape: [1, 28, 28], outputs: 10 };
+  const endpoint = (seed: number, variance: number) => {
+    const m = buildModel({ name: 'keskar-f1' }, io, new T.Generator(seed));
+    // Running variances as after training at two batch sizes: mixing them with α = 2 gives 2·0.25 − 1 < 0.
+    T.noGrad(() => batchNormLayers(m).forEach((l) => l.runningVar.fill_(variance)));
+    return m;
+  };
+  const a = endpoint(0, 1);
+  const b = endpoint(1, 0.25);
+  const probe = buildModel({ name: 'keskar-f1' }, io, new T.Generator(2));
+  const splits = dataLayer.prepareData({ name: 'mnist', subset: 600 });
+  for (const curved of [false, true]) {
+    const r = interpolate(a, b, probe, { train: splits.train, test: splits.test }, 'cross-entropy', { alphas: [-1, 2], curved, batchNormExamples: 512, limit: 500 });
+    for (const p of r.points) {
+      assert.ok(Number.isFinite(p.train.loss) && Number.isFinite(p.test!.loss), `${curved ? 'curved' : 'linear'} α=${p.alpha}: ${p.train.loss}, ${p.test!.loss}`);
+    }
+    assert.equal(r.batchNorm!.layers, 5);
+    const mixed = interpolate(a, b, probe, { train: splits.train }, 'cross-entropy', { alphas: [curved ? -1 : 2], curved, batchNorm: 'interpolate', limit: 500 });
+    assert.ok(Number.isNaN(mixed.points[0]!.train.loss), 'mixing the buffers gives a negative variance here');
+  }
   dataLayer.disposeSplits(splits);
-  for (const m of [a.model, b.model, probe]) m.dispose();
+  for (const m of [a, b, probe]) m.dispose();
+});
+
+test('without batch norm the linear path is the loss of (1 − α)·θ_A + α·θ_B exactly: a quadratic in α for linear regression, extrapolation included', () => {
+  const g = new T.Generator(5);
+  const x = T.randn([50, 3], { generator: g });
+  const y = x.matmul(T.tensor([1, -2, 0.5])).unsqueeze(1);
+  const data = makeDataset(x, y, undefined);
+  const model = (w: number[]) => {
+    const m = buildModel({ name: 'linear-regression' }, { inputShape: [3], outputs: 1 }, g);
+    T.noGrad(() => m.parameters()[0]!.copy_(T.tensor([w])));
+    return m;
+  };
+  const wa = [0, 0, 0];
+  const wb = [1, -2, 0.5];
+  const [a, b, probe] = [model(wa), model(wb), model(wa)];
+  const alphas = [-1, 0, 0.5, 1, 2];
+  for (const curved of [false, true]) {
+    const r = interpolate(a, b, probe, { train: data }, 'half-mse', { alphas, curved });
+    assert.equal(r.batchNorm, null);
+    assert.equal(r.cost.lossEvaluations, alphas.length);
+    r.points.forEach((p) => {
+      const cb = curved ? Math.sin((p.alpha * Math.PI) / 2) : p.alpha;
+      // w_A = 0 and w_B is the teacher, so the residual is (c_B·w_B − w_B)ᵀx = (c_B − 1)·y.
+      const exact = T.tidy(() => y.mul(cb - 1).square().mean().item() / 2);
+      assert.ok(Math.abs(p.train.loss - exact) < 1e-5 * Math.max(exact, 1e-6), `${curved ? 'curved' : 'linear'} α=${p.alpha}: ${p.train.loss} vs ${exact}`);
+    });
+  }
+  for (const m of [a, b, probe]) m.dispose();
+  T.dispose([x, y]);
 });
 
 test('B_noise on linear regression equals tr(HΣ)/(GᵀHG) from the closed-form H and per-example gradients', () => {

@@ -9,65 +9,61 @@
  * eigenspaces.
  */
 import * as T from '../tensor/index.js';
-import type { LossName, Module } from '../nn/index.js';
+import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
 import { perExampleLoss } from '../train/loss.js';
-import { lanczosTopEigen, type SymmetricOperator } from './hessian.js';
-import type { Objective } from './objective.js';
+import { lanczosSteps, lanczosTopEigen, type SymmetricOperator } from './hessian.js';
+import { Objective, sumCosts, type MeasurementCost } from './objective.js';
 import { axpy, dot, keepAll, rademacherLike, type ParamVector } from './vectors.js';
 
-/** C·v over (x, y) at the model's parameters, in evaluation mode; also returns G. Dispose `gradient` when done. */
-export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName, options: { chunkSize?: number } = {}): { apply: SymmetricOperator; gradient: ParamVector; n: number } {
+/**
+ * C·v over (x, y) at the model's parameters, in evaluation mode; also returns G and what the products
+ * cost so far. Dispose `gradient` when done.
+ */
+export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName, options: { chunkSize?: number } = {}): { apply: SymmetricOperator; gradient: ParamVector; n: number; cost: MeasurementCost } {
   const n = x.shape[0]!;
   const chunk = options.chunkSize ?? 500;
   const params = model.parameters();
-  const inEval = <R>(fn: () => R): R => {
-    const wasTraining = model.training;
-    model.eval();
-    try {
-      return T.enableGrad(fn);
-    } finally {
-      model.train(wasTraining);
-    }
+  const objective = new Objective(model, x, y, loss, { chunkSize: chunk });
+  const gradient = keepAll(T.tidy(() => objective.valueAndGradient().gradient));
+  const cost = { ...objective.cost };
+  const apply: SymmetricOperator = (v) => {
+    const started = performance.now();
+    const acc = params.map((p) => T.zerosLike(p));
+    inEvaluationMode(model, () => T.enableGrad(() => {
+      for (let s = 0; s < n; s += chunk) {
+        T.tidy(() => {
+          const c = Math.min(chunk, n - s);
+          const l = perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c));
+          const z = T.zeros([c], { dtype: l.dtype }).requiresGrad_();
+          const jtz = T.gradients([l.mul(z).sum()], params, { createGraph: true, retainGraph: true });
+          const [jv] = T.gradients([T.listDot(jtz, v)], [z], { retainGraph: true });
+          const jtjv = T.gradients([l.mul(jv!.detach()).sum()], params);
+          T.noGrad(() => T.listAdd_(acc, jtjv, 1 / n));
+        });
+      }
+    }));
+    const out = T.noGrad(() => axpy(acc, gradient, -dot(gradient, v)));
+    cost.covarianceVectorProducts++;
+    cost.examples += n;
+    cost.seconds += (performance.now() - started) / 1000;
+    return out;
   };
-  const gradient = keepAll(inEval(() => T.tidy(() => {
-    const acc = params.map((p) => T.zerosLike(p));
-    for (let s = 0; s < n; s += chunk) {
-      const c = Math.min(chunk, n - s);
-      const g = T.gradients([perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c)).sum().div(n)], params);
-      T.noGrad(() => T.listAdd_(acc, g, 1));
-    }
-    return acc;
-  })));
-  const apply: SymmetricOperator = (v) => inEval(() => {
-    const acc = params.map((p) => T.zerosLike(p));
-    for (let s = 0; s < n; s += chunk) {
-      T.tidy(() => {
-        const c = Math.min(chunk, n - s);
-        const l = perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c));
-        const z = T.zeros([c], { dtype: l.dtype }).requiresGrad_();
-        const jtz = T.gradients([l.mul(z).sum()], params, { createGraph: true, retainGraph: true });
-        const [jv] = T.gradients([T.listDot(jtz, v)], [z], { retainGraph: true });
-        const jtjv = T.gradients([l.mul(jv!.detach()).sum()], params);
-        T.noGrad(() => T.listAdd_(acc, jtjv, 1 / n));
-      });
-    }
-    return T.noGrad(() => axpy(acc, gradient, -dot(gradient, v)));
-  });
-  return { apply, gradient, n };
+  return { apply, gradient, n, cost };
 }
 
 export interface NoiseCovarianceResult {
   /** Top eigenvalues of C, decreasing. */
   eigenvalues: number[];
   iterations: number;
+  cost: MeasurementCost;
 }
 
 export function noiseCovarianceTopEigenvalues(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName, options: { topK?: number; maxIter?: number; seed?: number } = {}): NoiseCovarianceResult {
   const op = noiseCovarianceOperator(model, x, y, loss);
   try {
     const topK = options.topK ?? 1;
-    const r = lanczosTopEigen(op.apply, model.parameters(), { topK, maxIter: options.maxIter ?? Math.max(2 * topK + 20, 30), seed: options.seed ?? 0, returnEigenvectors: false });
-    return { eigenvalues: r.eigenvalues, iterations: r.iterations };
+    const r = lanczosTopEigen(op.apply, model.parameters(), { topK, maxIter: options.maxIter ?? lanczosSteps(topK), seed: options.seed ?? 0, returnEigenvectors: false, residuals: false });
+    return { eigenvalues: r.eigenvalues, iterations: r.iterations, cost: op.cost };
   } finally {
     T.dispose(op.gradient);
   }
@@ -83,6 +79,8 @@ export interface AlignmentResult {
   overlap: number;
   topK: number;
   probes: number;
+  /** Hessian-vector products and gradients (the objective's) plus the C·v products. */
+  cost: MeasurementCost;
 }
 
 /** How the noise covariance lines up with the Hessian, over the objective's data. */
@@ -107,13 +105,14 @@ export function noiseHessianAlignment(objective: Objective, options: { probes?: 
         cc += dot(cz, cz) / probes;
       });
     }
-    const maxIter = options.maxIter ?? Math.max(2 * topK + 20, 30);
-    const uh = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, { topK, maxIter, seed: options.seed ?? 0, returnEigenvectors: true }).eigenvectors!;
-    const uc = lanczosTopEigen(op.apply, objective.params, { topK, maxIter, seed: (options.seed ?? 0) + 1, returnEigenvectors: true }).eigenvectors!;
+    const maxIter = options.maxIter ?? lanczosSteps(topK);
+    const uh = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, { topK, maxIter, seed: options.seed ?? 0, returnEigenvectors: true, residuals: false }).eigenvectors!;
+    const uc = lanczosTopEigen(op.apply, objective.params, { topK, maxIter, seed: (options.seed ?? 0) + 1, returnEigenvectors: true, residuals: false }).eigenvectors!;
     let overlap = 0;
     for (const a of uh) for (const b of uc) overlap += dot(a, b) ** 2;
     T.dispose([...uh.flat(), ...uc.flat()]);
-    return { cosine: hc / Math.sqrt(hh * cc), traceHC: hc, frobeniusH: Math.sqrt(hh), frobeniusC: Math.sqrt(cc), overlap: overlap / topK, topK, probes };
+    const cost = sumCosts([objective.cost, op.cost]);
+    return { cosine: hc / Math.sqrt(hh * cc), traceHC: hc, frobeniusH: Math.sqrt(hh), frobeniusC: Math.sqrt(cc), overlap: overlap / topK, topK, probes, cost };
   } finally {
     T.dispose([...op.gradient, x, y]);
   }

@@ -12,10 +12,11 @@
  */
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
-import type { LossName, Module } from '../nn/index.js';
+import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
 import { lossValue } from '../train/loss.js';
 import type { StepContext, TrainHooks } from '../train/trainer.js';
 import { twoBatchEstimates } from '../theory/noise.js';
+import { sampleStatistics } from '../theory/statistics.js';
 import type { Objective } from './objective.js';
 import { dot, keepAll, type ParamVector } from './vectors.js';
 
@@ -36,28 +37,26 @@ export function noiseScaleBNoise(objective: Objective, options: { samples?: numb
   const g = new T.Generator(options.seed ?? 0);
   const model = objective.model;
   const params = objective.params;
-  const wasTraining = model.training;
   const values: number[] = [];
-  model.eval();
   try {
-    for (let k = 0; k < samples; k++) {
-      values.push(T.tidy(() => {
-        const i = Math.floor((T.rand([1], { generator: g, dtype: 'float64' }).item()) * objective.n);
-        const li = lossValue(objective.loss, model.forward(objective.x.narrow(0, i, 1)), objective.y.narrow(0, i, 1));
-        const gi = T.gradients([li], params);
-        const centered: ParamVector = keepAll(T.noGrad(() => gi.map((t, j) => t.sub(G[j]!))));
-        const quad = dot(centered, objective.hessianVectorProduct(centered));
-        T.dispose(centered);
-        return quad;
-      }));
-    }
+    inEvaluationMode(model, () => {
+      for (let k = 0; k < samples; k++) {
+        values.push(T.tidy(() => {
+          const i = Math.floor((T.rand([1], { generator: g, dtype: 'float64' }).item()) * objective.n);
+          const li = lossValue(objective.loss, model.forward(objective.x.narrow(0, i, 1)), objective.y.narrow(0, i, 1));
+          const gi = T.gradients([li], params);
+          const centered: ParamVector = keepAll(T.noGrad(() => gi.map((t, j) => t.sub(G[j]!))));
+          const quad = dot(centered, objective.hessianVectorProduct(centered));
+          T.dispose(centered);
+          return quad;
+        }));
+      }
+    });
   } finally {
-    model.train(wasTraining);
     T.dispose(G);
   }
-  const mean = values.reduce((a, b) => a + b, 0) / samples;
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (samples - 1));
-  return { bNoise: mean / gHg, traceHSigma: mean, traceHSigmaStandardError: sd / Math.sqrt(samples), gHg, samples, hvps: objective.cost.hessianVectorProducts - before };
+  const { mean, standardError } = sampleStatistics(values);
+  return { bNoise: mean / gHg, traceHSigma: mean, traceHSigmaStandardError: standardError, gHg, samples, hvps: objective.cost.hessianVectorProducts - before };
 }
 
 export interface NoiseScaleEstimate {
@@ -82,17 +81,13 @@ export class NoiseScaleTracker {
 
   /** In evaluation mode: a training-mode forward pass would move batch norm's running statistics. */
   private normSq(model: Module, data: TensorDataset, b: number): number {
-    const wasTraining = model.training;
-    model.eval();
-    try {
+    return inEvaluationMode(model, () => {
       return T.tidy(() => {
         const idx = T.randint(0, data.x.shape[0]!, [b], { generator: this.#g });
         const l = lossValue(this.options.loss, model.forward(data.x.indexSelect(0, idx)), data.y.indexSelect(0, idx));
         return T.listNorm(T.gradients([l], model.parameters())).item() ** 2;
       });
-    } finally {
-      model.train(wasTraining);
-    }
+    });
   }
 
   private record(ctx: StepContext): void {

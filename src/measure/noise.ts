@@ -13,17 +13,16 @@
  * (perExampleGradients, also the reference the fast method is tested against).
  */
 import * as T from '../tensor/index.js';
-import { BatchNorm, Conv2d, Linear, Sequential, type Module, type LossName } from '../nn/index.js';
+import { BatchNorm, Conv2d, Linear, Sequential, inEvaluationMode, type Module, type LossName } from '../nn/index.js';
 import { perExampleLoss } from '../train/loss.js';
 import { minibatchGradientVariance } from '../theory/noise.js';
-import type { MeasurementCost } from './objective.js';
+import { sampleStatistics } from '../theory/statistics.js';
+import { Objective, type MeasurementCost } from './objective.js';
 
 /** The flat per-example gradients [n, P] by one backward pass per example (the reference method). */
 export function perExampleGradients(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName): T.Tensor {
   const params = model.parameters();
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  return inEvaluationMode(model, () => {
     const rows: T.Tensor[] = [];
     for (let i = 0; i < x.shape[0]!; i++) {
       rows.push(T.keep(T.tidy(() => {
@@ -36,9 +35,7 @@ export function perExampleGradients(model: Module, x: T.Tensor, y: T.Tensor, los
       T.dispose(rows);
       return out;
     });
-  } finally {
-    model.train(wasTraining);
-  }
+  });
 }
 
 interface Tap {
@@ -93,9 +90,7 @@ function tapNormsSquared(taps: Tap[], deltas: T.Tensor[]): T.Tensor {
 /** ‖g_i‖² of every example [n], by taps when the model allows it, else by the per-example loop. */
 export function perExampleSquaredNorms(model: Module, x: T.Tensor, y: T.Tensor, loss: LossName, options: { chunkSize?: number; method?: 'auto' | 'loop' } = {}): { normsSq: T.Tensor; method: 'taps' | 'loop' } {
   const chunk = options.chunkSize ?? 500;
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  return inEvaluationMode(model, () => {
     if (options.method !== 'loop' && forwardWithTaps(model, x.narrow(0, 0, 1)) !== null) {
       const pieces: T.Tensor[] = [];
       for (let start = 0; start < x.shape[0]!; start += chunk) {
@@ -113,9 +108,7 @@ export function perExampleSquaredNorms(model: Module, x: T.Tensor, y: T.Tensor, 
       return { normsSq, method: 'taps' };
     }
     return { normsSq: T.tidy(() => perExampleGradients(model, x, y, loss).square().sum(1)), method: 'loop' };
-  } finally {
-    model.train(wasTraining);
-  }
+  });
 }
 
 export interface NoiseStatistics {
@@ -150,20 +143,9 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
   const started = performance.now();
   const n = x.shape[0]!;
   const params = model.parameters();
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  return inEvaluationMode(model, () => {
     const meanLoss = (xs: T.Tensor, ys: T.Tensor) => perExampleLoss(loss, model.forward(xs), ys).mean();
-    const fullGradient = T.keep(T.tidy(() => {
-      const acc = params.map((p) => T.zerosLike(p).flatten());
-      const chunk = options.chunkSize ?? 500;
-      for (let s = 0; s < n; s += chunk) {
-        const count = Math.min(chunk, n - s);
-        const g = T.gradients([meanLoss(x.narrow(0, s, count), y.narrow(0, s, count)).mul(count / n)], params);
-        T.noGrad(() => acc.forEach((a, i) => a.add_(g[i]!.flatten())));
-      }
-      return T.cat(acc, 0);
-    }));
+    const fullGradient = T.keep(T.tidy(() => T.cat(new Objective(model, x, y, loss, { chunkSize: options.chunkSize }).valueAndGradient().gradient.map((g) => g.flatten()), 0)));
     const gradNormSq = T.tidy(() => fullGradient.square().sum().item());
     const { normsSq, method } = perExampleSquaredNorms(model, x, y, loss, { chunkSize: options.chunkSize, method: options.method });
     const meanNormSq = T.tidy(() => normsSq.mean().item());
@@ -193,16 +175,13 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
               return gb.sub(fullGradient).square().sum().item();
             }));
           }
-          const mean = values.reduce((a, v) => a + v, 0) / samples;
-          const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (samples - 1));
-          result.monteCarlo.push({ b, replacement, variance: mean, standardError: sd / Math.sqrt(samples), samples });
+          const { mean, standardError } = sampleStatistics(values);
+          result.monteCarlo.push({ b, replacement, variance: mean, standardError, samples });
         }
       }
     }
     fullGradient.dispose();
     result.cost.seconds = (performance.now() - started) / 1000;
     return result;
-  } finally {
-    model.train(wasTraining);
-  }
+  });
 }

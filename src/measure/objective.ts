@@ -8,7 +8,7 @@
  * Keskar et al.); the model's mode is restored afterwards. Each objective counts its work.
  */
 import * as T from '../tensor/index.js';
-import type { LossName, Module } from '../nn/index.js';
+import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
 import { perExampleLoss } from '../train/loss.js';
 import type { ParamVector } from './vectors.js';
 
@@ -17,9 +17,23 @@ export interface MeasurementCost {
   lossEvaluations: number;
   gradients: number;
   hessianVectorProducts: number;
+  /** Products C·v with the gradient-noise covariance (noise-covariance.ts): a forward and three backward passes each. */
+  covarianceVectorProducts: number;
   examples: number;
   seconds: number;
 }
+
+export const emptyCost = (): MeasurementCost => ({ lossEvaluations: 0, gradients: 0, hessianVectorProducts: 0, covarianceVectorProducts: 0, examples: 0, seconds: 0 });
+
+/** The total cost of several measurements. */
+export function sumCosts(costs: readonly MeasurementCost[]): MeasurementCost {
+  const total = emptyCost();
+  for (const c of costs) for (const k of Object.keys(total) as (keyof MeasurementCost)[]) total[k] += c[k];
+  return total;
+}
+
+/** Examples per chunk of a pass over the data: bounds the activations held at once. */
+export const MEASURE_CHUNK_SIZE = 1000;
 
 export interface ObjectiveOptions {
   /** Use only the first `limit` examples. */
@@ -31,7 +45,7 @@ export interface ObjectiveOptions {
 export class Objective {
   readonly params: T.Tensor[];
   readonly n: number;
-  readonly cost: MeasurementCost = { lossEvaluations: 0, gradients: 0, hessianVectorProducts: 0, examples: 0, seconds: 0 };
+  readonly cost: MeasurementCost = emptyCost();
   private readonly chunk: number;
   /** Called after every pass over the data (for progress bars). */
   onWork: ((cost: MeasurementCost) => void) | undefined;
@@ -39,19 +53,16 @@ export class Objective {
   constructor(readonly model: Module, readonly x: T.Tensor, readonly y: T.Tensor, readonly loss: LossName, options: ObjectiveOptions = {}) {
     this.params = model.parameters();
     this.n = Math.min(options.limit ?? Infinity, x.shape[0]!);
-    this.chunk = options.chunkSize ?? 1000;
+    this.chunk = options.chunkSize ?? MEASURE_CHUNK_SIZE;
     if (this.n < 1) throw new Error('the objective needs at least one example');
   }
 
   /** Runs fn with the model in evaluation mode and gradient recording on (callers may be in noGrad), timing it. */
   private measure<R>(fn: () => R): R {
     const started = performance.now();
-    const wasTraining = this.model.training;
-    this.model.eval();
     try {
-      return T.enableGrad(fn);
+      return inEvaluationMode(this.model, () => T.enableGrad(fn));
     } finally {
-      this.model.train(wasTraining);
       this.cost.seconds += (performance.now() - started) / 1000;
       this.onWork?.(this.cost);
     }

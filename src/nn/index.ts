@@ -4,3 +4,4 @@ export * from './layers.js';
 export * from './init.js';
 export * from './zoo.js';
 export * from './safetensors.js';
+export * from './batchnorm-statistics.js';

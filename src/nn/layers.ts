@@ -71,8 +71,11 @@ export class Conv2d extends Module {
 
 export interface BatchNormOptions {
   eps?: number;
-  /** Weight of the newest batch in the running statistics (PyTorch's momentum, default 0.1). */
-  momentum?: number;
+  /**
+   * Weight of the newest batch in the running statistics (PyTorch's momentum, default 0.1); null: the
+   * cumulative average of every batch since the statistics were reset (PyTorch's momentum=None).
+   */
+  momentum?: number | null;
   /**
    * Ghost batch norm (Hoffer et al. 2017): in training, normalize each consecutive chunk of this
    * many examples with its own statistics, and update the running statistics once per chunk.
@@ -89,12 +92,13 @@ export class BatchNorm extends Module {
   readonly runningVar: T.Tensor;
   readonly numBatchesTracked: T.Tensor;
   readonly eps: number;
-  readonly momentum: number;
+  /** See BatchNormOptions.momentum; recomputeBatchNormStatistics switches it to null while it runs. */
+  momentum: number | null;
   ghostBatchSize: number | undefined;
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.ghostBatchSize = options.ghostBatchSize;
     if (this.ghostBatchSize !== undefined && !(Number.isInteger(this.ghostBatchSize) && this.ghostBatchSize >= 2)) {
       throw new Error(`BatchNorm: ghostBatchSize must be an integer ≥ 2, got ${this.ghostBatchSize}`);
@@ -107,10 +111,15 @@ export class BatchNorm extends Module {
   }
   forward(x: T.Tensor): T.Tensor {
     const normalize = (chunk: T.Tensor) => {
-      if (this.training) T.noGrad(() => this.numBatchesTracked.add_(1));
+      let momentum = this.momentum ?? 0;
+      if (this.training) {
+        T.noGrad(() => this.numBatchesTracked.add_(1));
+        // Cumulative average: the k-th batch since the reset gets weight 1/k (as PyTorch with momentum=None).
+        if (this.momentum === null) momentum = 1 / this.numBatchesTracked.item();
+      }
       return T.batchNorm(chunk, {
         weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-        training: this.training, momentum: this.momentum, eps: this.eps,
+        training: this.training, momentum, eps: this.eps,
       });
     };
     const ghost = this.ghostBatchSize;

@@ -37,6 +37,11 @@ export abstract class Module {
     return [...this.#children];
   }
 
+  /** This module and all its descendants, depth first (as PyTorch's modules()). */
+  modules(): Module[] {
+    return [this, ...[...this.#children.values()].flatMap((c) => c.modules())];
+  }
+
   /** Parameters in registration order, with dotted names ('0.weight'). */
   namedParameters(prefix = ''): [string, T.Tensor][] {
     const own = [...this.#parameters].map(([n, t]) => [prefix + n, t] as [string, T.Tensor]);
@@ -138,5 +143,21 @@ export class Sequential extends Module {
   }
   override describe(): string {
     return `Sequential(\n${this.layers.map((l, i) => `  (${i}) ${l.describe()}`).join('\n')}\n)`;
+  }
+}
+
+/**
+ * Runs fn with the model in evaluation mode (batch norm with its running statistics, no dropout) and
+ * puts every module back in the mode it was in, whatever fn does: measurements must not flip a
+ * caller's model behind its back (PyHessian does).
+ */
+export function inEvaluationMode<R>(model: Module, fn: () => R): R {
+  const modules = model.modules();
+  const modes = modules.map((m) => m.training);
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    modules.forEach((m, i) => (m.training = modes[i]!));
   }
 }

@@ -4,7 +4,7 @@
  * curves of the best trials, and the measurements taken with the study's current options.
  * Needs no addon.
  */
-import { bestByBatchSize, currentTrials, jobId, measurementJobs, stat, summarizeMeasurements, type BatchSizeResult, type Stat, type Study, type StoredMeasurement, type StoredTrial, type StudyStore } from '../study/index.js';
+import { bestByBatchSize, currentTrials, jobId, measurementJobs, stat, summarizeMeasurements, type BatchSizeResult, type Stat, type Study, type StoredMeasurement, type StoredTrial, type StudyStore, type TrialSummary } from '../study/index.js';
 
 export interface ReportRow extends BatchSizeResult {
   trainAccuracy?: Stat;
@@ -23,8 +23,6 @@ export interface ReportData {
   measurements: StoredMeasurement[];
 }
 
-type Summary = { train?: { accuracy: number | null; loss: number }; test?: { accuracy: number | null; loss: number } };
-
 export function budgetLabel(budget: unknown): string {
   if (budget && typeof budget === 'object') {
     const b = budget as { epochs?: number; steps?: number };
@@ -40,7 +38,7 @@ export function loadReportData(store: StudyStore, study: Study): ReportData {
   const all = store.measurements(study.name);
   const jobs = measurementJobs(study, trials);
   const rows: ReportRow[] = bestByBatchSize(study, trials).map((r) => {
-    const best = r.bestTrials.map((k) => byKey.get(k)!.result as Summary);
+    const best = r.bestTrials.map((k) => byKey.get(k)!.result as TrialSummary);
     const withTrain = best.filter((s) => s.train?.accuracy != null && s.test?.accuracy != null);
     return {
       ...r,

@@ -8,11 +8,11 @@
  */
 import * as T from '../tensor/index.js';
 import type { DataSplits, TensorDataset } from '../data/index.js';
-import { buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
-import { distanceFromInitial, type TrainConfig } from '../train/index.js';
+import { BatchNorm, Dropout, buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
+import { distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
 import { minibatchGradientVariance } from '../theory/index.js';
-import { Objective, alphaGrid, fitPolynomialInInverseB, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
-import type { MeasureSpec, MeasurementKind } from './schema.js';
+import { Objective, alphaGrid, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
+import { MEASUREMENT_KINDS, type MeasureSpec, type MeasurementKind } from './schema.js';
 
 /**
  * Runs one measurement on a model (its parameters are left as they were) and returns the stored result.
@@ -24,79 +24,100 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
   const n = Math.min(measure.subset ?? total, total);
   const loss = config.loss ?? modelInfo(config.model.name).defaultLoss;
   const objective = () => new Objective(model, data.train.x, data.train.y, loss, { limit: n });
-  if (kind === 'hessian') {
-    const o = objective();
-    const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, seed: measure.seed });
-    const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
-    return {
-      eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n,
-      ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
-    };
-  }
-  if (kind === 'sharpness') {
-    const values = measure.sharpness.space.flatMap((space) => measure.sharpness.epsilon.map((epsilon) => {
-      const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: measure.sharpness.maxIter, randomStarts: measure.sharpness.randomStarts, seed: measure.seed });
-      return { epsilon, space, phi: r.phi, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations, evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound };
-    }));
-    return { values, examples: n };
-  }
-  if (kind === 'interpolate') {
-    if (!partner) throw new Error('an interpolation needs the SB partner model');
-    const probe = buildModel(config.model, { inputShape: data.train.inputShape, outputs: data.train.outputs }, new T.Generator(0));
-    try {
-      const o = measure.interpolate;
-      const alphas = alphaGrid(o.from, o.to, o.points);
-      const split = { train: data.train, test: data.test };
+  switch (kind) {
+    case 'hessian': {
+      const o = objective();
+      const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, seed: measure.seed });
+      const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
       return {
-        partner: partner.checkpoint, examples: n,
-        points: interpolate(partner.model, model, probe, split, loss, { alphas, limit: n }),
-        ...(o.curved ? { curved: interpolate(partner.model, model, probe, split, loss, { alphas, curved: true, limit: n }) } : {}),
-        distance: parameterDistance(partner.model, model),
-        distanceFromInitial: { a: distanceFromInitial(partner.checkpoint, partner.model) ?? null, b: distanceFromInitial(partner.self, model) ?? null },
+        eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n, cost: o.cost,
+        ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
       };
-    } finally {
-      probe.dispose();
+    }
+    case 'sharpness': {
+      const values = measure.sharpness.space.flatMap((space) => measure.sharpness.epsilon.map((epsilon) => {
+        const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: measure.sharpness.maxIter, randomStarts: measure.sharpness.randomStarts, seed: measure.seed });
+        return { epsilon, space, phi: r.phi, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations, evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound };
+      }));
+      return { values, examples: n };
+    }
+    case 'interpolate':
+      if (!partner) throw new Error('an interpolation needs the SB partner model');
+      return interpolationFromPartner(measure, model, partner, config, data, n, loss);
+    case 'gradientVariance':
+      return gradientVarianceFromInit(measure, config, data, n, loss);
+    case 'noise': {
+      const x = data.train.x.narrow(0, 0, n);
+      const y = data.train.y.narrow(0, 0, n);
+      try {
+        return { ...noiseStatistics(model, x, y, loss, { monteCarloSamples: measure.noise.monteCarlo, seed: measure.seed }) };
+      } finally {
+        T.dispose([x, y]);
+      }
+    }
+    default: {
+      const unknown: never = kind;
+      throw new Error(`unknown measurement kind '${String(unknown)}'; known kinds: ${MEASUREMENT_KINDS.join(', ')}`);
     }
   }
-  if (kind === 'gradientVariance') return gradientVarianceFromInit(measure, config, data, n, loss);
-  const x = data.train.x.narrow(0, 0, n);
-  const y = data.train.y.narrow(0, 0, n);
+}
+
+/** Keskar et al.'s Fig. 3 for a trial: the linear (and curved) path from its SB partner (α = 0) to it (α = 1), with distances. */
+function interpolationFromPartner(measure: MeasureSpec, model: Module, partner: { model: Module; checkpoint: string; self: string }, config: TrainConfig, data: DataSplits, n: number, loss: LossName): Record<string, unknown> {
+  const probe = buildModel(config.model, { inputShape: data.train.inputShape, outputs: data.train.outputs }, new T.Generator(0));
   try {
-    const r = noiseStatistics(model, x, y, loss, { monteCarloSamples: measure.noise.monteCarlo, seed: measure.seed });
-    return { ...r };
+    const o = measure.interpolate;
+    const split = { train: data.train, test: data.test };
+    const path = (curved: boolean) => interpolate(partner.model, model, probe, split, loss, {
+      alphas: alphaGrid(o.from, o.to, o.points), curved, limit: n,
+      batchNorm: o.batchNorm.mode, batchNormExamples: o.batchNorm.examples, batchNormBatchSize: o.batchNorm.batchSize, seed: measure.seed,
+    });
+    const linear = path(false);
+    const curved = o.curved ? path(true) : undefined;
+    return {
+      partner: partner.checkpoint, examples: n,
+      points: linear.points,
+      ...(curved ? { curved: curved.points } : {}),
+      batchNorm: linear.batchNorm,
+      cost: sumCosts([linear.cost, ...(curved ? [curved.cost] : [])]),
+      distance: parameterDistance(partner.model, model),
+      distanceFromInitial: { a: distanceFromInitial(partner.checkpoint, partner.model) ?? null, b: distanceFromInitial(partner.self, model) ?? null },
+    };
   } finally {
-    T.dispose([x, y]);
+    probe.dispose();
   }
 }
 
 /**
- * Qian & Klabjan's measurement for a trial: from its initialization w₀ (its model spec and seed), the
- * variance of the minibatch gradient after k steps for every b, k and sampling, a polynomial fit in
- * 1/b, whether it decreases in b, and at k = 0 the closed form from tr Σ₁ at w₀ (measured from
- * per-example gradients, an independent computation).
+ * Qian & Klabjan's measurement for a trial: from its initialization w₀ (exactly the weights the trainer
+ * started from and saved as `initial.safetensors`), the variance of the minibatch gradient after k steps
+ * for every b, k and sampling, with minibatch sequences drawn from the measurement seed; a polynomial fit
+ * in 1/b, whether it decreases in b, and at k = 0 the closed form from tr Σ₁ at w₀ (measured from
+ * per-example gradients, an independent computation). The sequences run in training mode (see
+ * measure/along-training.ts); the closed form is reported only for models without batch norm or
+ * dropout, the models the theory covers.
  */
 function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, data: DataSplits, n: number, loss: LossName): Record<string, unknown> {
   const o = measure.gradientVariance;
   const split: TensorDataset = { ...data.train, x: data.train.x.narrow(0, 0, n), y: data.train.y.narrow(0, 0, n) };
+  const w0 = initialModel(config, { inputShape: split.inputShape, outputs: split.outputs });
   try {
-    const w0 = buildModel(config.model, { inputShape: split.inputShape, outputs: split.outputs }, new T.Generator(config.seed));
-    let atInit: { traceSigma: number; gradNormSq: number };
-    try {
-      atInit = noiseStatistics(w0, split.x, split.y, loss);
-    } finally {
-      w0.dispose();
-    }
+    const independentExamples = !w0.modules().some((m) => m instanceof BatchNorm || m instanceof Dropout);
+    const atInit = noiseStatistics(w0, split.x, split.y, loss);
+    // Each trial seed draws its own sequences (and a different measurement seed others again).
+    const sequencesSeed = streamSeed(config.seed, 6) + measure.seed;
     const curves = o.replacement.flatMap((replacement) => o.steps.map((step) => {
-      const points = gradientVarianceAlongTraining({ model: config.model, data: split, batchSizes: o.batchSizes, step, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: config.seed });
+      const points = gradientVarianceAlongTraining({ model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, step, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: sequencesSeed });
       return {
         replacement, step, points,
         fit: fitPolynomialInInverseB(points, Math.min(o.degree, points.length - 1)),
         nonIncreasing: isNonIncreasing(points),
-        ...(step === 0 ? { exact: points.map((p) => minibatchGradientVariance(atInit.traceSigma, p.b, n, replacement)) } : {}),
+        ...(step === 0 && independentExamples ? { exact: points.map((p) => minibatchGradientVariance(atInit.traceSigma, p.b, n, replacement)) } : {}),
       };
     }));
-    return { examples: n, traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
+    return { examples: n, mode: 'train', traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
   } finally {
+    w0.dispose();
     T.dispose([split.x, split.y]);
   }
 }

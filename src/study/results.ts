@@ -6,6 +6,7 @@
  */
 import type { Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
+import { sampleStatistics } from '../theory/statistics.js';
 import type { StoredMeasurement, StoredTrial, StudyStore } from './store.js';
 import { canonicalJson, expandTrials } from './trials.js';
 
@@ -33,14 +34,14 @@ export interface BatchSizeResult {
   tried: { lr: number; completed: number; diverged: number; failed: number }[];
 }
 
-export const stat = (xs: number[]): Stat => {
-  const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+/** Mean ± std over seeds (the papers' mean ± std), from theory/statistics.ts. */
+export const stat = (xs: readonly number[]): Stat => {
+  const { mean, std, n } = sampleStatistics(xs);
   return { mean, std, n };
 };
 
-type Summary = { train?: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null }; validation?: { loss: number; accuracy: number | null }; batchSize?: number };
+/** What a completed trial's stored result holds that results and reports read (the trainer's summary, train/trainer.ts). */
+export type TrialSummary = { train?: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null }; validation?: { loss: number; accuracy: number | null }; batchSize?: number };
 
 const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget']);
 
@@ -61,7 +62,7 @@ export function seriesOf(coordinates: Record<string, unknown>): string {
 export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): BatchSizeResult[] {
   const groups = new Map<string, StoredTrial[]>();
   for (const t of trials) {
-    const b = (t.result as Summary | null)?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : NaN);
+    const b = (t.result as TrialSummary | null)?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : NaN);
     const k = canonicalJson([t.config.budget, seriesOf(t.coordinates), b]);
     groups.set(k, [...(groups.get(k) ?? []), t]);
   }
@@ -70,9 +71,9 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     const byLr = new Map<number, StoredTrial[]>();
     for (const t of group) byLr.set(t.config.optimizer.lr, [...(byLr.get(t.config.optimizer.lr) ?? []), t]);
     const score = (ts: StoredTrial[]): number => {
-      const done = ts.filter((t) => t.status === 'completed').map((t) => t.result as Summary);
+      const done = ts.filter((t) => t.status === 'completed').map((t) => t.result as TrialSummary);
       if (done.length === 0 || done.length < ts.filter((t) => t.status !== 'pending' && t.status !== 'running').length) return -Infinity; // any diverged seed disqualifies
-      const value = (s: Summary) =>
+      const value = (s: TrialSummary) =>
         study.select === 'trainLoss' ? -(s.train?.loss ?? Infinity)
         : study.select === 'testAccuracy' ? (s.test?.accuracy ?? -Infinity)
         : (s.validation?.accuracy ?? -Infinity);
@@ -83,12 +84,12 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     const tried = [...byLr].map(([lr, ts]) => ({ lr, completed: ts.filter((t) => t.status === 'completed').length, diverged: ts.filter((t) => t.status === 'diverged').length, failed: ts.filter((t) => t.status === 'failed').length })).sort((a, b) => a.lr - b.lr);
     if (!best || score(best[1]) === -Infinity) continue;
     const bestCompleted = best[1].filter((t) => t.status === 'completed');
-    const done = bestCompleted.map((t) => t.result as Summary);
+    const done = bestCompleted.map((t) => t.result as TrialSummary);
     const first = group[0]!;
     out.push({
       budget: first.config.budget,
       series: seriesOf(first.coordinates),
-      batchSize: (first.result as Summary | null)?.batchSize ?? (first.config.batchSize as number),
+      batchSize: (first.result as TrialSummary | null)?.batchSize ?? (first.config.batchSize as number),
       bestLr: best[0],
       testAccuracy: stat(done.map((s) => s.test?.accuracy ?? NaN)),
       trainLoss: stat(done.map((s) => s.train?.loss ?? NaN)),

@@ -32,9 +32,13 @@ const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs 
  * or on the seeds of the best learning rate per batch size and budget. Each is computed from the trial's
  * checkpoint on the first `subset` examples of its training split; a changed option measures again.
  */
+/** The kinds of measurement a study can ask for. */
+export const MEASUREMENT_KINDS = ['hessian', 'sharpness', 'noise', 'interpolate', 'gradientVariance'] as const;
+export const isMeasurementKind = (kind: string): kind is MeasurementKind => (MEASUREMENT_KINDS as readonly string[]).includes(kind);
+
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
-  what: z.array(z.enum(['hessian', 'sharpness', 'noise', 'interpolate', 'gradientVariance'])).min(1),
+  what: z.array(z.enum(MEASUREMENT_KINDS)).min(1),
   /** The first n training examples (default: all of them). */
   subset: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
@@ -62,6 +66,17 @@ export const measureSchema = z.strictObject({
     points: z.number().int().min(2).default(25),
     /** Also the curved path sin(απ/2)·θ_LB + cos(απ/2)·θ_SB. */
     curved: z.boolean().default(true),
+    /**
+     * Batch-norm statistics at each point: recomputed by a train-mode pass over `examples` training
+     * examples (a fixed subset drawn with the measurement seed) in batches of `batchSize`; or
+     * `mode: interpolate`, the endpoints' buffers mixed like the weights (for comparison only: the
+     * variance turns negative outside [0, 1]).
+     */
+    batchNorm: z.strictObject({
+      mode: z.enum(['recompute', 'interpolate']).default('recompute'),
+      examples: z.number().int().min(2).default(4096),
+      batchSize: z.number().int().min(2).default(256),
+    }).prefault({}),
   }).refine((o) => o.to > o.from, { message: '`to` must be greater than `from`' }).prefault({}),
   /**
    * Qian & Klabjan 2020: Var(g_k | w₀) of the minibatch gradient after k SGD steps from the trial's

@@ -10,7 +10,7 @@ import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
 import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
 import { measureModel } from './measure-trial.js';
-import type { MeasurementKind, Study } from './schema.js';
+import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson, checkpointDir } from './trials.js';
 import { isWorkerAlive, workerId } from './liveness.js';
 import { SqliteStudyStore } from './sqlite-store.js';
@@ -114,19 +114,21 @@ function measureTrials(store: SqliteStudyStore, study: Study, id: string, data: 
   for (let job = store.claimMeasurement(study.name, id, isWorkerAlive); job; job = store.claimMeasurement(study.name, id, isWorkerAlive)) {
     const started = performance.now();
     try {
+      if (!isMeasurementKind(job.kind)) throw new Error(`unknown measurement kind '${job.kind}' (stored by another sgdlab version?); this one measures ${MEASUREMENT_KINDS.join(', ')}`);
+      const kind = job.kind;
       const trial = store.trial(study.name, job.key);
       if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
       const { model } = loadCheckpoint(trial.checkpoint);
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
-        if (job.kind === 'interpolate') {
+        if (kind === 'interpolate') {
           const key = (JSON.parse(job.spec) as { partner?: string }).partner;
           const checkpoint = key === undefined ? undefined : store.trial(study.name, key)?.checkpoint;
           if (!checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
           partner = { model: loadCheckpoint(checkpoint).model, checkpoint, self: trial.checkpoint };
         }
-        const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data), partner);
+        const result = measureModel(kind, measure, model, trial.config, data.get(trial.config.data), partner);
         store.finishMeasurement(study.name, job, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();

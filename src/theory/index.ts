@@ -4,3 +4,5 @@ export * from './ziyin.js';
 export * from './lyapunov.js';
 export * from './noise.js';
 export * from './regularized.js';
+export * from './statistics.js';
+export * from './qian-klabjan.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  divergenceLearningRate, labelNoiseRegression, minibatchGradientSecondMoment, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
+  divergenceLearningRate, labelNoiseRegression, linearRegressionGradientVariance, minibatchGradientSecondMoment, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
 } from './index.js';
 
 /** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
@@ -201,4 +201,40 @@ test('the optimal weight decay is positive at a small learning rate and negative
   const large = optimalWeightDecay({ ...p, learningRate: 0.95 * divergenceLearningRate(1, 10) }, gammas);
   assert.ok(small.weightDecay > 0, `small λ: optimal γ ${small.weightDecay}`);
   assert.ok(large.weightDecay < 0, `large λ: optimal γ ${large.weightDecay}`);
+});
+
+test('Qian–Klabjan along SGD: the exact moment recursion equals exhaustive enumeration of every batch sequence (linear regression, k = 2)', () => {
+  const rand = normals(11);
+  const n = 4;
+  const x = Array.from({ length: n }, () => [rand(), rand()]);
+  const y = x.map((xi) => 0.7 * xi[0]! - 0.4 * xi[1]! + 0.5 * rand());
+  const w0 = [0.3, -0.2];
+  const lr = 0.3;
+  const grad = (w: number[], batch: number[]) => [0, 1].map((j) => batch.reduce((s, i) => s + x[i]![j]! * (x[i]![0]! * w[0]! + x[i]![1]! * w[1]! - y[i]!), 0) / batch.length);
+  const subsets = (b: number) => [...Array(1 << n).keys()].map((mask) => [...Array(n).keys()].filter((i) => mask & (1 << i))).filter((s) => s.length === b);
+  const tuples = (b: number): number[][] => (b === 0 ? [[]] : tuples(b - 1).flatMap((t) => [...Array(n).keys()].map((i) => [...t, i])));
+  for (const replacement of [true, false]) {
+    for (const b of [1, 2, 3]) {
+      const batches = replacement ? tuples(b) : subsets(b);
+      const steps = 2;
+      // Every sequence of `steps` batches, then the gradient on one more: each sequence equally likely.
+      let sum = [0, 0];
+      let sumSq = 0;
+      let count = 0;
+      const walk = (w: number[], k: number) => {
+        for (const batch of batches) {
+          const g = grad(w, batch);
+          if (k === steps) {
+            sum = [sum[0]! + g[0]!, sum[1]! + g[1]!];
+            sumSq += g[0]! ** 2 + g[1]! ** 2;
+            count++;
+          } else walk([w[0]! - lr * g[0]!, w[1]! - lr * g[1]!], k + 1);
+        }
+      };
+      walk(w0, 0);
+      const enumerated = sumSq / count - ((sum[0]! / count) ** 2 + (sum[1]! / count) ** 2);
+      const exact = linearRegressionGradientVariance({ x, y, w0, lr, b, replacement }, steps);
+      assert.ok(Math.abs(exact[steps]! - enumerated) < 1e-12 * Math.max(1, enumerated), `${replacement ? 'with' : 'without'} replacement, b=${b}: ${exact[steps]} vs ${enumerated}`);
+    }
+  }
 });

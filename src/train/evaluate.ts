@@ -1,7 +1,7 @@
 /** Loss and accuracy of a model on a dataset, in evaluation mode, in chunks, without gradients. */
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
-import type { LossName, Module } from '../nn/index.js';
+import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
 import { correctCount, perExampleLoss } from './loss.js';
 
 export interface Evaluation {
@@ -15,9 +15,7 @@ export interface Evaluation {
 export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number } = {}): Evaluation {
   const n = Math.min(options.limit ?? Infinity, data.x.shape[0]!);
   const chunk = options.batchSize ?? 2000;
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  return inEvaluationMode(model, () => {
     return T.noGrad(() => {
       let lossSum = 0;
       let correct = 0;
@@ -33,7 +31,5 @@ export function evaluate(model: Module, data: TensorDataset, loss: LossName, opt
       }
       return { loss: lossSum / n, accuracy: data.numClasses !== undefined ? correct / n : null, examples: n };
     });
-  } finally {
-    model.train(wasTraining);
-  }
+  });
 }

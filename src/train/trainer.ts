@@ -77,9 +77,14 @@ export interface TrainOptions {
   hooks?: TrainHooks;
 }
 
-/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data. */
+/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data (6: a measurement's minibatch sequences, study/measure-trial.ts). */
 export function streamSeed(seed: number, stream: number): number {
   return (seed * 1_000_003 + stream * 7_919) % Number.MAX_SAFE_INTEGER;
+}
+
+/** The run's initial model w₀: built from its model spec and the model stream of its seed (what `initial.safetensors` holds). */
+export function initialModel(config: TrainConfig, io: ModelIO): Module {
+  return buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
 }
 
 function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Optimizer {
@@ -113,7 +118,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const loss = config.loss ?? info.defaultLoss;
   checkLoss(loss, data, config.model.name);
   const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
-  const model = buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
+  const model = initialModel(config, io);
   const params = model.parameters();
   // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
   const initial = config.save ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;

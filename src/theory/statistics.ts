@@ -1,0 +1,18 @@
+/** Summary statistics of a sample: one definition for every mean ± std and mean ± standard error sgdlab prints. */
+
+export interface SampleStatistics {
+  mean: number;
+  /** Sample standard deviation (n − 1 in the denominator; 0 for a single value). */
+  std: number;
+  /** std / √n: the standard error of the mean. */
+  standardError: number;
+  n: number;
+}
+
+export function sampleStatistics(xs: readonly number[]): SampleStatistics {
+  const n = xs.length;
+  if (n === 0) return { mean: NaN, std: NaN, standardError: NaN, n: 0 };
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, standardError: std / Math.sqrt(n), n };
+}
