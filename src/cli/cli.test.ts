@@ -1,13 +1,12 @@
 /** The sgdlab command as a user runs it: output, exit codes and error messages. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sgdlabCli } from '../study/testing.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const sgdlab = sgdlabCli;
 
 test('sgdlab train --json prints the result with status, steps, train, test and checkpoint', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-cli-'));

@@ -12,6 +12,7 @@ import * as T from '../tensor/index.js';
 import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
 import { perExampleLoss } from '../train/loss.js';
 import { lanczosSteps, lanczosTopEigen, type SymmetricOperator } from './hessian.js';
+import { sampleStatistics } from '../theory/statistics.js';
 import { Objective, sumCosts, type MeasurementCost } from './objective.js';
 import { axpy, dot, keepAll, rademacherLike, type ParamVector } from './vectors.js';
 
@@ -72,6 +73,8 @@ export function noiseCovarianceTopEigenvalues(model: Module, x: T.Tensor, y: T.T
 export interface AlignmentResult {
   /** tr(HC)/(‖H‖_F ‖C‖_F) ∈ [−1, 1]. */
   cosine: number;
+  /** Its standard error over the probes (delta method on the three Hutchinson means). */
+  cosineStandardError: number;
   traceHC: number;
   frobeniusH: number;
   frobeniusC: number;
@@ -92,19 +95,23 @@ export function noiseHessianAlignment(objective: Objective, options: { probes?: 
   const topK = options.topK ?? 5;
   const g = new T.Generator(options.seed ?? 0);
   try {
-    let hc = 0;
-    let hh = 0;
-    let cc = 0;
+    // Per probe z: zᵀHCz, zᵀH²z, zᵀC²z (each an unbiased estimate of tr HC, ‖H‖_F², ‖C‖_F²).
+    const samples: [number, number, number][] = [];
     for (let k = 0; k < probes; k++) {
       T.tidy(() => {
         const z = rademacherLike(objective.params, g);
         const hz = objective.hessianVectorProduct(z);
         const cz = op.apply(z);
-        hc += dot(hz, cz) / probes;
-        hh += dot(hz, hz) / probes;
-        cc += dot(cz, cz) / probes;
+        samples.push([dot(hz, cz), dot(hz, hz), dot(cz, cz)]);
       });
     }
+    const [hc, hh, cc] = [0, 1, 2].map((j) => sampleStatistics(samples.map((s) => s[j]!)).mean) as [number, number, number];
+    const cosine = hc / Math.sqrt(hh * cc);
+    // Delta method for f(a, b, c) = a/√(bc) over the probe means: ∇f = f·(1/a, −1/(2b), −1/(2c)).
+    const grad = [1 / hc, -1 / (2 * hh), -1 / (2 * cc)].map((d) => d * cosine);
+    const centered = samples.map((s) => [s[0] - hc, s[1] - hh, s[2] - cc]);
+    const projected = centered.map((c) => c.reduce((acc, v, j) => acc + v * grad[j]!, 0));
+    const cosineStandardError = sampleStatistics(projected).standardError;
     const maxIter = options.maxIter ?? lanczosSteps(topK);
     const uh = lanczosTopEigen((v) => objective.hessianVectorProduct(v), objective.params, { topK, maxIter, seed: options.seed ?? 0, returnEigenvectors: true, residuals: false }).eigenvectors!;
     const uc = lanczosTopEigen(op.apply, objective.params, { topK, maxIter, seed: (options.seed ?? 0) + 1, returnEigenvectors: true, residuals: false }).eigenvectors!;
@@ -112,7 +119,7 @@ export function noiseHessianAlignment(objective: Objective, options: { probes?: 
     for (const a of uh) for (const b of uc) overlap += dot(a, b) ** 2;
     T.dispose([...uh.flat(), ...uc.flat()]);
     const cost = sumCosts([objective.cost, op.cost]);
-    return { cosine: hc / Math.sqrt(hh * cc), traceHC: hc, frobeniusH: Math.sqrt(hh), frobeniusC: Math.sqrt(cc), overlap: overlap / topK, topK, probes, cost };
+    return { cosine, cosineStandardError, traceHC: hc, frobeniusH: Math.sqrt(hh), frobeniusC: Math.sqrt(cc), overlap: overlap / topK, topK, probes, cost };
   } finally {
     T.dispose([...op.gradient, x, y]);
   }

@@ -61,9 +61,13 @@ export function noiseScaleBNoise(objective: Objective, options: { samples?: numb
 
 export interface NoiseScaleEstimate {
   step: number;
+  /** The estimates from the moving averages of the two squared norms. */
   gradNormSq: number;
   traceSigma: number;
   bSimple: number;
+  /** This record's raw samples |G_small|² and |G_big|² (before averaging), for error bars or other estimators. */
+  smallNormSq: number;
+  bigNormSq: number;
 }
 
 export class NoiseScaleTracker {
@@ -98,6 +102,6 @@ export class NoiseScaleTracker {
     this.#small = Number.isNaN(this.#small) ? small : decay * this.#small + (1 - decay) * small;
     this.#big = Number.isNaN(this.#big) ? big : decay * this.#big + (1 - decay) * big;
     const e = twoBatchEstimates({ b: this.options.smallBatch, normSq: this.#small }, { b: this.options.bigBatch, normSq: this.#big });
-    this.history.push({ step: ctx.step, ...e });
+    this.history.push({ step: ctx.step, ...e, smallNormSq: small, bigNormSq: big });
   }
 }

@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStudyStore } from './index.js';
+import { repoRoot as root, sgdlabCli } from './testing.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const sgdlab = sgdlabCli;
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-study-'));
 const file = join(dir, 'tiny.yaml');
 writeFileSync(file, `

@@ -4,16 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { qkCurves, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
 import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, SqliteStudyStore } from '../index.js';
+import { sgdlabCli } from '../testing.js';
 
-const root = new URL('../../../../', import.meta.url).pathname;
-const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
+const sgdlab = sgdlabCli;
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-builtin-'));
 
 test('every size of every built-in study is a valid study whose trials expand', () => {
