@@ -89,7 +89,7 @@ export function studyCommands(): Command[] {
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
       const bars = new StudyProgress(study.name);
-      const result = await runStudy(study, { db: flags.db ?? defaultDb(), workers, maxMemoryMb, signal: controller.signal, onProgress: (p) => bars.update(p) });
+      const result = await runStudy(study, { db: flags.db ?? defaultDb(), workers, maxMemoryMb, signal: controller.signal, onProgress: (p) => bars.update(p), onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
       process.off('SIGINT', interrupt);
       bars.stop();
       const c = result.counts;

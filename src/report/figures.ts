@@ -14,10 +14,12 @@
  *  - minibatch gradient variance vs b with the exact curves tr Σ/b · (N−b)/(N−1) and tr Σ/b
  *    (SCIENCE.md §2; Qian & Klabjan 2020);
  *  - batch size × learning rate heatmap of test accuracy with iso-lines of the SGD temperature
- *    T = ε/B (Smith & Le 2018; Jastrzębski et al. 2017): on log-log axes, lines of slope 1.
+ *    T = ε(N − B)/(B(N − 1))/(1 − m) (theory/noise.ts; Smith, Elsen & De 2020; Smith & Le 2018): on
+ *    log-log axes, lines of slope 1 while B ≪ N.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { bestByBatchSize, seriesOf, type Stat } from '../study/index.js';
+import { bestByBatchSize, measurementValues, seriesOf, type Stat } from '../study/index.js';
+import { sgdTemperature } from '../theory/noise.js';
 import { budgetLabel, type ReportData } from './data.js';
 
 export interface Figure {
@@ -192,10 +194,8 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
     const t = byKey.get(m.key);
     const r = t?.result as { train?: { accuracy: number | null }; test?: { accuracy: number | null }; batchSize?: number } | null | undefined;
     if (!r?.train?.accuracy || r.test?.accuracy == null || !m.result) continue;
-    const entries = m.kind === 'hessian' ? [['lambdaMax', (m.result.eigenvalues as number[])[0]], ...(typeof m.result.trace === 'number' ? [['hessianTrace', m.result.trace]] : [])]
-      : m.kind === 'sharpness' ? (m.result.values as { epsilon: number; space: unknown; phi: number }[]).map((v) => [`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`, v.phi])
-      : [];
-    for (const [name, value] of entries as [string, number][]) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
+    const entries = Object.entries(measurementValues(m.kind, m.result)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
+    for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
   }
   if (values.length === 0) return undefined;
   return {
@@ -243,11 +243,18 @@ export function gradientVariance(d: ReportData): Figure | undefined {
   };
 }
 
-/** Temperatures ε/B at powers of 2 spanning the grid: iso-lines of slope 1 on log-log axes. */
-export function temperatureLevels(points: readonly { batchSize: number; lr: number }[], count = 4): number[] {
-  const ts = points.map((p) => p.lr / p.batchSize);
-  const lo = Math.ceil(Math.log2(Math.min(...ts)));
-  const hi = Math.floor(Math.log2(Math.max(...ts)));
+/** A grid point of a heatmap: batch size, learning rate, and what its SGD temperature depends on. */
+type TemperaturePoint = { batchSize: number; lr: number; examples: number; momentum: number };
+
+const temperatureOf = (p: TemperaturePoint) => sgdTemperature(p.lr, p.batchSize, p.examples, p.momentum);
+
+/** Temperatures (theory/noise.ts's sgdTemperature) at powers of 2 spanning the grid's. */
+export function temperatureLevels(points: readonly TemperaturePoint[], count = 4): number[] {
+  const ts = points.map(temperatureOf).filter((t) => t > 0);
+  // Rounded first: (N − B)/(N − 1) puts ε/B a hair below a power of 2 when N is large.
+  const log2 = (t: number) => Math.round(Math.log2(t) * 1e9) / 1e9;
+  const lo = Math.ceil(log2(Math.min(...ts)));
+  const hi = Math.floor(log2(Math.max(...ts)));
   if (!(hi >= lo)) return [];
   const step = Math.max(1, Math.ceil((hi - lo + 1) / count));
   const out: number[] = [];
@@ -255,20 +262,34 @@ export function temperatureLevels(points: readonly { batchSize: number; lr: numb
   return out;
 }
 
+/**
+ * The iso-line of temperature T over B ∈ [bMin, bMax]: ε(B) = T·(1 − m)·B(N − 1)/(N − B), sampled on
+ * a log grid (straight, of slope 1, while B ≪ N; bending up as B approaches N), inside [lrMin, lrMax].
+ */
+export function isoTemperatureLine(level: number, examples: number, momentum: number, b: [number, number], lr: [number, number], points = 24): { batchSize: number; lr: number }[] {
+  const top = Math.min(b[1], examples - 1);
+  if (!(top >= b[0])) return [];
+  return Array.from({ length: points }, (_, i) => b[0] * (top / b[0]) ** (i / (points - 1)))
+    .map((batchSize) => ({ batchSize, lr: (level * (1 - momentum) * batchSize * (examples - 1)) / (examples - batchSize) }))
+    .filter((p) => p.lr >= lr[0] / 1.01 && p.lr <= lr[1] * 1.01);
+}
+
 export function temperatureHeatmaps(d: ReportData): Figure[] {
-  const cells = new Map<string, { batchSize: number; lr: number; budget: string; accuracies: number[]; diverged: number }>();
+  const cells = new Map<string, TemperaturePoint & { budget: string; accuracies: number[]; diverged: number }>();
   for (const t of d.trials) {
-    const r = t.result as { batchSize?: number; test?: { accuracy: number | null } } | null;
+    const r = t.result as { batchSize?: number; test?: { accuracy: number | null }; train?: { examples?: number } } | null;
     const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
-    if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
+    const examples = r?.train?.examples;
+    if (batchSize === undefined || examples === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
     const budget = groupLabel({ budget: t.config.budget, series: seriesOf(t.coordinates) });
-    const k = `${budget}|${batchSize}|${t.config.optimizer.lr}`;
-    const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, budget, accuracies: [], diverged: 0 };
+    const momentum = t.config.optimizer.name === 'sgd' ? t.config.optimizer.momentum ?? 0 : 0;
+    const k = `${budget}|${batchSize}|${t.config.optimizer.lr}|${momentum}`;
+    const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, examples, momentum, budget, accuracies: [], diverged: 0 };
     if (t.status === 'diverged') cell.diverged++;
     else if (r?.test?.accuracy != null) cell.accuracies.push(100 * r.test.accuracy);
     cells.set(k, cell);
   }
-  const all = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
+  const all = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, examples: c.examples, momentum: c.momentum, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
   const groups = [...new Set(all.map((v) => v.budget))];
   return groups.slice(0, 6).flatMap((group, index) => {
     const values = all.filter((v) => v.budget === group);
@@ -277,7 +298,7 @@ export function temperatureHeatmaps(d: ReportData): Figure[] {
   });
 }
 
-function heatmap(values: { batchSize: number; lr: number; accuracy: number | null; diverged: boolean }[], group: string | undefined, index: number): Figure | undefined {
+function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged: boolean })[], group: string | undefined, index: number): Figure | undefined {
   if (new Set(values.map((v) => v.batchSize)).size < 2 || new Set(values.map((v) => v.lr)).size < 2) return undefined;
   const accs = values.map((v) => v.accuracy).filter((a): a is number => a !== null);
   const [accMin, accMax] = [Math.min(...accs), Math.max(...accs)];
@@ -286,13 +307,13 @@ function heatmap(values: { batchSize: number; lr: number; accuracy: number | nul
   const [bMin, bMax] = [Math.min(...bs), Math.max(...bs)];
   const lrs = values.map((v) => v.lr);
   const [lrMin, lrMax] = [Math.min(...lrs), Math.max(...lrs)];
-  const iso = levels.flatMap((T) => [bMin, bMax].map((b) => ({ batchSize: b, lr: T * b, T: `ε/B = ${T.toPrecision(2)}` }))
-    .filter((p) => p.lr >= lrMin / 1.01 && p.lr <= lrMax * 1.01)
-    .concat([{ batchSize: Math.max(bMin, lrMin / T), lr: Math.max(lrMin, T * bMin), T: `ε/B = ${T.toPrecision(2)}` }, { batchSize: Math.min(bMax, lrMax / T), lr: Math.min(lrMax, T * bMax), T: `ε/B = ${T.toPrecision(2)}` }]))
-    .filter((p, i, a) => a.findIndex((q) => q.T === p.T && q.batchSize === p.batchSize) === i);
+  // One training-set size and momentum per heatmap (a series of the grid); the largest N if they differ.
+  const examples = Math.max(...values.map((v) => v.examples));
+  const momentum = values[0]!.momentum;
+  const iso = levels.flatMap((T) => isoTemperatureLine(T, examples, momentum, [bMin, bMax], [lrMin, lrMax]).map((p) => ({ ...p, level: T, T: `T = ${T.toPrecision(2)}` })));
   return {
     id: `batch-size-lr-heatmap${group === undefined ? '' : `-${index + 1}`}`, title: `Test accuracy over batch size × learning rate${group === undefined ? '' : ` (${group})`}`,
-    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε/B (${levels.map((T) => T.toPrecision(2)).join(', ')}); when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
+    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε(N − B)/(B(N − 1))${momentum > 0 ? ` /(1 − m), m = ${momentum}` : ''} (Smith, Elsen & De 2020; ≈ ε/B for B ≪ N; N = ${examples}) at ${levels.map((T) => T.toPrecision(2)).join(', ')}; when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
     spec: {
       $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStudyStore } from '../study/index.js';
 import { repoRoot, sgdlabCli, smallMlpStudy } from '../study/testing.js';
-import { linearScalingBoundary, temperatureLevels } from './figures.js';
+import type { StoredTrial } from '../study/index.js';
+import { isoTemperatureLine, linearScalingBoundary, temperatureLevels } from './figures.js';
+import { problemsOf } from './data.js';
+import { problemTable } from './tables.js';
+import { reportHtml } from './html.js';
 
 const root = repoRoot;
 const sgdlab = sgdlabCli;
@@ -87,6 +91,35 @@ test('the report renders every figure, is self-contained, and its tables carry t
   assert.equal(eigs.length, 2);
   const mean = (eigs[0]! + eigs[1]!) / 2;
   assert.equal(row25[col], `${mean.toPrecision(4)} ± ${(Math.abs(eigs[0]! - eigs[1]!) / Math.SQRT2).toPrecision(2)}`);
+
+  // The data inlined in the figures (what the PNG and SVG draw) is the store's, recomputed here.
+  const figureData = (id: string) => {
+    const spec = JSON.parse(readFileSync(join(out, `${id}.vl.json`), 'utf8')) as { data?: { values: Record<string, unknown>[] }; layer?: { data?: { values: Record<string, unknown>[] } }[] };
+    return [spec.data?.values ?? [], ...(spec.layer ?? []).map((l) => l.data?.values ?? [])];
+  };
+  const [accuracyPoints] = figureData('test-accuracy-vs-batch-size');
+  for (const row of accuracy.rows) {
+    const point = accuracyPoints!.find((p) => p.batchSize === Number(row[1]))!;
+    assert.equal(`${(point.mean as number).toFixed(2)}% ± ${((point.hi as number) - (point.mean as number)).toFixed(2)}`, row[accuracy.columns.indexOf('test accuracy')]);
+  }
+  const sharpnessPoints = figureData('sharpness-vs-batch-size')[0]!;
+  const lambdaPoint = sharpnessPoints.find((p) => p.batchSize === 25 && String(p.quantity).startsWith('λ_max'))!;
+  assert.ok(Math.abs((lambdaPoint.mean as number) - mean) < 1e-9 * mean, `λ_max in the figure ${lambdaPoint.mean} vs the store's ${mean}`);
+  const interpolation = store.measurements('small').find((m) => m.kind === 'interpolate' && m.status === 'completed')!;
+  const linearData = figureData('interpolation-linear-b25-b100-30steps').flat();
+  for (const p of interpolation.result!.points as { alpha: number; train: { loss: number; accuracy: number } }[]) {
+    const drawn = linearData.find((v) => v.alpha === p.alpha && v.split === 'train' && 'loss' in v)!;
+    assert.ok(Math.abs((drawn.loss as number) - p.train.loss) < 1e-12 * p.train.loss, `α=${p.alpha}: loss drawn ${drawn.loss} vs stored ${p.train.loss}`);
+    assert.ok(Number.isFinite(drawn.loss as number), 'batch-norm statistics recomputed along the path: no NaN loss');
+  }
+  // The heatmap's dashed lines are iso-temperature curves: T = ε(N − B)/(B(N − 1))/(1 − m) (Smith, Elsen & De 2020), N = 400 training examples, m = 0.9.
+  const iso = figureData('batch-size-lr-heatmap').at(-1)!;
+  assert.ok(iso.length > 0);
+  for (const p of iso) {
+    const level = p.level as number;
+    const temperature = ((p.lr as number) * (400 - (p.batchSize as number))) / ((p.batchSize as number) * (400 - 1)) / (1 - 0.9);
+    assert.ok(Math.abs(temperature / level - 1) < 0.01, `iso-line ${p.T} at B=${p.batchSize}, ε=${p.lr}: T = ${temperature}`);
+  }
   store.close();
 });
 
@@ -108,6 +141,46 @@ test('the linear-scaling boundary and the temperature iso-lines', () => {
   // Best ε doubles with B up to 64, then stays: the first B below half the linear prediction is 256.
   assert.equal(linearScalingBoundary([{ batchSize: 16, bestLr: 0.05 }, { batchSize: 32, bestLr: 0.1 }, { batchSize: 64, bestLr: 0.2 }, { batchSize: 128, bestLr: 0.2 }, { batchSize: 256, bestLr: 0.2 }]), 256);
   assert.equal(linearScalingBoundary([{ batchSize: 16, bestLr: 0.05 }, { batchSize: 32, bestLr: 0.1 }]), undefined);
-  // ε/B spans 2⁻¹⁰…2⁻² (9 powers of 2): every third, at most 4 lines.
-  assert.deepEqual(temperatureLevels([{ batchSize: 1024, lr: 1 }, { batchSize: 16, lr: 4 }], 4), [2 ** -10, 2 ** -7, 2 ** -4]);
+  // With B ≪ N the temperature is ε/B, spanning 2⁻¹⁰…2⁻² (9 powers of 2): every third, at most 4 lines.
+  const huge = 2 ** 40;
+  assert.deepEqual(temperatureLevels([{ batchSize: 1024, lr: 1, examples: huge, momentum: 0 }, { batchSize: 16, lr: 4, examples: huge, momentum: 0 }], 4), [2 ** -10, 2 ** -7, 2 ** -4]);
+  // Momentum m divides it by 1 − m (Smith, Elsen & De 2020, §2): m = 0.75 multiplies every level by 4.
+  assert.deepEqual(temperatureLevels([{ batchSize: 1024, lr: 1, examples: huge, momentum: 0.75 }, { batchSize: 16, lr: 4, examples: huge, momentum: 0.75 }], 4), [2 ** -8, 2 ** -5, 2 ** -2]);
+  // Near B = N the iso-line bends up: at B = N/2 the same T needs ε = 2T·B(N − 1)/N.
+  const line = isoTemperatureLine(0.01, 1000, 0, [10, 500], [1e-6, 1e6]);
+  assert.ok(Math.abs(line[0]!.lr - (0.01 * 10 * 999) / 990) < 1e-12 && Math.abs(line.at(-1)!.lr - (0.01 * 500 * 999) / 500) < 1e-9, JSON.stringify([line[0], line.at(-1)]));
+});
+
+test('what failed is shown with its reason: failed trials and measurements, and a recording that failed inside a completed trial', () => {
+  const trial = (key: string, status: StoredTrial['status'], extra: Partial<StoredTrial> = {}): StoredTrial => ({
+    study: 's', key, coordinates: { seed: Number(key.at(-1)) }, config: {} as StoredTrial['config'], status, worker: null, startedAt: null, finishedAt: null, seconds: null, result: null, error: null, checkpoint: null, ...extra,
+  });
+  const problems = problemsOf(
+    [trial('k1', 'failed', { error: 'killed: over the memory limit' }), trial('k2', 'completed', { result: { fluctuationsError: 'the covariance is not positive definite' } }), trial('k3', 'completed', { result: {} })],
+    [{ key: 'k3', kind: 'sharpness', spec: '{}', status: 'failed', worker: null, seconds: 1, result: null, error: 'NaN loss at the start' }],
+  );
+  assert.deepEqual(problems.map((p) => [p.key, p.what, p.error]), [
+    ['k1', 'trial', 'killed: over the memory limit'], ['k2', 'fluctuations', 'the covariance is not positive definite'], ['k3', 'sharpness', 'NaN loss at the start'],
+  ]);
+  const [table] = problemTable(problems);
+  const html = reportHtml({ title: 't', summary: [], figures: [], tables: [table!], generatedBy: '' });
+  assert.match(html, /<td>fluctuations<\/td><td>the covariance is not positive definite<\/td>/);
+  assert.deepEqual(problemTable([]), []);
+});
+
+test("the CLI's read-only commands never map libtorch (checked in the real command's process), while training does", () => {
+  // Preloaded into the sgdlab process: at exit, whether libtorch or the addon is mapped.
+  const probe = join(dir, 'maps-probe.mjs');
+  writeFileSync(probe, `import { readFileSync, writeFileSync } from 'node:fs';
+process.on('exit', () => writeFileSync(process.env.SGDLAB_MAPS_OUT, /libtorch|sgdlab_torch/.test(readFileSync('/proc/self/maps', 'utf8')) ? 'loaded' : 'not loaded'));\n`);
+  const mapped = (...args: string[]) => {
+    const outFile = join(dir, `maps-${args[0]}`);
+    const r = spawnSync(process.execPath, ['--import', probe, join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, SGDLAB_MAPS_OUT: outFile } });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return readFileSync(outFile, 'utf8');
+  };
+  for (const args of [['status', '--db', db], ['results', 'small', '--db', db, '--json'], ['export', 'small', '--db', db], ['report', 'small', '--db', db, '--out', join(dir, 'cli-report')], ['builtin', 'list']]) {
+    assert.equal(mapped(...args), 'not loaded', args.join(' '));
+  }
+  assert.equal(mapped('train', '--model', 'mlp', '--widths', '4', '--subset', '100', '--batch-size', '10', '--steps', '1', '--json'), 'loaded', 'the probe sees libtorch when it is loaded');
 });

@@ -12,7 +12,7 @@ import { studyFigures, type Figure } from './figures.js';
 import { builtinFigures } from './builtin/index.js';
 import { reportHtml } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
-import { resultTables, type Table } from './tables.js';
+import { problemTable, resultTables, type Table } from './tables.js';
 
 export interface WrittenReport {
   dir: string;
@@ -25,7 +25,7 @@ export interface WrittenReport {
 export async function writeReport(store: StudyStore, study: Study, outDir: string, options: { extraFigures?: (d: ReportData) => Figure[] } = {}): Promise<WrittenReport> {
   const data = loadReportData(store, study);
   const figures = [...studyFigures(data), ...builtinFigures(data), ...(options.extraFigures?.(data) ?? [])];
-  const tables = resultTables(data.rows);
+  const tables = [...resultTables(data.rows), ...problemTable(data.problems)];
   mkdirSync(outDir, { recursive: true });
   const written: WrittenReport['figures'] = [];
   const rendered: { figure: Figure; svg: string }[] = [];
@@ -46,6 +46,7 @@ export async function writeReport(store: StudyStore, study: Study, outDir: strin
     summary: [
       ...(study.description ? [study.description] : []),
       `${data.trials.length} trials: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}. Best learning rate per batch size chosen by ${study.select}.`,
+      ...(data.problems.length > 0 ? [`${data.problems.length} problem(s): see the table "What failed".`] : []),
       ...(study.measure ? [`Measurements (${study.measure.what.join(', ')}) on ${study.measure.trials === 'best' ? "the best learning rate's seeds" : 'every completed trial'}: ${data.measurements.length} completed.`] : []),
     ],
     figures: rendered,

@@ -4,7 +4,7 @@
  * φ at each ε for the full space and for random subspaces), plus the other measurements.
  */
 import type { Stat } from '../study/index.js';
-import { budgetLabel, type ReportRow } from './data.js';
+import { budgetLabel, type Problem, type ReportRow } from './data.js';
 
 export interface Table {
   id: string;
@@ -41,4 +41,14 @@ export function resultTables(rows: readonly ReportRow[]): Table[] {
   tables.push(...table('sharpness-subspace', 'Sharpness φ(ε, A) in random subspaces (Keskar et al. Table 4 layout)', subspace));
   tables.push(...table('measurements', 'Hessian and gradient-noise measurements', other));
   return tables;
+}
+
+/** What failed and why (failed trials and measurements, recordings that failed inside completed trials); none: no table. */
+export function problemTable(problems: readonly Problem[]): Table[] {
+  if (problems.length === 0) return [];
+  return [{
+    id: 'problems', title: `What failed (${problems.length})`,
+    columns: ['trial', 'grid point', 'what', 'error'],
+    rows: problems.map((p) => [p.key.slice(0, 12), Object.entries(p.coordinates).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '), p.what, p.error]),
+  }];
 }

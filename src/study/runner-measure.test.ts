@@ -1,7 +1,9 @@
 /**
- * The runner's second phase and its crash isolation: measurements of the best trials equal the same
- * measurement taken by `sgdlab measure` on the trial's checkpoint; a worker over its memory limit or
- * killed by a signal has its trial recorded as failed with the reason while the study goes on.
+ * The runner's second phase and its crash isolation: measurements of the best trials are stored as
+ * `sgdlab measure` computes them on the trial's checkpoint (the plumbing: targets, options, data,
+ * checkpoint; the numbers themselves are checked against independent references in
+ * measure-trial.test.ts and cli/measure.test.ts); a worker over its memory limit or killed by a signal
+ * has its trial recorded as failed with the reason while the study goes on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -12,8 +12,9 @@
  * (Ctrl-C) kills the workers; the next run resumes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sgdlabVersion } from '../train/version.js';
 import { jobId, measurementJobs } from './results.js';
@@ -50,7 +51,11 @@ export interface RunOptions {
   /** Each worker's resident memory limit in MB (default: 90% of the machine's memory shared among the workers). */
   maxMemoryMb?: number;
   onProgress?: (progress: RunProgress) => void;
+  /** Called once per warning, when it arises (they are also in the summary). */
+  onWarning?: (warning: string) => void;
   signal?: AbortSignal;
+  /** Where the resident memory of a worker is read from (tests point it elsewhere); default /proc/PID/status. */
+  procRoot?: string;
 }
 
 export interface RunSummary {
@@ -64,12 +69,14 @@ export interface RunSummary {
   crashes: number;
   /** Worker slots given up because their workers died before taking any work (e.g. the addon cannot load). */
   errors: string[];
+  /** Things the user should know that did not stop the run (each said once), e.g. a memory limit that cannot be enforced. */
+  warnings: string[];
 }
 
 /** Resident set size of a process in MB, from /proc (undefined where there is none). */
-function residentMb(pid: number): number | undefined {
+function residentMb(pid: number, procRoot = '/proc'): number | undefined {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(join(procRoot, String(pid), 'status'), 'utf8'));
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
@@ -82,7 +89,7 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
   const store = new SqliteStudyStore(options.db);
   const n = Math.max(1, options.workers ?? cpus().length);
   const maxMemoryMb = options.maxMemoryMb ?? defaultMaxMemoryMb(n);
-  const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 }, measurements: { pending: 0, running: 0, completed: 0, failed: 0 }, aborted: false, memoryKills: 0, crashes: 0, errors: [] };
+  const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 }, measurements: { pending: 0, running: 0, completed: 0, failed: 0 }, aborted: false, memoryKills: 0, crashes: 0, errors: [], warnings: [] };
   // Counts are of the current grid and the current measurement jobs (trials of dropped grid points and
   // measurements with old options stay stored but are not this study's work).
   let currentKeys = new Set<string>();
@@ -135,8 +142,15 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     options.signal?.addEventListener('abort', kill, { once: true });
     const monitor = setInterval(() => {
       for (const [slot, entry] of children) {
-        const rss = entry.child.pid === undefined ? undefined : residentMb(entry.child.pid);
-        if (rss === undefined) continue;
+        const rss = entry.child.pid === undefined ? undefined : residentMb(entry.child.pid, options.procRoot);
+        if (rss === undefined) {
+          // Without /proc (not Linux, or not mounted) the resident set cannot be read: say once that the limit is not enforced.
+          if (entry.child.exitCode === null && !existsSync(join(options.procRoot ?? '/proc', 'self', 'status')) && !summary.warnings.some((w) => w.startsWith('--max-memory-mb'))) {
+            summary.warnings.push(`--max-memory-mb ${maxMemoryMb} is not enforced: this system has no /proc to read the workers' resident memory from`);
+            options.onWarning?.(summary.warnings.at(-1)!);
+          }
+          continue;
+        }
         states[slot]!.rssMb = rss;
         if (rss > maxMemoryMb && entry.overLimitMb === undefined) {
           entry.overLimitMb = rss;
