@@ -166,7 +166,7 @@ export function measureCommand(): Command {
         const covariance = flags.covarianceTopK ? noiseCovarianceTopEigenvalues(s.model, x, y, s.loss, { topK: positive('covariance-top-k', flags.covarianceTopK, 1), seed }) : undefined;
         const alignment = flags.alignment ? noiseHessianAlignment(new Objective(s.model, x, y, s.loss), { seed }) : undefined;
         T.dispose([x, y]);
-        output(flags, { ...r, ...(bNoise ? { bNoise } : {}), ...(covariance ? { covarianceEigenvalues: covariance.eigenvalues } : {}), ...(alignment ? { alignment } : {}) }, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)` +
+        output(flags, { ...r, ...(bNoise ? { bNoise } : {}), ...(covariance ? { covarianceEigenvalues: covariance.eigenvalues, covarianceCost: covariance.cost } : {}), ...(alignment ? { alignment } : {}) }, `‖G‖² ${r.gradNormSq.toPrecision(5)}, tr Σ ${r.traceSigma.toPrecision(5)}, B_simple ${r.bSimple.toPrecision(4)} on ${r.examples} examples (${r.method}, ${r.cost.seconds.toFixed(1)} s)` +
           (bNoise ? `\nB_noise ${bNoise.bNoise.toPrecision(4)} (tr(HΣ) ${bNoise.traceHSigma.toPrecision(4)} ± ${bNoise.traceHSigmaStandardError.toPrecision(2)}, ${bNoise.samples} samples)` : '') +
           (covariance ? `\ntop eigenvalues of C: ${covariance.eigenvalues.map((e) => e.toPrecision(4)).join(', ')}` : '') +
           (alignment ? `\nalignment of C with H: cosine ${alignment.cosine.toFixed(3)}, top-${alignment.topK} eigenspace overlap ${alignment.overlap.toFixed(3)}` : ''));
@@ -185,9 +185,8 @@ export function measureCommand(): Command {
       withCheckpoint(flags, (s) => {
         const { from, to } = range(flags, -1, 1);
         const grid = alphaGrid(from, to, positive('points', flags.points, 21));
-        const started = performance.now();
-        const points = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed, limit: s.n });
-        output(flags, { points, seconds: (performance.now() - started) / 1000 }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
+        const { points, cost } = landscapeSlice(s.model, { train: s.split, test: s.data.test }, s.loss, { alphas: grid, betas: flags.twoD ? grid : undefined, seed, limit: s.n });
+        output(flags, { points, cost, seconds: cost.seconds }, points.map((p) => `α ${p.alpha.toFixed(3)}${p.beta === undefined ? '' : ` β ${p.beta.toFixed(3)}`}: train loss ${p.train.loss.toPrecision(4)}`).join('\n'));
       });
     }));
 

@@ -10,6 +10,7 @@ import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
 import type { LossName, Module } from '../nn/index.js';
 import { evaluate, type Evaluation } from '../train/evaluate.js';
+import { emptyCost, type MeasurementCost } from './objective.js';
 import type { ParamVector } from './vectors.js';
 
 export function filterNormalizedDirection(params: readonly T.Tensor[], g: T.Generator): ParamVector {
@@ -31,8 +32,20 @@ export interface SlicePoint {
   test?: Evaluation;
 }
 
-/** Evaluates f(θ + α·d₁ [+ β·d₂]) on a grid; the model's parameters are restored afterwards. */
-export function landscapeSlice(model: Module, data: { train: TensorDataset; test?: TensorDataset }, loss: LossName, options: { alphas: number[]; betas?: number[]; seed?: number; limit?: number }): SlicePoint[] {
+export interface LandscapeSlice {
+  points: SlicePoint[];
+  /** lossEvaluations: passes of `evaluate` over a split; examples: every example evaluated. */
+  cost: MeasurementCost;
+}
+
+/**
+ * Evaluates f(θ + α·d₁ [+ β·d₂]) on a grid; the model's parameters are restored afterwards. Batch norm
+ * keeps its running statistics: the directions move no batch-norm parameter and no buffer (Li et
+ * al.'s "ignore biasbn"), and evaluation uses the statistics the model was trained with, as theirs does.
+ */
+export function landscapeSlice(model: Module, data: { train: TensorDataset; test?: TensorDataset }, loss: LossName, options: { alphas: number[]; betas?: number[]; seed?: number; limit?: number }): LandscapeSlice {
+  const started = performance.now();
+  const cost = emptyCost();
   const params = model.parameters();
   const g = new T.Generator(options.seed ?? 0);
   const d1 = filterNormalizedDirection(params, g);
@@ -47,17 +60,19 @@ export function landscapeSlice(model: Module, data: { train: TensorDataset; test
           if (d2 && beta !== undefined) v = v.add(d2[i]!, beta);
           p.copy_(v);
         })));
-        points.push({
-          alpha,
-          ...(beta !== undefined ? { beta } : {}),
-          train: evaluate(model, data.train, loss, { limit: options.limit }),
-          ...(data.test ? { test: evaluate(model, data.test, loss, { limit: options.limit }) } : {}),
-        });
+        const train = evaluate(model, data.train, loss, { limit: options.limit });
+        const test = data.test ? evaluate(model, data.test, loss, { limit: options.limit }) : undefined;
+        for (const e of [train, test]) if (e) {
+          cost.lossEvaluations++;
+          cost.examples += e.examples;
+        }
+        points.push({ alpha, ...(beta !== undefined ? { beta } : {}), train, ...(test ? { test } : {}) });
       }
     }
   } finally {
     T.noGrad(() => T.listCopy_(params, origin));
     T.dispose([...origin, ...d1, ...(d2 ?? [])]);
   }
-  return points;
+  cost.seconds = (performance.now() - started) / 1000;
+  return { points, cost };
 }

@@ -31,7 +31,8 @@ test('on a quadratic the slice is exactly f(θ) + ½α²·dᵀHd, and the parame
   const model = buildModel({ name: 'linear-regression' }, { inputShape: [4], outputs: 1 }, g);
   T.noGrad(() => model.parameters()[0]!.copy_(T.tensor([[1, 2, -1, 0.5]])));
   const before = T.tidy(() => model.parameters()[0]!.toArray());
-  const points = landscapeSlice(model, { train: data }, 'half-mse', { alphas: [-1, 0, 1, 2], seed: 3 });
+  const { points, cost } = landscapeSlice(model, { train: data }, 'half-mse', { alphas: [-1, 0, 1, 2], seed: 3 });
+  assert.deepEqual([cost.lossEvaluations, cost.examples], [4, 400]);
   const [m1, zero, one, two] = points.map((p) => p.train.loss) as [number, number, number, number];
   assert.ok(zero < 1e-10);
   assert.ok(Math.abs(m1 - one) < 1e-5 * one, 'symmetric in α');
