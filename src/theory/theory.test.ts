@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  divergenceLearningRate, labelNoiseRegression, linearRegressionGradientVariance, minibatchGradientSecondMoment, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
+  divergenceLearningRate, labelNoiseRegression, linearRegressionGradientVariance, minibatchGradientSecondMoment, minibatchGradientVariance, sgdTemperature, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
 } from './index.js';
 
 /** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
@@ -236,5 +236,14 @@ test('Qian–Klabjan along SGD: the exact moment recursion equals exhaustive enu
       const exact = linearRegressionGradientVariance({ x, y, w0, lr, b, replacement }, steps);
       assert.ok(Math.abs(exact[steps]! - enumerated) < 1e-12 * Math.max(1, enumerated), `${replacement ? 'with' : 'without'} replacement, b=${b}: ${exact[steps]} vs ${enumerated}`);
     }
+  }
+});
+
+test('the SGD temperature is Smith, Elsen & De\'s T = ε(N − B)/(B(N − 1))/(1 − m): ε times the per-example variance factor of sampling without replacement', () => {
+  assert.equal(sgdTemperature(0.1, 32, 50000), (0.1 * (50000 - 32)) / (32 * 49999));
+  assert.ok(Math.abs(sgdTemperature(0.1, 32, 50000, 0.9) - (10 * 0.1 * 49968) / (32 * 49999)) < 1e-15);
+  assert.equal(sgdTemperature(0.5, 1000, 1000), 0, 'full batch: no noise');
+  for (const [lr, b, n] of [[0.1, 1, 10], [0.3, 7, 60], [2, 64, 50000]] as const) {
+    assert.ok(Math.abs(sgdTemperature(lr, b, n) - lr * minibatchGradientVariance(1, b, n, false)) < 1e-15, `ε=${lr}, B=${b}, N=${n}`);
   }
 });
