@@ -105,7 +105,7 @@ function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, dat
     const independentExamples = !w0.modules().some((m) => m instanceof BatchNorm || m instanceof Dropout);
     const atInit = noiseStatistics(w0, split.x, split.y, loss);
     // Each trial seed draws its own sequences (and a different measurement seed others again).
-    const sequencesSeed = streamSeed(config.seed, 6) + measure.seed;
+    const sequencesSeed = streamSeed(config.seed, 7) + measure.seed;
     const curves = o.replacement.flatMap((replacement) => o.steps.map((step) => {
       const points = gradientVarianceAlongTraining({ model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, step, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: sequencesSeed });
       return {

@@ -77,7 +77,7 @@ export interface TrainOptions {
   hooks?: TrainHooks;
 }
 
-/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data (6: a measurement's minibatch sequences, study/measure-trial.ts). */
+/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data (7: a measurement's minibatch sequences, study/measure-trial.ts). */
 export function streamSeed(seed: number, stream: number): number {
   return (seed * 1_000_003 + stream * 7_919) % Number.MAX_SAFE_INTEGER;
 }
