@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { IN_STORE, checkpointFiles, openStore, workStudy, type StudyStore } from '../study/index.js';
+import { DEFAULT_LEASE_SECONDS, IN_STORE, checkpointFiles, openStore, workStudy, type StudyStore } from '../study/index.js';
 import { UsageError } from './errors.js';
 import { requireStudy, withStore } from './study-command.js';
 import { StudyProgress } from './study-progress.js';
@@ -54,14 +54,16 @@ function workerCommand(): Command {
             const bars = new StudyProgress(study.name);
             const result = await workStudy(store, url, study, { ...options, signal: controller.signal, onProgress: (p) => bars.update(p) });
             bars.stop();
+            if (result.unreachable.length > 0) {
+              writeSummary(study, result);
+              process.stderr.write(`sgdlab worker: stopped: the study store ${store.url} was out of reach longer than the lease (${options.leaseSeconds ?? DEFAULT_LEASE_SECONDS} s); what this machine held is taken over by other workers\n`);
+              process.exitCode = 3;
+              return;
+            }
             const after = await store.statuses(name);
             const changed = JSON.stringify(after) !== JSON.stringify(before);
             worked ||= changed;
             if (changed || !flags.wait) writeSummary(study, result);
-            if (result.unreachable.length > 0) {
-              process.exitCode = 3;
-              return;
-            }
             if (result.errors.length > 0) process.exitCode = 1;
           }
           if (!flags.wait || controller.signal.aborted) break;
@@ -74,7 +76,7 @@ function workerCommand(): Command {
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
-        await store.close();
+        await store.close().catch(() => undefined);
       }
     });
 }

@@ -183,16 +183,23 @@ export class PostgresStudyStore implements StudyStore {
     return this.retrying(async () => {
       const client = await this.pool.connect();
       let broken: unknown;
+      // A checked-out client whose connection drops (the server restarting) emits 'error' besides failing
+      // its query: without a listener that would be an uncaught exception and end the worker.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(async (sql, params = []) => (await client.query(sql, params as unknown[])).rows);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        broken = isTransient(error) ? error : undefined;
-        await client.query('ROLLBACK').catch(() => undefined);
+        broken ??= isTransient(error) ? error : undefined;
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken instanceof Error ? broken : undefined);
       }
     });

@@ -25,6 +25,9 @@ export interface PgCluster {
   newDatabase(): Promise<string>;
   /** `pg_ctl restart -m fast`: every connection is cut, the server comes back on the same port. */
   restart(): void;
+  /** `pg_ctl stop -m fast` and `pg_ctl start`: the server gone for a while (the data stays). */
+  serverStop(): void;
+  serverStart(): void;
   stop(): void;
 }
 
@@ -50,13 +53,16 @@ function freePort(): Promise<number> {
 
 let cluster: Promise<PgCluster> | undefined;
 
-/** This process's cluster, started on first use. */
-export function pgCluster(): Promise<PgCluster> {
-  cluster ??= startCluster();
+/**
+ * This process's cluster, started on first use. Tests run it with fsync off (it is thrown away and
+ * never crashes); `durable: true` keeps PostgreSQL's defaults, for benchmarks.
+ */
+export function pgCluster(options: { durable?: boolean } = {}): Promise<PgCluster> {
+  cluster ??= startCluster(options.durable ?? false);
   return cluster;
 }
 
-async function startCluster(): Promise<PgCluster> {
+async function startCluster(durable: boolean): Promise<PgCluster> {
   const bin = postgresBin();
   const root = process.getuid?.() === 0;
   const runAs = root ? 'postgres' : userInfo().username;
@@ -80,8 +86,8 @@ async function startCluster(): Promise<PgCluster> {
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
   const port = await freePort();
   const log = join(dir, 'server.log');
-  // fsync off: the cluster is thrown away and never crashes (a restart is a clean `-m fast` one).
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
+  // fsync off for tests: the cluster is thrown away and never crashes (a restart is a clean `-m fast` one).
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200${durable ? '' : ' -c fsync=off -c full_page_writes=off'}`;
   const ctl = (args: string[]) => run('pg_ctl', ['-D', data, '-l', log, '-o', serverOptions, '-w', '-t', '60', ...args]);
   const start = ctl(['start']);
   if (start.status !== 0) {
@@ -114,6 +120,14 @@ async function startCluster(): Promise<PgCluster> {
     restart() {
       const r = ctl(['restart', '-m', 'fast']);
       if (r.status !== 0) throw new Error(`pg_ctl restart failed (${r.status}): ${r.stderr || r.stdout}`);
+    },
+    serverStop() {
+      const r = ctl(['stop', '-m', 'fast']);
+      if (r.status !== 0) throw new Error(`pg_ctl stop failed (${r.status}): ${r.stderr || r.stdout}`);
+    },
+    serverStart() {
+      const r = ctl(['start']);
+      if (r.status !== 0) throw new Error(`pg_ctl start failed (${r.status}): ${r.stderr || r.stdout}`);
     },
   };
 }

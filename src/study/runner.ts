@@ -144,6 +144,8 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
   try {
     await refresh();
     if (n > 0 && options.only !== 'measure' && summary.counts.pending + summary.counts.running > 0) await runPhase('train');
+    // Workers that stopped because the store was out of reach: so is this process, most likely; report, do not throw.
+    if (summary.unreachable.length > 0) return summary;
     await refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
       // The trials of the current grid (dropped grid points stay stored but are not targets).
@@ -155,6 +157,7 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
       await refresh();
       if (n > 0 && options.only !== 'train' && summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
     }
+    if (summary.unreachable.length > 0) return summary;
     await refresh();
     return summary;
   } finally {
