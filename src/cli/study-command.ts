@@ -18,9 +18,12 @@ import { UsageError } from './errors.js';
 import { StudyProgress } from './study-progress.js';
 import { dbOption, defaultDb, parseWorkOptions, workOptionsOf, writeSummary, type WorkFlags } from './work-options.js';
 
-/** Opens the store of --db (or $SGDLAB_DB), runs `use`, and closes it. */
+/**
+ * Opens the store of --db (or $SGDLAB_DB), runs `use`, and closes it. A command run by hand retries a
+ * lost connection for 10 s (workers: their lease), so a wrong host or port is reported soon.
+ */
 export async function withStore<T>(db: string | undefined, use: (store: StudyStore) => Promise<T>): Promise<T> {
-  const store = await openStore(db ?? defaultDb());
+  const store = await openStore(db ?? defaultDb(), { retrySeconds: 10 });
   try {
     return await use(store);
   } finally {
@@ -131,7 +134,7 @@ export function studyCommands(): Command[] {
         if (s.refused > 0) {
           process.stdout.write(`  ${s.refused} late result(s) refused (stale attempts, not stored):\n`);
           for (const r of await store.refusals(s.name)) {
-            process.stdout.write(`    ${r.kind} ${r.key}${r.measurement ? ` ${r.measurement}` : ''}: ${r.what} of attempt ${r.attempt} by ${r.worker || 'a worker'} refused at ${r.at} (current attempt ${r.currentAttempt})\n`);
+            process.stdout.write(`    ${r.kind} ${r.key}${r.measurement ? ` ${r.measurement}` : ''}: ${r.what} of attempt ${r.attempt} refused at ${r.at} (current attempt ${r.currentAttempt}, held by ${r.worker || 'nobody'})\n`);
           }
         }
       }

@@ -118,6 +118,7 @@ export interface Refusal {
   /** The measurement kind and spec (measurements only). */
   measurement: string | null;
   spec: string | null;
+  /** The worker holding the current attempt when the stale one was refused. */
   worker: string;
   /** The stale attempt, and the attempt current when it was refused. */
   attempt: number;

@@ -125,12 +125,12 @@ async function trainTrials(c: Context): Promise<void> {
         hooks: {
           onStep: (ctx) => fluctuations?.hooks.onStep?.(ctx),
           onProgress: (p) => {
-            heartbeat.progress(p.step, p.totalSteps, p.loss);
             // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
             if (recording && !fluctuations) fluctuations = new StationaryFluctuations(recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps)), recording.maxFullDimension);
             const t = performance.now();
             if (t - lastSent < 250 && p.step < p.totalSteps) return;
             lastSent = t;
+            heartbeat.progress(p.step, p.totalSteps, p.loss);
             tell({ type: 'trial', key, coordinates, step: p.step, totalSteps: p.totalSteps });
           },
         },
