@@ -12,7 +12,9 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- 1. system packages ------------------------------------------------------------------------
 # libopenblas0-pthread matters: without it libtorch falls back to reference BLAS, about 20x slower.
-packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core)
+# postgresql (the server; it brings its client): the tests of the PostgreSQL store start their own throw-away
+# cluster with its initdb/pg_ctl (as the package's unprivileged user `postgres` when run as root).
+packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
