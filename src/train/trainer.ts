@@ -126,7 +126,10 @@ function checkRemedies(config: TrainConfig, n: number): void {
   const problems: string[] = [];
   if (config.batchSchedule && config.warmStart) problems.push('batchSchedule: a batch schedule and warmStart cannot be combined (a warm start is a two-step batch schedule: use kind: step)');
   if (config.batchSchedule && config.batchSize === 'full') problems.push("batchSchedule: needs a numeric batchSize to grow from, not 'full'");
-  if (config.batchSchedule?.max !== undefined && config.sampling === 'reshuffle' && config.batchSchedule.max > n) problems.push(`batchSchedule.max: ${config.batchSchedule.max} exceeds the ${n} training examples`);
+  const schedule = config.batchSchedule;
+  if (schedule?.max !== undefined && config.sampling === 'reshuffle' && schedule.max > n) problems.push(`batchSchedule.max: ${schedule.max} exceeds the ${n} training examples`);
+  if (schedule && typeof config.batchSize === 'number' && config.batchSize > (schedule.max ?? n)) problems.push(`batchSchedule.max: ${schedule.max ?? n} is below the initial batch size ${config.batchSize}`);
+  if (schedule?.kind === 'adaptive' && config.batchSize === 1) problems.push('batchSize: the adaptive schedule estimates a variance from the batch, so it needs at least 2 examples');
   if (config.snapshotEvery !== undefined && !config.save) problems.push('snapshotEvery: snapshots are written into the save directory; set save');
   if (problems.length > 0) throw new ConfigError(problems);
 }
