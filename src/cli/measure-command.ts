@@ -1,5 +1,5 @@
 /**
- * `sgdlab measure hessian|sharpness|noise|interpolate --checkpoint PATH …`: measurements of a saved
+ * `sgdlab measure hessian|sharpness|noise|interpolate|robustness --checkpoint PATH …`: measurements of a saved
  * model on its own training data (the checkpoint's data spec and preprocessing), or --dataset.
  * --subset N uses the first N examples of the split. Prints a summary, or JSON with --json.
  *
@@ -15,8 +15,9 @@ import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { Objective, alphaGrid, hessianTrace, interpolate, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
+import { robustnessCommand } from './robustness-command.js';
 
-interface CommonFlags {
+export interface CommonFlags {
   checkpoint: string;
   dataset?: string;
   dataDir?: string;
@@ -25,7 +26,7 @@ interface CommonFlags {
   json?: boolean;
 }
 
-function positive(flag: string, value: string | undefined, fallback: number, integer = true): number {
+export function positive(flag: string, value: string | undefined, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag}: '${value}' must be a positive ${integer ? 'integer' : 'number'}`);
@@ -68,7 +69,7 @@ function progress(objective: Objective, task: string, expectedPasses: number): {
 }
 
 /** Loads the checkpoint and its data, runs body, and frees them whatever happens. */
-function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
+export function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
   const s = setup(flags);
   try {
     body(s);
@@ -78,11 +79,11 @@ function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) 
   }
 }
 
-function output(flags: { json?: boolean }, result: object, summary: string): void {
+export function output(flags: { json?: boolean }, result: object, summary: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
 }
 
-const common = (c: Command) =>
+export const common = (c: Command) =>
   c.requiredOption('--checkpoint <path>', 'checkpoint directory (model.safetensors + model.json) or .safetensors file')
     .option('--dataset <name>', "measure on another dataset (default: the checkpoint's training data)")
     .option('--data-dir <dir>', 'directory of the dataset files')
@@ -217,5 +218,6 @@ export function measureCommand(): Command {
         }
       });
     }));
+  measure.addCommand(robustnessCommand());
   return measure;
 }
