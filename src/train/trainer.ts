@@ -7,8 +7,8 @@
 import * as T from '../tensor/index.js';
 import { appliedNormalization, augment, disposeSplits, normalizedValue, prepareData, size, take, type DataSplits } from '../data/index.js';
 import { join } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
-import { buildModel, loadSafetensors, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
+import { mkdirSync } from 'node:fs';
+import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, scheduleFactorAtProgress, type Optimizer } from '../optim/index.js';
 import { adversarialBatch } from './adversarial.js';
 import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
@@ -18,7 +18,7 @@ import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
 import { runRecord, type RunRecord } from './record.js';
 import { RandomReshuffling, ReshufflingStream, WithReplacement, type IndexSampler } from './sampler.js';
-import { loadSnapshot, saveSnapshot, withPrefix } from './snapshot.js';
+import { restoreTrainingSnapshot, saveInitialWeights, saveTrainingSnapshot, type TrainingParts } from './snapshot.js';
 
 export interface StepMetrics {
   step: number;
@@ -184,56 +184,11 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   let reason: string | undefined;
   let stepsDone = 0;
   let started = performance.now();
-  const generators = { model: modelGen, sampling: samplingGen, augment: augmentGen, fresh: freshGen, adversarial: adversarialGen };
-  const samplers = { warm: warmSampler, main: mainSampler, dynamic: dynamicSampler };
-  if (config.snapshotEvery !== undefined) {
-    mkdirSync(config.save!, { recursive: true });
-    // Written now, since a resumed run no longer has them.
-    if (!resume || !existsSync(join(config.save!, 'initial.safetensors'))) saveSafetensors(join(config.save!, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
-  }
-  if (resume && config.save) {
-    const snapshot = loadSnapshot<TrainResult['history']>(config.save, config);
-    if (snapshot) {
-      try {
-        model.loadStateDict(withPrefix(snapshot.tensors, 'model.'));
-        optimizer.loadState(withPrefix(snapshot.tensors, 'optimizer.'));
-        for (const [name, g] of Object.entries(generators)) g.setState(snapshot.tensors.get(`generator.${name}`)!);
-        for (const [name, sampler] of Object.entries(samplers)) {
-          if (sampler && 'restore' in sampler) sampler.restore({ order: snapshot.tensors.get(`sampler.${name}.order`), position: snapshot.meta.samplerPositions[name] ?? 0 });
-        }
-        if (dynamic && snapshot.meta.batchSchedule) dynamic.restore(snapshot.meta.batchSchedule);
-        const initialWeights = loadSafetensors(join(config.save, 'initial.safetensors'));
-        for (const [k, v] of initialWeights.tensors) initial!.get(k)?.copy_(v);
-        T.dispose([...initialWeights.tensors.values()]);
-      } finally {
-        T.dispose([...snapshot.tensors.values()]);
-      }
-      stepsDone = snapshot.meta.step;
-      samples = snapshot.meta.examples;
-      history.steps.push(...snapshot.meta.history.steps);
-      history.evals.push(...snapshot.meta.history.evals);
-      started -= snapshot.meta.seconds * 1000;
-      if (dynamic) totalSteps = dynamic.estimatedTotalSteps();
-    }
-  }
-  const takeSnapshot = () => {
-    const tensors = new Map<string, T.Tensor>();
-    T.tidy(() => {
-      for (const [k, v] of model.stateDict()) tensors.set(`model.${k}`, v);
-      for (const [k, v] of optimizer.state()) tensors.set(`optimizer.${k}`, v);
-      for (const [name, g] of Object.entries(generators)) tensors.set(`generator.${name}`, g.getState());
-      const positions: Record<string, number> = {};
-      for (const [name, sampler] of Object.entries(samplers)) {
-        if (!sampler || !('state' in sampler)) continue;
-        const st = sampler.state();
-        if (st.order) tensors.set(`sampler.${name}.order`, st.order);
-        positions[name] = st.position;
-      }
-      saveSnapshot(config.save!, tensors, {
-        step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, samplerPositions: positions,
-        ...(dynamic ? { batchSchedule: dynamic.state() } : {}), history, config,
-      });
-    });
+  // Snapshots (resume) save and restore these.
+  const parts: TrainingParts = {
+    model, optimizer, initial, schedule: dynamic,
+    generators: { model: modelGen, sampling: samplingGen, augment: augmentGen, fresh: freshGen, adversarial: adversarialGen },
+    samplers: { warm: warmSampler, main: mainSampler, dynamic: dynamicSampler },
   };
 
   const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
@@ -245,6 +200,15 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   });
 
   try {
+    const restored = resume && config.save ? restoreTrainingSnapshot<TrainResult['history']>(config.save, config, parts) : undefined;
+    if (config.snapshotEvery !== undefined && !restored) saveInitialWeights(config.save!, initial!);
+    if (restored) {
+      ({ step: stepsDone, examples: samples } = restored);
+      history.steps.push(...restored.history.steps);
+      history.evals.push(...restored.history.evals);
+      started -= restored.seconds * 1000;
+      if (dynamic) totalSteps = dynamic.estimatedTotalSteps();
+    }
     model.train();
     for (let step = stepsDone; dynamic ? !dynamic.finished : step < totalSteps; step++) {
       const inWarmPhase = step < warmSteps;
@@ -294,7 +258,9 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
         history.evals.push(e);
         hooks.onEval?.(e, model);
       }
-      if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) takeSnapshot();
+      if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
+        saveTrainingSnapshot(config.save!, config, parts, { step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, history });
+      }
       hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
     }
     const seconds = (performance.now() - started) / 1000;
