@@ -42,6 +42,7 @@ test('a step schedule over an epoch budget: 30 steps of 50, then 7 of 200 and a 
 test('geometric growth over a step budget, B₀·(to/B₀)^(k/K), and ×factor every k steps up to a cap; steps exact', () => {
   const over = run({ batchSize: 10, batchSchedule: { kind: 'geometric', to: 80 } });
   assert.deepEqual(sizes(over.result), [10, 12, 15, 19, 23, 28, 35, 43, 53, 65]);
+  assert.deepEqual(over.result.batchSchedule, { largestBatchSize: 65, changes: [] }, 'geometric growth records its sizes per step only');
   assert.equal(over.result.examples, 303);
   assert.equal(over.result.epochs, 0.303);
   const every = run({ batchSize: 8, budget: { steps: 12 }, batchSchedule: { kind: 'geometric', factor: 2, every: 3, max: 40 } });

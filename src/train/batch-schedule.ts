@@ -31,6 +31,7 @@ export interface BatchScheduleState {
   examples: number;
   /** The adaptive schedule's current batch size. */
   current: number;
+  largest: number;
   changes: { step: number; batchSize: number }[];
 }
 
@@ -49,6 +50,7 @@ export class DynamicBatch {
   #examples = 0;
   #current: number;
   #changes: { step: number; batchSize: number }[] = [];
+  #largest: number;
   readonly max: number;
   /** The epoch budget in examples (undefined for a step budget). */
   readonly budgetExamples: number | undefined;
@@ -59,6 +61,7 @@ export class DynamicBatch {
     if (spec.kind === 'adaptive' && initial < 2) throw new Error(`batchSize: the adaptive schedule estimates a variance, so it needs a batch of at least 2, got ${initial}`);
     this.budgetExamples = 'epochs' in budget ? Math.round(budget.epochs * n) : undefined;
     this.#current = initial;
+    this.#largest = initial;
   }
 
   get step(): number {
@@ -81,9 +84,13 @@ export class DynamicBatch {
   progressAfter(b: number): number {
     return this.budgetExamples === undefined ? (this.#step + 1) / (this.budget as { steps: number }).steps : (this.#examples + b) / this.budgetExamples;
   }
-  /** Batch-size changes so far: (first step at the new size, size). */
+  /** Batch-size changes so far: (first step at the new size, size); none recorded for geometric growth (see the per-step sizes). */
   get changes(): readonly { step: number; batchSize: number }[] {
     return this.#changes;
+  }
+  /** The largest batch taken so far. */
+  get largest(): number {
+    return this.#largest;
   }
 
   /** The schedule's batch size at the current step, before the budget's cut. */
@@ -124,8 +131,11 @@ export class DynamicBatch {
     }
     this.#step += 1;
     this.#examples += b;
+    this.#largest = Math.max(this.#largest, b);
     const after = this.#scheduled();
-    if (after !== before && !this.finished) this.#changes.push({ step: this.#step, batchSize: after });
+    // Geometric growth changes the size at nearly every step: its sizes are in the per-step history instead.
+    if (after !== before && !this.finished && this.spec.kind !== 'geometric') this.#changes.push({ step: this.#step, batchSize: after });
+
   }
 
   /** Steps left if the current batch size held (exact for a step budget; an estimate for an epoch budget). */
@@ -135,12 +145,13 @@ export class DynamicBatch {
   }
 
   state(): BatchScheduleState {
-    return { step: this.#step, examples: this.#examples, current: this.#current, changes: [...this.#changes] };
+    return { step: this.#step, examples: this.#examples, current: this.#current, largest: this.#largest, changes: [...this.#changes] };
   }
   restore(state: BatchScheduleState): void {
     this.#step = state.step;
     this.#examples = state.examples;
     this.#current = state.current;
+    this.#largest = state.largest;
     this.#changes = [...state.changes];
   }
 }

@@ -274,7 +274,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
       epochs: epochAt(stepsDone),
       batchSize,
       examples: samples,
-      ...(dynamic ? { batchSchedule: { largestBatchSize: Math.max(batchSize, ...dynamic.changes.map((c) => c.batchSize)), changes: [...dynamic.changes] } } : {}),
+      ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
       baseLr,
       seconds,
       samplesPerSecond: samples / seconds,
