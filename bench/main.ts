@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--quick] [--rounds=N] [--only=WORKLOAD]`: training-step times of
+ * `npm run bench [-- --json] [--quick] [--rounds=N] [--only=WORKLOAD|GROUP]`: training-step times of
  * sgdlab, PyTorch (Python) and TensorFlow.js (wasm) on the same workloads (bench/workloads.ts),
  * measured in one run on one machine, single-threaded on every side; ratio = sgdlab / PyTorch.
  */
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const timing: TimingOptions = quick ? { budgetMs: 300, minBlocks: 3, warmup: 1 } : { budgetMs: 2000, minBlocks: 7, warmup: 3 };
   const tfjsTiming: TimingOptions = { budgetMs: quick ? 300 : 2000, minBlocks: 3, warmup: 1, blockSteps: 1 };
-  const workloads = WORKLOADS.filter((w) => !only || w.workload === only);
+  // --only=NAME picks a workload, or every workload named NAME-… (e.g. --only=adversarial).
+  const workloads = WORKLOADS.filter((w) => !only || w.workload === only || w.workload.startsWith(`${only}-`));
 
   // Step timings on a shared 2-core VM swing by ±10% between runs: 5 rounds for steps, 3 for epochs.
   const roundsFlag = args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
@@ -146,6 +147,15 @@ async function main(): Promise<void> {
   if (eig) process.stdout.write(`\ntop Hessian eigenvalue of keskar-f1 on ${eig.batch} MNIST images, 5 power iterations (5 Hessian-vector products): ${(eig.sgdlab_ms / 1000).toFixed(2)} s (sgdlab) vs ${eig.pytorch_ms === null ? '—' : `${(eig.pytorch_ms / 1000).toFixed(2)} s`} (PyTorch, PyHessian's algorithm)\n`);
   const noise = rows.find((r) => r.workload === 'noise-stats');
   if (noise && noise.ratio !== null) process.stdout.write(`per-example noise statistics of keskar-f1 on ${noise.batch} images: ${(noise.sgdlab_ms / 1000).toFixed(2)} s = ${noise.ratio.toFixed(2)}× one full-data gradient (${(noise.pytorch_ms! / 1000).toFixed(2)} s)\n`);
+  const plainStep = rows.find((r) => r.workload === 'adversarial-none');
+  if (plainStep) {
+    const ratio = (ms: number | null, base: number | null) => (ms === null || base === null ? '—' : `${(ms / base).toFixed(2)}×`);
+    process.stdout.write(`\nadversarial training, cost per step relative to a plain step (keskar-f1, Adam, B = ${plainStep.batch}, L∞ ε = 0.1):\n`);
+    for (const r of rows.filter((row) => row.workload.startsWith('adversarial-') && row !== plainStep)) {
+      const name = r.workload.replace('adversarial-', '').toUpperCase().replace(/^PGD(\d+)$/, 'PGD-$1');
+      process.stdout.write(`  ${name}: sgdlab ${ratio(r.sgdlab_ms, plainStep.sgdlab_ms)}, PyTorch ${ratio(r.pytorch_ms, plainStep.pytorch_ms)}\n`);
+    }
+  }
   if (grad && hvp) {
     process.stdout.write(`\nHessian-vector product / gradient (mlp, batch ${grad.batch}): sgdlab ${fmt(hvp.sgdlab_ms / grad.sgdlab_ms)}×` +
       (grad.pytorch_ms && hvp.pytorch_ms ? `, PyTorch ${fmt(hvp.pytorch_ms / grad.pytorch_ms)}×` : '') + '\n');

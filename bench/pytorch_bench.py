@@ -56,9 +56,10 @@ def mnist_train():
         images = open(os.path.join(root, 'train-images-idx3-ubyte'), 'rb').read()[16:]
         labels = open(os.path.join(root, 'train-labels-idx1-ubyte'), 'rb').read()[8:]
         x = torch.frombuffer(bytearray(images), dtype=torch.uint8).reshape(-1, 1, 28, 28).float().div_(255)
-        x.sub_(x.mean()).div_(x.std(unbiased=False))
-        MNIST = (x, torch.frombuffer(bytearray(labels), dtype=torch.uint8).long())
-    return MNIST
+        mean, std = x.mean().item(), x.std(unbiased=False).item()
+        x.sub_(mean).div_(std)
+        MNIST = (x, torch.frombuffer(bytearray(labels), dtype=torch.uint8).long(), mean, std)
+    return MNIST[0], MNIST[1]
 
 
 def keskar_f1():
@@ -112,7 +113,51 @@ def f1_top_eigenvalue_ms(n):
     return (time.perf_counter() - start) * 1000
 
 
+ATTACKS = {'adversarial-none': None, 'adversarial-fgsm': ('fgsm', 1), 'adversarial-pgd3': ('pgd', 3), 'adversarial-pgd7': ('pgd', 7)}
+
+
+def adversarial_step_ms(workload, batch, timing):
+    """One Adam step of keskar-f1 on an MNIST batch after replacing it by adversarial examples (L-inf,
+    eps = 0.1 in pixel units, in raw pixel space, clamped to [0, 1], the attack in eval mode), as
+    sgdlab's trainer does: FGSM, or PGD-k from a random start with step 2.5·eps/k (Madry et al.)."""
+    x, y = mnist_train()
+    mean, std = MNIST[2], MNIST[3]
+    torch.manual_seed(0)
+    model = keskar_f1()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xb, yb = x[:batch].clone(), y[:batch].clone()
+    attack = ATTACKS[workload]
+    eps = 0.1
+    g = torch.Generator().manual_seed(1)
+
+    def adversarial(xn):
+        raw0 = xn * std + mean
+        kind, steps = attack
+        alpha = eps if kind == 'fgsm' else 2.5 * eps / steps
+        raw = raw0 if kind == 'fgsm' else torch.clamp(torch.min(torch.max(raw0 + (torch.rand(raw0.shape, generator=g) * 2 - 1) * eps, raw0 - eps), raw0 + eps), 0, 1)
+        model.eval()
+        for _ in range(steps):
+            raw = raw.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(F.cross_entropy(model((raw - mean) / std), yb), [raw])
+            with torch.no_grad():
+                raw = torch.clamp(torch.min(torch.max(raw + alpha * grad.sign(), raw0 - eps), raw0 + eps), 0, 1)
+        model.train()
+        return ((raw - mean) / std).detach()
+
+    def step():
+        xa = adversarial(xb) if attack else xb
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(xa), yb)
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return median_step_ms(step, **timing)
+
+
 def run(workload, batch, timing):
+    if workload.startswith('adversarial-'):
+        return adversarial_step_ms(workload, batch, timing)
     if workload == 'f1-epoch':
         return f1_epoch_ms(batch)
     if workload == 'f1-top-eigenvalue':

@@ -1,7 +1,8 @@
 /** The benchmark's workloads written with sgdlab's tensor API, as a user would write them. */
 import * as T from '../src/tensor/index.js';
-import { prepareData, type DataSplits } from '../src/data/index.js';
-import { parseTrainConfig, train } from '../src/train/index.js';
+import { appliedNormalization, prepareData, take, type DataSplits } from '../src/data/index.js';
+import { adversarialBatch, batchGradient, parseTrainConfig, train, type AttackSpec } from '../src/train/index.js';
+import { Adam } from '../src/optim/index.js';
 import { Objective, noiseStatistics, topEigenvalues } from '../src/measure/index.js';
 import { Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential, buildModel, type Module } from '../src/nn/index.js';
 import { LEARNING_RATE, type Workload } from './workloads.js';
@@ -61,6 +62,37 @@ function noiseCostMs(n: number): { noise: number; gradient: number } {
   return { noise, gradient };
 }
 
+const ATTACKS: Record<string, AttackSpec | undefined> = {
+  'adversarial-none': undefined,
+  'adversarial-fgsm': { attack: 'fgsm', norm: 'linf', epsilon: 0.1 },
+  'adversarial-pgd3': { attack: 'pgd', norm: 'linf', epsilon: 0.1, steps: 3 },
+  'adversarial-pgd7': { attack: 'pgd', norm: 'linf', epsilon: 0.1, steps: 7 },
+};
+
+/** A step of the trainer with adversarial training: the attack on the batch, then the gradient and Adam's update. */
+function adversarialStepMs(w: Workload, timing: TimingOptions): number {
+  mnist ??= prepareData({ name: 'mnist' });
+  const data = mnist;
+  const model = buildModel({ name: 'keskar-f1' }, { inputShape: [1, 28, 28], outputs: 10 }, new T.Generator(0));
+  const params = model.parameters();
+  const optimizer = new Adam(params, { lr: 1e-3 });
+  const { x, y } = T.tidy(() => {
+    const b = take(data.train, T.arange(0, w.batch));
+    return { x: T.keep(b.x), y: T.keep(b.y) };
+  });
+  const spec = ATTACKS[w.workload];
+  const space = { normalization: appliedNormalization(data), range: data.inputRange };
+  const g = new T.Generator(1);
+  const ms = medianStepMs(() => T.tidy(() => {
+    const input = spec ? adversarialBatch(model, 'cross-entropy', x, y, spec, space, g) : x;
+    optimizer.step(() => batchGradient(model, params, 'cross-entropy', input, y, w.batch).grads);
+  }), timing);
+  optimizer.dispose();
+  model.dispose();
+  T.dispose([x, y]);
+  return ms;
+}
+
 /** The last noise-stats measurement's gradient time, reported in the PyTorch column. */
 export let lastGradientMs = NaN;
 
@@ -73,6 +105,7 @@ export function runSgdlab(w: Workload, timing: TimingOptions): number {
     lastGradientMs = r.gradient;
     return r.noise;
   }
+  if (w.workload.startsWith('adversarial-')) return adversarialStepMs(w, timing);
   const g = new T.Generator(0);
   const isCnn = w.workload === 'cnn';
   const net = model(isCnn, g);

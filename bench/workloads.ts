@@ -10,9 +10,14 @@
  *             5 Hessian-vector products over the data in chunks of 1,000), model in evaluation mode;
  *   noise-stats: sgdlab's per-example noise statistics on the same data; the table's PyTorch column
  *             holds one full-data gradient by sgdlab, so the ratio is the cost relative to a gradient.
+ *   adversarial-none / -fgsm / -pgd3 / -pgd7: one Adam step of keskar-f1 on a fixed MNIST batch, after
+ *             replacing it by adversarial examples (L∞, ε = 0.1 pixels, attack in eval mode): none, FGSM,
+ *             PGD with 3 or 7 steps from a random start (issue 15: the cost of adversarial training,
+ *             FGSM ≈ 2×, PGD-k ≈ (k + 1)× a step).
  * Step workloads use fixed random tensors, so only compute and dispatch are timed (no data loading).
  */
-export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch' | 'f1-top-eigenvalue' | 'noise-stats';
+export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch' | 'f1-top-eigenvalue' | 'noise-stats'
+  | 'adversarial-none' | 'adversarial-fgsm' | 'adversarial-pgd3' | 'adversarial-pgd7';
 /** Workloads that time one long run (several rounds of one run each) rather than steps. */
 export const LONG_WORKLOADS: readonly WorkloadName[] = ['f1-epoch', 'f1-top-eigenvalue', 'noise-stats'];
 
@@ -30,6 +35,7 @@ export const WORKLOADS: readonly Workload[] = [
   { workload: 'f1-epoch', batch: 6000 },
   { workload: 'f1-top-eigenvalue', batch: 10000 },
   { workload: 'noise-stats', batch: 10000 },
+  ...(['adversarial-none', 'adversarial-fgsm', 'adversarial-pgd3', 'adversarial-pgd7'] as const).map((workload) => ({ workload, batch: 256 })),
 ];
 
 export const LEARNING_RATE = 0.01;

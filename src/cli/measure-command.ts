@@ -1,5 +1,5 @@
 /**
- * `sgdlab measure hessian|sharpness|noise|interpolate --checkpoint PATH …`: measurements of a saved
+ * `sgdlab measure hessian|sharpness|noise|interpolate|robustness --checkpoint PATH …`: measurements of a saved
  * model on its own training data (the checkpoint's data spec and preprocessing), or --dataset.
  * --subset N uses the first N examples of the split. Prints a summary, or JSON with --json.
  *
@@ -16,8 +16,9 @@ import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../
 import { Objective, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost } from '../measure/index.js';
 import { UsageError } from './errors.js';
 import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
+import { robustnessCommand } from './robustness-command.js';
 
-interface CommonFlags {
+export interface CommonFlags {
   checkpoint: string;
   dataset?: string;
   dataDir?: string;
@@ -62,7 +63,7 @@ function progress(objective: Objective, task: string, expectedPasses: number): {
 }
 
 /** Loads the checkpoint and its data, runs body, and frees them whatever happens. */
-function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
+export function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
   const s = setup(flags);
   try {
     body(s);
@@ -79,11 +80,11 @@ function range(flags: { from?: string; to?: string }, from: number, to: number):
   return r;
 }
 
-function output(flags: { json?: boolean }, result: object, summary: string): void {
+export function output(flags: { json?: boolean }, result: object, summary: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
 }
 
-const common = (c: Command) =>
+export const common = (c: Command) =>
   c.requiredOption('--checkpoint <path>', 'checkpoint directory (model.safetensors + model.json) or .safetensors file')
     .option('--dataset <name>', "measure on another dataset (default: the checkpoint's training data)")
     .option('--data-dir <dir>', 'directory of the dataset files')
@@ -228,5 +229,6 @@ export function measureCommand(): Command {
         }
       });
     }));
+  measure.addCommand(robustnessCommand());
   return measure;
 }

@@ -52,6 +52,7 @@ interface TrainFlags {
   save?: string;
   json?: boolean;
   history?: boolean;
+  resume?: boolean;
 }
 
 function number(flag: string, value: string): number {
@@ -178,6 +179,7 @@ export function trainCommand(): Command {
     .option('--eval-every <steps>', 'evaluate every this many steps (default once per epoch)')
     .option('--seed <n>', 'random seed (default 0)')
     .option('--save <dir>', 'save the final checkpoint (model.safetensors + model.json) in this directory')
+    .option('--resume', 'continue from the snapshot in the save directory (written every snapshotEvery steps)')
     .option('--json', 'print one JSON object with the result on stdout')
     .option('--history', 'with --json, include the per-step and per-evaluation history')
     .action((flags: TrainFlags) => {
@@ -188,12 +190,14 @@ export function trainCommand(): Command {
       );
       let started = false;
       const { result, model } = train(config, {
+        resume: flags.resume ?? false,
         hooks: {
           onProgress: (p) => {
             if (!started) {
               bar.start(p.totalSteps, 0, { loss: '-', speed: '-' });
               started = true;
             }
+            if (p.totalSteps !== bar.getTotal()) bar.setTotal(p.totalSteps); // a growing batch shortens the run
             bar.update(p.step, { loss: p.loss.toPrecision(4), speed: p.samplesPerSecond.toFixed(0) });
           },
         },

@@ -1,17 +1,20 @@
 /**
- * Image augmentation applied to training minibatches: random crops of a zero-padded image and
- * random horizontal flips, each example drawn independently from the run's data generator.
+ * Image augmentation applied to training minibatches: random crops of a zero-padded image, random
+ * horizontal flips, and random rotations and translations (Keskar et al. 2017's augmentation,
+ * affine.ts), each example drawn independently from the run's data generator.
  */
 import * as T from '../tensor/index.js';
+import { randomAffine, type AffineSpec } from './affine.js';
 
-export interface AugmentSpec {
+export interface AugmentSpec extends AffineSpec {
   /** Pad by this many pixels and crop back at a random offset (4 for CIFAR, as usual). */
   cropPadding?: number;
   /** Flip left-right with probability ½. */
   horizontalFlip?: boolean;
 }
 
-export function augment(x: T.Tensor, spec: AugmentSpec, g: T.Generator): T.Tensor {
+/** `fill`: per channel, the value outside the image after a rotation or translation (default 0). */
+export function augment(x: T.Tensor, spec: AugmentSpec, g: T.Generator, fill?: readonly number[]): T.Tensor {
   return T.tidy(() => {
     let out = x;
     const [n, , h, w] = x.shape as [number, number, number, number];
@@ -29,6 +32,6 @@ export function augment(x: T.Tensor, spec: AugmentSpec, g: T.Generator): T.Tenso
       const flip = T.rand([n, 1, 1, 1], { generator: g }).lt(0.5);
       out = T.where(flip, out.flip([3]), out);
     }
-    return out;
+    return randomAffine(out, spec, g, fill);
   });
 }

@@ -25,6 +25,19 @@ export interface DataSplits {
   readonly fresh?: (n: number, g: T.Generator) => { x: T.Tensor; y: T.Tensor };
   /** Per-channel normalization applied to x, if any (mean, std). */
   readonly normalization?: { mean: number[]; std: number[] };
+  /** The range of the raw inputs before normalization, where there is one (image pixels: [0, 1]). */
+  readonly inputRange?: { low: number; high: number };
+}
+
+/** The normalization as applied (x − mean)/std, per channel; a zero std divides by 1 (registry.ts). */
+export function appliedNormalization(s: DataSplits): { mean: number[]; std: number[] } | undefined {
+  return s.normalization ? { mean: s.normalization.mean, std: s.normalization.std.map((v) => (v > 0 ? v : 1)) } : undefined;
+}
+
+/** Per channel, the value that a raw input value takes after the data's normalization (the value itself without one). */
+export function normalizedValue(s: DataSplits, raw: number): number[] {
+  const n = appliedNormalization(s);
+  return n ? n.mean.map((m, i) => (raw - m) / n.std[i]!) : [raw];
 }
 
 export function size(d: TensorDataset): number {

@@ -4,4 +4,5 @@ export * from './idx.js';
 export * from './images.js';
 export * from './synthetic.js';
 export * from './augment.js';
+export * from './affine.js';
 export * from './registry.js';

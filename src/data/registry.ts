@@ -125,5 +125,5 @@ export function prepareData(spec: DataSpec): DataSplits {
     parts.push('normalized');
   }
   parts.push(`data seed ${seed}`);
-  return { description: parts.join(', '), train, validation, test, normalization };
+  return { description: parts.join(', '), train, validation, test, normalization, inputRange: { low: 0, high: 1 } };
 }

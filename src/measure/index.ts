@@ -11,3 +11,4 @@ export * from './along-training.js';
 export * from './directions.js';
 export * from './noise-scale.js';
 export * from './noise-covariance.js';
+export * from './robustness.js';

@@ -178,6 +178,8 @@ export interface NativeBinding {
   binaryCrossEntropyWithLogits(logits: H, target: H, reduction: number): H;
   oneHot(t: H, numClasses: number): H;
   unfold(x: H, kernel: number[], dilation: number[], padding: number[], stride: number[]): H;
+  affineGrid(theta: H, size: number[], alignCorners: boolean): H;
+  gridSample(x: H, grid: H, mode: number, paddingMode: number, alignCorners: boolean): H;
   // autograd
   backward(t: H, gradient: H | null, retainGraph: boolean | null, createGraph: boolean): void;
   grad(outputs: H[], inputs: H[], gradOutputs: H[] | null, retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (H | undefined)[];

@@ -82,6 +82,21 @@ Napi::Value unfold(const Napi::CallbackInfo& info) {
   Args a(info);
   return wrap(ENV, at::im2col(a.tensor(0), a.intList(1), a.intList(2), a.intList(3), a.intList(4)));
 }
+// affineGrid(theta [N, 2, 3], size [N, C, H, W], alignCorners): the sampling grid [N, H, W, 2] of
+// an affine map of normalized coordinates, as torch.nn.functional.affine_grid.
+Napi::Value affineGrid(const Napi::CallbackInfo& info) {
+  Args a(info);
+  return wrap(ENV, at::affine_grid_generator(a.tensor(0), a.intList(1), a.boolean(2)));
+}
+// gridSample(x [N, C, H, W], grid [N, H', W', 2], mode, paddingMode, alignCorners), as
+// torch.nn.functional.grid_sample. mode: 0 bilinear, 1 nearest, 2 bicubic; padding: 0 zeros, 1 border, 2 reflection.
+Napi::Value gridSample(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int64_t mode = a.integer(2), padding = a.integer(3);
+  if (mode < 0 || mode > 2) throw std::invalid_argument("gridSample: mode code must be 0 (bilinear), 1 (nearest) or 2 (bicubic), got " + std::to_string(mode));
+  if (padding < 0 || padding > 2) throw std::invalid_argument("gridSample: padding code must be 0 (zeros), 1 (border) or 2 (reflection), got " + std::to_string(padding));
+  return wrap(ENV, at::grid_sampler(a.tensor(0), a.tensor(1), mode, padding, a.boolean(4)));
+}
 // oneHot(indices, numClasses)
 Napi::Value oneHot(const Napi::CallbackInfo& info) { Args a(info); return wrap(ENV, at::one_hot(a.tensor(0), a.integer(1))); }
 
@@ -108,6 +123,8 @@ void registerNN(Napi::Env env, Napi::Object exports) {
   SGDLAB_EXPORT(exports, env, "binaryCrossEntropyWithLogits", binaryCrossEntropyWithLogits);
   SGDLAB_EXPORT(exports, env, "oneHot", oneHot);
   SGDLAB_EXPORT(exports, env, "unfold", unfold);
+  SGDLAB_EXPORT(exports, env, "affineGrid", affineGrid);
+  SGDLAB_EXPORT(exports, env, "gridSample", gridSample);
 }
 
 }  // namespace sgdlab

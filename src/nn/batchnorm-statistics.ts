@@ -16,7 +16,7 @@
  */
 import * as T from '../tensor/index.js';
 import { BatchNorm } from './layers.js';
-import type { Module } from './module.js';
+import { inEvaluationMode, type Module } from './module.js';
 
 export interface BatchNormRecomputation {
   /** Batch-norm layers whose statistics were recomputed (0: the model has none, nothing ran). */
@@ -40,14 +40,11 @@ export function recomputeBatchNormStatistics(model: Module, x: T.Tensor, options
   if (!(Number.isInteger(options.batchSize) && options.batchSize >= 2)) throw new RangeError(`recomputeBatchNormStatistics: batchSize must be an integer ≥ 2, got ${options.batchSize}`);
   if (layers.length === 0) return { layers: 0, examples: 0, batches: 0 };
   if (n < 2) throw new RangeError(`recomputeBatchNormStatistics: needs at least 2 examples, got ${n}`);
-  const modules = model.modules();
-  const modes = modules.map((m) => m.training);
   const momenta = layers.map((l) => l.momentum);
   let batches = 0;
   let examples = 0;
   try {
-    model.eval();
-    T.noGrad(() => {
+    inEvaluationMode(model, () => T.noGrad(() => {
       for (const layer of layers) {
         layer.runningMean.zero_();
         layer.runningVar.fill_(1);
@@ -63,10 +60,9 @@ export function recomputeBatchNormStatistics(model: Module, x: T.Tensor, options
         batches++;
         examples += count;
       }
-    });
+    }));
   } finally {
     layers.forEach((l, i) => (l.momentum = momenta[i]!));
-    modules.forEach((m, i) => (m.training = modes[i]!));
   }
   return { layers: layers.length, examples, batches };
 }

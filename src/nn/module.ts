@@ -147,17 +147,22 @@ export class Sequential extends Module {
 }
 
 /**
- * Runs fn with the model in evaluation mode (batch norm with its running statistics, no dropout) and
- * puts every module back in the mode it was in, whatever fn does: measurements must not flip a
- * caller's model behind its back (PyHessian does).
+ * Runs fn with every module of the model in training (`true`) or evaluation mode and puts each back
+ * in the mode it was in, whatever fn does.
  */
-export function inEvaluationMode<R>(model: Module, fn: () => R): R {
+export function inMode<R>(model: Module, training: boolean, fn: () => R): R {
   const modules = model.modules();
   const modes = modules.map((m) => m.training);
-  model.eval();
+  model.train(training);
   try {
     return fn();
   } finally {
     modules.forEach((m, i) => (m.training = modes[i]!));
   }
 }
+
+/**
+ * Runs fn with the model in evaluation mode (batch norm with its running statistics, no dropout): what
+ * every measurement of a point does, without flipping a caller's model behind its back (PyHessian does).
+ */
+export const inEvaluationMode = <R>(model: Module, fn: () => R): R => inMode(model, false, fn);

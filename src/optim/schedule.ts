@@ -27,24 +27,36 @@ export function scaledLearningRate(lr: number, batchSize: number, rule: ScalingR
   }
 }
 
-/** The multiplier of the base learning rate at `step` (0-based) of `totalSteps`. */
-export function scheduleFactor(schedule: ScheduleSpec, warmup: WarmupSpec | undefined, step: number, totalSteps: number): number {
-  const progress = totalSteps > 0 ? step / totalSteps : 0;
-  let factor: number;
+/** The schedule's multiplier at a fraction `progress` of the budget (no warm-up). */
+function decayFactor(schedule: ScheduleSpec, progress: number): number {
   switch (schedule.kind) {
     case 'constant':
-      factor = 1;
-      break;
+      return 1;
     case 'step':
-      factor = (schedule.gamma ?? 0.1) ** schedule.milestones.filter((m) => progress >= m).length;
-      break;
+      return (schedule.gamma ?? 0.1) ** schedule.milestones.filter((m) => progress >= m).length;
     case 'cosine': {
       const min = schedule.minFactor ?? 0;
-      factor = min + ((1 - min) * (1 + Math.cos(Math.PI * Math.min(progress, 1)))) / 2;
-      break;
+      return min + ((1 - min) * (1 + Math.cos(Math.PI * Math.min(progress, 1)))) / 2;
     }
   }
+}
+
+/** The multiplier of the base learning rate at `step` (0-based) of `totalSteps`. */
+export function scheduleFactor(schedule: ScheduleSpec, warmup: WarmupSpec | undefined, step: number, totalSteps: number): number {
+  let factor = decayFactor(schedule, totalSteps > 0 ? step / totalSteps : 0);
   const warmSteps = warmup?.steps ?? Math.round((warmup?.fraction ?? 0) * totalSteps);
   if (warmSteps > 0 && step < warmSteps) factor *= (step + 1) / warmSteps;
+  return factor;
+}
+
+/**
+ * The multiplier when the number of steps is not known in advance (a growing batch): the schedule at
+ * `progress`, the fraction of the budget spent before the step; warm-up over warmup.steps steps, or
+ * while the budget spent after the step (`progressAfter`) is below warmup.fraction.
+ */
+export function scheduleFactorAtProgress(schedule: ScheduleSpec, warmup: WarmupSpec | undefined, step: number, progress: number, progressAfter: number): number {
+  const factor = decayFactor(schedule, progress);
+  if (warmup?.steps) return step < warmup.steps ? (factor * (step + 1)) / warmup.steps : factor;
+  if (warmup?.fraction) return factor * Math.min(1, progressAfter / warmup.fraction);
   return factor;
 }

@@ -3,7 +3,7 @@
  * Shapes follow PyTorch: images are [batch, channels, height, width]; class targets are int64.
  */
 import type { Generator } from './generator.js';
-import { N, Tensor, checkInt, handleOf, run, wrap } from './tensor.js';
+import { N, Tensor, checkInt, checkIntList, handleOf, run, wrap } from './tensor.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -125,6 +125,26 @@ export const unfold = (x: Tensor, kernel: Pair, options: { dilation?: Pair; padd
   run('unfold', [x, kernel], () =>
     wrap(N.unfold(handleOf('unfold', 'x', x), pair('unfold', 'kernel', kernel), pair('unfold', 'dilation', options.dilation ?? 1),
       pair('unfold', 'padding', options.padding ?? 0), pair('unfold', 'stride', options.stride ?? 1))));
+/**
+ * The sampling grid [N, H, W, 2] of affine maps θ [N, 2, 3] of normalized coordinates (x, y ∈ [−1, 1])
+ * for an output of size [N, C, H, W], as torch.nn.functional.affine_grid.
+ */
+export const affineGrid = (theta: Tensor, size: readonly number[], options: { alignCorners?: boolean } = {}): Tensor =>
+  run('affineGrid', [theta, size], () => wrap(N.affineGrid(handleOf('affineGrid', 'theta', theta), checkIntList('affineGrid', 'size', [...size]), options.alignCorners ?? false)));
+
+export type GridSampleMode = 'bilinear' | 'nearest' | 'bicubic';
+export type GridSamplePadding = 'zeros' | 'border' | 'reflection';
+const GRID_MODE: Record<GridSampleMode, number> = { bilinear: 0, nearest: 1, bicubic: 2 };
+const GRID_PADDING: Record<GridSamplePadding, number> = { zeros: 0, border: 1, reflection: 2 };
+/** Samples x [N, C, H, W] at the grid's normalized locations [N, H', W', 2], as torch.nn.functional.grid_sample. */
+export const gridSample = (x: Tensor, grid: Tensor, options: { mode?: GridSampleMode; paddingMode?: GridSamplePadding; alignCorners?: boolean } = {}): Tensor =>
+  run('gridSample', [x, grid], () => {
+    const mode = GRID_MODE[options.mode ?? 'bilinear'];
+    const padding = GRID_PADDING[options.paddingMode ?? 'zeros'];
+    if (mode === undefined) throw new TypeError(`gridSample: mode must be 'bilinear', 'nearest' or 'bicubic', got '${String(options.mode)}'`);
+    if (padding === undefined) throw new TypeError(`gridSample: paddingMode must be 'zeros', 'border' or 'reflection', got '${String(options.paddingMode)}'`);
+    return wrap(N.gridSample(handleOf('gridSample', 'x', x), handleOf('gridSample', 'grid', grid), mode, padding, options.alignCorners ?? false));
+  });
 export const oneHot = (indices: Tensor, numClasses: number): Tensor =>
   run('oneHot', [indices, numClasses], () => wrap(N.oneHot(handleOf('oneHot', 'indices', indices), checkInt('oneHot', 'numClasses', numClasses))));
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import * as T from '../tensor/index.js';
 import { buildModel, loadSafetensors, saveSafetensors, type Module, type ModelIO, type ModelSpec } from '../nn/index.js';
+import type { BatchScheduleState } from './batch-schedule.js';
 import type { TrainConfig } from './config.js';
 import type { RunRecord } from './record.js';
 
@@ -23,6 +24,8 @@ export interface CheckpointSidecar {
   record: RunRecord;
   /** Metrics at the time of saving. */
   metrics?: Record<string, unknown>;
+  /** A batch schedule's state at the time of saving (batch-schedule.ts). */
+  batchSchedule?: BatchScheduleState;
 }
 
 export function saveCheckpoint(dir: string, model: Module, sidecar: CheckpointSidecar): string {

@@ -46,7 +46,14 @@ export const dataSchema = z.strictObject({
     inputNoise: nonNegative.optional(),
   }).optional(),
   gaussianClassification: z.strictObject({ dim: positiveInt, classes: z.number().int().min(2), separation: z.number().positive().optional() }).optional(),
-  augment: z.strictObject({ cropPadding: z.number().int().nonnegative().optional(), horizontalFlip: z.boolean().optional() }).optional(),
+  augment: z.strictObject({
+    cropPadding: z.number().int().nonnegative().optional(),
+    horizontalFlip: z.boolean().optional(),
+    /** Largest random rotation, degrees (Keskar et al.: 10). */
+    rotation: z.number().min(0).max(180).optional(),
+    /** Largest random shift as a fraction of the image size (Keskar et al.: 0.2). */
+    translation: z.number().min(0).lt(1).optional(),
+  }).optional(),
 });
 
 export const optimizerSchema = z.strictObject({
@@ -70,6 +77,80 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('cosine'), minFactor: z.number().min(0).max(1).optional() }),
 ]);
 
+/** How the learning rate follows a growing batch: 'none' keeps it (Smith et al. 2018: growing B replaces decaying ε), or scales it with B/B₀. */
+const batchCoupling = z.enum(['none', 'linear', 'sqrt']).default('none');
+/** The largest batch a schedule may reach (default: the training set size). */
+const batchCap = positiveInt.optional();
+
+/**
+ * Dynamic sampling: the batch size as a schedule over the budget (batch-schedule.ts). Progress is the
+ * fraction of the budget spent: steps for a step budget, examples for an epoch budget.
+ */
+export const batchScheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('step'),
+    /** Fractions of the budget (increasing, in (0, 1)) at which the batch grows. */
+    milestones: z.array(z.number().gt(0).lt(1)).min(1),
+    /** Multiply the batch by this at each milestone (Smith et al. 2018 use 5)… */
+    factor: z.number().gt(1).optional(),
+    /** …or give the batch size after each milestone. */
+    batchSizes: z.array(positiveInt).min(1).optional(),
+    max: batchCap,
+    couple: batchCoupling,
+  }),
+  z.strictObject({
+    kind: z.literal('geometric'),
+    /** Grow from batchSize to this over the budget: B = B₀·(to/B₀)^progress… */
+    to: positiveInt.optional(),
+    /** …or multiply by `factor` every `every` steps (Friedlander & Schmidt 2012). */
+    factor: z.number().gt(1).optional(),
+    every: positiveInt.optional(),
+    max: batchCap,
+    couple: batchCoupling,
+  }),
+  z.strictObject({
+    kind: z.literal('adaptive'),
+    /** Byrd et al. 2012's norm test: grow when ‖Var‖₁/|B| > θ²‖ĝ‖² (they use θ around 0.5–0.9). */
+    theta: z.number().positive(),
+    /** Groups the batch is split into to estimate the variance (B of them: the per-example variance). */
+    groups: z.number().int().min(2).default(8),
+    /** Run the test every this many steps. */
+    every: positiveInt.default(1),
+    max: batchCap,
+    couple: batchCoupling,
+  }),
+]).superRefine((s, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (s.kind === 'step') {
+    if ((s.factor === undefined) === (s.batchSizes === undefined)) issue('factor', 'give exactly one of factor and batchSizes');
+    if (s.batchSizes && s.batchSizes.length !== s.milestones.length) issue('batchSizes', `needs one batch size per milestone (${s.milestones.length})`);
+    if (s.milestones.some((m, i) => i > 0 && m <= s.milestones[i - 1]!)) issue('milestones', 'must increase');
+  }
+  if (s.kind === 'geometric') {
+    if ((s.factor === undefined) === (s.to === undefined)) issue('factor', 'give exactly one of to (growth over the budget) and factor (growth every `every` steps)');
+    if (s.every !== undefined && s.factor === undefined) issue('every', 'goes with factor');
+  }
+});
+
+/** Adversarial (robust) training on inputs (adversarial.ts); ε in raw input units (pixels in [0, 1]). */
+export const adversarialSchema = z.strictObject({
+  attack: z.enum(['fgsm', 'pgd']),
+  norm: z.enum(['linf', 'l2']).default('linf'),
+  epsilon: z.number().positive(),
+  /** PGD iterations (default 10). */
+  steps: positiveInt.optional(),
+  /** Step size α (default ε for FGSM, 2.5·ε/steps for PGD). */
+  stepSize: z.number().positive().optional(),
+  /** Start at a uniform point of the ball (default: PGD yes, FGSM no). */
+  randomStart: z.boolean().optional(),
+  /** Fraction of each minibatch replaced by adversarial examples. */
+  fraction: z.number().gt(0).max(1).default(1),
+  /** The model's mode during the attack: eval (running batch-norm statistics, no dropout) or train. */
+  mode: z.enum(['eval', 'train']).default('eval'),
+}).superRefine((a, ctx) => {
+  if (a.attack === 'fgsm' && a.steps !== undefined && a.steps !== 1) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'fgsm takes one step; use attack: pgd for several' });
+});
+
 export const trainConfigSchema = z.strictObject({
   model: modelSchema,
   data: dataSchema,
@@ -92,6 +173,12 @@ export const trainConfigSchema = z.strictObject({
    * (same optimizer and its state), then the budget at batchSize.
    */
   warmStart: z.strictObject({ batchSize: positiveInt, epochs: z.number().nonnegative() }).optional(),
+  /** Dynamic sampling: the batch grows during training, from batchSize (Byrd et al. 2012; Smith et al. 2018). */
+  batchSchedule: batchScheduleSchema.optional(),
+  /** Adversarial training (Goodfellow et al. 2015; Madry et al. 2018). */
+  adversarial: adversarialSchema.optional(),
+  /** Save a resumable snapshot of the whole training state into `save` every this many steps (train(…, { resume: true }) continues from it). */
+  snapshotEvery: positiveInt.optional(),
   eval: z.strictObject({
     /** Evaluate every this many steps (default: once per epoch, at least every 1,000 steps). */
     every: positiveInt.optional(),

@@ -11,8 +11,11 @@ export interface Evaluation {
   examples: number;
 }
 
-/** Evaluates on the first `limit` examples (all by default). Restores the model's mode afterwards. */
-export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number } = {}): Evaluation {
+/**
+ * Evaluates on the first `limit` examples (all by default). Restores the model's mode afterwards.
+ * `inputs` replaces each chunk's inputs before the forward pass (e.g. by adversarial examples).
+ */
+export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number; inputs?: (x: T.Tensor, y: T.Tensor) => T.Tensor } = {}): Evaluation {
   const n = Math.min(options.limit ?? Infinity, data.x.shape[0]!);
   const chunk = options.batchSize ?? 2000;
   return inEvaluationMode(model, () => {
@@ -24,7 +27,7 @@ export function evaluate(model: Module, data: TensorDataset, loss: LossName, opt
           const count = Math.min(chunk, n - start);
           const x = data.x.narrow(0, start, count);
           const y = data.y.narrow(0, start, count);
-          const out = model.forward(x);
+          const out = model.forward(options.inputs ? options.inputs(x, y) : x);
           lossSum += perExampleLoss(loss, out, y).sum().item();
           if (data.numClasses !== undefined) correct += correctCount(out, y).item();
         });

@@ -7,3 +7,6 @@ export * from './gradient.js';
 export * from './checkpoint.js';
 export * from './record.js';
 export * from './trainer.js';
+export * from './adversarial.js';
+export * from './batch-schedule.js';
+export * from './snapshot.js';

@@ -5,23 +5,30 @@
  * numbers, bit for bit: every random draw comes from a generator seeded from config.seed.
  */
 import * as T from '../tensor/index.js';
-import { augment, disposeSplits, prepareData, size, take, type DataSplits } from '../data/index.js';
+import { appliedNormalization, augment, disposeSplits, normalizedValue, prepareData, size, take, type DataSplits } from '../data/index.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
-import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
+import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, scheduleFactorAtProgress, type Optimizer } from '../optim/index.js';
+import { adversarialBatch } from './adversarial.js';
+import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
 import { runRecord, type RunRecord } from './record.js';
-import { RandomReshuffling, WithReplacement, type IndexSampler } from './sampler.js';
+import { RandomReshuffling, ReshufflingStream, WithReplacement, type IndexSampler } from './sampler.js';
+import { restoreTrainingSnapshot, saveInitialWeights, saveTrainingSnapshot, type TrainingParts } from './snapshot.js';
 
 export interface StepMetrics {
   step: number;
   loss: number;
   gradNorm: number;
   lr: number;
+  /** Examples in the step's batch. */
+  batchSize: number;
+  /** The adaptive batch schedule's norm-test ratio ‖Var‖₁/(|B|·‖ĝ‖²), at the steps it ran. */
+  normTest?: number;
 }
 
 export interface EvalRecord {
@@ -38,7 +45,12 @@ export interface TrainResult {
   reason?: string;
   steps: number;
   epochs: number;
+  /** The configured batch size (the first batch of a batch schedule). */
   batchSize: number;
+  /** Training examples drawn in all. */
+  examples: number;
+  /** With a batch schedule: the largest batch it reached and every change (first step at the new size). */
+  batchSchedule?: { largestBatchSize: number; changes: { step: number; batchSize: number }[] };
   /** Learning rate after the scaling rule, before the schedule. */
   baseLr: number;
   seconds: number;
@@ -75,16 +87,22 @@ export interface TrainOptions {
   /** Already prepared data (it stays the caller's); otherwise config.data is loaded and freed. */
   data?: DataSplits;
   hooks?: TrainHooks;
+  /** Continue from the snapshot in config.save, if there is one (snapshots: config.snapshotEvery). */
+  resume?: boolean;
 }
 
-/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data (7: a measurement's minibatch sequences, study/measure-trial.ts). */
+/** Independent seeded streams: 1 the model (initialization, then dropout), 2 sampling, 4 augmentation, 5 fresh data, 6 adversarial starts (7: a measurement's minibatch sequences, study/measure-trial.ts). */
 export function streamSeed(seed: number, stream: number): number {
   return (seed * 1_000_003 + stream * 7_919) % Number.MAX_SAFE_INTEGER;
 }
 
-/** The run's initial model w₀: built from its model spec and the model stream of its seed (what `initial.safetensors` holds). */
-export function initialModel(config: TrainConfig, io: ModelIO): Module {
-  return buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
+/**
+ * The run's initial model w₀: built from its model spec and the model stream of its seed (what
+ * `initial.safetensors` holds). The trainer passes that stream's generator, which the model's dropout
+ * layers keep drawing from.
+ */
+export function initialModel(config: TrainConfig, io: ModelIO, generator = new T.Generator(streamSeed(config.seed, 1))): Module {
+  return buildModel(config.model, io, generator);
 }
 
 function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Optimizer {
@@ -106,19 +124,34 @@ export function train(config: TrainConfig, options: TrainOptions = {}): { result
   const ownData = options.data === undefined;
   const data = options.data ?? prepareData(config.data);
   try {
-    return run(config, data, options.hooks ?? {});
+    return run(config, data, options.hooks ?? {}, options.resume ?? false);
   } finally {
     if (ownData) disposeSplits(data);
   }
 }
 
-function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result: TrainResult; model: Module } {
+/** Combinations the schema cannot see: they need the data or the whole configuration. */
+function checkRemedies(config: TrainConfig, n: number): void {
+  const problems: string[] = [];
+  if (config.batchSchedule && config.warmStart) problems.push('batchSchedule: a batch schedule and warmStart cannot be combined (a warm start is a two-step batch schedule: use kind: step)');
+  if (config.batchSchedule && config.batchSize === 'full') problems.push("batchSchedule: needs a numeric batchSize to grow from, not 'full'");
+  const schedule = config.batchSchedule;
+  if (schedule?.max !== undefined && config.sampling === 'reshuffle' && schedule.max > n) problems.push(`batchSchedule.max: ${schedule.max} exceeds the ${n} training examples`);
+  if (schedule && typeof config.batchSize === 'number' && config.batchSize > (schedule.max ?? n)) problems.push(`batchSchedule.max: ${schedule.max ?? n} is below the initial batch size ${config.batchSize}`);
+  if (schedule?.kind === 'adaptive' && config.batchSize === 1) problems.push('batchSize: the adaptive schedule estimates a variance from the batch, so it needs at least 2 examples');
+  if (config.snapshotEvery !== undefined && !config.save) problems.push('snapshotEvery: snapshots are written into the save directory; set save');
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
   const record = runRecord();
   const info = modelInfo(config.model.name);
   const loss = config.loss ?? info.defaultLoss;
   checkLoss(loss, data, config.model.name);
+  checkRemedies(config, size(data.train));
   const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
-  const model = initialModel(config, io);
+  const modelGen = new T.Generator(streamSeed(config.seed, 1));
+  const model = initialModel(config, io, modelGen);
   const params = model.parameters();
   // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
   const initial = config.save ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
@@ -132,6 +165,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const samplingGen = new T.Generator(streamSeed(config.seed, 2));
   const augmentGen = new T.Generator(streamSeed(config.seed, 4));
   const freshGen = new T.Generator(streamSeed(config.seed, 5));
+  const adversarialGen = new T.Generator(streamSeed(config.seed, 6));
   const makeSampler = (b: number): IndexSampler & { dispose(): void } => config.sampling === 'replacement'
     ? new WithReplacement(n, b, samplingGen)
     : new RandomReshuffling(n, b, config.dropLast, samplingGen);
@@ -140,19 +174,31 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   // Samplers draw nothing when built, so a warm phase at B_w draws exactly what a plain run at B_w would.
   const warmSampler = warm ? makeSampler(warm.batchSize) : undefined;
   const mainSampler = makeSampler(batchSize);
+  // A batch schedule draws batches of changing size: from one stream of permutations, or i.i.d. indices.
+  const dynamic = config.batchSchedule ? new DynamicBatch(config.batchSchedule, batchSize, config.budget, n) : undefined;
+  const dynamicSampler = dynamic && config.sampling !== 'fresh' ? (config.sampling === 'replacement' ? new WithReplacement(n, batchSize, samplingGen) : new ReshufflingStream(n, samplingGen)) : undefined;
   const warmSteps = warm && warmSampler ? Math.round(warm.epochs * warmSampler.stepsPerEpoch) : 0;
   const stepsPerEpoch = mainSampler.stepsPerEpoch;
   const mainSteps = 'steps' in config.budget ? config.budget.steps : Math.max(1, Math.round(config.budget.epochs * stepsPerEpoch));
-  const totalSteps = warmSteps + mainSteps;
-  // Epochs done after `step` steps (the warm phase counts its own epochs).
-  const epochAt = (step: number) => (warm && warmSampler ? Math.min(step, warmSteps) / warmSampler.stepsPerEpoch + Math.max(0, step - warmSteps) / stepsPerEpoch : step / stepsPerEpoch);
+  let totalSteps = dynamic ? dynamic.estimatedTotalSteps() : warmSteps + mainSteps;
+  // Epochs done after `step` steps (the warm phase counts its own epochs; a batch schedule counts examples).
+  const epochAt = (step: number) => (dynamic ? dynamic.epochs : warm && warmSampler ? Math.min(step, warmSteps) / warmSampler.stepsPerEpoch + Math.max(0, step - warmSteps) / stepsPerEpoch : step / stepsPerEpoch);
+  // Outside the image after a rotation or shift: black, as normalized.
+  const fill = normalizedValue(data, 0);
+  const inputSpace = { normalization: appliedNormalization(data), range: data.inputRange };
   let samples = 0;
   const evalEvery = config.eval.every ?? Math.min(stepsPerEpoch, 1000);
   const history: TrainResult['history'] = { steps: [], evals: [] };
   let status: TrainResult['status'] = 'completed';
   let reason: string | undefined;
   let stepsDone = 0;
-  const started = performance.now();
+  let started = performance.now();
+  // Snapshots (resume) save and restore these.
+  const parts: TrainingParts = {
+    model, optimizer, initial, schedule: dynamic,
+    generators: { model: modelGen, sampling: samplingGen, augment: augmentGen, fresh: freshGen, adversarial: adversarialGen },
+    samplers: { warm: warmSampler, main: mainSampler, dynamic: dynamicSampler },
+  };
 
   const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
     step,
@@ -163,26 +209,49 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   });
 
   try {
+    const restored = resume && config.save ? restoreTrainingSnapshot<TrainResult['history']>(config.save, config, parts) : undefined;
+    if (config.snapshotEvery !== undefined && !restored) saveInitialWeights(config.save!, initial!);
+    if (restored) {
+      ({ step: stepsDone, examples: samples } = restored);
+      history.steps.push(...restored.history.steps);
+      history.evals.push(...restored.history.evals);
+      started -= restored.seconds * 1000;
+      if (dynamic) totalSteps = dynamic.estimatedTotalSteps();
+    }
     model.train();
-    for (let step = 0; step < totalSteps; step++) {
-      optimizer.lr = baseLr * scheduleFactor(config.schedule, config.warmup, step, totalSteps);
+    for (let step = stepsDone; dynamic ? !dynamic.finished : step < totalSteps; step++) {
+      const inWarmPhase = step < warmSteps;
+      const b = dynamic ? dynamic.batchSize : inWarmPhase ? warm!.batchSize : batchSize;
+      optimizer.lr = dynamic
+        ? dynamic.learningRate(baseLr) * scheduleFactorAtProgress(config.schedule, config.warmup, step, dynamic.progress, dynamic.progressAfter(b))
+        : baseLr * scheduleFactor(config.schedule, config.warmup, step, totalSteps);
       let metrics: StepMetrics | undefined;
+      let test: NormTest | undefined;
+      const testsNow = dynamic?.testsNow ?? false;
       T.tidy(() => {
         let x: T.Tensor;
         let y: T.Tensor;
-        const inWarmPhase = step < warmSteps;
-        const b = inWarmPhase ? warm!.batchSize : batchSize;
         if (config.sampling === 'fresh') ({ x, y } = data.fresh!(b, freshGen));
-        else ({ x, y } = take(data.train, (inWarmPhase ? warmSampler! : mainSampler).next()));
-        samples += b;
-        if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, augmentGen);
+        else ({ x, y } = take(data.train, dynamicSampler ? dynamicSampler.next(b) : (inWarmPhase ? warmSampler! : mainSampler).next()));
+        samples += x.shape[0]!;
+        if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, augmentGen, fill);
+        if (config.adversarial) x = adversarialBatch(model, loss, x, y, config.adversarial, inputSpace, adversarialGen);
         optimizer.step(() => {
-          const g = batchGradient(model, params, loss, x, y, microBatch);
+          let g: ReturnType<typeof batchGradient>;
+          if (testsNow && config.batchSchedule?.kind === 'adaptive') {
+            const grouped = groupedBatchGradient(model, params, loss, x, y, config.batchSchedule.groups, microBatch);
+            test ??= grouped.test;
+            g = grouped;
+          } else g = batchGradient(model, params, loss, x, y, microBatch);
           // The first evaluation in a step is at the pre-step parameters: that is the step's loss.
-          metrics ??= { step, loss: g.loss, gradNorm: T.listNorm(g.grads).item(), lr: optimizer.lr };
+          metrics ??= { step, loss: g.loss, gradNorm: T.listNorm(g.grads).item(), lr: optimizer.lr, batchSize: x.shape[0]!, ...(test ? { normTest: test.ratio } : {}) };
           return g.grads;
         });
       });
+      if (dynamic) {
+        dynamic.advance(b, test);
+        totalSteps = dynamic.estimatedTotalSteps();
+      }
       stepsDone = step + 1;
       const m = metrics!;
       if (step % config.logEvery === 0) history.steps.push(m);
@@ -192,10 +261,14 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
         break;
       }
       hooks.onStep?.({ step, epoch: epochAt(stepsDone), metrics: m, model, data });
-      if (stepsDone % evalEvery === 0 && stepsDone < totalSteps) {
+      const more = dynamic ? !dynamic.finished : stepsDone < totalSteps;
+      if (stepsDone % evalEvery === 0 && more) {
         const e = evaluateAll(stepsDone, config.eval.trainSubset);
         history.evals.push(e);
         hooks.onEval?.(e, model);
+      }
+      if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
+        saveTrainingSnapshot(config.save!, config, parts, { step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, history });
       }
       hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
     }
@@ -209,6 +282,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       steps: stepsDone,
       epochs: epochAt(stepsDone),
       batchSize,
+      examples: samples,
+      ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
       baseLr,
       seconds,
       samplesPerSecond: samples / seconds,
@@ -223,10 +298,11 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
     };
     if (config.save) {
       mkdirSync(config.save, { recursive: true });
-      saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
+      if (config.snapshotEvery === undefined) saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
       result.checkpoint = saveCheckpoint(config.save, model, {
         format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: epochAt(stepsDone), config, record,
         metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
+        ...(dynamic ? { batchSchedule: dynamic.state() } : {}),
       });
     }
     return { result, model };
@@ -237,6 +313,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
     optimizer.dispose();
     mainSampler.dispose();
     warmSampler?.dispose();
+    dynamicSampler?.dispose();
     if (initial) T.dispose([...initial.values()]);
   }
 }

@@ -1,6 +1,8 @@
-/** Figures that only a built-in study draws (its theory over its measurements), by study name. */
+/** Figures (and tables) that only a built-in study draws (its theory over its measurements), by study name. */
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
+import type { Table } from '../tables.js';
+import { keskarRemediesFigures, keskarRemediesTables } from './keskar-remedies.js';
 import { qianKlabjanFigures } from './qian-klabjan.js';
 import { ziyinFigures } from './ziyin.js';
 import { keskarFigures } from './keskar.js';
@@ -8,7 +10,10 @@ import { keskarFigures } from './keskar.js';
 export * from './ziyin.js';
 export * from './qian-klabjan.js';
 export * from './keskar.js';
+export * from './keskar-remedies.js';
 
-const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = { keskar: keskarFigures, ziyin: ziyinFigures, 'qian-klabjan': qianKlabjanFigures };
+const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = { keskar: keskarFigures, 'keskar-remedies': keskarRemediesFigures, ziyin: ziyinFigures, 'qian-klabjan': qianKlabjanFigures };
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { 'keskar-remedies': keskarRemediesTables };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
+export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { qkCurves, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
+import { keskarRemediesTables, loadReportData, qkCurves, remedyRows, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
 import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, openStore } from '../index.js';
 import { sgdlabCli } from '../testing.js';
 
@@ -29,6 +29,7 @@ test('every size of every built-in study is a valid study whose trials expand', 
 /** Figures each built-in's report must draw (its paper's figures). */
 const figuresOf: Record<string, string[]> = {
   keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps', 'keskar-warm-start'],
+  'keskar-remedies': ['keskar-remedies', 'sharpness-vs-gap'],
   smith: ['best-lr-vs-batch-size', 'test-accuracy-vs-batch-size', 'train-loss-vs-batch-size', 'batch-size-lr-heatmap-1', 'batch-size-lr-heatmap-2'],
   ziyin: ['ziyin-sigma-vs-lr', 'ziyin-losses-vs-lr', 'ziyin-fluctuation-ellipse', 'ziyin-width-sweep', 'ziyin-weight-decay'],
   'qian-klabjan': ['qk-variance-vs-b'],
@@ -93,6 +94,21 @@ for (const b of BUILTIN_STUDIES) {
     await agreement[b.name]?.(db);
   });
 }
+
+test('built-in keskar-remedies: its smoke report has SB, LB and the four remedies, each with the gap, λ_max and φ', async () => {
+  const db = join(dir, 'keskar-remedies.db'); // written by the smoke-size test above
+  const store = await openStore(db);
+  const data = await loadReportData(store, builtinStudy('keskar-remedies', 'smoke'));
+  await store.close();
+  const rows = remedyRows(data);
+  assert.deepEqual(rows.map((r) => r.kind), ['SB', 'LB', 'augmentation', 'conservative', 'adversarial', 'dynamic']);
+  assert.match(rows.at(-1)!.batch, /^16 → (\d+)$/);
+  assert.ok(Number(/→ (\d+)/.exec(rows.at(-1)!.batch)![1]) > 40, `dynamic sampling grows from SB toward LB: ${rows.at(-1)!.batch}`);
+  for (const r of rows) assert.ok(r.row.measurements.lambdaMax && r.row.measurements['phi(eps=0.001, full)'] && r.row.gap, `${r.label}: λ_max, φ and the gap`);
+  const [table, claim] = keskarRemediesTables(data);
+  assert.equal(table!.rows.length, 6);
+  assert.deepEqual(claim!.rows[1]!.slice(1, 3), ['+0.00', '+0.00'], 'LB against itself');
+});
 
 test('builtin list and show; bad names and sizes name what exists', () => {
   const list = sgdlab('builtin', 'list');

@@ -2,6 +2,7 @@
 import { ConfigError } from '../../train/config.js';
 import { parseStudy, type Study } from '../schema.js';
 import { keskar } from './keskar.js';
+import { keskarRemedies } from './keskar-remedies.js';
 import { smith } from './smith.js';
 import { ziyin } from './ziyin.js';
 import { qianKlabjan } from './qian-klabjan.js';
@@ -10,7 +11,7 @@ import { BUILTIN_SIZES, type BuiltinSize, type BuiltinStudy } from './types.js';
 export * from './types.js';
 export { ZIYIN_2D_COVARIANCE } from './ziyin.js';
 
-export const BUILTIN_STUDIES: readonly BuiltinStudy[] = [keskar, smith, ziyin, qianKlabjan];
+export const BUILTIN_STUDIES: readonly BuiltinStudy[] = [keskar, keskarRemedies, smith, ziyin, qianKlabjan];
 
 export function builtinStudy(name: string, size: string = 'quick'): Study {
   const found = BUILTIN_STUDIES.find((b) => b.name === name);
