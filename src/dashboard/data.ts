@@ -1,0 +1,397 @@
+/**
+ * Everything the dashboard reads, and the only module of it that touches the study store. The store
+ * is read through its interface (any backend); what a page needs is computed here, on the server:
+ * counts and progress from the store's summaries, the trials table filtered, sorted and paged, the
+ * report's tables and figures (the same functions as `sgdlab report`), a trial's learning curves
+ * downsampled. Per study, what is derived from all its trials is cached under the study's version
+ * (its last change and counts), so a page or a poll of an unchanged study costs no full read, and a
+ * study that changes is read once per change, whoever asks.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { budgetLabel, loadReportData } from '../report/data.js';
+import { studyFigures } from '../report/figures.js';
+import { builtinFigures } from '../report/builtin/index.js';
+import { resultTables } from '../report/tables.js';
+import { canonicalJson, gridPoints, measurementValues, type Study, type StoredTrial, type StudyStore } from '../study/index.js';
+import type { Axis, CurvePoint, FigureData, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
+import { minMaxDecimate } from './downsample.js';
+import { interactiveSpec } from './interactive.js';
+import { trialCurvesSpec } from './trial-figure.js';
+
+/** A request for one page of a study's trials. Every field was validated by the server (routes.ts). */
+export interface TrialQuery {
+  /** Keep trials whose status is one of these (all when empty). */
+  status: TrialStatus[];
+  /** Keep trials whose coordinate at `path` displays as one of `values` (AND over paths, OR within one). */
+  filters: { path: string; values: string[] }[];
+  /** A fixed column (TRIAL_SORT_FIXED) or `c.PATH` for a grid coordinate. */
+  sort: string;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+type Counts = Record<TrialStatus, number>;
+type MeasurementCounts = Record<MeasurementStatus, number>;
+
+interface Summary {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  counts: Counts;
+  measurements: MeasurementCounts;
+  activeWorkers: number;
+  refused: number;
+}
+
+/** A trial as the table shows it, with its raw coordinate values kept for sorting. */
+interface Row extends TrialRow {
+  raw: Record<string, unknown>;
+}
+
+interface StudyState {
+  version: string;
+  study: Study;
+  axes: Axis[];
+  rows: Row[];
+  /** Mean seconds of the trials that finished (null before the first). */
+  meanSeconds: number | null;
+}
+
+/** The files of a checkpoint that can be downloaded (safetensors weights and their JSON sidecars). */
+const CHECKPOINT_FILE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(safetensors|json)$/;
+
+const SHORT = (v: unknown): string => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const { name, ...rest } = v as Record<string, unknown>;
+    const inner = Object.entries(rest).map(([k, x]) => `${k}=${SHORT(x)}`).join(',');
+    return name !== undefined ? `${String(name)}${inner ? `(${inner})` : ''}` : `{${inner}}`;
+  }
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
+
+/** How a grid coordinate is shown (and filtered on): budgets as "2 epochs", models as mlp(widths=[512]). */
+export const displayValue = (path: string, v: unknown): string => (path === 'budget' ? budgetLabel(v) : SHORT(v));
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const firstLine = (s: string | null) => (s === null ? null : (s.split('\n')[0] ?? '').slice(0, 300));
+
+/** The grid's axes and their values in the study file's order (numbers ascending). */
+export function studyAxes(study: Study): Axis[] {
+  const values = new Map<string, Map<string, unknown>>();
+  for (const point of gridPoints(study)) {
+    for (const [path, v] of Object.entries(point)) {
+      const seen = values.get(path) ?? new Map<string, unknown>();
+      seen.set(displayValue(path, v), v);
+      values.set(path, seen);
+    }
+  }
+  return [...values].map(([path, seen]) => {
+    const entries = [...seen];
+    if (entries.every(([, v]) => typeof v === 'number')) entries.sort((a, b) => (a[1] as number) - (b[1] as number));
+    return { path, values: entries.map(([label]) => label) };
+  });
+}
+
+function toRow(t: StoredTrial): Row {
+  const result = (t.result ?? {}) as { train?: { loss?: number }; test?: { accuracy?: number | null } };
+  return {
+    key: t.key,
+    status: t.status,
+    coordinates: Object.fromEntries(Object.entries(t.coordinates).map(([path, v]) => [path, displayValue(path, v)])),
+    raw: t.coordinates,
+    seconds: t.seconds,
+    testAccuracy: num(result.test?.accuracy),
+    trainLoss: num(result.train?.loss),
+    finishedAt: t.finishedAt,
+    worker: t.worker,
+    error: firstLine(t.error),
+  };
+}
+
+const compareValues = (a: unknown, b: unknown): number => {
+  // Missing values last whatever the direction is handled by the caller; numbers numerically, the rest as text.
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(typeof a === 'object' ? canonicalJson(a) : a).localeCompare(String(typeof b === 'object' ? canonicalJson(b) : b), 'en', { numeric: true });
+};
+
+/** Sorting key of a row for a column: null sorts last in either direction. */
+function sortValue(row: Row, column: string): unknown {
+  if (column.startsWith('c.')) return row.raw[column.slice(2)] ?? null;
+  return row[column as keyof TrialRow] ?? null;
+}
+
+/** The trials of one page, filtered and sorted as asked (pure: tested on its own). */
+export function pageOf(rows: readonly Row[], q: TrialQuery): TrialPage {
+  const status = new Set(q.status);
+  const filters = q.filters.map((f) => ({ path: f.path, values: new Set(f.values) }));
+  const matching = rows.filter((r) => (status.size === 0 || status.has(r.status)) && filters.every((f) => f.values.has(r.coordinates[f.path] ?? '')));
+  const sign = q.descending ? -1 : 1;
+  const sorted = matching.map((row, index) => ({ row, index, value: sortValue(row, q.sort) })).sort((a, b) => {
+    if (a.value === null || b.value === null) return a.value === b.value ? a.index - b.index : a.value === null ? 1 : -1;
+    return sign * compareValues(a.value, b.value) || a.index - b.index;
+  });
+  return {
+    total: rows.length,
+    matching: matching.length,
+    offset: q.offset,
+    limit: q.limit,
+    rows: sorted.slice(q.offset, q.offset + q.limit).map(({ row: { raw: _raw, ...r } }) => r),
+  };
+}
+
+/** Seconds left: the mean duration of finished trials times the work left, shared by the workers at work. */
+export function estimateSeconds(counts: Counts, runningFraction: number, meanSeconds: number | null, workers: number): number | null {
+  const left = counts.pending + counts.running - runningFraction;
+  if (left <= 0) return 0;
+  if (meanSeconds === null || workers <= 0) return null;
+  return (left * meanSeconds) / workers;
+}
+
+const measured = (m: MeasurementCounts) => m.pending + m.running + m.completed + m.failed;
+
+/** Progress of a study (see api.ts): 100% only when nothing is left to claim, measurements included. */
+export function progressOf(study: Study | undefined, counts: Counts, measurements: MeasurementCounts, runningFraction: number, etaSeconds: number | null): Progress {
+  const total = counts.pending + counts.running + counts.completed + counts.diverged + counts.failed;
+  const done = counts.completed + counts.diverged + counts.failed;
+  const measurementsTotal = measured(measurements);
+  const measurementsDone = measurements.completed + measurements.failed;
+  const work = total + measurementsTotal;
+  const finished = counts.pending + counts.running + measurements.pending + measurements.running === 0 &&
+    (!study?.measure || measurementsTotal > 0 || counts.completed === 0);
+  const fraction = work === 0 ? (finished ? 1 : 0) : (done + measurementsDone + runningFraction) / work;
+  return { done, total, measurementsDone, measurementsTotal, fraction: finished ? 1 : Math.min(fraction, 0.99), etaSeconds: finished ? 0 : etaSeconds };
+}
+
+export class DashboardData {
+  private readonly states = new Map<string, StudyState>();
+  private readonly loading = new Map<string, Promise<StudyState | undefined>>();
+  private readonly reports = new Map<string, { version: string; report: Promise<StudyReport> }>();
+
+  constructor(private readonly store: StudyStore) {}
+
+  private async summaries(): Promise<Summary[]> {
+    const listed = await this.store.listStudies();
+    return listed.map((s) => ({ name: s.name, createdAt: s.createdAt, updatedAt: s.createdAt, counts: s.counts, measurements: s.measurements, activeWorkers: 0, refused: 0 }));
+  }
+
+  private static version(s: Summary): string {
+    return `${s.updatedAt}|${canonicalJson(s.counts)}|${canonicalJson(s.measurements)}`;
+  }
+
+  /** The workers of a study, as the table shows them. */
+  async workers(name: string): Promise<WorkerRow[]> {
+    void name;
+    return [];
+  }
+
+  /** Sum over a study's working workers of the fraction of their trial done. */
+  private static runningFraction(workers: readonly WorkerRow[]): number {
+    return workers.reduce((a, w) => a + (w.state === 'working' && w.holdsTrial !== null && w.step !== null && w.totalSteps ? Math.min(1, w.step / w.totalSteps) : 0), 0);
+  }
+
+  /** A study's trials and what is derived from them, read once per version of the study. */
+  private async state(summary: Summary): Promise<StudyState | undefined> {
+    const version = DashboardData.version(summary);
+    const cached = this.states.get(summary.name);
+    if (cached?.version === version) return cached;
+    const inFlight = this.loading.get(`${summary.name}\u0000${version}`);
+    if (inFlight) return inFlight;
+    const load = (async () => {
+      const found = await this.store.getStudy(summary.name);
+      if (!found) return undefined;
+      const trials = await this.store.trials(summary.name);
+      const finished = trials.filter((t) => t.seconds !== null && t.status !== 'running' && t.status !== 'pending');
+      const state: StudyState = {
+        version,
+        study: found.study,
+        axes: studyAxes(found.study),
+        rows: trials.map(toRow),
+        meanSeconds: finished.length === 0 ? null : finished.reduce((a, t) => a + t.seconds!, 0) / finished.length,
+      };
+      this.states.set(summary.name, state);
+      return state;
+    })().finally(() => this.loading.delete(`${summary.name}\u0000${version}`));
+    this.loading.set(`${summary.name}\u0000${version}`, load);
+    return load;
+  }
+
+  private async entry(s: Summary, state: StudyState | undefined, workers: readonly WorkerRow[]): Promise<StudyListEntry> {
+    const running = DashboardData.runningFraction(workers);
+    const atWork = Math.max(s.activeWorkers, workers.filter((w) => w.state === 'working').length, s.counts.running);
+    const eta = estimateSeconds(s.counts, running, state?.meanSeconds ?? null, atWork);
+    return {
+      name: s.name,
+      description: state?.study.description ?? null,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+      counts: s.counts,
+      measurements: s.measurements,
+      progress: progressOf(state?.study, s.counts, s.measurements, running, eta),
+      activeWorkers: s.activeWorkers,
+    };
+  }
+
+  async studies(): Promise<StudyListEntry[]> {
+    const summaries = await this.summaries();
+    return Promise.all(summaries.map(async (s) => this.entry(s, await this.state(s), await this.workers(s.name))));
+  }
+
+  private async summary(name: string): Promise<Summary | undefined> {
+    return (await this.summaries()).find((s) => s.name === name);
+  }
+
+  async study(name: string): Promise<StudyDetail | undefined> {
+    const s = await this.summary(name);
+    if (!s) return undefined;
+    const state = await this.state(s);
+    if (!state) return undefined;
+    const workers = await this.workers(name);
+    return { ...(await this.entry(s, state, workers)), select: state.study.select, axes: state.axes, workers, refused: s.refused };
+  }
+
+  async trials(name: string, query: TrialQuery): Promise<TrialPage | undefined> {
+    const s = await this.summary(name);
+    const state = s && (await this.state(s));
+    return state && pageOf(state.rows, query);
+  }
+
+  /**
+   * The report's tables and figures. Computed at most once per version of the study; while a newer
+   * version is being computed, the previous report is answered at once (the client is told by a
+   * 'report' event when the new one is ready).
+   */
+  async report(name: string, options: { wait?: boolean } = {}): Promise<StudyReport | undefined> {
+    const s = await this.summary(name);
+    if (!s) return undefined;
+    const version = DashboardData.version(s);
+    const cached = this.reports.get(name);
+    if (cached?.version === version) return cached.report;
+    const report = this.computeReport(name, version);
+    this.reports.set(name, { version, report });
+    if (cached && !options.wait) {
+      // Answer the last report while this one computes; keep the last one if this one fails.
+      report.catch(() => this.reports.set(name, cached));
+      return cached.report;
+    }
+    return report;
+  }
+
+  /** Whether the report of the study's current version is ready (or being computed). */
+  reportVersion(name: string): string | undefined {
+    return this.reports.get(name)?.version;
+  }
+
+  private async computeReport(name: string, version: string): Promise<StudyReport> {
+    const started = performance.now();
+    const found = await this.store.getStudy(name);
+    if (!found) throw new Error(`no study '${name}'`);
+    const data = await loadReportData(this.store, found.study);
+    const figures: FigureData[] = [...studyFigures(data), ...builtinFigures(data)].map((f) => ({ id: f.id, title: f.title, caption: f.caption, spec: interactiveSpec(f.spec) }));
+    return { version, tables: resultTables(data.rows), figures, computeMs: performance.now() - started };
+  }
+
+  /**
+   * What the live pages show, as one string per thing that can change (the hub compares them between
+   * polls): 'studies' (counts, last changes and running trials' steps of every study), and per watched
+   * study its version ('study') and its workers' heartbeats ('workers'), per watched trial its status
+   * and the step its worker reported ('trial'). Ids are kind NUL study NUL key.
+   */
+  async fingerprints(studies: ReadonlySet<string>, trials: readonly { study: string; key: string }[]): Promise<Map<string, string>> {
+    const summaries = await this.summaries();
+    const out = new Map<string, string>();
+    const workers = new Map<string, WorkerRow[]>();
+    const workersOf = async (name: string) => workers.get(name) ?? workers.set(name, await this.workers(name)).get(name)!;
+    const list: string[] = [];
+    for (const s of summaries) {
+      const running = DashboardData.runningFraction(await workersOf(s.name));
+      list.push(`${DashboardData.version(s)}|${running.toFixed(3)}`);
+      if (!studies.has(s.name)) continue;
+      out.set(`study\u0000${s.name}`, DashboardData.version(s));
+      out.set(`workers\u0000${s.name}`, canonicalJson((await workersOf(s.name)).map((w) => [w.id, w.state, w.holds, w.step, w.loss, w.expired])));
+    }
+    out.set('studies', list.join('\n'));
+    for (const { study, key } of trials) {
+      const t = await this.store.trial(study, key);
+      const holder = (await workersOf(study)).find((w) => w.holdsTrial === key);
+      out.set(`trial\u0000${study}\u0000${key}`, canonicalJson([t?.status ?? null, t?.finishedAt ?? null, holder?.step ?? null, holder?.loss ?? null]));
+    }
+    return out;
+  }
+
+  async trial(name: string, key: string): Promise<TrialDetail | undefined> {
+    const t = await this.store.trial(name, key);
+    if (!t) return undefined;
+    const measurements = await this.store.measurements(name, key);
+    const workers = await this.workers(name);
+    return {
+      study: name,
+      key: t.key,
+      status: t.status,
+      coordinates: toRow(t).coordinates,
+      config: t.config,
+      worker: t.worker,
+      attempt: null,
+      startedAt: t.startedAt,
+      finishedAt: t.finishedAt,
+      seconds: t.seconds,
+      error: t.error,
+      result: flatten(t.result ?? {}),
+      measurements: measurements.map((m) => ({
+        kind: m.kind, status: m.status, seconds: m.seconds, error: m.error,
+        values: m.result ? Object.entries(measurementValues(m.kind, m.result)).map(([k, v]) => [k, formatNumber(v)] as [string, string]) : [],
+      })),
+      checkpoint: (await this.checkpointFiles(t)).map((f) => ({ name: f.name, bytes: f.bytes })),
+      live: t.status === 'running' ? workers.find((w) => w.holdsTrial === t.key) ?? null : null,
+    };
+  }
+
+  /** The files of a trial's checkpoint (a directory written by its worker): weights and their JSON sidecars only. */
+  private async checkpointFiles(t: StoredTrial): Promise<{ name: string; bytes: number; path: string }[]> {
+    if (!t.checkpoint) return [];
+    try {
+      const dir = resolve(t.checkpoint);
+      return readdirSync(dir).filter((n) => CHECKPOINT_FILE.test(n)).map((name) => ({ name, path: join(dir, name), bytes: statSync(join(dir, name)) }))
+        .filter((f) => f.bytes.isFile()).map((f) => ({ name: f.name, path: f.path, bytes: f.bytes.size }));
+    } catch {
+      return []; // moved or deleted since: nothing to download
+    }
+  }
+
+  /** One file of a trial's checkpoint, by a name from its listing (anything else: undefined). */
+  async checkpointFile(name: string, key: string, file: string): Promise<{ name: string; data: Uint8Array } | undefined> {
+    const t = await this.store.trial(name, key);
+    const found = t && (await this.checkpointFiles(t)).find((f) => f.name === file);
+    return found && { name: found.name, data: readFileSync(found.path) };
+  }
+
+  /** A trial's stored metrics, at most `maxPoints` per metric (min/max decimation), and the figure that draws them. */
+  async curves(name: string, key: string, maxPoints: number): Promise<TrialCurves | undefined> {
+    const t = await this.store.trial(name, key);
+    if (!t) return undefined;
+    const rows = await this.store.metrics(name, key);
+    const byName = new Map<string, { step: number; value: number }[]>();
+    for (const r of rows) if (Number.isFinite(r.value)) (byName.get(r.name) ?? byName.set(r.name, []).get(r.name)!).push({ step: r.step, value: r.value });
+    const points: CurvePoint[] = [];
+    for (const [metric, series] of byName) {
+      series.sort((a, b) => a.step - b.step);
+      for (const p of minMaxDecimate(series, maxPoints)) points.push({ step: p.step, value: p.value, metric });
+    }
+    return { stored: rows.length, points, spec: trialCurvesSpec(points) };
+  }
+}
+
+export const formatNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString());
+
+/** A stored result as (dotted key, text) pairs; long arrays are summarized, not listed. */
+export function flatten(value: Record<string, unknown>, prefix = ''): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(...flatten(v as Record<string, unknown>, key));
+    else if (Array.isArray(v)) out.push([key, v.length <= 8 && v.every((x) => typeof x !== 'object' || x === null) ? `[${v.map((x) => (typeof x === 'number' ? formatNumber(x) : String(x))).join(', ')}]` : `[${v.length} values]`]);
+    else out.push([key, typeof v === 'number' ? formatNumber(v) : String(v)]);
+  }
+  return out;
+}
