@@ -9,7 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStudyStore, parseStudy, runStudy } from '../src/study/index.js';
+import { openStore, parseStudy, runStudy } from '../src/study/index.js';
 
 const study = parseStudy({
   name: 'bench-mlp',
@@ -29,9 +29,9 @@ async function measure(workers: number) {
   const started = performance.now();
   await runStudy(study, { db, workers });
   const wall = (performance.now() - started) / 1000;
-  const store = new SqliteStudyStore(db);
-  const trials = store.trials(study.name);
-  store.close();
+  const store = await openStore(db);
+  const trials = await store.trials(study.name);
+  await store.close();
   const train = trials.reduce((s, t) => s + Number((t.result as { trainSeconds?: number }).trainSeconds ?? 0), 0);
   const trial = trials.reduce((s, t) => s + (t.seconds ?? 0), 0);
   const maxRss = Math.max(...trials.map((t) => Number((t.result as { workerMaxRssMb?: number }).workerMaxRssMb ?? 0)));

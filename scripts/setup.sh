@@ -13,8 +13,10 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- 1. system packages ------------------------------------------------------------------------
 # libopenblas0-pthread matters: without it libtorch falls back to reference BLAS, about 20x slower.
+# postgresql (the server; it brings its client): the tests of the PostgreSQL store start their own throw-away
+# cluster with its initdb/pg_ctl (as the package's unprivileged user `postgres` when run as root).
 # chromium: the dashboard's browser tests drive Debian's build (playwright-core never downloads one).
-packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core chromium)
+packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

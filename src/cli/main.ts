@@ -6,10 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { reportAndExit } from './errors.js';
 import { sgdlabVersion } from '../train/version.js';
 import { studyCommands } from './study-command.js';
+import { storeCommands } from './store-commands.js';
 import { serveCommand } from './serve-command.js';
 
 /** Commands that read or schedule studies: they never load libtorch in this process. */
-const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin', 'serve']);
+const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin', 'worker', 'copy', 'checkpoint', 'serve']);
 
 /** Commander's exitOverride is not inherited by commands added with addCommand. */
 function withExitOverride(c: Command): Command {
@@ -31,7 +32,7 @@ export async function program(argv: readonly string[] = process.argv): Promise<C
     const { measureCommand } = await import('./measure-command.js');
     p.addCommand(withExitOverride(trainCommand())).addCommand(withExitOverride(measureCommand()));
   }
-  for (const c of studyCommands()) p.addCommand(withExitOverride(c));
+  for (const c of [...studyCommands(), ...storeCommands()]) p.addCommand(withExitOverride(c));
   p.addCommand(withExitOverride(serveCommand()));
   return p;
 }

@@ -1,31 +1,36 @@
 /**
  * Study commands. Only `run` trains (in worker processes); status, results, export and rm read the
- * store and never load libtorch.
- *   sgdlab run STUDY.yaml --db PATH [--workers N]
- *   sgdlab status [STUDY] --db PATH
- *   sgdlab results STUDY --db PATH [--json]   → [{ batchSize, bestLr, testAccuracy: { mean, std, n }, trainLoss: { … } }]
- *   sgdlab export STUDY --db PATH --format csv|json
- *   sgdlab rm STUDY --db PATH
+ * store and never load libtorch. The store is a URL (--db or $SGDLAB_DB): a SQLite path or sqlite:PATH,
+ * or postgres://USER@HOST/DB.
+ *   sgdlab run STUDY.yaml --db URL [--workers N]
+ *   sgdlab status [STUDY] --db URL
+ *   sgdlab results STUDY --db URL [--json]   → [{ batchSize, bestLr, testAccuracy: { mean, std, n }, trainLoss: { … } }]
+ *   sgdlab export STUDY --db URL --format csv|json
+ *   sgdlab rm STUDY --db URL
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { BUILTIN_SIZES, BUILTIN_STUDIES, SqliteStudyStore, builtinStudy, bestByBatchSize, expandTrials, checkpointDir, currentTrials, measurementJobs, parseStudy, runStudy, summarizeMeasurements, type StoredTrial, type Study } from '../study/index.js';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, IN_STORE, artifactsDir, builtinStudy, bestByBatchSize, expandTrials, currentTrials, measurementJobs, openStore, parseStudy, runStudy, summarizeMeasurements, type StoredTrial, type Study, type StudyStore } from '../study/index.js';
 import { writeReport } from '../report/index.js';
 import { sgdlabVersion } from '../train/version.js';
 import { UsageError } from './errors.js';
 import { StudyProgress } from './study-progress.js';
+import { dbOption, defaultDb, parseWorkOptions, workOptionsOf, writeSummary, type WorkFlags } from './work-options.js';
 
-const defaultDb = () => process.env.SGDLAB_DB ?? 'sgdlab.db';
-const dbOption = (c: Command) => c.option('--db <path>', 'the study store (SQLite file; default $SGDLAB_DB or ./sgdlab.db)');
-
-function openStore(path: string | undefined): SqliteStudyStore {
-  return new SqliteStudyStore(path ?? defaultDb());
+/** Opens the store of --db (or $SGDLAB_DB), runs `use`, and closes it. */
+export async function withStore<T>(db: string | undefined, use: (store: StudyStore) => Promise<T>): Promise<T> {
+  const store = await openStore(db ?? defaultDb());
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
-function requireStudy(store: SqliteStudyStore, name: string) {
-  const found = store.getStudy(name);
-  if (!found) throw new UsageError(`no study '${name}' in ${store.path}; studies there: ${store.listStudies().map((s) => s.name).join(', ') || 'none'}`);
+export async function requireStudy(store: StudyStore, name: string): Promise<Study> {
+  const found = await store.getStudy(name);
+  if (!found) throw new UsageError(`no study '${name}' in ${store.url}; studies there: ${(await store.listStudies()).map((s) => s.name).join(', ') || 'none'}`);
   return found.study;
 }
 
@@ -71,79 +76,69 @@ function loadStudy(file: string | undefined, flags: { builtin?: string; size?: s
 }
 
 export function studyCommands(): Command[] {
-  const run = dbOption(new Command('run'))
-    .description('run a study: every trial of its grid that is not done yet, in parallel worker processes')
+  const run = workOptionsOf(dbOption(new Command('run'))
+    .description('run a study: register it (or its new grid points) in the store and run every trial not done yet in parallel worker processes')
     .argument('[study]', 'the study file (YAML or JSON)')
     .option('--builtin <name>', 'run a built-in study instead (sgdlab builtin list)')
     .option('--size <size>', 'size of the built-in study: smoke, quick (default) or full')
-    .option('--report <dir>', 'write the HTML report to this folder when the run ends')
-    .option('--workers <n>', 'worker processes (default: one per core)')
-    .option('--max-memory-mb <mb>', "each worker's resident memory limit: a worker over it is killed and its trial recorded as failed (default: 90% of memory shared among the workers)")
-    .action(async (file: string | undefined, flags: { db?: string; workers?: string; maxMemoryMb?: string; builtin?: string; size?: string; report?: string }) => {
+    .option('--report <dir>', 'write the HTML report to this folder when the run ends'), 'worker processes on this machine (default: one per core; 0: register the study only, for `sgdlab worker` on other machines)')
+    .action(async (file: string | undefined, flags: WorkFlags & { db?: string; builtin?: string; size?: string; report?: string }) => {
       const study = loadStudy(file, flags);
-      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers: '${flags.workers}' must be a positive integer`);
-      const maxMemoryMb = flags.maxMemoryMb === undefined ? undefined : Number(flags.maxMemoryMb);
-      if (maxMemoryMb !== undefined && !(Number.isFinite(maxMemoryMb) && maxMemoryMb > 0)) throw new UsageError(`--max-memory-mb: '${flags.maxMemoryMb}' must be a positive number of megabytes`);
+      const options = parseWorkOptions(flags, 0);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
       const bars = new StudyProgress(study.name);
-      const result = await runStudy(study, { db: flags.db ?? defaultDb(), workers, maxMemoryMb, signal: controller.signal, onProgress: (p) => bars.update(p) });
+      const result = await runStudy(study, { ...options, db: flags.db ?? defaultDb(), signal: controller.signal, onProgress: (p) => bars.update(p) });
       process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
       bars.stop();
-      const c = result.counts;
-      const m = result.measurements;
-      process.stdout.write(`${study.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.pending + c.running} left (${result.added} new trials this run)\n`);
-      if (study.measure) process.stdout.write(`measurements: ${m.completed} completed, ${m.failed} failed, ${m.pending + m.running} left (${result.measurementsAdded} new this run)\n`);
-      if (result.memoryKills > 0) process.stdout.write(`${result.memoryKills} worker(s) killed over the memory limit: their trials are recorded as failed (raise --max-memory-mb)\n`);
-      if (result.crashes > 0) process.stdout.write(`${result.crashes} worker(s) died: their trials are recorded as failed with the reason (sgdlab export shows it)\n`);
-      for (const e of result.errors) process.stderr.write(`error: ${e}\n`);
+      writeSummary(study, result, result.added);
+      if (options.workers === 0) process.stdout.write(`registered: start workers with sgdlab worker --db URL --study ${study.name}\n`);
       if (result.aborted) {
         process.stderr.write('interrupted: run the same command again to resume\n');
         process.exitCode = 130;
-      } else if (result.errors.length > 0) process.exitCode = 1;
+      } else if (result.errors.length > 0 || result.unreachable.length > 0) process.exitCode = 1;
       if (flags.report && !result.aborted) {
-        const store = openStore(flags.db);
-        try {
-          const written = await writeReport(store, study, flags.report);
+        await withStore(flags.db, async (store) => {
+          const written = await writeReport(store, study, flags.report!);
           process.stdout.write(`report: ${written.index} (${written.figures.length} figures)\n`);
-        } finally {
-          store.close();
-        }
+        });
       }
     });
 
   const status = dbOption(new Command('status'))
     .description('trial counts of the studies in the store')
     .argument('[study]', 'one study')
-    .action((name: string | undefined, flags: { db?: string }) => {
-      const store = openStore(flags.db);
-      try {
-        if (name) requireStudy(store, name);
-        const rows = store.listStudies().filter((s) => !name || s.name === name);
-        for (const s of rows) {
-          const c = s.counts;
-          const m = s.measurements;
-          const measured = m.pending + m.running + m.completed + m.failed > 0 ? `; measurements: ${m.completed} completed, ${m.failed} failed, ${m.running} running, ${m.pending} pending` : '';
-          process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending${measured} (created ${s.createdAt})\n`);
+    .action((name: string | undefined, flags: { db?: string }) => withStore(flags.db, async (store) => {
+      if (name) await requireStudy(store, name);
+      const rows = (await store.listStudies()).filter((s) => !name || s.name === name);
+      for (const s of rows) {
+        const c = s.counts;
+        const m = s.measurements;
+        const measured = m.pending + m.running + m.completed + m.failed > 0 ? `; measurements: ${m.completed} completed, ${m.failed} failed, ${m.running} running, ${m.pending} pending` : '';
+        process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending${measured} (created ${s.createdAt})\n`);
+        if (s.activeWorkers > 0) process.stdout.write(`  ${s.activeWorkers} worker(s) active\n`);
+        if (s.refused > 0) {
+          process.stdout.write(`  ${s.refused} late result(s) refused (stale attempts, not stored):\n`);
+          for (const r of await store.refusals(s.name)) {
+            process.stdout.write(`    ${r.kind} ${r.key}${r.measurement ? ` ${r.measurement}` : ''}: ${r.what} of attempt ${r.attempt} by ${r.worker || 'a worker'} refused at ${r.at} (current attempt ${r.currentAttempt})\n`);
+          }
         }
-        if (rows.length === 0) process.stdout.write(`no studies in ${store.path}\n`);
-      } finally {
-        store.close();
       }
-    });
+      if (rows.length === 0) process.stdout.write(`no studies in ${store.url}\n`);
+    }));
 
   const results = dbOption(new Command('results'))
     .description('per batch size: the best learning rate (by the study\'s selection rule) and its metrics, mean ± std over seeds')
     .argument('<study>')
     .option('--json', 'print JSON')
-    .action((name: string, flags: { db?: string; json?: boolean }) => {
-      const store = openStore(flags.db);
-      try {
-        const study = requireStudy(store, name);
-        const measurements = store.measurements(study.name);
-        const trials = currentTrials(store, study);
+    .action((name: string, flags: { db?: string; json?: boolean }) => withStore(flags.db, async (store) => {
+      {
+        const study = await requireStudy(store, name);
+        const measurements = await store.measurements(study.name);
+        const trials = await currentTrials(store, study);
         const jobs = measurementJobs(study, trials);
         const rows = bestByBatchSize(study, trials).map((r) => ({ ...r, measurements: summarizeMeasurements(jobs, r.bestTrials, measurements) }));
         if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -153,60 +148,46 @@ export function studyCommands(): Command[] {
           process.stdout.write(`|${series ? ' series |' : ''} budget | batch size | best lr | test accuracy | training loss |${names.map((n) => ` ${n} |`).join('')}\n|${series ? '---|' : ''}---|---:|---:|---:|---:|${names.map(() => '---:|').join('')}\n`);
           for (const r of rows) process.stdout.write(`|${series ? ` ${r.series} |` : ''} ${JSON.stringify(r.budget)} | ${r.batchSize} | ${r.bestLr} | ${fmt(r.testAccuracy, true)} | ${fmt(r.trainLoss)} |${names.map((n) => ` ${r.measurements[n] ? fmt(r.measurements[n]!) : ''} |`).join('')}\n`);
         }
-      } finally {
-        store.close();
       }
-    });
+    }));
 
   const exportCommand = dbOption(new Command('export'))
     .description('every trial with its configuration coordinates and final metrics')
     .argument('<study>')
     .option('--format <format>', 'csv or json (default csv)')
-    .action((name: string, flags: { db?: string; format?: string }) => {
+    .action(async (name: string, flags: { db?: string; format?: string }) => {
       const format = flags.format ?? 'csv';
       if (format !== 'csv' && format !== 'json') throw new UsageError(`--format: '${format}' must be csv or json`);
-      const store = openStore(flags.db);
-      try {
-        const rows = exportRows(currentTrials(store, requireStudy(store, name)));
+      await withStore(flags.db, async (store) => {
+        const rows = exportRows(await currentTrials(store, await requireStudy(store, name)));
         if (format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
           const columns = Object.keys(rows[0] ?? { key: '' });
           process.stdout.write(`${columns.join(',')}\n${rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(',')).join('\n')}\n`);
         }
-      } finally {
-        store.close();
-      }
+      });
     });
 
   const rm = dbOption(new Command('rm'))
     .description('delete a study and everything stored for it')
     .argument('<study>')
-    .action((name: string, flags: { db?: string }) => {
-      const store = openStore(flags.db);
-      try {
-        requireStudy(store, name);
-        store.deleteStudy(name);
-        rmSync(checkpointDir(store.path, name), { recursive: true, force: true });
-        process.stdout.write(`deleted study ${name} (and its checkpoints) from ${store.path}\n`);
-      } finally {
-        store.close();
-      }
-    });
+    .option('--artifacts <dir>', 'also delete the study\'s checkpoints under this directory (the default one is always cleaned)')
+    .action((name: string, flags: { db?: string; artifacts?: string }) => withStore(flags.db, async (store) => {
+      await requireStudy(store, name);
+      await store.deleteStudy(name);
+      for (const base of new Set([store.defaultArtifacts, flags.artifacts ?? IN_STORE])) if (base !== IN_STORE) rmSync(artifactsDir(base, name), { recursive: true, force: true });
+      process.stdout.write(`deleted study ${name} (and its checkpoints) from ${store.url}\n`);
+    }));
 
   const report = dbOption(new Command('report'))
     .description('write the study\'s report: index.html (self-contained), one SVG and PNG per figure, the Vega-Lite specs, tables.json')
     .argument('<study>')
     .option('--out <dir>', 'output folder (default: reports/STUDY)')
-    .action(async (name: string, flags: { db?: string; out?: string }) => {
-      const store = openStore(flags.db);
-      try {
-        const study = requireStudy(store, name);
-        const written = await writeReport(store, study, flags.out ?? `reports/${name}`);
-        process.stdout.write(`${written.index}: ${written.figures.length} figures (${written.figures.map((f) => f.id).join(', ')}), ${written.tables.length} tables\n`);
-      } finally {
-        store.close();
-      }
-    });
+    .action((name: string, flags: { db?: string; out?: string }) => withStore(flags.db, async (store) => {
+      const study = await requireStudy(store, name);
+      const written = await writeReport(store, study, flags.out ?? `reports/${name}`);
+      process.stdout.write(`${written.index}: ${written.figures.length} figures (${written.figures.map((f) => f.id).join(', ')}), ${written.tables.length} tables\n`);
+    }));
 
   const builtin = new Command('builtin').description('the built-in studies (the papers sgdlab reproduces)');
   builtin.addCommand(new Command('list')

@@ -7,13 +7,11 @@
  * (its last change and counts), so a page or a poll of an unchanged study costs no full read, and a
  * study that changes is read once per change, whoever asks.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { budgetLabel, loadReportData } from '../report/data.js';
 import { studyFigures } from '../report/figures.js';
 import { builtinFigures } from '../report/builtin/index.js';
 import { resultTables } from '../report/tables.js';
-import { canonicalJson, gridPoints, measurementValues, type Study, type StoredTrial, type StudyStore } from '../study/index.js';
+import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
 import type { Axis, CurvePoint, FigureData, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
 import { interactiveSpec } from './interactive.js';
@@ -35,15 +33,7 @@ export interface TrialQuery {
 type Counts = Record<TrialStatus, number>;
 type MeasurementCounts = Record<MeasurementStatus, number>;
 
-interface Summary {
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  counts: Counts;
-  measurements: MeasurementCounts;
-  activeWorkers: number;
-  refused: number;
-}
+type Summary = StudySummary;
 
 /** A trial as the table shows it, with its raw coordinate values kept for sorting. */
 interface Row extends TrialRow {
@@ -59,8 +49,8 @@ interface StudyState {
   meanSeconds: number | null;
 }
 
-/** The files of a checkpoint that can be downloaded (safetensors weights and their JSON sidecars). */
-const CHECKPOINT_FILE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(safetensors|json)$/;
+/** Workers that stopped stay in the table this long (so a page shows that one just exited, and why). */
+const EXITED_SHOWN_MS = 60_000;
 
 const SHORT = (v: unknown): string => {
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -172,18 +162,29 @@ export class DashboardData {
   constructor(private readonly store: StudyStore) {}
 
   private async summaries(): Promise<Summary[]> {
-    const listed = await this.store.listStudies();
-    return listed.map((s) => ({ name: s.name, createdAt: s.createdAt, updatedAt: s.createdAt, counts: s.counts, measurements: s.measurements, activeWorkers: 0, refused: 0 }));
+    return this.store.listStudies();
   }
 
   private static version(s: Summary): string {
     return `${s.updatedAt}|${canonicalJson(s.counts)}|${canonicalJson(s.measurements)}`;
   }
 
-  /** The workers of a study, as the table shows them. */
+  /** The workers of a study (those that exited long ago are not shown), as the table shows them. */
   async workers(name: string): Promise<WorkerRow[]> {
-    void name;
-    return [];
+    const records = await this.store.workers(name);
+    const rows = new Map(this.states.get(name)?.rows.map((r) => [r.key, r]));
+    const now = Date.now();
+    return records.filter((w) => w.state !== 'exited' || now - Date.parse(w.lastSeen) < EXITED_SHOWN_MS).map((w) => {
+      const trialKey = w.holds?.kind === 'trial' ? w.holds.key : null;
+      const coordinates = w.holds ? rows.get(w.holds.key)?.coordinates : undefined;
+      return {
+        id: w.id, host: w.host, pid: w.pid, state: w.state,
+        holds: w.holds === null ? null : w.holds.kind === 'trial' ? w.holds.key : `${w.holds.measurement} of ${w.holds.key}`,
+        holdsTrial: trialKey,
+        coordinates: coordinates ? Object.entries(coordinates).map(([k, v]) => `${k.split('.').at(-1)}=${v}`).join(' ') : null,
+        step: w.step, totalSteps: w.totalSteps, loss: w.loss, rssMb: w.rssMb, lastSeen: w.lastSeen, expired: w.expired && w.state !== 'exited', message: w.message,
+      };
+    });
   }
 
   /** Sum over a study's working workers of the fraction of their trial done. */
@@ -332,7 +333,7 @@ export class DashboardData {
       coordinates: toRow(t).coordinates,
       config: t.config,
       worker: t.worker,
-      attempt: null,
+      attempt: t.attempt,
       startedAt: t.startedAt,
       finishedAt: t.finishedAt,
       seconds: t.seconds,
@@ -342,28 +343,26 @@ export class DashboardData {
         kind: m.kind, status: m.status, seconds: m.seconds, error: m.error,
         values: m.result ? Object.entries(measurementValues(m.kind, m.result)).map(([k, v]) => [k, formatNumber(v)] as [string, string]) : [],
       })),
-      checkpoint: (await this.checkpointFiles(t)).map((f) => ({ name: f.name, bytes: f.bytes })),
+      checkpoint: (await this.checkpointFiles(t)).map((f) => ({ name: f.name, bytes: f.data.byteLength })),
       live: t.status === 'running' ? workers.find((w) => w.holdsTrial === t.key) ?? null : null,
     };
   }
 
-  /** The files of a trial's checkpoint (a directory written by its worker): weights and their JSON sidecars only. */
-  private async checkpointFiles(t: StoredTrial): Promise<{ name: string; bytes: number; path: string }[]> {
+  /** The files of a trial's checkpoint, from the store or its directory (study/artifacts.ts); none if it has none or they are unreadable here. */
+  private async checkpointFiles(t: StoredTrial): Promise<ArtifactFile[]> {
     if (!t.checkpoint) return [];
     try {
-      const dir = resolve(t.checkpoint);
-      return readdirSync(dir).filter((n) => CHECKPOINT_FILE.test(n)).map((name) => ({ name, path: join(dir, name), bytes: statSync(join(dir, name)) }))
-        .filter((f) => f.bytes.isFile()).map((f) => ({ name: f.name, path: f.path, bytes: f.bytes.size }));
+      return await checkpointFiles(this.store, t);
     } catch {
-      return []; // moved or deleted since: nothing to download
+      return []; // on another machine's disk, or deleted since: nothing to download from here
     }
   }
 
-  /** One file of a trial's checkpoint, by a name from its listing (anything else: undefined). */
-  async checkpointFile(name: string, key: string, file: string): Promise<{ name: string; data: Uint8Array } | undefined> {
+  /** One file of a trial's checkpoint, by its name (one of the checkpoint's files; anything else: undefined). */
+  async checkpointFile(name: string, key: string, file: string): Promise<ArtifactFile | undefined> {
+    if (!(CHECKPOINT_FILES as readonly string[]).includes(file)) return undefined;
     const t = await this.store.trial(name, key);
-    const found = t && (await this.checkpointFiles(t)).find((f) => f.name === file);
-    return found && { name: found.name, data: readFileSync(found.path) };
+    return t && (await this.checkpointFiles(t)).find((f) => f.name === file);
   }
 
   /** A trial's stored metrics, at most `maxPoints` per metric (min/max decimation), and the figure that draws them. */

@@ -54,7 +54,7 @@ export async function writeSyntheticStudy(store: StudyStore, o: SyntheticOptions
     const b = t.config.batchSize as number;
     const lr = t.config.optimizer.lr;
     if (o.failEvery && i % o.failEvery === o.failEvery - 1) {
-      await store.fail(study.name, t.key, o.error ?? 'synthetic failure', 0.5);
+      await store.fail(study.name, t.key, t.attempt, o.error ?? 'synthetic failure', 0.5);
       continue;
     }
     const acc = syntheticAccuracy(b, lr, t.config.seed);
@@ -62,8 +62,8 @@ export async function writeSyntheticStudy(store: StudyStore, o: SyntheticOptions
     const rows: { step: number; name: string; value: number }[] = [];
     for (let s = 0; s < steps; s++) rows.push({ step: s * 5, name: 'loss', value: 2 * Math.exp(-s / (steps / 3)) + 0.05 * Math.sin(s + t.config.seed) + 0.1 });
     for (let e = 1; e <= 10; e++) rows.push({ step: e * steps / 2, name: 'test.accuracy', value: acc * (1 - Math.exp(-e / 2)) }, { step: e * steps / 2, name: 'train.loss', value: 0.1 + 1 / e });
-    await store.addMetrics(study.name, t.key, rows);
-    await store.finish(study.name, t.key, {
+    await store.addMetrics(study.name, t.key, t.attempt, rows);
+    await store.finish(study.name, t.key, t.attempt, {
       status: 'completed',
       seconds: 1 + (i % 7),
       result: { status: 'completed', steps: 100, batchSize: b, train: { loss: 0.1 + (1 - acc), accuracy: acc + 0.03 }, test: { loss: 0.2 + (1 - acc), accuracy: acc }, seconds: 1 },

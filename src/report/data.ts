@@ -34,10 +34,10 @@ export function budgetLabel(budget: unknown): string {
   return JSON.stringify(budget);
 }
 
-export function loadReportData(store: StudyStore, study: Study): ReportData {
-  const trials = currentTrials(store, study);
+export async function loadReportData(store: StudyStore, study: Study): Promise<ReportData> {
+  const trials = await currentTrials(store, study);
   const byKey = new Map(trials.map((t) => [t.key, t]));
-  const all = store.measurements(study.name);
+  const all = await store.measurements(study.name);
   const jobs = measurementJobs(study, trials);
   const rows: ReportRow[] = bestByBatchSize(study, trials).map((r) => {
     const best = r.bestTrials.map((k) => byKey.get(k)!.result as Summary);
@@ -51,7 +51,8 @@ export function loadReportData(store: StudyStore, study: Study): ReportData {
       measurements: summarizeMeasurements(jobs, r.bestTrials, all),
     };
   });
-  const curves = new Map(rows.flatMap((r) => r.bestTrials).map((k) => [k, store.metrics(study.name, k)]));
+  const best = rows.flatMap((r) => r.bestTrials);
+  const curves = new Map(await Promise.all(best.map(async (k) => [k, await store.metrics(study.name, k)] as const)));
   const wanted = new Set(jobs.map(jobId));
   const measurements = all.filter((m) => m.status === 'completed' && wanted.has(jobId(m)));
   return { study, trials, rows, curves, measurements };

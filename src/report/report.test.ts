@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStudyStore } from '../study/index.js';
+import { openStore } from '../study/index.js';
 import { repoRoot, sgdlabCli, smallMlpStudy } from '../study/testing.js';
 import { linearScalingBoundary, temperatureLevels } from './figures.js';
 
@@ -31,7 +31,7 @@ measure:
   interpolate: { points: 5 }
 `, '  eval: { every: 10 }\n'));
 
-test('the report renders every figure, is self-contained, and its tables carry the store\'s numbers', () => {
+test('the report renders every figure, is self-contained, and its tables carry the store\'s numbers', async () => {
   const run = sgdlab('run', file, '--db', db, '--workers', '2');
   assert.equal(run.status, 0, run.stderr);
   const out = join(dir, 'report');
@@ -57,10 +57,10 @@ test('the report renders every figure, is self-contained, and its tables carry t
   assert.deepEqual([...new Set(html.match(/https?:\/\/[^"'\s)]+/g) ?? [])].sort(), ['http://www.w3.org/1999/xlink', 'http://www.w3.org/2000/svg'], 'only XML namespace names');
 
   // The tables: recomputed here from the stored trials, by hand.
-  const store = new SqliteStudyStore(db);
+  const store = await openStore(db);
   const tables = JSON.parse(readFileSync(join(out, 'tables.json'), 'utf8')) as { id: string; columns: string[]; rows: string[][] }[];
   const accuracy = tables.find((t) => t.id === 'accuracy')!;
-  const trials = store.trials('small');
+  const trials = await store.trials('small');
   for (const b of [25, 100]) {
     const atB = trials.filter((t) => t.config.batchSize === b && t.status === 'completed');
     const lrs = [...new Set(atB.map((t) => t.config.optimizer.lr))];
@@ -83,20 +83,20 @@ test('the report renders every figure, is self-contained, and its tables carry t
   const col = lambda.columns.indexOf('lambdaMax');
   const row25 = lambda.rows.find((x) => x[1] === '25')!;
   const keys = trials.filter((t) => t.config.batchSize === 25 && String(t.config.optimizer.lr) === row25[2]).map((t) => t.key);
-  const eigs = store.measurements('small').filter((m) => m.kind === 'hessian' && keys.includes(m.key)).map((m) => (m.result!.eigenvalues as number[])[0]!);
+  const eigs = (await store.measurements('small')).filter((m) => m.kind === 'hessian' && keys.includes(m.key)).map((m) => (m.result!.eigenvalues as number[])[0]!);
   assert.equal(eigs.length, 2);
   const mean = (eigs[0]! + eigs[1]!) / 2;
   assert.equal(row25[col], `${mean.toPrecision(4)} ± ${(Math.abs(eigs[0]! - eigs[1]!) / Math.SQRT2).toPrecision(2)}`);
-  store.close();
+  await store.close();
 });
 
 test('writing a report never loads libtorch', () => {
   const script = `
-    import { SqliteStudyStore } from ${JSON.stringify(join(root, 'dist/src/study/index.js'))};
+    import { openStore } from ${JSON.stringify(join(root, 'dist/src/study/index.js'))};
     import { writeReport } from ${JSON.stringify(join(root, 'dist/src/report/index.js'))};
     import { readFileSync } from 'node:fs';
-    const store = new SqliteStudyStore(${JSON.stringify(db)});
-    await writeReport(store, store.getStudy('small').study, ${JSON.stringify(join(dir, 'again'))});
+    const store = await openStore(${JSON.stringify(db)});
+    await writeReport(store, (await store.getStudy('small')).study, ${JSON.stringify(join(dir, 'again'))});
     console.log(/libtorch|sgdlab_torch/.test(readFileSync('/proc/self/maps', 'utf8')) ? 'loaded' : 'not loaded');`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -23,7 +23,7 @@ export interface WrittenReport {
 }
 
 export async function writeReport(store: StudyStore, study: Study, outDir: string, options: { extraFigures?: (d: ReportData) => Figure[] } = {}): Promise<WrittenReport> {
-  const data = loadReportData(store, study);
+  const data = await loadReportData(store, study);
   const figures = [...studyFigures(data), ...builtinFigures(data), ...(options.extraFigures?.(data) ?? [])];
   const tables = resultTables(data.rows);
   mkdirSync(outDir, { recursive: true });

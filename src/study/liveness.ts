@@ -1,7 +1,9 @@
 /**
  * Who is a worker and whether it is alive: ids are host:pid:start time (from /proc), so that a
  * reused pid is not mistaken for a dead worker, and a killed worker nobody has reaped (a zombie)
- * counts as dead. Addon-free: the runner uses it too.
+ * counts as dead. Only workers of this host can be judged so; others are judged by their lease.
+ * The host is the machine's name, or SGDLAB_HOST_ID (tests run several "machines" on one host).
+ * Addon-free: the runner uses it too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,9 +20,14 @@ function procStat(pid: number): { state: string; start: string } | undefined {
   }
 }
 
+/** This machine's id in worker ids: SGDLAB_HOST_ID, else the host name (':' would split the id, so it becomes '-'). */
+export function hostId(): string {
+  return (process.env.SGDLAB_HOST_ID || hostname()).replace(/:/g, '-');
+}
+
 /** This worker's id: host:pid:start time, so that a reused pid is not mistaken for it. */
 export function workerId(): string {
-  return `${hostname()}:${process.pid}:${procStat(process.pid)?.start ?? 'unknown'}`;
+  return `${hostId()}:${process.pid}:${procStat(process.pid)?.start ?? 'unknown'}`;
 }
 
 /**
@@ -29,7 +36,7 @@ export function workerId(): string {
  */
 export function isWorkerAlive(worker: string): boolean {
   const [host, pid, start] = worker.split(':');
-  if (host !== hostname()) return true;
+  if (host !== hostId()) return true;
   const stat = procStat(Number(pid));
   if (stat !== undefined) return stat.state !== 'Z' && stat.state !== 'X' && (start === undefined || start === 'unknown' || stat.start === start);
   if (existsSync('/proc/self/stat')) return false;

@@ -6,7 +6,7 @@
  */
 import type { Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
-import type { StoredMeasurement, StoredTrial, StudyStore } from './store.js';
+import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
 import { canonicalJson, expandTrials } from './trials.js';
 
 export interface Stat {
@@ -101,9 +101,9 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
 }
 
 /** The stored trials of the study's current grid: trials of grid points since dropped stay stored but do not count. */
-export function currentTrials(store: StudyStore, study: Study): StoredTrial[] {
+export async function currentTrials(store: StudyStore, study: Study): Promise<StoredTrial[]> {
   const keys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
-  return store.trials(study.name).filter((t) => keys.has(t.key));
+  return (await store.trials(study.name)).filter((t) => keys.has(t.key));
 }
 
 /** One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics. */
@@ -126,14 +126,6 @@ export function measurementValues(kind: string, result: Record<string, unknown>)
   }
   return out;
 }
-
-export interface MeasurementJob {
-  key: string;
-  kind: string;
-  spec: string;
-}
-
-export const jobId = (j: MeasurementJob) => `${j.key}\u0000${j.kind}\u0000${j.spec}`;
 
 /**
  * The measurement jobs a study asks for on its current trials: target trial × kind, keyed by the

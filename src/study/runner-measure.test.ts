@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStudyStore } from './index.js';
+import { openStore } from './index.js';
 import { repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
@@ -30,14 +30,14 @@ const root = repoRoot;
 
 type Row = { batchSize: number; bestLr: number; bestTrials: string[]; measurements: Record<string, { mean: number; std: number; n: number }> };
 
-test('measurements run on the best learning rate\'s seeds per batch size, equal to sgdlab measure on their checkpoints, once', () => {
+test('measurements run on the best learning rate\'s seeds per batch size, equal to sgdlab measure on their checkpoints, once', async () => {
   const db = join(dir, 'm.db');
   const run = sgdlab('run', file, '--db', db, '--workers', '2');
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^measured: 8 completed, 0 diverged, 0 failed, 0 left \(8 new trials this run\)\nmeasurements: 12 completed, 0 failed, 0 left \(12 new this run\)/);
   const rows = JSON.parse(sgdlab('results', 'measured', '--db', db, '--json').stdout) as Row[];
   assert.equal(rows.length, 2);
-  const store = new SqliteStudyStore(db);
+  const store = await openStore(db);
   try {
     for (const row of rows) {
       assert.equal(row.bestTrials.length, 2);
@@ -48,8 +48,8 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
     }
     // The stored numbers are those of the independent command on the same checkpoint and data.
     const key = rows[0]!.bestTrials[0]!;
-    const checkpoint = store.trial('measured', key)!.checkpoint!;
-    const stored = Object.fromEntries(store.measurements('measured', key).map((m) => [m.kind, m.result!]));
+    const checkpoint = (await store.trial('measured', key))!.checkpoint!;
+    const stored = Object.fromEntries((await store.measurements('measured', key)).map((m) => [m.kind, m.result!]));
     const hessian = JSON.parse(sgdlab('measure', 'hessian', '--checkpoint', checkpoint, '--top-k', '2', '--trace-probes', '3', '--subset', '200', '--json').stdout) as { eigenvalues: number[]; trace: number };
     assert.deepEqual(stored.hessian!.eigenvalues, hessian.eigenvalues);
     assert.equal(stored.hessian!.trace, hessian.trace);
@@ -59,7 +59,7 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
     assert.equal(stored.noise!.gradNormSq, noise.gradNormSq);
     assert.equal(stored.noise!.traceSigma, noise.traceSigma);
   } finally {
-    store.close();
+    await store.close();
   }
   assert.match(sgdlab('run', file, '--db', db).stdout, /\(0 new trials this run\)\nmeasurements: 12 completed, 0 failed, 0 left \(0 new this run\)/);
   // A changed option measures again, that kind only; results count the current options' measurements.
@@ -71,7 +71,7 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
   assert.equal(after[0]!.measurements['phi(eps=0.001, full)'], undefined);
 });
 
-test('a worker over its memory limit is killed, its trial recorded as failed with the reason, and the study goes on', () => {
+test('a worker over its memory limit is killed, its trial recorded as failed with the reason, and the study goes on', async () => {
   const big = join(dir, 'big.yaml');
   // About 20M parameters with Adam's two moments: far above an idle worker (≈ 300 MB with MNIST loaded).
   writeFileSync(big, `
@@ -89,9 +89,9 @@ grid: { seed: [0, 1] }
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^big: 0 completed, 0 diverged, 2 failed, 0 left/);
   assert.match(r.stdout, /2 worker\(s\) killed over the memory limit/);
-  const store = new SqliteStudyStore(db);
-  for (const t of store.trials('big')) assert.match(t.error!, /^killed: the worker's resident memory \d+ MB exceeded the limit of 450 MB \(--max-memory-mb\)$/);
-  store.close();
+  const store = await openStore(db);
+  for (const t of await store.trials('big')) assert.match(t.error!, /^killed: the worker's resident memory \d+ MB exceeded the limit of 450 MB \(--max-memory-mb\)$/);
+  await store.close();
   assert.match(sgdlab('run', big, '--db', db, '--max-memory-mb', 'lots').stderr, /--max-memory-mb: 'lots' must be a positive number of megabytes/);
 });
 
@@ -113,12 +113,12 @@ grid: { seed: [0, 1, 2] }
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     let sent = false;
-    const poll = setInterval(() => {
+    const poll = setInterval(async () => {
       if (sent) return;
       try {
-        const store = new SqliteStudyStore(db);
-        const running = store.trials('crashy').find((t) => t.status === 'running');
-        store.close();
+        const store = await openStore(db);
+        const running = (await store.trials('crashy')).find((t) => t.status === 'running');
+        await store.close();
         if (running?.worker) {
           sent = true;
           process.kill(Number(running.worker.split(':')[1]), 'SIGSEGV');
@@ -134,9 +134,9 @@ grid: { seed: [0, 1, 2] }
   });
   assert.match(output, /^crashy: 2 completed, 0 diverged, 1 failed, 0 left/);
   assert.match(output, /1 worker\(s\) died/);
-  const store = new SqliteStudyStore(db);
-  const failed = store.trials('crashy').filter((t) => t.status === 'failed');
-  store.close();
+  const store = await openStore(db);
+  const failed = (await store.trials('crashy')).filter((t) => t.status === 'failed');
+  await store.close();
   assert.equal(failed.length, 1);
   assert.equal(failed[0]!.error, 'the worker died (signal SIGSEGV) while running this');
 });

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStudyStore } from './index.js';
+import { openStore } from './index.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
@@ -28,28 +28,28 @@ grid:
   optimizer.lr: [0.05, 0.2, 1000]
   seed: [0, 1, 2]
 `);
-const outcomes = (db: string) => {
-  const store = new SqliteStudyStore(db);
-  const rows = store.trials('tiny').map((t) => [t.key, t.status, (t.result as { test?: { loss: number } } | null)?.test?.loss ?? null] as const);
-  store.close();
+const outcomes = async (db: string) => {
+  const store = await openStore(db);
+  const rows = (await store.trials('tiny')).map((t) => [t.key, t.status, (t.result as { test?: { loss: number } } | null)?.test?.loss ?? null] as const);
+  await store.close();
   return new Map(rows.map(([k, s, l]) => [k, { status: s, testLoss: l }]));
 };
 
-test('a study runs in parallel workers; a second run adds nothing and changes nothing', () => {
+test('a study runs in parallel workers; a second run adds nothing and changes nothing', async () => {
   const db = join(dir, 'a.db');
   const first = sgdlab('run', file, '--db', db, '--workers', '2');
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /^tiny: 12 completed, 6 diverged, 0 failed, 0 left \(18 new trials this run\)/);
-  const before = outcomes(db);
+  const before = await outcomes(db);
   const second = sgdlab('run', file, '--db', db, '--workers', '2');
   assert.match(second.stdout, /\(0 new trials this run\)/);
-  assert.deepEqual(outcomes(db), before);
+  assert.deepEqual(await outcomes(db), before);
   // Dropping a grid point: its trials stay stored but leave the results and the export.
   const narrowed = join(dir, 'narrow.yaml');
   writeFileSync(narrowed, readFileSync(file, 'utf8').replace('seed: [0, 1, 2]', 'seed: [0, 1]'));
   assert.match(sgdlab('run', narrowed, '--db', db).stdout, /\(0 new trials this run\)/);
   assert.equal(sgdlab('export', 'tiny', '--db', db).stdout.trim().split('\n').length, 13);
-  assert.equal(outcomes(db).size, 18);
+  assert.equal((await outcomes(db)).size, 18);
   // Restoring it brings them back without running anything.
   assert.match(sgdlab('run', file, '--db', db).stdout, /\(0 new trials this run\)/);
 });
@@ -61,9 +61,9 @@ test('killed with SIGKILL mid-run and restarted, every trial runs exactly once w
   // The whole process group (runner and workers) is killed once a few trials are stored.
   await new Promise<void>((resolve) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: root, detached: true, stdio: 'ignore' });
-    const poll = setInterval(() => {
+    const poll = setInterval(async () => {
       try {
-        const done = [...outcomes(db).values()].filter((o) => o.status !== 'pending' && o.status !== 'running').length;
+        const done = [...(await outcomes(db)).values()].filter((o) => o.status !== 'pending' && o.status !== 'running').length;
         if (done >= 4) {
           clearInterval(poll);
           process.kill(-child.pid!, 'SIGKILL');
@@ -78,13 +78,13 @@ test('killed with SIGKILL mid-run and restarted, every trial runs exactly once w
     });
   });
   await new Promise((r) => setTimeout(r, 200));
-  const interrupted = [...outcomes(db).values()];
+  const interrupted = [...(await outcomes(db)).values()];
   assert.ok(interrupted.some((o) => o.status === 'pending' || o.status === 'running'), 'the kill should have interrupted the study');
   const resumed = sgdlab('run', file, '--db', db, '--workers', '2');
   assert.equal(resumed.status, 0, resumed.stderr);
-  const after = outcomes(db);
+  const after = await outcomes(db);
   assert.equal(after.size, 18);
-  assert.deepEqual(after, outcomes(reference), 'same seeds ⇒ same numbers, every trial once');
+  assert.deepEqual(after, await outcomes(reference), 'same seeds ⇒ same numbers, every trial once');
 });
 
 test('results: per batch size the best learning rate, never a diverged one; JSON shape; CSV export', () => {
@@ -116,7 +116,9 @@ test('study command errors name what is wrong', () => {
     [['run', join(dir, 'missing.yaml'), '--db', db], /cannot read the study file .*missing\.yaml \(ENOENT\)/],
     [['run', bad, '--db', db], /grid\.seed: a grid axis needs at least one value \(got \[\]\)/],
     [['export', 'tiny', '--db', db, '--format', 'xml'], /--format: 'xml' must be csv or json/],
-    [['run', file, '--db', db, '--workers', '0'], /--workers: '0' must be a positive integer/],
+    [['run', file, '--db', db, '--workers', '-1'], /--workers: '-1' must be a whole number \(0: register the study only\)/],
+    [['run', file, '--db', db, '--lease', '10', '--heartbeat', '20'], /--heartbeat: 20 s must be shorter than the lease \(10 s\)/],
+    [['run', file, '--db', 'mysql://u:hunter2@h/db'], /the store URL 'mysql:\/\/u:\*\*\*@h\/db' has an unknown scheme/],
   ];
   for (const [args, pattern] of cases) {
     const r = sgdlab(...args);

@@ -6,6 +6,11 @@
  * completed trial or the best learning rate's seeds per batch size) and run by a second round of
  * workers from the trials' checkpoints.
  *
+ * The same loop serves `sgdlab worker` on any machine (`workStudy`): it claims what is left of a
+ * study that is already in the store, queues the measurements when the last trial is done, and
+ * measures. Workers on other machines claim from the same store; leases and attempt numbers keep
+ * every trial and measurement stored once (store.ts).
+ *
  * Crash isolation: a worker that dies (a native crash, the OOM killer) or goes over its memory limit
  * (resident set, read from /proc every half second, SIGKILL over the limit) has the trial or
  * measurement it held recorded as failed with the reason, and a new worker takes its place. Aborting
@@ -13,16 +18,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, hostname, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sgdlabVersion } from '../train/version.js';
-import { jobId, measurementJobs } from './results.js';
+import { measurementJobs } from './results.js';
 import type { Study } from './schema.js';
-import { SqliteStudyStore } from './sqlite-store.js';
-import type { MeasurementStatus, TrialStatus } from './store.js';
+import { openStore } from './store-factory.js';
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, emptyMeasurementCounts, emptyTrialCounts, jobId, type MeasurementStatus, type StudyStore, type TrialStatus } from './store.js';
 import { expandTrials } from './trials.js';
-import { isWorkerAlive } from './liveness.js';
-import type { WorkerMessage } from './worker.js';
+import { hostId, isWorkerAlive } from './liveness.js';
+import type { WorkerMessage, WorkerOptions } from './worker.js';
 
 export type RunPhase = 'train' | 'measure';
 
@@ -43,14 +48,25 @@ export interface RunProgress {
   workers: WorkerState[];
 }
 
-export interface RunOptions {
-  db: string;
-  /** Worker processes (default: one per core). */
+export interface WorkOptions {
+  /** Worker processes (default: one per core; 0 for runStudy: register the study only). */
   workers?: number;
   /** Each worker's resident memory limit in MB (default: 90% of the machine's memory shared among the workers). */
   maxMemoryMb?: number;
+  /** Seconds a claim is held without a heartbeat, and between heartbeats (defaults: 120 and 60, as Optuna). */
+  leaseSeconds?: number;
+  heartbeatSeconds?: number;
+  /** Where checkpoints go: IN_STORE or a directory every worker can read (default: the store's default). */
+  artifacts?: string;
+  /** Only this phase (a cluster may train on some machines and measure on others); default both. */
+  only?: RunPhase;
   onProgress?: (progress: RunProgress) => void;
   signal?: AbortSignal;
+}
+
+export interface RunOptions extends WorkOptions {
+  /** The store's URL (a SQLite path, sqlite:PATH, postgres://…). */
+  db: string;
 }
 
 export interface RunSummary {
@@ -64,7 +80,11 @@ export interface RunSummary {
   crashes: number;
   /** Worker slots given up because their workers died before taking any work (e.g. the addon cannot load). */
   errors: string[];
+  /** Workers that stopped claiming because the store was out of reach longer than their lease, with why. */
+  unreachable: string[];
 }
+
+const EXIT_STORE_UNREACHABLE = 3;
 
 /** Resident set size of a process in MB, from /proc (undefined where there is none). */
 function residentMb(pid: number): number | undefined {
@@ -78,56 +98,85 @@ function residentMb(pid: number): number | undefined {
 
 export const defaultMaxMemoryMb = (workers: number) => Math.floor((0.9 * totalmem()) / 2 ** 20 / workers);
 
+/** Registers (or widens) a study in the store and runs `workers` local worker processes on it (none with `workers: 0`). */
 export async function runStudy(study: Study, options: RunOptions): Promise<RunSummary> {
-  const store = new SqliteStudyStore(options.db);
-  const n = Math.max(1, options.workers ?? cpus().length);
-  const maxMemoryMb = options.maxMemoryMb ?? defaultMaxMemoryMb(n);
-  const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 }, measurements: { pending: 0, running: 0, completed: 0, failed: 0 }, aborted: false, memoryKills: 0, crashes: 0, errors: [] };
+  const store = await openStore(options.db);
+  try {
+    const added = await store.upsertStudy(study, expandTrials(study, sgdlabVersion()));
+    const summary = await workStudy(store, options.db, study, { ...options, workers: options.workers === 0 ? 0 : options.workers });
+    return { ...summary, added };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Works on a study already in the store: trains what is left with local worker processes, then (once
+ * every trial of the current grid is done, here or on other machines) queues its measurements and
+ * measures. `url` is the store's URL for the workers (passed in their environment, never in argv).
+ */
+export async function workStudy(store: StudyStore, url: string, study: Study, options: WorkOptions): Promise<RunSummary> {
+  const n = options.workers === 0 ? 0 : Math.max(1, options.workers ?? cpus().length);
+  const maxMemoryMb = options.maxMemoryMb ?? defaultMaxMemoryMb(Math.max(1, n));
+  const workerOptions: WorkerOptions = {
+    leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+    heartbeatSeconds: options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
+    artifacts: options.artifacts ?? store.defaultArtifacts,
+  };
+  const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: emptyTrialCounts(), measurements: emptyMeasurementCounts(), aborted: false, memoryKills: 0, crashes: 0, errors: [], unreachable: [] };
   // Counts are of the current grid and the current measurement jobs (trials of dropped grid points and
   // measurements with old options stay stored but are not this study's work).
-  let currentKeys = new Set<string>();
+  const currentKeys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
   let currentJobs = new Set<string>();
-  const refresh = () => {
-    const s = store.statuses(study.name);
-    summary.counts = { pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 };
-    for (const t of s.trials) if (currentKeys.has(t.key)) summary.counts[t.status]++;
-    summary.measurements = { pending: 0, running: 0, completed: 0, failed: 0 };
-    for (const m of s.measurements) if (currentJobs.has(jobId(m))) summary.measurements[m.status]++;
+  const refresh = async () => {
+    const s = await store.statuses(study.name);
+    const counts = emptyTrialCounts();
+    for (const t of s.trials) if (currentKeys.has(t.key)) counts[t.status]++;
+    const measurements = emptyMeasurementCounts();
+    for (const m of s.measurements) if (currentJobs.has(jobId(m))) measurements[m.status]++;
+    summary.counts = counts;
+    summary.measurements = measurements;
   };
   const onAbort = () => {
     summary.aborted = true;
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const trials = expandTrials(study, sgdlabVersion());
-    currentKeys = new Set(trials.map((t) => t.key));
-    summary.added = store.upsertStudy(study, trials);
-    await runPhase('train');
-    refresh();
+    await refresh();
+    if (n > 0 && options.only !== 'measure' && summary.counts.pending + summary.counts.running > 0) await runPhase('train');
+    await refresh();
     if (study.measure && !summary.aborted && summary.counts.pending + summary.counts.running === 0) {
-      // The trials of the current grid (keys already expanded above; dropped grid points stay stored but are not targets).
-      const jobs = measurementJobs(study, store.trials(study.name).filter((t) => currentKeys.has(t.key)));
+      // The trials of the current grid (dropped grid points stay stored but are not targets).
+      const jobs = measurementJobs(study, (await store.trials(study.name)).filter((t) => currentKeys.has(t.key)));
       // Measurements queued for options or targets the study no longer has are withdrawn, not run.
-      store.withdrawMeasurements(study.name, jobs, isWorkerAlive);
-      summary.measurementsAdded = store.addMeasurementJobs(study.name, jobs);
+      await store.withdrawMeasurements(study.name, jobs, isWorkerAlive);
+      summary.measurementsAdded = await store.addMeasurementJobs(study.name, jobs);
       currentJobs = new Set(jobs.map(jobId));
-      refresh();
-      if (summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
+      await refresh();
+      if (n > 0 && options.only !== 'train' && summary.measurements.pending + summary.measurements.running > 0) await runPhase('measure');
     }
-    refresh();
+    await refresh();
     return summary;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    store.close();
   }
 
   async function runPhase(phase: RunPhase): Promise<void> {
     const script = fileURLToPath(new URL('./worker.js', import.meta.url));
     const states: WorkerState[] = Array.from({ length: n }, (_, slot) => ({ slot, pid: undefined, doing: { type: 'idle' }, rssMb: 0 }));
     const children = new Map<number, { child: ChildProcess; overLimitMb?: number }>();
-    const progress = () => {
-      refresh();
-      options.onProgress?.({ phase, counts: summary.counts, measurements: summary.measurements, workers: states });
+    let refreshing = false;
+    const progress = async () => {
+      if (refreshing) return;
+      refreshing = true;
+      try {
+        await refresh();
+        options.onProgress?.({ phase, counts: summary.counts, measurements: summary.measurements, workers: states });
+      } catch {
+        /* the store is out of reach for a moment: the workers retry, progress shows next time */
+      } finally {
+        refreshing = false;
+      }
     };
     const kill = () => {
       for (const { child } of children.values()) child.kill('SIGKILL');
@@ -143,15 +192,15 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
           entry.child.kill('SIGKILL');
         }
       }
-      progress();
+      void progress();
     }, 500);
     const runSlot = (slot: number) => new Promise<void>((resolve) => {
       let idleDeaths = 0;
       const start = () => {
         if (summary.aborted) return resolve();
-        const child = spawn(process.execPath, [script, options.db, study.name, phase], {
+        const child = spawn(process.execPath, [script, study.name, phase, JSON.stringify(workerOptions)], {
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-          env: { ...process.env, SGDLAB_NUM_THREADS: process.env.SGDLAB_NUM_THREADS ?? '1' },
+          env: { ...process.env, SGDLAB_DB: url, SGDLAB_NUM_THREADS: process.env.SGDLAB_NUM_THREADS ?? '1' },
         });
         const entry: { child: ChildProcess; overLimitMb?: number } = { child };
         children.set(slot, entry);
@@ -159,24 +208,33 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
         child.on('message', (m: WorkerMessage) => {
           states[slot]!.doing = m;
         });
-        child.on('exit', (code, signal) => {
+        child.on('exit', (code, signal) => void (async () => {
           children.delete(slot);
           states[slot]!.doing = { type: 'idle' };
           if (summary.aborted) return resolve();
           if (code === 0 && entry.overLimitMb === undefined) return resolve(); // nothing left to claim
+          if (code === EXIT_STORE_UNREACHABLE && entry.overLimitMb === undefined) {
+            summary.unreachable.push(`worker ${slot + 1} stopped claiming: the study store was out of reach longer than the lease (see its message above)`);
+            return resolve();
+          }
           const reason = entry.overLimitMb !== undefined
             ? `killed: the worker's resident memory ${Math.round(entry.overLimitMb)} MB exceeded the limit of ${maxMemoryMb} MB (--max-memory-mb)`
             : `the worker died (${signal ? `signal ${signal}` : `exit code ${code}`}) while running this`;
           if (entry.overLimitMb !== undefined) summary.memoryKills++;
           else summary.crashes++;
-          const held = child.pid === undefined ? 0 : store.failHeldBy(study.name, `${hostname()}:${child.pid}:`, reason);
+          let held = 0;
+          try {
+            held = child.pid === undefined ? 0 : await store.failHeldBy(study.name, `${hostId()}:${child.pid}:`, reason);
+          } catch {
+            /* out of reach: its lease expires and another worker takes it over */
+          }
           idleDeaths = held === 0 ? idleDeaths + 1 : 0;
           if (idleDeaths >= 2) {
             summary.errors.push(`worker ${slot + 1} died twice before taking any work (${reason.replace(' while running this', '')}); see its error output above`);
             return resolve();
           }
           start();
-        });
+        })());
       };
       start();
     });
@@ -185,7 +243,8 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     } finally {
       clearInterval(monitor);
       options.signal?.removeEventListener('abort', kill);
-      progress();
+      while (refreshing) await new Promise((r) => setTimeout(r, 10));
+      await progress();
     }
   }
 }

@@ -1,14 +1,22 @@
 /**
- * Where studies and trials live. The runner and the CLI use this interface only, so that a
- * PostgreSQL implementation (for many machines, with pg-boss as the queue) can stand beside the
- * SQLite one without touching them. Every method is a transaction: a trial's result is stored
- * completely or not at all.
+ * Where studies and trials live: one asynchronous interface, two backends chosen by URL
+ * (`openStore` in store-factory.ts): SQLite on one machine, PostgreSQL when a study spans machines.
+ * The runner, the workers, the CLI, the report and the dashboard use this interface only; nothing
+ * above the factory imports a backend.
+ *
+ * Every method is one transaction: a trial's result is stored completely or not at all. Work is
+ * claimed with a lease (renewed by the worker's heartbeat) and an attempt number, the fencing token:
+ * a result, failure or metric sent with an attempt that is no longer the trial's current one (its
+ * worker was paused or cut off past its lease and the work was claimed again) is refused, recorded
+ * as a refusal, and never stored over or beside the current attempt's.
  */
 import type { TrainConfig } from '../train/config.js';
 import type { Study } from './schema.js';
 import type { Trial } from './trials.js';
 
 export type TrialStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'failed';
+export type MeasurementStatus = 'pending' | 'running' | 'completed' | 'failed';
+export type StoreBackend = 'sqlite' | 'postgres';
 
 export interface StoredTrial {
   study: string;
@@ -17,64 +25,213 @@ export interface StoredTrial {
   config: TrainConfig;
   status: TrialStatus;
   worker: string | null;
+  /** How many times it has been claimed; the current claim's fencing token (0: never claimed). */
+  attempt: number;
   startedAt: string | null;
   finishedAt: string | null;
   seconds: number | null;
   /** The training result (JSON) for completed and diverged trials. */
   result: Record<string, unknown> | null;
   error: string | null;
+  /** Where its checkpoint is: a directory, or `store:` when the files are in the store (`artifact`). */
   checkpoint: string | null;
 }
 
-export type MeasurementStatus = 'pending' | 'running' | 'completed' | 'failed';
-
-export interface StoredMeasurement {
+export interface MeasurementJob {
   key: string;
   kind: string;
   /** The options it was measured with (canonical JSON): a changed option is another measurement. */
   spec: string;
+}
+
+export interface StoredMeasurement extends MeasurementJob {
   status: MeasurementStatus;
   worker: string | null;
+  attempt: number;
   seconds: number | null;
   result: Record<string, unknown> | null;
   error: string | null;
 }
 
+export interface Metric {
+  step: number;
+  name: string;
+  value: number;
+}
+
+/** One file of a checkpoint kept in the store (model.safetensors, model.json, initial.safetensors). */
+export interface ArtifactFile {
+  name: string;
+  data: Uint8Array;
+}
+
+/** The checkpoint marker of a trial whose files are in the store. */
+export const IN_STORE = 'store:';
+
+export interface StudySummary {
+  name: string;
+  createdAt: string;
+  /** The last time anything of the study changed (a claim, a result, a queued measurement), not heartbeats. */
+  updatedAt: string;
+  counts: Record<TrialStatus, number>;
+  measurements: Record<MeasurementStatus, number>;
+  /** Late results refused (stale attempts). */
+  refused: number;
+  /** Workers whose last heartbeat is within their lease. */
+  activeWorkers: number;
+}
+
+/** What a worker holds now. */
+export type WorkerHolding =
+  | { kind: 'trial'; key: string; attempt: number }
+  | { kind: 'measurement'; key: string; measurement: string; spec: string; attempt: number };
+
+/** What a worker's heartbeat reports. */
+export interface WorkerBeat {
+  id: string;
+  study: string;
+  host: string;
+  pid: number;
+  holds: WorkerHolding | null;
+  step: number | null;
+  totalSteps: number | null;
+  /** The last training loss it saw. */
+  loss: number | null;
+  rssMb: number | null;
+  /** 'working' while it holds something, 'idle' between claims, 'exited' when it stopped (`message` says why). */
+  state: 'working' | 'idle' | 'exited';
+  message: string | null;
+}
+
+export interface WorkerRecord extends WorkerBeat {
+  startedAt: string;
+  lastSeen: string;
+  /** The lease it claims with, seconds. */
+  leaseSeconds: number;
+  /** No heartbeat within its lease (by the store's clock): what it holds can be claimed by anyone. */
+  expired: boolean;
+}
+
+export interface Refusal {
+  kind: 'trial' | 'measurement';
+  key: string;
+  /** The measurement kind and spec (measurements only). */
+  measurement: string | null;
+  spec: string | null;
+  worker: string;
+  /** The stale attempt, and the attempt current when it was refused. */
+  attempt: number;
+  currentAttempt: number;
+  /** What was refused: 'finish', 'fail', 'metrics'. */
+  what: string;
+  at: string;
+}
+
+export interface ClaimOptions {
+  /** Seconds the claim is held without a heartbeat (default DEFAULT_LEASE_SECONDS). */
+  leaseSeconds?: number;
+  /**
+   * Whether the worker holding a running claim is alive. Workers of this host whose process is
+   * gone are taken over at once, without waiting for their lease (liveness.ts); default: all alive.
+   */
+  isWorkerAlive?: (worker: string) => boolean;
+}
+
+export interface TrialOutcome {
+  status: 'completed' | 'diverged';
+  result: Record<string, unknown>;
+  seconds: number;
+  /** A checkpoint directory, or IN_STORE with `artifacts`. */
+  checkpoint?: string;
+  /** Checkpoint files stored with the result (same transaction, same fencing). */
+  artifacts?: readonly ArtifactFile[];
+  /** The run's metrics, stored with the result. */
+  metrics?: readonly Metric[];
+}
+
+/** Everything of one study, for `sgdlab copy` (keys, attempts and results as stored). */
+export interface StudyDump {
+  name: string;
+  spec: Study;
+  createdAt: string;
+  trials: StoredTrial[];
+  metrics: { key: string; attempt: number; rows: Metric[] }[];
+  measurements: (StoredMeasurement & { startedAt: string | null; finishedAt: string | null })[];
+  refusals: Refusal[];
+  /** Checkpoint files kept in the store, by trial key. */
+  artifacts: { key: string; files: ArtifactFile[] }[];
+}
+
+export const emptyTrialCounts = (): Record<TrialStatus, number> => ({ pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 });
+export const emptyMeasurementCounts = (): Record<MeasurementStatus, number> => ({ pending: 0, running: 0, completed: 0, failed: 0 });
+/** One string per measurement job (trial, kind, options). */
+export const jobId = (j: MeasurementJob) => `${j.key}\u0000${j.kind}\u0000${j.spec}`;
+
+/** Optuna's defaults: a heartbeat every 60 s, a claim lost after 120 s without one. */
+export const DEFAULT_LEASE_SECONDS = 120;
+export const DEFAULT_HEARTBEAT_SECONDS = 60;
+
 export interface StudyStore {
+  readonly backend: StoreBackend;
+  /** The store's URL with any password redacted: safe to print. */
+  readonly url: string;
+  /** Where checkpoints go when the user says nothing: IN_STORE, or a directory (SQLite: beside the file). */
+  readonly defaultArtifacts: string;
+
   /** Records the study and adds its trials that are not stored yet (existing ones are untouched). Returns how many were added. */
-  upsertStudy(study: Study, trials: readonly Trial[]): number;
-  getStudy(name: string): { study: Study; createdAt: string } | undefined;
-  listStudies(): { name: string; createdAt: string; counts: Record<TrialStatus, number>; measurements: Record<MeasurementStatus, number> }[];
-  /** Atomically takes one pending trial (or one left 'running' by a worker that is gone) and marks it running. */
-  claim(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredTrial | undefined;
-  finish(study: string, key: string, outcome: { status: 'completed' | 'diverged'; result: Record<string, unknown>; seconds: number; checkpoint?: string }): void;
-  fail(study: string, key: string, error: string, seconds: number): void;
-  /** Appends a time series of metrics for a trial. */
-  addMetrics(study: string, key: string, rows: readonly { step: number; name: string; value: number }[]): void;
-  metrics(study: string, key: string): { step: number; name: string; value: number }[];
+  upsertStudy(study: Study, trials: readonly Trial[]): Promise<number>;
+  getStudy(name: string): Promise<{ study: Study; createdAt: string } | undefined>;
+  listStudies(): Promise<StudySummary[]>;
+  /**
+   * Atomically takes one pending trial, or one left 'running' whose lease expired or whose worker
+   * is known dead, marks it running under `worker` with a lease and the next attempt number.
+   */
+  claim(study: string, worker: string, options?: ClaimOptions): Promise<StoredTrial | undefined>;
+  /** Stores the result of attempt `attempt`; false (and a refusal recorded) if that attempt is no longer current. */
+  finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean>;
+  fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean>;
+  /** Appends metrics of attempt `attempt` (refused if stale). */
+  addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean>;
+  /** The metrics of the trial's current attempt, in the order they were stored. */
+  metrics(study: string, key: string): Promise<Metric[]>;
   /** Queues measurements of trials (existing ones, whatever their status, are untouched). Returns how many were added. */
-  addMeasurementJobs(study: string, jobs: readonly { key: string; kind: string; spec: string }[]): number;
+  addMeasurementJobs(study: string, jobs: readonly MeasurementJob[]): Promise<number>;
   /**
    * Withdraws queued measurements that are no longer asked for (options or targets changed): pending
-   * ones, and running ones whose worker is gone. Completed and failed ones stay. Returns how many.
+   * ones, and running ones whose worker is gone or whose lease expired. Completed and failed ones stay. Returns how many.
    */
-  withdrawMeasurements(study: string, keep: readonly { key: string; kind: string; spec: string }[], isWorkerAlive?: (worker: string) => boolean): number;
-  /** Atomically takes one pending measurement (or one left 'running' by a worker that is gone). */
-  claimMeasurement(study: string, worker: string, isWorkerAlive?: (worker: string) => boolean): StoredMeasurement | undefined;
-  finishMeasurement(study: string, job: { key: string; kind: string; spec: string }, result: Record<string, unknown>, seconds: number): void;
-  failMeasurement(study: string, job: { key: string; kind: string; spec: string }, error: string, seconds: number): void;
+  withdrawMeasurements(study: string, keep: readonly MeasurementJob[], isWorkerAlive?: (worker: string) => boolean): Promise<number>;
+  /** Like `claim`, for measurements. */
+  claimMeasurement(study: string, worker: string, options?: ClaimOptions): Promise<StoredMeasurement | undefined>;
+  finishMeasurement(study: string, job: MeasurementJob, attempt: number, result: Record<string, unknown>, seconds: number): Promise<boolean>;
+  failMeasurement(study: string, job: MeasurementJob, attempt: number, error: string, seconds: number): Promise<boolean>;
   /** The measurements of a study (of one trial with `key`), in the order they were queued. */
-  measurements(study: string, key?: string): StoredMeasurement[];
+  measurements(study: string, key?: string): Promise<StoredMeasurement[]>;
   /**
    * Marks what a worker holds (its running trial and measurements) failed with `error`: the runner
    * calls it when it kills a worker over its memory limit or a worker crashes, so the study goes on
    * and the trial is recorded as such. `workerPrefix` is "host:pid:". Returns how many were marked.
    */
-  failHeldBy(study: string, workerPrefix: string, error: string): number;
-  trials(study: string): StoredTrial[];
+  failHeldBy(study: string, workerPrefix: string, error: string): Promise<number>;
+  trials(study: string): Promise<StoredTrial[]>;
   /** Every trial's and measurement's status, without their results (cheap enough to poll for progress). */
-  statuses(study: string): { trials: { key: string; status: TrialStatus }[]; measurements: { key: string; kind: string; spec: string; status: MeasurementStatus }[] };
-  trial(study: string, key: string): StoredTrial | undefined;
-  deleteStudy(name: string): boolean;
-  close(): void;
+  statuses(study: string): Promise<{ trials: { key: string; status: TrialStatus }[]; measurements: (MeasurementJob & { status: MeasurementStatus })[] }>;
+  trial(study: string, key: string): Promise<StoredTrial | undefined>;
+  /**
+   * A worker's heartbeat: records its row in the workers table and renews the lease of what it holds
+   * (rows still claimed by it). Returns how many claims were renewed.
+   */
+  heartbeat(beat: WorkerBeat, leaseSeconds: number): Promise<number>;
+  /** The workers of a study (every study's without `study`), most recently seen first. */
+  workers(study?: string): Promise<WorkerRecord[]>;
+  /** Late results refused because their attempt was stale, oldest first. */
+  refusals(study: string): Promise<Refusal[]>;
+  /** The checkpoint files of a trial kept in the store (undefined if none). */
+  artifact(study: string, key: string): Promise<ArtifactFile[] | undefined>;
+  deleteStudy(name: string): Promise<boolean>;
+  /** Everything of a study, for copying it to another store. */
+  dumpStudy(name: string): Promise<StudyDump | undefined>;
+  /** Writes a dumped study (which must not exist here yet) as it was: same keys, attempts, results, artifacts. */
+  loadStudy(dump: StudyDump): Promise<void>;
+  close(): Promise<void>;
 }

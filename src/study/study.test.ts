@@ -83,12 +83,12 @@ test('reading studies and trials does not load libtorch (the results CLI must no
   const { spawnSync } = await import('node:child_process');
   const study = new URL('./index.js', import.meta.url).pathname;
   const script = `
-    const { expandTrials, parseStudy, SqliteStudyStore } = await import(${JSON.stringify(study)});
+    const { expandTrials, parseStudy, openStore } = await import(${JSON.stringify(study)});
     const s = parseStudy({ name: 'x', base: { model: { name: 'mlp' }, data: { name: 'mnist' }, optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 32, budget: { steps: 1 } }, grid: { seed: [0, 1] } });
-    const store = new SqliteStudyStore(':memory:');
-    store.upsertStudy(s, expandTrials(s, '0'));
+    const store = await openStore(':memory:');
+    await store.upsertStudy(s, expandTrials(s, '0'));
     const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
-    console.log(JSON.stringify({ trials: store.trials('x').length, libtorch: /libtorch|sgdlab_torch/.test(maps) }));`;
+    console.log(JSON.stringify({ trials: (await store.trials('x')).length, libtorch: /libtorch|sgdlab_torch/.test(maps) }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { trials: 2, libtorch: false });

@@ -6,7 +6,6 @@
  * the others, which is what makes a study resumable exactly once.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { axisValues, type Study } from './schema.js';
 
@@ -94,9 +93,4 @@ export function expandTrials(study: Study, sgdlabVersion: string): Trial[] {
   }
   if (problems.length > 0) throw new ConfigError(problems.slice(0, 20).concat(problems.length > 20 ? [`… and ${problems.length - 20} more`] : []), `study '${study.name}'`);
   return trials;
-}
-
-/** Where a study keeps its trials' checkpoints (when it measures them): beside the store, one folder per trial. */
-export function checkpointDir(db: string, study: string, key?: string): string {
-  return key === undefined ? join(`${db}.checkpoints`, study) : join(`${db}.checkpoints`, study, key);
 }

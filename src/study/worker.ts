@@ -1,19 +1,35 @@
 /**
- * A study worker process: claims trials from the store until none is left, trains each, and records
- * the result, a subsample of its metrics, and failures (a crash of a trial is recorded, not fatal).
- * Started by the runner: node dist/src/study/worker.js DB STUDY train|measure (the second phase measures
- * trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
+ * A study worker process: claims trials from the store until none is left (or it must stop), trains
+ * each, and records the result with its metrics and checkpoint, or the failure (a crash of a trial is
+ * recorded, not fatal). Every claim carries an attempt number; results go back with it, and the store
+ * refuses them if the claim was taken over meanwhile (this worker was paused or cut off past its lease).
+ * A heartbeat thread renews the lease while the main thread computes.
+ * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
+ * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
 import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
+import { attemptDir, localCheckpoint, readCheckpointFiles } from './artifacts.js';
+import { Heartbeat } from './heartbeat.js';
 import { measureModel } from './measure-trial.js';
 import type { MeasurementKind, Study } from './schema.js';
-import { canonicalJson, checkpointDir } from './trials.js';
-import { isWorkerAlive, workerId } from './liveness.js';
-import { SqliteStudyStore } from './sqlite-store.js';
+import { canonicalJson } from './trials.js';
+import { hostId, isWorkerAlive, workerId } from './liveness.js';
+import { openStore } from './store-factory.js';
+import { IN_STORE, type Metric, type StudyStore } from './store.js';
+
+/** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
+export interface WorkerOptions {
+  leaseSeconds: number;
+  heartbeatSeconds: number;
+  artifacts: string;
+}
 
 /** What a worker tells the runner (over the IPC channel) about the work it holds. */
 export type WorkerMessage =
@@ -23,10 +39,10 @@ export type WorkerMessage =
 
 const tell = (m: WorkerMessage) => process.send?.(m);
 
-/** Stores a subsample of a run's per-step metrics (at most about 200 steps) and every evaluation. */
-function storeMetrics(store: SqliteStudyStore, study: string, key: string, history: TrainResult['history']): void {
+/** A subsample of a run's per-step metrics (at most about 200 steps) and every evaluation. */
+function runMetrics(history: TrainResult['history']): Metric[] {
   const every = Math.max(1, Math.ceil(history.steps.length / 200));
-  store.addMetrics(study, key, [
+  return [
     ...history.steps.filter((_, i) => i % every === 0).flatMap((m) => [
       { step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr },
     ]),
@@ -36,7 +52,32 @@ function storeMetrics(store: SqliteStudyStore, study: string, key: string, histo
       ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
       ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
     ]),
-  ].filter((r) => Number.isFinite(r.value)));
+  ].filter((r) => Number.isFinite(r.value));
+}
+
+interface Context {
+  store: StudyStore;
+  study: Study;
+  id: string;
+  options: WorkerOptions;
+  heartbeat: Heartbeat;
+  data: DataCache;
+  /** This worker's scratch folder (checkpoints on their way to the store, checkpoints read from it). */
+  scratch: string;
+}
+
+/** Why this worker must stop claiming, if it must (the store unreachable longer than its lease). */
+const mustStop = (c: Context) => c.heartbeat.trouble;
+
+/** Claims unless this worker must stop; a claim that fails even after the store's retries (as long as the lease) stops it too. */
+async function claimOrStop<T>(c: Context, claim: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (mustStop(c)) return undefined;
+  try {
+    return await claim();
+  } catch (error) {
+    c.heartbeat.trouble ??= `cannot claim from the study store: ${(error as Error).message}`;
+    return undefined;
+  }
 }
 
 /** Keeps one dataset loaded: trials of a study usually share their data. */
@@ -58,22 +99,33 @@ class DataCache {
   }
 }
 
-function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: string, data: DataCache): void {
-  for (let trial = store.claim(study.name, id, isWorkerAlive); trial; trial = store.claim(study.name, id, isWorkerAlive)) {
+async function trainTrials(c: Context): Promise<void> {
+  const { store, study, id, options, heartbeat, data } = c;
+  let claimMs = 0;
+  const claim = () => {
+    const t = performance.now();
+    return claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })).finally(() => (claimMs = performance.now() - t));
+  };
+  for (let trial = await claim(); trial; trial = await claim()) {
     const started = performance.now();
     const coordinates = trial.coordinates;
-    const key = trial.key;
+    const { key, attempt } = trial;
+    heartbeat.holds({ kind: 'trial', key, attempt });
     const recording = study.record?.fluctuations;
     let fluctuations: StationaryFluctuations | undefined;
+    // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key):
+    // in this attempt's own folder, or in scratch on their way into the store.
+    const save = !study.measure ? undefined : options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(options.artifacts, study.name, key, attempt);
+    let accepted = true;
     try {
-      // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key).
-      const config = study.measure ? { ...trial.config, save: checkpointDir(db, study.name, key) } : trial.config;
+      const config = save ? { ...trial.config, save } : trial.config;
       let lastSent = 0;
       const { result, model } = train(config, {
         data: data.get(config.data),
         hooks: {
           onStep: (ctx) => fluctuations?.hooks.onStep?.(ctx),
           onProgress: (p) => {
+            heartbeat.progress(p.step, p.totalSteps, p.loss);
             // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
             if (recording && !fluctuations) fluctuations = new StationaryFluctuations(recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps)), recording.maxFullDimension);
             const t = performance.now();
@@ -84,7 +136,6 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
         },
       });
       model.dispose();
-      storeMetrics(store, study.name, key, result.history);
       let recorded: Record<string, unknown> = {};
       if (fluctuations) {
         try {
@@ -98,63 +149,107 @@ function trainTrials(store: SqliteStudyStore, db: string, study: Study, id: stri
       const { history: _history, ...summary } = result;
       // The worker's peak resident memory so far (kB → MB): reported with every trial.
       const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      store.finish(study.name, key, { status: result.status, result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds } as unknown as Record<string, unknown>, seconds: (performance.now() - started) / 1000, checkpoint: result.checkpoint });
+      const inStore = save !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
+      accepted = await store.finish(study.name, key, attempt, {
+        status: result.status,
+        // The claim's latency (the store's round trips and locks), for the benchmark.
+        result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs } as unknown as Record<string, unknown>,
+        seconds: (performance.now() - started) / 1000,
+        checkpoint: inStore ? IN_STORE : result.checkpoint,
+        ...(inStore ? { artifacts: readCheckpointFiles(save!) } : {}),
+        metrics: runMetrics(result.history),
+      });
     } catch (error) {
-      store.fail(study.name, key, (error as Error).message, (performance.now() - started) / 1000);
+      accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
     } finally {
       fluctuations?.dispose();
+      if (save && (options.artifacts === IN_STORE || !accepted)) rmSync(save, { recursive: true, force: true });
     }
+    if (!accepted) process.stderr.write(`worker ${id}: the result of trial ${key} (attempt ${attempt}) was refused: the trial was claimed again while this worker was out of reach\n`);
+    heartbeat.holds(null);
     tell({ type: 'idle' });
   }
 }
 
-function measureTrials(store: SqliteStudyStore, study: Study, id: string, data: DataCache): void {
+async function measureTrials(c: Context): Promise<void> {
+  const { store, study, id, options, heartbeat, data } = c;
   const measure = study.measure;
   if (!measure) return;
-  for (let job = store.claimMeasurement(study.name, id, isWorkerAlive); job; job = store.claimMeasurement(study.name, id, isWorkerAlive)) {
+  const claim = () => claimOrStop(c, () => store.claimMeasurement(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive }));
+  for (let job = await claim(); job; job = await claim()) {
     const started = performance.now();
+    const attempt = job.attempt;
+    heartbeat.holds({ kind: 'measurement', key: job.key, measurement: job.kind, spec: job.spec, attempt });
+    let accepted = true;
     try {
-      const trial = store.trial(study.name, job.key);
+      const trial = await store.trial(study.name, job.key);
       if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
-      const { model } = loadCheckpoint(trial.checkpoint);
+      const checkpoint = await localCheckpoint(store, trial, c.scratch);
+      const { model } = loadCheckpoint(checkpoint);
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
         if (job.kind === 'interpolate') {
           const key = (JSON.parse(job.spec) as { partner?: string }).partner;
-          const checkpoint = key === undefined ? undefined : store.trial(study.name, key)?.checkpoint;
-          if (!checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
-          partner = { model: loadCheckpoint(checkpoint).model, checkpoint, self: trial.checkpoint };
+          const other = key === undefined ? undefined : await store.trial(study.name, key);
+          if (!other?.checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
+          const otherCheckpoint = await localCheckpoint(store, other, c.scratch);
+          partner = { model: loadCheckpoint(otherCheckpoint).model, checkpoint: otherCheckpoint, self: checkpoint };
         }
         const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data), partner);
-        store.finishMeasurement(study.name, job, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
+        accepted = await store.finishMeasurement(study.name, job, attempt, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();
         partner?.model.dispose();
       }
     } catch (error) {
-      store.failMeasurement(study.name, job, (error as Error).message, (performance.now() - started) / 1000);
+      accepted = await store.failMeasurement(study.name, job, attempt, (error as Error).message, (performance.now() - started) / 1000);
     }
+    if (!accepted) process.stderr.write(`worker ${id}: the ${job.kind} measurement of trial ${job.key} (attempt ${attempt}) was refused: it was claimed again while this worker was out of reach\n`);
+    heartbeat.holds(null);
     tell({ type: 'idle' });
   }
 }
 
-function main(): void {
-  const [db, name, phase] = process.argv.slice(2);
-  if (!db || !name || (phase !== 'train' && phase !== 'measure')) throw new Error('usage: worker.js DB STUDY train|measure');
+/** Exit code of a worker that stopped claiming because the store was unreachable longer than its lease. */
+export const EXIT_STORE_UNREACHABLE = 3;
+
+async function main(): Promise<void> {
+  // The store's URL comes in the environment, not argv, so that its password is not in the process list.
+  const url = process.env.SGDLAB_DB;
+  const [name, phase, json] = process.argv.slice(2);
+  if (!url || !name || (phase !== 'train' && phase !== 'measure') || !json) throw new Error('usage: SGDLAB_DB=URL worker.js STUDY train|measure OPTIONS-JSON');
+  const options = JSON.parse(json) as WorkerOptions;
   const id = workerId();
-  const store = new SqliteStudyStore(db);
+  const store = await openStore(url, { retrySeconds: options.leaseSeconds });
   const data = new DataCache();
+  const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
+  const heartbeat = new Heartbeat({ id, study: name, host: hostId(), pid: process.pid, holds: null, step: null, totalSteps: null, loss: null, rssMb: null, state: 'idle', message: null },
+    { url, leaseSeconds: options.leaseSeconds, heartbeatSeconds: options.heartbeatSeconds });
+  let stopped: string | undefined;
   try {
-    const study = store.getStudy(name)?.study;
-    if (!study) throw new Error(`no study '${name}' in ${db}`);
-    if (phase === 'train') trainTrials(store, db, study, id, data);
-    else measureTrials(store, study, id, data);
+    const study = (await store.getStudy(name))?.study;
+    if (!study) throw new Error(`no study '${name}' in ${store.url}`);
+    const c: Context = { store, study, id, options, heartbeat, data, scratch };
+    try {
+      if (phase === 'train') await trainTrials(c);
+      else await measureTrials(c);
+      stopped = mustStop(c);
+    } catch (error) {
+      // Only the store's calls throw out of the loops (a trial's own errors are recorded): it is out of reach.
+      stopped = `the study store failed: ${(error as Error).message}`;
+    }
   } finally {
     data.dispose();
-    store.close();
+    rmSync(scratch, { recursive: true, force: true });
+    await heartbeat.stop(stopped ?? null);
+    await store.close();
     process.disconnect?.();
+  }
+  if (stopped) {
+    process.stderr.write(`worker ${id} stopped claiming: ${stopped}\n`);
+    process.exitCode = EXIT_STORE_UNREACHABLE;
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { qkCurves, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
-import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, SqliteStudyStore } from '../index.js';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, openStore } from '../index.js';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 const sgdlab = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'sgdlab.js'), ...args], { encoding: 'utf8', cwd: root });
@@ -36,11 +36,11 @@ const figuresOf: Record<string, string[]> = {
 };
 
 /** What a built-in's smoke run must show beyond running: agreement with theory, within statistical error. */
-const agreement: Record<string, (db: string) => void> = {
-  ziyin: (db) => {
-    const store = new SqliteStudyStore(db);
-    const trials = store.trials('ziyin');
-    store.close();
+const agreement: Record<string, (db: string) => Promise<void>> = {
+  ziyin: async (db) => {
+    const store = await openStore(db);
+    const trials = await store.trials('ziyin');
+    await store.close();
     const rows = ziyinSigmaComparisons(trials);
     assert.equal(rows.length, 2);
     for (const r of rows) {
@@ -58,10 +58,10 @@ const agreement: Record<string, (db: string) => void> = {
     for (const i of [0, 1]) assert.ok(Math.abs(e.measured[i]![i]! / e.exact[i]![i]! - 1) < 0.08, `Σ_${i}${i} ${e.measured[i]![i]} vs ${e.exact[i]![i]}`);
     assert.ok(Math.abs(e.measured[0]![1]! - e.exact[0]![1]!) < 0.1 * Math.sqrt(e.exact[0]![0]! * e.exact[1]![1]!), `Σ_01 ${e.measured[0]![1]} vs ${e.exact[0]![1]}`);
   },
-  'qian-klabjan': (db) => {
-    const store = new SqliteStudyStore(db);
-    const curves = qkCurves(store.trials('qian-klabjan'), store.measurements('qian-klabjan'));
-    store.close();
+  'qian-klabjan': async (db) => {
+    const store = await openStore(db);
+    const curves = qkCurves(await store.trials('qian-klabjan'), await store.measurements('qian-klabjan'));
+    await store.close();
     assert.equal(curves.length, 2 * 2 * 2, 'two models × two samplings × two steps');
     for (const c of curves) {
       assert.ok(c.nonIncreasing, `${c.model}, replacement ${c.replacement}, k = ${c.step}: ${JSON.stringify(c.points)}`);
@@ -78,20 +78,20 @@ const agreement: Record<string, (db: string) => void> = {
 };
 
 for (const b of BUILTIN_STUDIES) {
-  test(`built-in ${b.name}: the smoke size runs, measures and reports${agreement[b.name] ? ', and agrees with theory' : ''}`, () => {
+  test(`built-in ${b.name}: the smoke size runs, measures and reports${agreement[b.name] ? ', and agrees with theory' : ''}`, async () => {
     const db = join(dir, `${b.name}.db`);
     const out = join(dir, `${b.name}-report`);
     const r = sgdlab('run', '--builtin', b.name, '--size', 'smoke', '--db', db, '--report', out);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^${b.name}: \\d+ completed, \\d+ diverged, 0 failed, 0 left`));
-    const store = new SqliteStudyStore(db);
-    const measurements = store.measurements(b.name);
-    store.close();
+    const store = await openStore(db);
+    const measurements = await store.measurements(b.name);
+    await store.close();
     assert.ok(measurements.every((m) => m.status === 'completed'), measurements.filter((m) => m.status !== 'completed').map((m) => `${m.kind}: ${m.error}`).join('; '));
     assert.ok(existsSync(join(out, 'index.html')));
     const pngs = readdirSync(out).filter((f) => f.endsWith('.png'));
     for (const figure of figuresOf[b.name] ?? []) assert.ok(pngs.includes(`${figure}.png`), `${figure}.png among ${pngs.join(', ')}`);
-    agreement[b.name]?.(db);
+    await agreement[b.name]?.(db);
   });
 }
 
