@@ -4,7 +4,7 @@
  * counts and progress from the store's summaries, the trials table filtered, sorted and paged, the
  * report's tables and figures (the same functions as `sgdlab report`), a trial's learning curves
  * downsampled. Per study, what is derived from all its trials is cached under the study's version
- * (its last change and counts), so a page or a poll of an unchanged study costs no full read, and a
+ * (its counts), so a page or a poll of an unchanged study costs no full read, and a
  * study that changes is read once per change, whoever asks.
  */
 import { budgetLabel, loadReportData } from '../report/data.js';
@@ -165,8 +165,13 @@ export class DashboardData {
     return this.store.listStudies();
   }
 
+  /**
+   * What the trials table and the report are computed from changes only when a trial or measurement
+   * changes status (a claim, a result, a failure, a queued job) or a late result is refused: the
+   * counts say when. (The last-change time moves with every stored metric of a running trial too.)
+   */
   private static version(s: Summary): string {
-    return `${s.updatedAt}|${canonicalJson(s.counts)}|${canonicalJson(s.measurements)}`;
+    return `${canonicalJson(s.counts)}|${canonicalJson(s.measurements)}|${s.refused}`;
   }
 
   /** The workers of a study (those that exited long ago are not shown), as the table shows them. */
@@ -307,7 +312,7 @@ export class DashboardData {
     const list: string[] = [];
     for (const s of summaries) {
       const running = DashboardData.runningFraction(await workersOf(s.name));
-      list.push(`${DashboardData.version(s)}|${running.toFixed(3)}`);
+      list.push(`${s.name}|${s.updatedAt}|${DashboardData.version(s)}|${running.toFixed(3)}`);
       if (!studies.has(s.name)) continue;
       out.set(`study\u0000${s.name}`, DashboardData.version(s));
       out.set(`workers\u0000${s.name}`, canonicalJson((await workersOf(s.name)).map((w) => [w.id, w.state, w.holds, w.step, w.loss, w.expired])));
