@@ -61,7 +61,7 @@ const some = (await store.trials(NAME)).filter((t) => t.status === 'completed')[
 const longStudy = `${NAME}-long`;
 const long = (await store.trials(`${NAME}-long`))[0]!;
 const metricRows = (await store.metrics(NAME, some.key)).length * trials + (await store.metrics(`${NAME}-long`, long.key)).length;
-const dash = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token: undefined });
+const dash = await startDashboard({ data: new DashboardData(store, DB), host: '127.0.0.1', port: 0, token: undefined });
 const enc = encodeURIComponent;
 const routes: [string, string][] = [
   ['studies list', '/api/studies'],

@@ -29,11 +29,13 @@ export function serveCommand(): Command {
       // A read-only server does not create a store: a mistyped path is an error, not an empty dashboard.
       if (location.backend === 'sqlite' && !existsSync(location.path)) throw new UsageError(`no study store at ${location.path} (the dashboard reads an existing store; sgdlab run … --db ${db} makes one)`);
       const { DashboardData, isLoopback, newToken, startDashboard } = await import('../dashboard/index.js');
+      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const token = flags.token ?? (isLoopback(flags.host) ? undefined : newToken());
       const store = await openStore(db);
+      const data = new DashboardData(store, db, log);
       let running;
       try {
-        running = await startDashboard({ data: new DashboardData(store), host: flags.host, port, token, pollMs, log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
+        running = await startDashboard({ data, host: flags.host, port, token, pollMs, log });
       } catch (error) {
         await store.close();
         const code = (error as NodeJS.ErrnoException).code;
@@ -44,7 +46,7 @@ export function serveCommand(): Command {
       process.stdout.write(`sgdlab dashboard of ${store.url}: ${running.url}\n`);
       if (!isLoopback(flags.host)) process.stdout.write(`listening on ${flags.host}: every request needs the token (it is in the URL above; keep it private)\n`);
       const stop = () => {
-        void running.close().then(() => store.close()).finally(() => process.exit(0));
+        void running.close().then(() => data.close()).then(() => store.close()).finally(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

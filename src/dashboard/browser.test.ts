@@ -58,7 +58,7 @@ function runInBackground(file: string, db: string): { child: ChildProcess; log: 
 
 async function dashboardOn(db: string): Promise<{ store: StudyStore; dash: RunningDashboard }> {
   const store = await openStore(db);
-  const dash = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token: undefined, pollMs: 500 });
+  const dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined, pollMs: 500 });
   return { store, dash };
 }
 
@@ -177,7 +177,7 @@ test('stored HTML renders as text: a study named <img src=x onerror=alert(1)>, a
   const name = '<img src=x onerror=alert(1)>';
   const error = '<b>bold</b><script>alert(2)</script><img src=y onerror=alert(3)>';
   await writeSyntheticStudy(store, { name, description: '<i>desc</i><img src=z onerror=alert(4)>', batchSizes: [8, 16], lrs: [0.1, 0.2], seeds: 1, failEvery: 2, error });
-  const dash = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token: undefined });
+  const dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined });
   const origin = dash.url.replace(/\/$/, '');
   const { page, requests, errors } = await watchedPage(origin);
   try {
@@ -211,7 +211,7 @@ test('the trials table from the keyboard: sort with Enter on a header, move with
   const db = join(dir, 'keys.db');
   const store = await openStore(db);
   await writeSyntheticStudy(store, { name: 'keys', batchSizes: [8, 16, 32, 64], lrs: [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], seeds: 1 });
-  const dash = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token: undefined });
+  const dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined });
   const origin = dash.url.replace(/\/$/, '');
   const { page, errors } = await watchedPage(origin);
   try {

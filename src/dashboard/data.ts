@@ -2,20 +2,25 @@
  * Everything the dashboard reads, and the only module of it that touches the study store. The store
  * is read through its interface (any backend); what a page needs is computed here, on the server:
  * counts and progress from the store's summaries, the trials table filtered, sorted and paged, the
- * report's tables and figures (the same functions as `sgdlab report`), a trial's learning curves
- * downsampled. Per study, what is derived from all its trials is cached under the study's version
+ * report's tables and figures (the same functions as `sgdlab report`, in a thread of their own:
+ * report-thread.ts), a trial's learning curves downsampled. Per study, what is derived from all its trials is cached under the study's version
  * (its counts), so a page or a poll of an unchanged study costs no full read, and a
  * study that changes is read once per change, whoever asks.
  */
-import { budgetLabel, loadReportData } from '../report/data.js';
-import { studyFigures } from '../report/figures.js';
-import { builtinFigures } from '../report/builtin/index.js';
-import { resultTables } from '../report/tables.js';
+import { Worker } from 'node:worker_threads';
+import { budgetLabel } from '../report/data.js';
 import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
-import type { Axis, CurvePoint, FigureData, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
+import type { Axis, CurvePoint, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
-import { interactiveSpec } from './interactive.js';
+import type { ReportAnswer, ReportRequest } from './report-thread.js';
 import { trialCurvesSpec } from './trial-figure.js';
+
+/** A report as the server sends it: JSON, and its gzip. */
+export interface ReadyReport {
+  version: string;
+  json: Uint8Array;
+  gzip: Uint8Array;
+}
 
 /** A request for one page of a study's trials. Every field was validated by the server (routes.ts). */
 export interface TrialQuery {
@@ -48,6 +53,9 @@ interface StudyState {
   /** Mean seconds of the trials that finished (null before the first). */
   meanSeconds: number | null;
 }
+
+/** Past this many changed trials, a refresh reads them all in one query rather than one by one. */
+const REREAD_ALL_ABOVE = 200;
 
 /** Workers that stopped stay in the table this long (so a page shows that one just exited, and why). */
 const EXITED_SHOWN_MS = 60_000;
@@ -100,10 +108,13 @@ function toRow(t: StoredTrial): Row {
   };
 }
 
+/** One collator for every comparison (String.localeCompare with options builds one per call: 100× slower). */
+const collator = new Intl.Collator('en', { numeric: true });
+
 const compareValues = (a: unknown, b: unknown): number => {
-  // Missing values last whatever the direction is handled by the caller; numbers numerically, the rest as text.
+  // Numbers numerically, the rest as text with numbers in it ordered as numbers (missing values: the caller).
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(typeof a === 'object' ? canonicalJson(a) : a).localeCompare(String(typeof b === 'object' ? canonicalJson(b) : b), 'en', { numeric: true });
+  return collator.compare(String(typeof a === 'object' ? canonicalJson(a) : a), String(typeof b === 'object' ? canonicalJson(b) : b));
 };
 
 /** Sorting key of a row for a column: null sorts last in either direction. */
@@ -157,9 +168,19 @@ export function progressOf(study: Study | undefined, counts: Counts, measurement
 export class DashboardData {
   private readonly states = new Map<string, StudyState>();
   private readonly loading = new Map<string, Promise<StudyState | undefined>>();
-  private readonly reports = new Map<string, { version: string; report: Promise<StudyReport> }>();
+  /** The latest report of each study, serialized; what the thread is computing, and what is queued for it. */
+  private readonly reports = new Map<string, ReadyReport>();
+  private computing: { name: string; version: string } | undefined;
+  private readonly wanted = new Map<string, string>();
+  private waiting: { name: string; version: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly reportListeners = new Set<(name: string) => void>();
+  private thread: Worker | undefined;
 
-  constructor(private readonly store: StudyStore) {}
+  /**
+   * `url` opens the same store again for the report thread (it is not printed: it may hold a password).
+   * `log` receives the server's own troubles (a report that fails to compute).
+   */
+  constructor(private readonly store: StudyStore, private readonly url: string, private readonly log: (line: string) => void = () => {}) {}
 
   private async summaries(): Promise<Summary[]> {
     return this.store.listStudies();
@@ -197,30 +218,49 @@ export class DashboardData {
     return workers.reduce((a, w) => a + (w.state === 'working' && w.holdsTrial !== null && w.step !== null && w.totalSteps ? Math.min(1, w.step / w.totalSteps) : 0), 0);
   }
 
-  /** A study's trials and what is derived from them, read once per version of the study. */
+  /**
+   * A study's trials and what is derived from them, per version of the study. The first read takes
+   * every trial; later versions re-read only the trials whose status changed (from the cheap
+   * `statuses()`), so a study of 10,000 trials finishing one trial costs one row, not 10,000.
+   */
   private async state(summary: Summary): Promise<StudyState | undefined> {
     const version = DashboardData.version(summary);
     const cached = this.states.get(summary.name);
     if (cached?.version === version) return cached;
-    const inFlight = this.loading.get(`${summary.name}\u0000${version}`);
+    const id = `${summary.name}\u0000${version}`;
+    const inFlight = this.loading.get(id);
     if (inFlight) return inFlight;
     const load = (async () => {
       const found = await this.store.getStudy(summary.name);
       if (!found) return undefined;
-      const trials = await this.store.trials(summary.name);
-      const finished = trials.filter((t) => t.seconds !== null && t.status !== 'running' && t.status !== 'pending');
+      const rows = cached && canonicalJson(cached.study) === canonicalJson(found.study) ? await this.refreshRows(summary.name, cached.rows) : (await this.store.trials(summary.name)).map(toRow);
+      const finished = rows.filter((r) => r.seconds !== null && r.status !== 'running' && r.status !== 'pending');
       const state: StudyState = {
         version,
         study: found.study,
-        axes: studyAxes(found.study),
-        rows: trials.map(toRow),
-        meanSeconds: finished.length === 0 ? null : finished.reduce((a, t) => a + t.seconds!, 0) / finished.length,
+        axes: cached && canonicalJson(cached.study) === canonicalJson(found.study) ? cached.axes : studyAxes(found.study),
+        rows,
+        meanSeconds: finished.length === 0 ? null : finished.reduce((a, r) => a + r.seconds!, 0) / finished.length,
       };
       this.states.set(summary.name, state);
       return state;
-    })().finally(() => this.loading.delete(`${summary.name}\u0000${version}`));
-    this.loading.set(`${summary.name}\u0000${version}`, load);
+    })().finally(() => this.loading.delete(id));
+    this.loading.set(id, load);
     return load;
+  }
+
+  /** The rows again, re-reading only trials whose status changed (or all of them when many did). */
+  private async refreshRows(name: string, before: readonly Row[]): Promise<Row[]> {
+    const { trials: now } = await this.store.statuses(name);
+    const old = new Map(before.map((r) => [r.key, r]));
+    const changed = now.filter((t) => old.get(t.key)?.status !== t.status || t.status === 'running');
+    if (changed.length > REREAD_ALL_ABOVE) return (await this.store.trials(name)).map(toRow);
+    const fresh = new Map<string, Row>();
+    for (const t of changed) {
+      const trial = await this.store.trial(name, t.key);
+      if (trial) fresh.set(t.key, toRow(trial));
+    }
+    return now.flatMap((t) => fresh.get(t.key) ?? old.get(t.key) ?? []);
   }
 
   private async entry(s: Summary, state: StudyState | undefined, workers: readonly WorkerRow[]): Promise<StudyListEntry> {
@@ -264,38 +304,92 @@ export class DashboardData {
   }
 
   /**
-   * The report's tables and figures. Computed at most once per version of the study; while a newer
-   * version is being computed, the previous report is answered at once (the client is told by a
-   * 'report' event when the new one is ready).
+   * The report's tables and figures, as JSON ready to send: the latest one computed (possibly of an
+   * older version of the study, while the current one is computed in the report thread; undefined
+   * before the first). Asking also queues the current version, once whoever asks.
    */
-  async report(name: string, options: { wait?: boolean } = {}): Promise<StudyReport | undefined> {
+  async report(name: string): Promise<{ ready: ReadyReport | undefined } | undefined> {
+    const s = await this.summary(name);
+    if (!s) return undefined;
+    this.requestReport(name, DashboardData.version(s));
+    return { ready: this.reports.get(name) };
+  }
+
+  /** The report of the study's current version, once computed (tests, the benchmark). */
+  async currentReport(name: string): Promise<StudyReport | undefined> {
     const s = await this.summary(name);
     if (!s) return undefined;
     const version = DashboardData.version(s);
-    const cached = this.reports.get(name);
-    if (cached?.version === version) return cached.report;
-    const report = this.computeReport(name, version);
-    this.reports.set(name, { version, report });
-    if (cached && !options.wait) {
-      // Answer the last report while this one computes; keep the last one if this one fails.
-      report.catch(() => this.reports.set(name, cached));
-      return cached.report;
+    this.requestReport(name, version);
+    const ready = this.reports.get(name);
+    if (ready?.version === version) return JSON.parse(Buffer.from(ready.json).toString('utf8')) as StudyReport;
+    await new Promise<void>((resolve, reject) => this.waiting.push({ name, version, resolve, reject }));
+    return this.currentReport(name);
+  }
+
+  /** Called with a study's name each time a newer report of it is ready. */
+  onReport(listener: (name: string) => void): void {
+    this.reportListeners.add(listener);
+  }
+
+  /** Reads every study once and queues their reports, so that the first visitor finds them ready. */
+  async prewarm(): Promise<void> {
+    for (const s of await this.summaries()) {
+      await this.state(s);
+      this.requestReport(s.name, DashboardData.version(s));
     }
-    return report;
   }
 
-  /** Whether the report of the study's current version is ready (or being computed). */
-  reportVersion(name: string): string | undefined {
-    return this.reports.get(name)?.version;
+  private requestReport(name: string, version: string): void {
+    if (this.reports.get(name)?.version === version || (this.computing?.name === name && this.computing.version === version)) return;
+    this.wanted.set(name, version);
+    this.nextReport();
   }
 
-  private async computeReport(name: string, version: string): Promise<StudyReport> {
-    const started = performance.now();
-    const found = await this.store.getStudy(name);
-    if (!found) throw new Error(`no study '${name}'`);
-    const data = await loadReportData(this.store, found.study);
-    const figures: FigureData[] = [...studyFigures(data), ...builtinFigures(data)].map((f) => ({ id: f.id, title: f.title, caption: f.caption, spec: interactiveSpec(f.spec) }));
-    return { version, tables: resultTables(data.rows), figures, computeMs: performance.now() - started };
+  private nextReport(): void {
+    if (this.computing !== undefined) return;
+    const next = this.wanted.entries().next();
+    if (next.done) return;
+    const [name, version] = next.value;
+    this.wanted.delete(name);
+    this.computing = { name, version };
+    this.thread ??= this.startThread();
+    this.thread.ref(); // busy: keeps the process alive until it answers
+    this.thread.postMessage({ name, version } satisfies ReportRequest);
+  }
+
+  private startThread(): Worker {
+    const thread = new Worker(new URL('./report-thread.js', import.meta.url), { workerData: { role: 'report', url: this.url } });
+    thread.on('message', (answer: ReportAnswer) => {
+      this.computing = undefined;
+      thread.unref();
+      if ('error' in answer) {
+        for (const w of this.waiting.filter((x) => x.name === answer.name)) w.reject(new Error(answer.error));
+        this.log(`the report of ${answer.name} failed: ${answer.error}`);
+      } else {
+        this.reports.set(answer.name, { version: answer.version, json: answer.json, gzip: answer.gzip });
+        for (const l of this.reportListeners) l(answer.name);
+        for (const w of this.waiting.filter((x) => x.name === answer.name)) w.resolve();
+      }
+      this.waiting = this.waiting.filter((x) => x.name !== answer.name);
+      this.nextReport();
+    });
+    thread.on('error', (error) => {
+      this.log(`the report thread stopped: ${error.message}`);
+      for (const w of this.waiting) w.reject(error);
+      this.waiting = [];
+      this.computing = undefined;
+      this.thread = undefined;
+    });
+    // Idle, it keeps no process alive (unref after the listeners: adding one refs it again).
+    thread.unref();
+    return thread;
+  }
+
+  /** Stops the report thread. */
+  async close(): Promise<void> {
+    await this.thread?.terminate();
+    this.thread = undefined;
   }
 
   /**

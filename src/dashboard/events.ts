@@ -24,7 +24,9 @@ export class LiveHub {
   /** The last error of a poll (the store busy or gone), printed once until polls succeed again. */
   private failing: string | undefined;
 
-  constructor(private readonly data: DashboardData, private readonly pollMs: number, private readonly log: (line: string) => void = () => {}) {}
+  constructor(private readonly data: DashboardData, private readonly pollMs: number, private readonly log: (line: string) => void = () => {}) {
+    data.onReport((study) => this.emit({ type: 'report', study }));
+  }
 
   get size(): number {
     return this.listeners.size;
@@ -81,8 +83,8 @@ export class LiveHub {
         if (kind === 'studies') this.emit({ type: 'studies' });
         else if (kind === 'study') {
           this.emit({ type: 'study', study });
-          // The report of the new version, computed once for every page that shows it.
-          void this.data.report(study, { wait: true }).then(() => this.emit({ type: 'report', study }), () => undefined);
+          // The report of the new version, computed once for every page that shows it ('report' follows when ready).
+          void this.data.report(study).catch(() => undefined);
         } else if (kind === 'workers') this.emit({ type: 'workers', study });
         else if (kind === 'trial') this.emit({ type: 'trial', study, key });
       }

@@ -59,7 +59,7 @@ const ready = (async () => {
   store = await openStore(db);
   await writeSyntheticStudy(store, { name: 'demo', batchSizes: [8, 16, 32, 64], lrs: [0.05, 0.1, 0.2, 0.4, 0.8], seeds: 2, pending: 3, running: 2, failEvery: 9, error: '<b>bad</b> things', description: 'synthetic <i>study</i>', stepsStored: 300 });
   await writeSyntheticStudy(store, { name: XSS, batchSizes: [8, 16], lrs: [0.1, 0.2], seeds: 1 });
-  dash = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token: undefined });
+  dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined });
 })();
 
 after(async () => {
@@ -182,7 +182,17 @@ test('min/max decimation keeps each bucket\'s first, last, minimum and maximum, 
 
 test('the report answer: the report\'s tables and figures, each with tooltips and a legend selection or zoom that compiles', async () => {
   await ready;
-  const report = await getJson<StudyReport>('/api/studies/demo/report');
+  // Computed in the report thread after the server starts: 202 until it is ready, then the report.
+  let answer = await rawGet(dash.port, '/api/studies/demo/report');
+  for (let i = 0; answer.status === 202 && i < 600; i++) {
+    assert.deepEqual(JSON.parse(answer.body), { computing: true });
+    await new Promise((r) => setTimeout(r, 100));
+    answer = await rawGet(dash.port, '/api/studies/demo/report');
+  }
+  assert.equal(answer.status, 200);
+  const report = JSON.parse(answer.body) as StudyReport;
+  const gzipped = await rawGet(dash.port, '/api/studies/demo/report', { 'Accept-Encoding': 'gzip' });
+  assert.equal(gzipped.headers['content-encoding'], 'gzip');
   // The same tables as `sgdlab report` writes.
   const study = (await store.getStudy('demo'))!.study;
   assert.deepEqual(report.tables, resultTables((await loadReportData(store, study)).rows));
@@ -234,7 +244,7 @@ test('read-only, no path out of the static folder, security headers on every ans
 test('a token: required on every request, from the URL once (then a cookie), or as a bearer', async () => {
   await ready;
   const token = 'test-token-12345';
-  const guarded = await startDashboard({ data: new DashboardData(store), host: '127.0.0.1', port: 0, token });
+  const guarded = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token });
   try {
     for (const path of ['/', '/assets/app.js', '/api/studies', '/api/events', '/studies/demo', '/nope']) assert.equal((await rawGet(guarded.port, path)).status, 401, path);
     assert.equal((await rawGet(guarded.port, '/api/studies?token=wrong-token-12345')).status, 401);

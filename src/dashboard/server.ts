@@ -146,7 +146,16 @@ export function dashboardApp(options: DashboardOptions & { portNow: () => number
   });
   app.get('/api/studies/:name/report', async (c) => {
     const report = await data.report(c.req.param('name'));
-    return report ? c.json(report) : notFound(c, 'study');
+    if (!report) return notFound(c, 'study');
+    // Not computed yet (the first visit of a large study): the page waits for the 'report' event.
+    if (!report.ready) return c.json({ computing: true }, 202);
+    c.header('Content-Type', 'application/json; charset=utf-8');
+    c.header('Vary', 'Accept-Encoding');
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+      c.header('Content-Encoding', 'gzip');
+      return c.body(new Uint8Array(report.ready.gzip));
+    }
+    return c.body(new Uint8Array(report.ready.json));
   });
   app.get('/api/studies/:name/trials', async (c) => {
     const detail = await data.study(c.req.param('name'));
@@ -211,6 +220,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     s.once('error', reject);
   });
   port = (server.address() as AddressInfo).port;
+  // Read every study and queue its report now, so that the first page finds them ready.
+  void options.data.prewarm().catch((error: Error) => options.log?.(`reading the store at start: ${error.message}`));
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shownHost}:${port}/${options.token ? `?token=${options.token}` : ''}`,

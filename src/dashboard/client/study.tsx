@@ -7,11 +7,18 @@ import { ago, duration, number } from './format.js';
 import { Counts, ProgressBar, eta } from './progress.js';
 import { Link } from './router.js';
 import { TrialsTable } from './trials-table.js';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 export function StudyPage({ name }: { name: string }) {
   const detail = useJson<StudyDetail>(apiStudy(name));
-  const report = useJson<StudyReport>(`${apiStudy(name)}/report`);
+  const report = useJson<StudyReport | { computing: true }>(`${apiStudy(name)}/report`);
+  const computing = report.value !== undefined && 'computing' in report.value;
+  // The first report of a large study is computed after the server starts: its event says when; look again meanwhile.
+  useEffect(() => {
+    if (!computing) return;
+    const timer = setTimeout(() => report.reload(), 3000);
+    return () => clearTimeout(timer);
+  }, [computing, report.value]);
   const [trialsTick, setTrialsTick] = useState(0);
   const live = useLive({ study: name }, (e) => {
     if (e.type === 'study' || e.type === 'workers' || e.type === 'reconnected') detail.reload();
@@ -42,7 +49,8 @@ export function StudyPage({ name }: { name: string }) {
         </>
       )}
       {report.error && <Problem error={report.error} />}
-      {report.value && <Report report={report.value} />}
+      {computing && <p class="sub" data-computing>Computing the report's tables and figures…</p>}
+      {report.value && !('computing' in report.value) && <Report report={report.value} />}
       {d && <TrialsTable study={d.name} axes={d.axes} refresh={trialsTick} />}
     </main>
   );
