@@ -42,6 +42,17 @@ const baseOpacity = (unit: Json): number => {
   return isObject(mark) && typeof mark.opacity === 'number' ? mark.opacity : 1;
 };
 
+/** Adds a few pixels of padding to the x and y scales of quantitative encodings (their own domains are kept). */
+function padPositions(node: Json): void {
+  const encoding = isObject(node.encoding) ? node.encoding : undefined;
+  for (const channel of ['x', 'y']) {
+    const e = encoding?.[channel];
+    if (!isObject(e) || e.type !== 'quantitative') continue;
+    const scale = isObject(e.scale) ? e.scale : {};
+    if (scale.padding === undefined && scale.domain === undefined) e.scale = { ...scale, padding: 8 };
+  }
+}
+
 /** A copy of `spec` with the legend selection and/or zoom added (undefined if it has nothing to add them to). */
 export function withInteraction(spec: TopLevelSpec, options: { legend: boolean; zoom: 'xy' | 'x' | false }): TopLevelSpec | undefined {
   const copy = structuredClone(spec) as unknown as Json;
@@ -68,6 +79,9 @@ export function withInteraction(spec: TopLevelSpec, options: { legend: boolean; 
     if (!placed) return undefined;
   }
   if (options.zoom) {
+    // Scales bound to zoom lose their "nice" rounding: pad them so that marks at the ends are not cut in half.
+    for (const { unit } of found.units) padPositions(unit);
+    padPositions(copy);
     const unit = found.units[0]!.unit;
     unit.params = [...(Array.isArray(unit.params) ? unit.params : []), { name: ZOOM, select: { type: 'interval', encodings: options.zoom === 'xy' ? ['x', 'y'] : ['x'] }, bind: 'scales' }];
     changed = true;
