@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { budgetLabel } from '../report/data.js';
-import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
+import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, shortValue, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
 import type { Axis, CurvePoint, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
 import type { ReportAnswer, ReportRequest } from './report-thread.js';
@@ -52,6 +52,8 @@ interface StudyState {
   rows: Row[];
   /** Mean seconds of the trials that finished (null before the first). */
   meanSeconds: number | null;
+  /** The rows sorted by a column and direction, as asked so far. */
+  sorted: Map<string, Row[]>;
 }
 
 /** Past this many changed trials, a refresh reads them all in one query rather than one by one. */
@@ -60,17 +62,9 @@ const REREAD_ALL_ABOVE = 200;
 /** Workers that stopped stay in the table this long (so a page shows that one just exited, and why). */
 const EXITED_SHOWN_MS = 60_000;
 
-const SHORT = (v: unknown): string => {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const { name, ...rest } = v as Record<string, unknown>;
-    const inner = Object.entries(rest).map(([k, x]) => `${k}=${SHORT(x)}`).join(',');
-    return name !== undefined ? `${String(name)}${inner ? `(${inner})` : ''}` : `{${inner}}`;
-  }
-  return typeof v === 'string' ? v : JSON.stringify(v);
-};
 
 /** How a grid coordinate is shown (and filtered on): budgets as "2 epochs", models as mlp(widths=[512]). */
-export const displayValue = (path: string, v: unknown): string => (path === 'budget' ? budgetLabel(v) : SHORT(v));
+export const displayValue = (path: string, v: unknown): string => (path === 'budget' ? budgetLabel(v) : shortValue(v));
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const firstLine = (s: string | null) => (s === null ? null : (s.split('\n')[0] ?? '').slice(0, 300));
@@ -123,22 +117,27 @@ function sortValue(row: Row, column: string): unknown {
   return row[column as keyof TrialRow] ?? null;
 }
 
-/** The trials of one page, filtered and sorted as asked (pure: tested on its own). */
-export function pageOf(rows: readonly Row[], q: TrialQuery): TrialPage {
-  const status = new Set(q.status);
-  const filters = q.filters.map((f) => ({ path: f.path, values: new Set(f.values) }));
-  const matching = rows.filter((r) => (status.size === 0 || status.has(r.status)) && filters.every((f) => f.values.has(r.coordinates[f.path] ?? '')));
-  const sign = q.descending ? -1 : 1;
-  const sorted = matching.map((row, index) => ({ row, index, value: sortValue(row, q.sort) })).sort((a, b) => {
+/** The rows in the order of a column (stable; missing values last in either direction). */
+export function sortRows(rows: readonly Row[], column: string, descending: boolean): Row[] {
+  const sign = descending ? -1 : 1;
+  return rows.map((row, index) => ({ row, index, value: sortValue(row, column) })).sort((a, b) => {
     if (a.value === null || b.value === null) return a.value === b.value ? a.index - b.index : a.value === null ? 1 : -1;
     return sign * compareValues(a.value, b.value) || a.index - b.index;
-  });
+  }).map((x) => x.row);
+}
+
+/** The trials of one page, filtered and sorted as asked; `sorted` is the rows already in the query's order. */
+export function pageOf(rows: readonly Row[], q: TrialQuery, sorted: readonly Row[] = sortRows(rows, q.sort, q.descending)): TrialPage {
+  const status = new Set(q.status);
+  const filters = q.filters.map((f) => ({ path: f.path, values: new Set(f.values) }));
+  const keep = (r: Row) => (status.size === 0 || status.has(r.status)) && filters.every((f) => f.values.has(r.coordinates[f.path] ?? ''));
+  const matching = sorted.filter(keep);
   return {
     total: rows.length,
     matching: matching.length,
     offset: q.offset,
     limit: q.limit,
-    rows: sorted.slice(q.offset, q.offset + q.limit).map(({ row: { raw: _raw, ...r } }) => r),
+    rows: matching.slice(q.offset, q.offset + q.limit).map(({ raw: _raw, ...r }) => r),
   };
 }
 
@@ -241,6 +240,7 @@ export class DashboardData {
         axes: cached && canonicalJson(cached.study) === canonicalJson(found.study) ? cached.axes : studyAxes(found.study),
         rows,
         meanSeconds: finished.length === 0 ? null : finished.reduce((a, r) => a + r.seconds!, 0) / finished.length,
+        sorted: new Map(),
       };
       this.states.set(summary.name, state);
       return state;
@@ -300,7 +300,12 @@ export class DashboardData {
   async trials(name: string, query: TrialQuery): Promise<TrialPage | undefined> {
     const s = await this.summary(name);
     const state = s && (await this.state(s));
-    return state && pageOf(state.rows, query);
+    if (!state) return undefined;
+    // Each order is sorted once per version of the study: paging and filtering then cost a scan.
+    const order = `${query.sort}\u0000${query.descending}`;
+    let sorted = state.sorted.get(order);
+    if (!sorted) state.sorted.set(order, (sorted = sortRows(state.rows, query.sort, query.descending)));
+    return pageOf(state.rows, query, sorted);
   }
 
   /**

@@ -6,18 +6,24 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { CurvePoint } from './api.js';
-import { CURVES_DATASET, curveRows, panelOf } from './curve-rows.js';
+import { CURVES_DATASET, curveRows } from './curve-rows.js';
 import { interactiveSpec } from './interactive.js';
 
+const PANELS = ['loss', 'accuracy', 'gradient norm', 'learning rate'];
+
+/**
+ * The figure without its data, made interactive once (checking the variants compiles the spec:
+ * tens of milliseconds, not to be paid on every answer); each answer puts its points in.
+ */
+let template: TopLevelSpec | undefined;
+
 export function trialCurvesSpec(points: readonly CurvePoint[]): TopLevelSpec {
-  const panels = [...new Set(points.map((p) => panelOf(p.metric)))];
-  const order = ['loss', 'accuracy', 'gradient norm', 'learning rate'];
-  panels.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
-  return interactiveSpec({
+  template ??= interactiveSpec({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    datasets: { [CURVES_DATASET]: curveRows(points) },
+    datasets: { [CURVES_DATASET]: [] },
     data: { name: CURVES_DATASET },
-    facet: { field: 'panel', type: 'nominal', title: null, sort: panels.length > 0 ? panels : order },
+    // Panels in this order; any other metric's panel after them.
+    facet: { field: 'panel', type: 'nominal', title: null, sort: PANELS },
     columns: 2,
     spec: {
       width: 320, height: 190,
@@ -30,4 +36,5 @@ export function trialCurvesSpec(points: readonly CurvePoint[]): TopLevelSpec {
     },
     resolve: { scale: { y: 'independent', x: 'independent' } },
   } as TopLevelSpec);
+  return { ...template, datasets: { [CURVES_DATASET]: curveRows(points) } } as TopLevelSpec;
 }
