@@ -20,7 +20,7 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: Number(width), height: 1600 }, deviceScaleFactor: 1 });
   await page.goto(`${dash.url}studies/${encodeURIComponent(study)}`);
-  await page.waitForFunction(() => document.querySelectorAll('.figure').length > 0 && [...document.querySelectorAll('.figure')].every((f) => f.querySelector('svg g[class^="mark-"]')) && document.querySelector('table.trials tbody tr'), undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('.figure svg g[class^="mark-"]') && document.querySelector('table.trials tbody tr'), undefined, { timeout: 60_000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: out, fullPage: false });
   console.error(`${out}: the study page of ${study}`);

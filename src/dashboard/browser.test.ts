@@ -95,6 +95,8 @@ test('a running study reaches 100% on the studies page without a reload, its cou
     // The study page: the report's figures drawn by vega-embed as SVG with marks.
     await page.click('a.study-name:text("dash-smoke")');
     await page.locator('.figure svg').first().waitFor({ timeout: 30_000 });
+    // Figures are drawn as they come near the screen: scroll through them.
+    for (const figure of await page.locator('.figure').all()) await figure.scrollIntoViewIfNeeded();
     await page.waitForFunction(() => {
       const figures = [...document.querySelectorAll('.figure')];
       return figures.length >= 3 && figures.every((f) => f.querySelector('svg g[class^="mark-"] path, svg g[class^="mark-"] line'));

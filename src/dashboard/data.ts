@@ -339,6 +339,7 @@ export class DashboardData {
 
   /** Reads every study once and queues their reports, so that the first visitor finds them ready. */
   async prewarm(): Promise<void> {
+    trialCurvesSpec([]); // its interactive template, checked once
     for (const s of await this.summaries()) {
       await this.state(s);
       this.requestReport(s.name, DashboardData.version(s));
