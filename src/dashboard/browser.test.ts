@@ -30,7 +30,7 @@ after(async () => {
 });
 
 /** A page that records every request and every console error or uncaught exception, and fails on any dialog (alert). */
-async function watchedPage(origin: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+async function watchedPage(): Promise<{ page: Page; requests: string[]; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests: string[] = [];
   const errors: string[] = [];
@@ -41,7 +41,6 @@ async function watchedPage(origin: string): Promise<{ page: Page; requests: stri
     errors.push(`a dialog opened: ${d.message()}`);
     void d.dismiss();
   });
-  void origin;
   return { page, requests, errors };
 }
 
@@ -69,7 +68,7 @@ test('a running study reaches 100% on the studies page without a reload, its cou
   assert.equal(sgdlabCli('run', file, '--db', db, '--workers', '0').status, 0, 'registered');
   const { store, dash } = await dashboardOn(db);
   const origin = dash.url.replace(/\/$/, '');
-  const { page, requests, errors } = await watchedPage(origin);
+  const { page, requests, errors } = await watchedPage();
   try {
     await page.goto(dash.url);
     const bar = page.locator('tr[data-study="dash-smoke"] [role=progressbar]');
@@ -147,7 +146,7 @@ test('a trial\'s learning curve gains points while it trains, without a reload',
     }
     ({ dash } = await dashboardOn(db));
     const origin = dash.url.replace(/\/$/, '');
-    const { page, requests, errors } = await watchedPage(origin);
+    const { page, requests, errors } = await watchedPage();
     await page.goto(`${origin}/studies/dash-long/trials/${key}`);
     const counter = page.locator('[data-curve-points]');
     await counter.waitFor();
@@ -181,7 +180,7 @@ test('stored HTML renders as text: a study named <img src=x onerror=alert(1)>, a
   await writeSyntheticStudy(store, { name, description: '<i>desc</i><img src=z onerror=alert(4)>', batchSizes: [8, 16], lrs: [0.1, 0.2], seeds: 1, failEvery: 2, error });
   const dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined });
   const origin = dash.url.replace(/\/$/, '');
-  const { page, requests, errors } = await watchedPage(origin);
+  const { page, requests, errors } = await watchedPage();
   try {
     await page.goto(dash.url);
     const link = page.locator('a.study-name');
@@ -215,7 +214,7 @@ test('the trials table from the keyboard: sort with Enter on a header, move with
   await writeSyntheticStudy(store, { name: 'keys', batchSizes: [8, 16, 32, 64], lrs: [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], seeds: 1 });
   const dash = await startDashboard({ data: new DashboardData(store, db), host: '127.0.0.1', port: 0, token: undefined });
   const origin = dash.url.replace(/\/$/, '');
-  const { page, errors } = await watchedPage(origin);
+  const { page, errors } = await watchedPage();
   try {
     await page.goto(`${origin}/studies/keys`);
     const rows = page.locator('table.trials tbody tr');
