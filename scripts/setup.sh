@@ -3,7 +3,8 @@
 #   1. system packages (libtorch, OpenBLAS, build tools, PyTorch for reference values and benchmarks);
 #   2. npm packages (npm ci, only when package-lock.json changed);
 #   3. the native addon (node-gyp, only when its sources, binding.gyp or the libtorch in use changed);
-#   4. the TypeScript (tsc, only when a source changed).
+#   4. the TypeScript (tsc, only when a source changed);
+#   5. the dashboard's client (scripts/build-dashboard.mjs: esbuild, only when its sources changed).
 # With everything in place it takes well under a second. LIBTORCH=/path builds against another
 # libtorch (e.g. an official CUDA distribution) instead of Debian's libtorch-dev.
 set -euo pipefail
@@ -14,7 +15,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # libopenblas0-pthread matters: without it libtorch falls back to reference BLAS, about 20x slower.
 # postgresql (the server; it brings its client): the tests of the PostgreSQL store start their own throw-away
 # cluster with its initdb/pg_ctl (as the package's unprivileged user `postgres` when run as root).
-packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql)
+# chromium: the dashboard's browser tests drive Debian's build (playwright-core never downloads one).
+packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -79,4 +81,11 @@ if [ ! -f dist/.stamp ] || [ -n "$(find src bench tsconfig.json package.json -ne
   log "compiling TypeScript"
   npx --no-install tsc -p tsconfig.json
   touch dist/.stamp
+fi
+
+# --- 5. dashboard client ----------------------------------------------------------------------
+client_stamp=dist/dashboard/.stamp
+if [ ! -f "$client_stamp" ] || [ -n "$(find src/dashboard/client src/dashboard/api.ts src/dashboard/curve-rows.ts scripts/build-dashboard.mjs package-lock.json -newer "$client_stamp" -print -quit)" ]; then
+  log "building the dashboard's client"
+  node scripts/build-dashboard.mjs
 fi

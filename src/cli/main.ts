@@ -7,9 +7,10 @@ import { reportAndExit } from './errors.js';
 import { sgdlabVersion } from '../train/version.js';
 import { studyCommands } from './study-command.js';
 import { storeCommands } from './store-commands.js';
+import { serveCommand } from './serve-command.js';
 
 /** Commands that read or schedule studies: they never load libtorch in this process. */
-const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin', 'worker', 'copy', 'checkpoint']);
+const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin', 'worker', 'copy', 'checkpoint', 'serve']);
 
 /** Commander's exitOverride is not inherited by commands added with addCommand. */
 function withExitOverride(c: Command): Command {
@@ -32,6 +33,7 @@ export async function program(argv: readonly string[] = process.argv): Promise<C
     p.addCommand(withExitOverride(trainCommand())).addCommand(withExitOverride(measureCommand()));
   }
   for (const c of [...studyCommands(), ...storeCommands()]) p.addCommand(withExitOverride(c));
+  p.addCommand(withExitOverride(serveCommand()));
   return p;
 }
 

@@ -9,21 +9,12 @@ import { createRequire } from 'node:module';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg, initWasm } from '@resvg/resvg-wasm';
+import { FONT_FAMILY, figureConfig } from './figure-config.js';
 
 export type { TopLevelSpec };
 
-/** The font every figure uses: named in the specs' config and loaded into resvg. */
-export const FONT_FAMILY = 'DejaVu Sans';
+export { FONT_FAMILY, figureConfig } from './figure-config.js';
 const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans.ttf'];
-
-/** Shared look of the figures (the font the PNG renderer has). */
-export const figureConfig = {
-  font: FONT_FAMILY,
-  view: { stroke: '#ddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 400 },
-  title: { fontSize: 13, anchor: 'start' as const },
-};
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   // vega-lite's optimizer warnings ("Maximum optimization runs reached") say nothing about the figure: only errors are printed.

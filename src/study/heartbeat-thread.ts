@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './store-factory.js';
 import type { HeartbeatOptions, HeartbeatReport, HeartbeatUpdate } from './heartbeat.js';
-import type { StudyStore, WorkerBeat } from './store.js';
+import type { Metric, StudyStore, WorkerBeat } from './store.js';
 
 const options = workerData as HeartbeatOptions & { beat: WorkerBeat; progressSeconds: number };
 const port = parentPort!;
@@ -17,6 +17,9 @@ let timer: NodeJS.Timeout | undefined;
 let running: Promise<void> | undefined;
 let failures = 0;
 let store: StudyStore | undefined;
+/** Metrics waiting to be written, and flushes to answer once they are. */
+let metrics: { key: string; attempt: number; rows: Metric[] }[] = [];
+let flushes: number[] = [];
 
 const rss = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
 
@@ -31,6 +34,13 @@ async function send(): Promise<void> {
     lastOk = lastSent;
     failures = 0;
     if (b.holds && renewed === 0 && b.state !== 'exited') report({ type: 'lost', holds: b.holds });
+    while (metrics.length > 0) {
+      const m = metrics[0]!;
+      await store.addMetrics(b.study, m.key, m.attempt, m.rows); // false: a stale attempt's, refused and dropped
+      metrics.shift();
+    }
+    for (const id of flushes) report({ type: 'flushed', id });
+    flushes = [];
   } catch (error) {
     dirty = true;
     failures++;
@@ -61,7 +71,14 @@ function schedule(): void {
 }
 
 port.on('message', (m: HeartbeatUpdate) => {
-  if (m.type === 'stop') {
+  if (m.type === 'metrics') {
+    metrics.push({ key: m.key, attempt: m.attempt, rows: m.rows });
+    dirty = true;
+  } else if (m.type === 'flush') {
+    flushes.push(m.id);
+    dirty = true;
+    lastSent = 0;
+  } else if (m.type === 'stop') {
     stopping = { message: m.message };
     beat = { ...beat, state: 'exited', holds: null, message: m.message };
     dirty = true;

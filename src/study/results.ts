@@ -45,7 +45,8 @@ export type TrialSummary = { train?: { loss: number; accuracy: number | null }; 
 
 const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget']);
 
-const shortValue = (v: unknown): string => {
+/** A coordinate value in a few characters: models as mlp(widths=[512]), objects as {k=v}. */
+export const shortValue = (v: unknown): string => {
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const { name, ...rest } = v as Record<string, unknown>;
     const inner = Object.entries(rest).map(([k, x]) => `${k}=${shortValue(x)}`).join(',');

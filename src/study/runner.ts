@@ -47,6 +47,21 @@ export interface RunProgress {
   counts: Record<TrialStatus, number>;
   measurements: Record<MeasurementStatus, number>;
   workers: WorkerState[];
+  /** Trials and measurements of the study that finished since the last report (here or on other machines). */
+  finished: FinishedWork[];
+}
+
+/** A trial or measurement that finished, for the log of a run nobody watches. */
+export interface FinishedWork {
+  key: string;
+  /** The measurement's kind; undefined for a trial. */
+  measurement?: string;
+  status: TrialStatus | MeasurementStatus;
+  coordinates: Record<string, unknown>;
+  seconds: number | null;
+  testAccuracy: number | null;
+  error: string | null;
+  worker: string | null;
 }
 
 export interface WorkOptions {
@@ -133,8 +148,13 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
   const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: emptyTrialCounts(), measurements: emptyMeasurementCounts(), aborted: false, memoryKills: 0, crashes: 0, errors: [], unreachable: [], warnings: [] };
   // Counts are of the current grid and the current measurement jobs (trials of dropped grid points and
   // measurements with old options stay stored but are not this study's work).
-  const currentKeys = new Set(expandTrials(study, sgdlabVersion()).map((t) => t.key));
+  const coordinatesOf = new Map(expandTrials(study, sgdlabVersion()).map((t) => [t.key, t.coordinates]));
+  const currentKeys = new Set(coordinatesOf.keys());
   let currentJobs = new Set<string>();
+  // Statuses at the last refresh, so that what finished in between can be reported (first refresh: the baseline).
+  let lastStatus: Map<string, string> | undefined;
+  const finished: { id: string; key: string; measurement?: string; status: TrialStatus | MeasurementStatus }[] = [];
+  const terminal = (status: string) => status === 'completed' || status === 'diverged' || status === 'failed';
   const refresh = async () => {
     const s = await store.statuses(study.name);
     const counts = emptyTrialCounts();
@@ -143,6 +163,28 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
     for (const m of s.measurements) if (currentJobs.has(jobId(m))) measurements[m.status]++;
     summary.counts = counts;
     summary.measurements = measurements;
+    const now = new Map<string, string>();
+    for (const t of s.trials) if (currentKeys.has(t.key)) now.set(t.key, t.status);
+    for (const m of s.measurements) if (currentJobs.has(jobId(m))) now.set(jobId(m), m.status);
+    if (lastStatus) {
+      for (const t of s.trials) if (now.get(t.key) === t.status && terminal(t.status) && lastStatus.get(t.key) !== t.status) finished.push({ id: t.key, key: t.key, status: t.status });
+      for (const m of s.measurements) if (now.get(jobId(m)) === m.status && terminal(m.status) && lastStatus.get(jobId(m)) !== m.status) finished.push({ id: jobId(m), key: m.key, measurement: m.kind, status: m.status });
+    }
+    lastStatus = now;
+  };
+  /** What finished since the last call, with the trial's details (one read of each from the store). */
+  const takeFinished = async (): Promise<FinishedWork[]> => {
+    const out: FinishedWork[] = [];
+    for (const f of finished.splice(0)) {
+      const t = await store.trial(study.name, f.key);
+      const error = f.measurement === undefined ? t?.error : (await store.measurements(study.name, f.key)).find((m) => jobId(m) === f.id)?.error;
+      const result = (f.measurement === undefined ? t?.result : null) as { test?: { accuracy?: number | null } } | null | undefined;
+      out.push({
+        key: f.key, ...(f.measurement !== undefined ? { measurement: f.measurement } : {}), status: f.status, coordinates: coordinatesOf.get(f.key) ?? t?.coordinates ?? {},
+        seconds: f.measurement === undefined ? t?.seconds ?? null : null, testAccuracy: result?.test?.accuracy ?? null, error: error ?? null, worker: t?.worker ?? null,
+      });
+    }
+    return out;
   };
   const onAbort = () => {
     summary.aborted = true;
@@ -181,7 +223,7 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
       refreshing = true;
       try {
         await refresh();
-        options.onProgress?.({ phase, counts: summary.counts, measurements: summary.measurements, workers: states });
+        if (options.onProgress) options.onProgress({ phase, counts: summary.counts, measurements: summary.measurements, workers: states, finished: await takeFinished() });
       } catch {
         /* the store is out of reach for a moment: the workers retry, progress shows next time */
       } finally {

@@ -14,15 +14,16 @@ import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
-import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
+import { loadCheckpoint, train, type TrainConfig } from '../train/index.js';
 import { attemptDir, localCheckpoint, readCheckpointFiles } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
+import { MetricSampler } from './live-metrics.js';
 import { measureModel } from './measure-trial.js';
 import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
-import { IN_STORE, type Metric, type StudyStore } from './store.js';
+import { IN_STORE, type StudyStore } from './store.js';
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -38,22 +39,6 @@ export type WorkerMessage =
   | { type: 'idle' };
 
 const tell = (m: WorkerMessage) => process.send?.(m);
-
-/** A subsample of a run's per-step metrics (at most about 200 steps) and every evaluation. */
-function runMetrics(history: TrainResult['history']): Metric[] {
-  const every = Math.max(1, Math.ceil(history.steps.length / 200));
-  return [
-    ...history.steps.filter((_, i) => i % every === 0).flatMap((m) => [
-      { step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr },
-    ]),
-    ...history.evals.flatMap((e) => [
-      { step: e.step, name: 'train.loss', value: e.train.loss }, { step: e.step, name: 'test.loss', value: e.test.loss },
-      ...(e.train.accuracy !== null ? [{ step: e.step, name: 'train.accuracy', value: e.train.accuracy }] : []),
-      ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
-      ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
-    ]),
-  ].filter((r) => Number.isFinite(r.value));
-}
 
 interface Context {
   store: StudyStore;
@@ -120,17 +105,25 @@ async function trainTrials(c: Context): Promise<void> {
     try {
       const config = save ? { ...trial.config, save } : trial.config;
       let lastSent = 0;
+      // Sampled losses and evaluations go to the store as the trial trains (its curves grow on the dashboard).
+      const sampler = new MetricSampler();
       const { result, model } = train(config, {
         data: data.get(config.data),
         hooks: {
-          onStep: (ctx) => fluctuations?.hooks.onStep?.(ctx),
+          onStep: (ctx) => {
+            sampler.step(ctx.metrics);
+            fluctuations?.hooks.onStep?.(ctx);
+          },
+          onEval: (e) => sampler.eval(e),
           onProgress: (p) => {
+            sampler.setTotalSteps(p.totalSteps);
             // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
             if (recording && !fluctuations) fluctuations = new StationaryFluctuations(recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps)), recording.maxFullDimension);
             const t = performance.now();
             if (t - lastSent < 250 && p.step < p.totalSteps) return;
             lastSent = t;
             heartbeat.progress(p.step, p.totalSteps, p.loss);
+            heartbeat.metrics(key, attempt, sampler.take());
             tell({ type: 'trial', key, coordinates, step: p.step, totalSteps: p.totalSteps });
           },
         },
@@ -150,6 +143,7 @@ async function trainTrials(c: Context): Promise<void> {
       // The worker's peak resident memory so far (kB → MB): reported with every trial.
       const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       const inStore = save !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
+      await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
       accepted = await store.finish(study.name, key, attempt, {
         status: result.status,
         // The claim's latency (the store's round trips and locks), for the benchmark.
@@ -157,7 +151,7 @@ async function trainTrials(c: Context): Promise<void> {
         seconds: (performance.now() - started) / 1000,
         checkpoint: inStore ? IN_STORE : result.checkpoint,
         ...(inStore ? { artifacts: readCheckpointFiles(save!) } : {}),
-        metrics: runMetrics(result.history),
+        metrics: sampler.take(),
       });
     } catch (error) {
       accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
@@ -227,7 +221,8 @@ async function main(): Promise<void> {
   const data = new DataCache();
   const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
   const heartbeat = new Heartbeat({ id, study: name, host: hostId(), pid: process.pid, holds: null, step: null, totalSteps: null, loss: null, rssMb: null, state: 'idle', message: null },
-    { url, leaseSeconds: options.leaseSeconds, heartbeatSeconds: options.heartbeatSeconds });
+    // Progress (step, loss, metrics) every second: what the dashboard shows of a running trial is at most that old.
+    { url, leaseSeconds: options.leaseSeconds, heartbeatSeconds: options.heartbeatSeconds, progressSeconds: Math.min(1, options.heartbeatSeconds) });
   let stopped: string | undefined;
   try {
     const study = (await store.getStudy(name))?.study;
