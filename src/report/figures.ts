@@ -269,8 +269,10 @@ export function temperatureLevels(points: readonly TemperaturePoint[], count = 4
 export function isoTemperatureLine(level: number, examples: number, momentum: number, b: [number, number], lr: [number, number], points = 24): { batchSize: number; lr: number }[] {
   const top = Math.min(b[1], examples - 1);
   if (!(top >= b[0])) return [];
+  // sgdTemperature solved for ε (its N → ∞ limit when N is unknown).
+  const finiteSize = (batchSize: number) => (Number.isFinite(examples) ? (examples - 1) / (examples - batchSize) : 1);
   return Array.from({ length: points }, (_, i) => b[0] * (top / b[0]) ** (i / (points - 1)))
-    .map((batchSize) => ({ batchSize, lr: (level * (1 - momentum) * batchSize * (examples - 1)) / (examples - batchSize) }))
+    .map((batchSize) => ({ batchSize, lr: level * (1 - momentum) * batchSize * finiteSize(batchSize) }))
     .filter((p) => p.lr >= lr[0] / 1.01 && p.lr <= lr[1] * 1.01);
 }
 
@@ -279,8 +281,9 @@ export function temperatureHeatmaps(d: ReportData): Figure[] {
   for (const t of d.trials) {
     const r = t.result as { batchSize?: number; test?: { accuracy: number | null }; train?: { examples?: number } } | null;
     const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
-    const examples = r?.train?.examples;
-    if (batchSize === undefined || examples === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
+    // The training-set size N, as the trainer evaluated it (unknown: the N → ∞ limit, ε/B).
+    const examples = r?.train?.examples ?? Infinity;
+    if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
     const budget = groupLabel({ budget: t.config.budget, series: seriesOf(t.coordinates) });
     const momentum = t.config.optimizer.name === 'sgd' ? t.config.optimizer.momentum ?? 0 : 0;
     const k = `${budget}|${batchSize}|${t.config.optimizer.lr}|${momentum}`;
@@ -313,7 +316,7 @@ function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged
   const iso = levels.flatMap((T) => isoTemperatureLine(T, examples, momentum, [bMin, bMax], [lrMin, lrMax]).map((p) => ({ ...p, level: T, T: `T = ${T.toPrecision(2)}` })));
   return {
     id: `batch-size-lr-heatmap${group === undefined ? '' : `-${index + 1}`}`, title: `Test accuracy over batch size × learning rate${group === undefined ? '' : ` (${group})`}`,
-    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε(N − B)/(B(N − 1))${momentum > 0 ? ` /(1 − m), m = ${momentum}` : ''} (Smith, Elsen & De 2020; ≈ ε/B for B ≪ N; N = ${examples}) at ${levels.map((T) => T.toPrecision(2)).join(', ')}; when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
+    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε(N − B)/(B(N − 1))${momentum > 0 ? ` /(1 − m), m = ${momentum}` : ''} (Smith, Elsen & De 2020; ≈ ε/B for B ≪ N; ${Number.isFinite(examples) ? `N = ${examples}` : 'N unknown: ε/B'}) at ${levels.map((T) => T.toPrecision(2)).join(', ')}; when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
     spec: {
       $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [

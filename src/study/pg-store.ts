@@ -310,9 +310,12 @@ export class PostgresStudyStore implements StudyStore {
       return true;
     }
     if (row && Number(row.attempt) === attempt && what !== 'metrics' && row.status !== 'pending') return true;
+    // Recorded once per stale attempt and kind of write (a stale worker's live metrics are refused batch after batch).
     if (row) {
-      await q(`INSERT INTO refusals (study, kind, key, measurement, spec, worker, attempt, current_attempt, what, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`,
-        [study, job ? 'measurement' : 'trial', key, job?.kind ?? null, job?.spec ?? null, (row.worker as string | null) ?? '', attempt, Number(row.attempt), what]);
+      await q(`INSERT INTO refusals (study, kind, key, measurement, spec, worker, attempt, current_attempt, what, at)
+        SELECT $1, $2, $3, $4::text, $5::text, $6, $7, $8, $9, clock_timestamp() WHERE NOT EXISTS (SELECT 1 FROM refusals
+          WHERE study = $1 AND kind = $2 AND key = $3 AND measurement IS NOT DISTINCT FROM $4::text AND spec IS NOT DISTINCT FROM $5::text AND attempt = $7 AND what = $9)`,
+      [study, job ? 'measurement' : 'trial', key, job?.kind ?? null, job?.spec ?? null, (row.worker as string | null) ?? '', attempt, Number(row.attempt), what]);
     }
     return false;
   }

@@ -205,9 +205,13 @@ export class SqliteStudyStore implements StudyStore {
     }
     // The current attempt's result sent again (a call retried after its reply was lost) is already stored.
     if (row && row.attempt === attempt && what !== 'metrics' && row.status !== 'pending') return true;
+    // Recorded once per stale attempt and kind of write: a stale worker still training sends its live
+    // metrics again and again, each refused, and one line says so.
     if (row) {
-      this.db.prepare('INSERT INTO refusals (study, kind, key, measurement, spec, worker, attempt, current_attempt, what, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(study, job ? 'measurement' : 'trial', key, job?.kind ?? null, job?.spec ?? null, row.worker ?? '', attempt, row.attempt, what, now());
+      this.db.prepare(`INSERT INTO refusals (study, kind, key, measurement, spec, worker, attempt, current_attempt, what, at)
+        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM refusals WHERE study = ? AND kind = ? AND key = ? AND measurement IS ? AND spec IS ? AND attempt = ? AND what = ?)`)
+        .run(study, job ? 'measurement' : 'trial', key, job?.kind ?? null, job?.spec ?? null, row.worker ?? '', attempt, row.attempt, what, now(),
+          study, job ? 'measurement' : 'trial', key, job?.kind ?? null, job?.spec ?? null, attempt, what);
     }
     return false;
   }

@@ -109,6 +109,7 @@ for (const backend of storeBackends()) {
     assert.equal(await store.heartbeat(beat('third', { holds: { kind: 'trial', key: first.key, attempt: 3 }, state: 'working', step: 5, totalSteps: 10, loss: 0.5, rssMb: 300 }), 30), 1);
     assert.equal(await store.finish('grid', first.key, 1, { status: 'completed', result: { by: 'paused' }, seconds: 1, metrics: [{ step: 0, name: 'loss', value: 9 }] }), false);
     assert.equal(await store.addMetrics('grid', first.key, 2, [{ step: 0, name: 'loss', value: 8 }]), false);
+    assert.equal(await store.addMetrics('grid', first.key, 2, [{ step: 1, name: 'loss', value: 7 }]), false, 'refused again; recorded once');
     assert.equal(await store.finish('grid', first.key, 3, { status: 'completed', result: { by: 'third' }, seconds: 1, metrics: [{ step: 0, name: 'loss', value: 1 }] }), true);
     assert.equal(await store.fail('grid', first.key, 2, 'late failure', 1), false);
     const t = (await store.trial('grid', first.key))!;

@@ -13,8 +13,11 @@ export function minibatchGradientVariance(traceSigma: number, b: number, n: numb
   return (traceSigma * (n - b)) / (b * (n - 1));
 }
 
-/** SGD temperature (Smith, Elsen & De 2020): T = ε(N − B)/(B(N − 1)), divided by (1 − m) with momentum m. */
-export const sgdTemperature = (lr: number, b: number, n: number, momentum = 0): number => (lr * (n - b)) / (b * (n - 1)) / (1 - momentum);
+/**
+ * SGD temperature (Smith, Elsen & De 2020): T = ε(N − B)/(B(N − 1)), divided by (1 − m) with momentum m.
+ * N = Infinity gives the limit ε/B/(1 − m) (an infinite or unknown training set).
+ */
+export const sgdTemperature = (lr: number, b: number, n: number, momentum = 0): number => (Number.isFinite(n) ? (lr * (n - b)) / (b * (n - 1)) : lr / b) / (1 - momentum);
 /** Noise scale of Smith & Le 2018: g = ε(N/B − 1). */
 export const noiseScale = (lr: number, b: number, n: number): number => lr * (n / b - 1);
 /** Linear stability of SGD on a 1-D quadratic with curvature a and per-example gradient spread s: (1 − εa)² + ε²s²/B ≤ 1. */

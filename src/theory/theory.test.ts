@@ -243,6 +243,7 @@ test('the SGD temperature is Smith, Elsen & De\'s T = ε(N − B)/(B(N − 1))/(
   assert.equal(sgdTemperature(0.1, 32, 50000), (0.1 * (50000 - 32)) / (32 * 49999));
   assert.ok(Math.abs(sgdTemperature(0.1, 32, 50000, 0.9) - (10 * 0.1 * 49968) / (32 * 49999)) < 1e-15);
   assert.equal(sgdTemperature(0.5, 1000, 1000), 0, 'full batch: no noise');
+  assert.equal(sgdTemperature(0.1, 32, Infinity), 0.1 / 32, 'an infinite training set: ε/B');
   for (const [lr, b, n] of [[0.1, 1, 10], [0.3, 7, 60], [2, 64, 50000]] as const) {
     assert.ok(Math.abs(sgdTemperature(lr, b, n) - lr * minibatchGradientVariance(1, b, n, false)) < 1e-15, `ε=${lr}, B=${b}, N=${n}`);
   }
