@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian/Ubuntu machine to run sgdlab, unattended and idempotently:
 #   1. system packages (libtorch, OpenBLAS, build tools, PyTorch for reference values and benchmarks);
-#   2. npm packages (npm ci, only when package-lock.json changed);
+#   2. npm packages (npm ci, only when package-lock.json changed; their native code is rebuilt when
+#      the Node ABI changed, e.g. another Node first on the PATH);
 #   3. the native addon (node-gyp, only when its sources, binding.gyp or the libtorch in use changed);
 #   4. the TypeScript (tsc, only when a source changed);
 #   5. the dashboard's client (scripts/build-dashboard.mjs: esbuild, only when its sources changed).
@@ -36,26 +37,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. npm packages ---------------------------------------------------------------------------
-# node-gyp would download Node's headers; use the ones installed with Node instead (no network).
-node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
-nodedir_flag=()
-if [ -f "$node_prefix/include/node/node_api.h" ]; then
-  nodedir_flag=(--nodedir="$node_prefix")
-elif [ -f /usr/include/node/node_api.h ]; then
-  nodedir_flag=(--nodedir=/usr)
-else
-  log "Node's C headers (node_api.h) were not found next to $(command -v node) nor in /usr/include/node;"
-  log "install them (Debian: apt-get install libnode-dev) so that the addon builds without a download."
-  exit 1
-fi
-# Native dependencies (better-sqlite3) build from source with those headers: never download a
-# prebuilt binary (prebuild-install) or headers at install time.
-export npm_config_nodedir="${nodedir_flag[0]#--nodedir=}" npm_config_build_from_source=true
+# Native code builds from source against the running Node's own C headers: never a prebuilt binary
+# (prebuild-install) nor headers downloaded by node-gyp. scripts/node-versions.mjs finds that Node's
+# header dir and names its ABI; better-sqlite3 (V8's C++ ABI) must be rebuilt when the ABI changes,
+# the N-API addon (step 3) need not be.
+node_env=$(node scripts/node-versions.mjs native-env)
+{ read -r nodedir; read -r node_abi; read -r node_desc; } <<<"$node_env"
+export npm_config_nodedir="$nodedir" npm_config_build_from_source=true
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+abi_stamp=node_modules/.sgdlab-node-abi
 if [ ! -f node_modules/.sgdlab-lock-hash ] || [ "$(cat node_modules/.sgdlab-lock-hash)" != "$lock_hash" ]; then
-  log "installing npm packages (npm ci)"
+  log "installing npm packages (npm ci) for ${node_desc}"
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$lock_hash" > node_modules/.sgdlab-lock-hash
+  printf '%s\n%s\n' "$node_abi" "$node_desc" > "$abi_stamp"
+elif [ "$(head -n 1 "$abi_stamp" 2>/dev/null)" != "$node_abi" ]; then
+  log "Node changed: the npm packages' native code was built for $(sed -n 2p "$abi_stamp" 2>/dev/null || echo 'an unrecorded Node'), this is ${node_desc}; rebuilding it from source (npm rebuild)"
+  npm rebuild --no-audit --no-fund --loglevel=error >&2
+  printf '%s\n%s\n' "$node_abi" "$node_desc" > "$abi_stamp"
 fi
 
 # --- 3. native addon ---------------------------------------------------------------------------
@@ -68,7 +67,7 @@ elif [ -n "$(find src/native binding.gyp scripts/libtorch-config.mjs -newer "$ad
 fi
 if [ "$rebuild" = 1 ]; then
   log "building the native addon against ${torch_id}"
-  if ! npx --no-install node-gyp rebuild -j 2 "${nodedir_flag[@]}" > build.log 2>&1; then
+  if ! npx --no-install node-gyp rebuild -j 2 --nodedir="$nodedir" > build.log 2>&1; then
     grep -E "error|Error" build.log | head -20 >&2 || true
     log "the native build failed; the full log is in build.log. Check that libtorch-dev and g++ are installed (bash scripts/setup.sh installs them) or that LIBTORCH points at a libtorch 1.13 distribution."
     exit 1

@@ -114,7 +114,11 @@ export class SqliteStudyStore implements StudyStore {
     try {
       this.db = new Database(path);
     } catch (error) {
-      throw new Error(`cannot open the study store ${path}: ${(error as Error).message}`);
+      // After a switch of Node, better-sqlite3's module is still the one built for the previous Node's ABI.
+      const rebuild = (error as NodeJS.ErrnoException).code === 'ERR_DLOPEN_FAILED'
+        ? `\nbetter-sqlite3's native module does not load in Node ${process.version}: run \`bash scripts/setup.sh\` in sgdlab's checkout (or \`npm rebuild better-sqlite3\`), which rebuilds it for the running Node.`
+        : '';
+      throw new Error(`cannot open the study store ${path}: ${(error as Error).message}${rebuild}`);
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
