@@ -12,7 +12,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- 1. system packages ------------------------------------------------------------------------
 # libopenblas0-pthread matters: without it libtorch falls back to reference BLAS, about 20x slower.
-packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core)
+# liblbfgsb-dev: L-BFGS-B 3.0, linked into the addon (sharpness); python3-scipy: its reference iterates.
+packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core liblbfgsb-dev python3-scipy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
