@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
-import { saveCheckpoint } from './checkpoint.js';
+import { saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
+import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
@@ -48,6 +49,10 @@ export interface TrainResult {
   test: Evaluation;
   history: { steps: StepMetrics[]; evals: EvalRecord[] };
   checkpoint?: string;
+  /** The first evaluations below each level of config.checkpointAt (and their checkpoints). */
+  lossLevels?: LossLevelRecord[];
+  /** Why the run ended before its budget (config.stopAt). */
+  stopped?: string;
   numParameters: number;
   data: string;
   config: TrainConfig;
@@ -116,7 +121,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   const model = buildModel(config.model, io, new T.Generator(streamSeed(config.seed, 1)));
   const params = model.parameters();
   // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
-  const initial = config.save ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
+  const initial = config.save || config.checkpointAt ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
   const n = size(data.train);
   const batchSize = config.batchSize === 'full' ? n : config.batchSize;
   if (config.sampling === 'fresh' && !data.fresh) throw new ConfigError([`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`]);
@@ -147,7 +152,10 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
   let status: TrainResult['status'] = 'completed';
   let reason: string | undefined;
   let stepsDone = 0;
+  let stopped: string | undefined;
   const started = performance.now();
+  const sidecarAt = (step: number, epoch: number, metrics: Record<string, unknown>): CheckpointSidecar => ({ format: 'sgdlab-checkpoint-v1', model: config.model, io, step, epoch, config, record, metrics });
+  const levels = config.checkpointAt ? new LossLevelCheckpoints(config.checkpointAt.trainLoss, config.save, initial!, sidecarAt) : undefined;
 
   const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
     step,
@@ -191,6 +199,11 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
         const e = evaluateAll(stepsDone, config.eval.trainSubset);
         history.evals.push(e);
         hooks.onEval?.(e, model);
+        levels?.observe(e, model);
+        if (config.stopAt && e.train.loss < config.stopAt.trainLoss) {
+          stopped = `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${config.stopAt.trainLoss}`;
+          break;
+        }
       }
       hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
     }
@@ -198,6 +211,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
     const final = evaluateAll(stepsDone);
     history.evals.push(final);
     hooks.onEval?.(final, model);
+    if (status === 'completed') levels?.observe(final, model);
     const result: TrainResult = {
       status,
       ...(reason ? { reason } : {}),
@@ -211,6 +225,8 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       ...(final.validation ? { validation: final.validation } : {}),
       test: final.test,
       history,
+      ...(levels ? { lossLevels: levels.records } : {}),
+      ...(stopped ? { stopped } : {}),
       numParameters: model.numParameters(),
       data: data.description,
       config,
