@@ -27,11 +27,9 @@ import * as T from '../tensor/index.js';
 import { minimizeBox } from './lbfgsb.js';
 import { lbfgsb } from './lbfgsb-native.js';
 import type { Objective } from './objective.js';
+import { DEFAULT_SHARPNESS_SOLVER, SHARPNESS_SOLVERS, type SharpnessSolver } from './sharpness-solver.js';
 
-export type SharpnessSolver = 'lbfgsb' | 'projected';
-export const SHARPNESS_SOLVERS: readonly SharpnessSolver[] = ['lbfgsb', 'projected'];
-/** The solver that found the larger maximum in 10 iterations on converged F1 minima (docs/REPRODUCTIONS.md). */
-export const DEFAULT_SHARPNESS_SOLVER: SharpnessSolver = 'projected';
+export * from './sharpness-solver.js';
 
 export interface SharpnessOptions {
   epsilon: number;

@@ -17,7 +17,7 @@
  *    T = ε/B (Smith & Le 2018; Jastrzębski et al. 2017): on log-log axes, lines of slope 1.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { bestByBatchSize, seriesOf, type Stat } from '../study/index.js';
+import { bestByBatchSize, levelOf, measurementValues, seriesOf, type Stat } from '../study/index.js';
 import { budgetLabel, type ReportData } from './data.js';
 
 export interface Figure {
@@ -192,10 +192,10 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
     const t = byKey.get(m.key);
     const r = t?.result as { train?: { accuracy: number | null }; test?: { accuracy: number | null }; batchSize?: number } | null | undefined;
     if (!r?.train?.accuracy || r.test?.accuracy == null || !m.result) continue;
-    const entries = m.kind === 'hessian' ? [['lambdaMax', (m.result.eigenvalues as number[])[0]], ...(typeof m.result.trace === 'number' ? [['hessianTrace', m.result.trace]] : [])]
-      : m.kind === 'sharpness' ? (m.result.values as { epsilon: number; space: unknown; phi: number }[]).map((v) => [`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`, v.phi])
-      : [];
-    for (const [name, value] of entries as [string, number][]) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
+    // Final minima only: measurements at training-loss levels have their own figure (keskar-sharpness-vs-loss).
+    if ((m.kind !== 'hessian' && m.kind !== 'sharpness') || levelOf(m.spec) !== undefined) continue;
+    const entries = Object.entries(measurementValues(m.kind, m.result)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
+    for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
   }
   if (values.length === 0) return undefined;
   return {

@@ -9,7 +9,7 @@ import type { Study, StudyStore } from '../study/index.js';
 import { sgdlabVersion } from '../train/version.js';
 import { loadReportData, type ReportData } from './data.js';
 import { studyFigures, type Figure } from './figures.js';
-import { builtinFigures } from './builtin/index.js';
+import { builtinFigures, builtinTables } from './builtin/index.js';
 import { reportHtml } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
 import { resultTables, type Table } from './tables.js';
@@ -25,7 +25,7 @@ export interface WrittenReport {
 export async function writeReport(store: StudyStore, study: Study, outDir: string, options: { extraFigures?: (d: ReportData) => Figure[] } = {}): Promise<WrittenReport> {
   const data = loadReportData(store, study);
   const figures = [...studyFigures(data), ...builtinFigures(data), ...(options.extraFigures?.(data) ?? [])];
-  const tables = resultTables(data.rows);
+  const tables = [...resultTables(data.rows), ...builtinTables(data)];
   mkdirSync(outDir, { recursive: true });
   const written: WrittenReport['figures'] = [];
   const rendered: { figure: Figure; svg: string }[] = [];

@@ -4,6 +4,7 @@ export * from './trials.js';
 export * from './store.js';
 export * from './sqlite-store.js';
 export * from './results.js';
+export * from './loss-levels.js';
 export * from './runner.js';
 export * from './builtin/index.js';
 export * from './liveness.js';

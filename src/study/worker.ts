@@ -10,6 +10,7 @@ import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
 import { loadCheckpoint, train, type TrainConfig, type TrainResult } from '../train/index.js';
 import { measureModel } from './measure-trial.js';
+import { measurementTarget } from './loss-levels.js';
 import type { MeasurementKind, Study } from './schema.js';
 import { canonicalJson, checkpointDir } from './trials.js';
 import { isWorkerAlive, workerId } from './liveness.js';
@@ -115,18 +116,19 @@ function measureTrials(store: SqliteStudyStore, study: Study, id: string, data: 
     const started = performance.now();
     try {
       const trial = store.trial(study.name, job.key);
-      if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
+      if (!trial) throw new Error(`trial ${job.key} is not in the store`);
+      const target = measurementTarget(measure, trial, job.spec);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
-      const { model } = loadCheckpoint(trial.checkpoint);
+      const { model } = loadCheckpoint(target.checkpoint);
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
         if (job.kind === 'interpolate') {
           const key = (JSON.parse(job.spec) as { partner?: string }).partner;
           const checkpoint = key === undefined ? undefined : store.trial(study.name, key)?.checkpoint;
           if (!checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
-          partner = { model: loadCheckpoint(checkpoint).model, checkpoint, self: trial.checkpoint };
+          partner = { model: loadCheckpoint(checkpoint).model, checkpoint, self: target.checkpoint };
         }
-        const result = measureModel(job.kind as MeasurementKind, measure, model, trial.config, data.get(trial.config.data), partner);
+        const result = measureModel(job.kind as MeasurementKind, target.measure, model, trial.config, data.get(trial.config.data), partner);
         store.finishMeasurement(study.name, job, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();

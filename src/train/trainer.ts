@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, type Optimizer } from '../optim/index.js';
-import { saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
+import { distanceFromWeights, saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
 import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -53,6 +53,8 @@ export interface TrainResult {
   lossLevels?: LossLevelRecord[];
   /** Why the run ended before its budget (config.stopAt). */
   stopped?: string;
+  /** ‖θ − θ₀‖ at the end (when the initial weights are kept: save or checkpointAt). */
+  distanceFromInitial?: number;
   numParameters: number;
   data: string;
   config: TrainConfig;
@@ -226,6 +228,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks): { result
       test: final.test,
       history,
       ...(levels ? { lossLevels: levels.records } : {}),
+      ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
       ...(stopped ? { stopped } : {}),
       numParameters: model.numParameters(),
       data: data.description,
