@@ -26,7 +26,7 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
   const objective = () => new Objective(model, data.train.x, data.train.y, loss, { limit: n });
   if (kind === 'hessian') {
     const o = objective();
-    const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, seed: measure.seed });
+    const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, maxIter: measure.hessian.maxIter, seed: measure.seed });
     const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
     return {
       eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n,

@@ -46,6 +46,8 @@ export const measureSchema = z.strictObject({
     method: z.enum(['lanczos', 'power']).default('lanczos'),
     /** Hutchinson probes for the trace (0: no trace). */
     traceProbes: z.number().int().nonnegative().default(0),
+    /** Lanczos steps (or power iterations); default max(2·topK + 20, 30) for Lanczos, 100 for power. */
+    maxIter: z.number().int().positive().optional(),
   }).prefault({}),
   sharpness: z.strictObject({
     /** Box sizes ε (Keskar et al. report 1e-3 and 5e-4). */

@@ -110,7 +110,7 @@ export const keskar: BuiltinStudy = {
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness'],
-        hessian: { topK: 1 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 0, solver: ['lbfgsb', 'projected'] },
+        hessian: { topK: 1, maxIter: 20 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 0, solver: ['lbfgsb', 'projected'] },
         levels: { what: ['hessian', 'sharpness'], subset: 10000 },
       },
     }),
