@@ -10,7 +10,8 @@
         "src/native/ops_views.cc",
         "src/native/ops_math.cc",
         "src/native/ops_nn.cc",
-        "src/native/autograd.cc"
+        "src/native/autograd.cc",
+        "src/native/lbfgsb.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -20,7 +21,8 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "<!@(node scripts/libtorch-config.mjs cflags)"],
-      "ldflags": ["<!@(node scripts/libtorch-config.mjs ldflags)"]
+      "ldflags": ["<!@(node scripts/libtorch-config.mjs ldflags)"],
+      "libraries": ["-llbfgsb"]
     }
   ]
 }

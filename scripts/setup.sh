@@ -17,7 +17,8 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # postgresql (the server; it brings its client): the tests of the PostgreSQL store start their own throw-away
 # cluster with its initdb/pg_ctl (as the package's unprivileged user `postgres` when run as root).
 # chromium: the dashboard's browser tests drive Debian's build (playwright-core never downloads one).
-packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql chromium)
+# liblbfgsb-dev: L-BFGS-B 3.0, linked into the addon (sharpness); python3-scipy: its reference iterates.
+packages=(libtorch-dev libopenblas0-pthread python3-torch g++ make python3 fonts-dejavu-core postgresql chromium liblbfgsb-dev python3-scipy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

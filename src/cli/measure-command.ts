@@ -13,7 +13,7 @@ import * as T from '../tensor/index.js';
 import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
-import { Objective, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost } from '../measure/index.js';
+import { DEFAULT_SHARPNESS_SOLVER, Objective, SHARPNESS_SOLVERS, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost, type SharpnessSolver } from '../measure/index.js';
 import { UsageError } from './errors.js';
 import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 import { robustnessCommand } from './robustness-command.js';
@@ -135,7 +135,10 @@ export function measureCommand(): Command {
     .option('--max-iter <n>', 'iterations of the inner maximization (default 10, as in the paper)')
     .option('--random-starts <k>', 'random starts in the box besides y = 0 (default 2)')
     .option('--seed <n>', 'seed of A and of the random starts (default 0)')
-    .action((flags: CommonFlags & { epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string }) => {
+    .option('--solver <name>', `inner maximizer: lbfgsb (the paper's L-BFGS-B, scipy's defaults) or projected (default ${DEFAULT_SHARPNESS_SOLVER})`)
+    .action((flags: CommonFlags & { epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string; solver?: string }) => {
+      const solver = (flags.solver ?? DEFAULT_SHARPNESS_SOLVER) as SharpnessSolver;
+      if (!SHARPNESS_SOLVERS.includes(solver)) throw new UsageError(`--solver: '${flags.solver}' must be one of ${SHARPNESS_SOLVERS.join(', ')}`);
       const epsilon = positive('epsilon', flags.epsilon, 1e-3, false);
       const subspace = flags.subspace === undefined ? undefined : positive('subspace', flags.subspace, 100);
       const randomStarts = countFlag('random-starts', flags.randomStarts, 2);
@@ -143,9 +146,9 @@ export function measureCommand(): Command {
       withCheckpoint(flags, (s) => {
         const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
         const bar = progress(objective, 'sharpness', 1 + (randomStarts + 1) * 2 * positive('max-iter', flags.maxIter, 10));
-        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed });
+        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed, solver });
         bar.stop();
-        output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)}\n` +
+        output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected maximizer'}, ${objective.cost.seconds.toFixed(1)} s); first-order part ${r.firstOrder.toPrecision(5)}\n` +
           r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
       });
     }));

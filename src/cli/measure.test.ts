@@ -81,6 +81,18 @@ test('measure sharpness --json: φ = (max f − f)/(1 + f)·100 of what it repor
   ref.dispose();
 });
 
+test('measure sharpness --solver lbfgsb runs the paper\'s L-BFGS-B and reports its own stopping message and the first-order part', () => {
+  const r = sgdlab('measure', 'sharpness', '--checkpoint', a, '--epsilon', '1e-3', '--subset', '500', '--solver', 'lbfgsb', '--random-starts', '0', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.solver, 'lbfgsb');
+  assert.ok(out.phi > 0 && out.firstOrder > 0);
+  assert.match(out.starts[0].reason, /^(STOP: TOTAL NO\. of ITERATIONS REACHED LIMIT|CONVERGENCE: .*|ABNORMAL_TERMINATION_IN_LNSRCH)$/);
+  const text = sgdlab('measure', 'sharpness', '--checkpoint', a, '--subset', '200', '--solver', 'lbfgsb', '--random-starts', '0', '--max-iter', '2');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\(L-BFGS-B, [\d.]+ s\); first-order part [\d.e+-]+\n  start zero: .*2 iterations.*\(STOP: TOTAL NO\. of ITERATIONS REACHED LIMIT\)/);
+});
+
 test('measure noise --json: ‖G‖² and tr Σ equal those of per-example gradients computed one backward pass at a time', () => {
   const r = sgdlab('measure', 'noise', '--checkpoint', a, '--subset', '256', '--json');
   assert.equal(r.status, 0, r.stderr);
@@ -137,6 +149,7 @@ test('errors: a missing checkpoint, a checkpoint that does not match its spec, p
   const cases: [string[], RegExp][] = [
     [['measure', 'hessian', '--checkpoint', join(dir, 'nope')], /checkpoint .*nope: no sidecar .*model\.json/],
     [['measure', 'sharpness', '--checkpoint', a, '--epsilon', '-1'], /--epsilon: '-1' must be a positive number/],
+    [['measure', 'sharpness', '--checkpoint', a, '--solver', 'bfgs'], /--solver: 'bfgs' must be one of lbfgsb, projected/],
     [['measure', 'hessian', '--checkpoint', a, '--top-k', '0'], /--top-k: '0' must be a positive integer/],
     [['measure', 'hessian', '--checkpoint', a, '--method', 'qr'], /--method: 'qr' must be lanczos or power/],
     [['measure', 'noise', '--checkpoint', a, '--subset', '70000'], /--subset: 70000 exceeds the 2000 examples of the train split/],

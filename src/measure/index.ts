@@ -4,6 +4,7 @@ export * from './objective.js';
 export * from './hessian.js';
 export * from './noise.js';
 export * from './lbfgsb.js';
+export * from './lbfgsb-native.js';
 export * from './sharpness.js';
 export * from './landscape.js';
 export * from './fluctuations.js';

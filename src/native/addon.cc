@@ -65,6 +65,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerMath(env, exports);
   registerNN(env, exports);
   registerAutograd(env, exports);
+  registerLbfgsb(env, exports);
   return exports;
 }
 

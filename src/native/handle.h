@@ -97,6 +97,7 @@ void registerViews(Napi::Env env, Napi::Object exports);
 void registerMath(Napi::Env env, Napi::Object exports);
 void registerNN(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
+void registerLbfgsb(Napi::Env env, Napi::Object exports);  // L-BFGS-B 3.0 by reverse communication (lbfgsb.cc)
 
 #define SGDLAB_EXPORT(exports, env, name, fn) \
   (exports).Set(name, Napi::Function::New((env), ::sgdlab::guarded<fn>, name))

@@ -20,10 +20,18 @@ import { fileURLToPath } from 'node:url';
 
 declare const tensorBrand: unique symbol;
 declare const generatorBrand: unique symbol;
+declare const lbfgsbBrand: unique symbol;
 /** A libtorch tensor owned by the addon: an id into its table of live tensors (generation·2^22 + slot). */
 export type TensorHandle = number & { readonly [tensorBrand]: true };
 /** An opaque reference to a libtorch CPU generator. */
 export type GeneratorHandle = { readonly [generatorBrand]: true };
+/** An L-BFGS-B solver's state held by the addon (src/native/lbfgsb.cc). */
+export type LbfgsbHandle = { readonly [lbfgsbBrand]: true };
+/** What setulb reports about its run so far (isave/dsave). */
+export interface LbfgsbNativeInfo {
+  task: string; f: number; iteration: number; evaluations: number; bfgsUpdates: number; skippedUpdates: number; cauchyIntervals: number;
+  freeVariables: number; activeConstraints: number; projectedGradientNorm: number; previousF: number; theta: number; stepLength: number; workspaceDoubles: number;
+}
 
 type H = TensorHandle;
 type Num = H | number;
@@ -189,6 +197,13 @@ export interface NativeBinding {
   retainGrad(t: H): void;
   isGradEnabled(): boolean;
   setGradEnabled(flag: boolean): void;
+  // L-BFGS-B 3.0 (Debian's liblbfgsb), reverse communication: create, then step with f and g when the task asks
+  lbfgsbCreate(x0: Float64Array, lower: Float64Array, upper: Float64Array, m: number, factr: number, pgtol: number): LbfgsbHandle;
+  lbfgsbStep(s: LbfgsbHandle, f: number | null, g: Float64Array | null): string;
+  lbfgsbStop(s: LbfgsbHandle, reason: string): string;
+  lbfgsbCopyX(s: LbfgsbHandle, out: Float64Array): void;
+  lbfgsbInfo(s: LbfgsbHandle): LbfgsbNativeInfo;
+  lbfgsbDispose(s: LbfgsbHandle): boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

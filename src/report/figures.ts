@@ -18,7 +18,7 @@
  *    log-log axes, lines of slope 1 while B ≪ N.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { bestByBatchSize, measurementValues, seriesOf, type Stat } from '../study/index.js';
+import { bestByBatchSize, levelOf, measurementValues, seriesOf, type Stat } from '../study/index.js';
 import { sgdTemperature } from '../theory/noise.js';
 import { budgetLabel, type ReportData } from './data.js';
 
@@ -194,6 +194,8 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
     const t = byKey.get(m.key);
     const r = t?.result as { train?: { accuracy: number | null }; test?: { accuracy: number | null }; batchSize?: number } | null | undefined;
     if (!r?.train?.accuracy || r.test?.accuracy == null || !m.result) continue;
+    // Final minima only: measurements at training-loss levels have their own figure (keskar-sharpness-vs-loss).
+    if (levelOf(m.spec) !== undefined) continue;
     const entries = Object.entries(measurementValues(m.kind, m.result)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
     for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
   }

@@ -82,7 +82,7 @@ test('the report renders every figure, is self-contained, and its tables carry t
     assert.ok(html.includes(`<td>${expected}</td>`), 'the HTML table shows the same number');
   }
   const sharp = tables.find((t) => t.id === 'sharpness-full')!;
-  assert.deepEqual(sharp.columns.slice(4), ['φ(ε = 0.001, full)']);
+  assert.deepEqual(sharp.columns.slice(4), ['φ(ε = 0.001, full)', 'φ(ε = 0.001, full) first-order']);
   const lambda = tables.find((t) => t.id === 'measurements')!;
   const col = lambda.columns.indexOf('lambdaMax');
   const row25 = lambda.rows.find((x) => x[1] === '25')!;

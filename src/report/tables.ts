@@ -30,8 +30,8 @@ export function resultTables(rows: readonly ReportRow[]): Table[] {
   }];
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.measurements)))];
   const phi = names.filter((n) => n.startsWith('phi('));
-  const full = phi.filter((n) => n.endsWith(', full)'));
-  const subspace = phi.filter((n) => !n.endsWith(', full)'));
+  const full = phi.filter((n) => n.includes(', full)'));
+  const subspace = phi.filter((n) => !n.includes(', full)'));
   const other = names.filter((n) => !n.startsWith('phi('));
   const table = (id: string, title: string, cols: string[]) => cols.length === 0 ? [] : [{
     id, title, columns: [...head, ...cols.map((c) => c.replace('phi', 'φ').replace('eps=', 'ε = '))],

@@ -6,6 +6,7 @@ export * from './store-url.js';
 export * from './store-factory.js';
 export * from './artifacts.js';
 export * from './results.js';
+export * from './loss-levels.js';
 export * from './runner.js';
 export * from './builtin/index.js';
 export * from './liveness.js';

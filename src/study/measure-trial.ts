@@ -11,7 +11,7 @@ import type { DataSplits, TensorDataset } from '../data/index.js';
 import { BatchNorm, Dropout, buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
 import { distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
 import { minibatchGradientVariance } from '../theory/index.js';
-import { Objective, alphaGrid, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
+import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import { MEASUREMENT_KINDS, type MeasureSpec, type MeasurementKind } from './schema.js';
 
 /**
@@ -27,7 +27,7 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
   switch (kind) {
     case 'hessian': {
       const o = objective();
-      const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, seed: measure.seed });
+      const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, maxIter: measure.hessian.maxIter, seed: measure.seed });
       const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
       return {
         eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n, cost: o.cost,
@@ -35,10 +35,15 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
       };
     }
     case 'sharpness': {
-      const values = measure.sharpness.space.flatMap((space) => measure.sharpness.epsilon.map((epsilon) => {
-        const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: measure.sharpness.maxIter, randomStarts: measure.sharpness.randomStarts, seed: measure.seed });
-        return { epsilon, space, phi: r.phi, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations, evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound };
-      }));
+      const o = measure.sharpness;
+      const solvers = o.solver === undefined ? [DEFAULT_SHARPNESS_SOLVER] : [o.solver].flat();
+      const values = o.space.flatMap((space) => o.epsilon.flatMap((epsilon) => solvers.map((solver) => {
+        const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: o.maxIter, randomStarts: o.randomStarts, seed: measure.seed, solver });
+        return {
+          epsilon, space, solver, phi: r.phi, firstOrder: r.firstOrder, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations,
+          evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound, reason: r.starts[0]!.reason, seconds: r.seconds,
+        };
+      })));
       return { values, examples: n };
     }
     case 'interpolate':

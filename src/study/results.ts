@@ -9,6 +9,7 @@ import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
 import { canonicalJson, expandTrials } from './trials.js';
+import { levelJobs, levelOf } from './loss-levels.js';
 
 export interface Stat {
   mean: number;
@@ -116,8 +117,11 @@ export function measurementValues(kind: string, result: Record<string, unknown>)
     if (eig?.[0] !== undefined) out.lambdaMax = eig[0];
     if (typeof result.trace === 'number') out.hessianTrace = result.trace;
   } else if (kind === 'sharpness') {
-    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number }[] | undefined) ?? []) {
-      out[`phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`] = v.phi;
+    // φ by sgdlab's projected maximizer keeps the plain name; by the paper's L-BFGS-B it says so; φ₁ is the first-order part.
+    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number; solver?: string; firstOrder?: number }[] | undefined) ?? []) {
+      const name = `phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`;
+      out[v.solver === 'lbfgsb' ? `${name} L-BFGS-B` : name] = v.phi;
+      if (typeof v.firstOrder === 'number') out[`${name} first-order`] = v.firstOrder;
     }
   } else if (kind === 'interpolate') {
     const d = result.distanceFromInitial as { a: number | null; b: number | null } | undefined;
@@ -143,6 +147,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
     key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
   })));
+  jobs.push(...levelJobs(measure, trials, targets, spec));
   if (measure.what.includes('interpolate')) {
     const byKey = new Map(trials.map((t) => [t.key, t]));
     for (const row of rows) {
@@ -166,7 +171,7 @@ export function summarizeMeasurements(jobs: readonly MeasurementJob[], keys: rea
   const mine = new Set(keys);
   const values = new Map<string, number[]>();
   for (const m of measurements) {
-    if (m.status !== 'completed' || m.result === null || !mine.has(m.key) || !wanted.has(jobId(m))) continue;
+    if (m.status !== 'completed' || m.result === null || !mine.has(m.key) || !wanted.has(jobId(m)) || levelOf(m.spec) !== undefined) continue;
     for (const [name, v] of Object.entries(measurementValues(m.kind, m.result))) values.set(name, [...(values.get(name) ?? []), v]);
   }
   return Object.fromEntries([...values].map(([name, xs]) => [name, stat(xs)]));

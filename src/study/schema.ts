@@ -17,6 +17,9 @@
  */
 import { z } from 'zod';
 import { describeIssues, ConfigError } from '../train/config.js';
+import { SHARPNESS_SOLVERS, type SharpnessSolver } from '../measure/sharpness-solver.js';
+
+const solverName = z.enum(SHARPNESS_SOLVERS as unknown as [SharpnessSolver, ...SharpnessSolver[]]);
 
 const logRange = z.strictObject({
   from: z.number().positive(),
@@ -47,6 +50,8 @@ export const measureSchema = z.strictObject({
     method: z.enum(['lanczos', 'power']).default('lanczos'),
     /** Hutchinson probes for the trace (0: no trace). */
     traceProbes: z.number().int().nonnegative().default(0),
+    /** Lanczos steps (or power iterations); default max(2·topK + 20, 30) for Lanczos, 100 for power. */
+    maxIter: z.number().int().positive().optional(),
   }).prefault({}),
   sharpness: z.strictObject({
     /** Box sizes ε (Keskar et al. report 1e-3 and 5e-4). */
@@ -55,7 +60,20 @@ export const measureSchema = z.strictObject({
     space: z.array(z.union([z.literal('full'), z.number().int().positive()])).min(1).default(['full', 100]),
     maxIter: z.number().int().positive().default(10),
     randomStarts: z.number().int().nonnegative().default(2),
+    /**
+     * The inner maximizer(s): lbfgsb (the paper's L-BFGS-B, scipy's defaults) and/or projected (sgdlab's);
+     * default DEFAULT_SHARPNESS_SOLVER. Values by L-BFGS-B are named 'phi(…) L-BFGS-B' in results.
+     */
+    solver: z.union([solverName, z.array(solverName).min(1)]).optional(),
   }).prefault({}),
+  /**
+   * Also measure every loss-level checkpoint (training option checkpointAt) of the target trials, on
+   * the first `subset` examples (default: the measurements' subset): sharpness at equal training loss.
+   */
+  levels: z.strictObject({
+    what: z.array(z.enum(['hessian', 'sharpness'])).min(1),
+    subset: z.number().int().positive().optional(),
+  }).optional(),
   /**
    * Keskar et al.'s Fig. 3: the loss and accuracy along α·θ_LB + (1 − α)·θ_SB, from the best trial at the
    * smallest batch size (SB, α = 0) to each larger batch size's best trial of the same seed and budget (α = 1).

@@ -7,7 +7,7 @@
  * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
  * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +19,12 @@ import { attemptDir, localCheckpoint, readCheckpointFiles } from './artifacts.js
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
 import { measureModel } from './measure-trial.js';
+import { measurementTarget } from './loss-levels.js';
 import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
-import { IN_STORE, type StudyStore } from './store.js';
+import { IN_STORE, type StoredTrial, type StudyStore } from './store.js';
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -180,8 +181,9 @@ async function measureTrials(c: Context): Promise<void> {
       const kind = job.kind;
       const trial = await store.trial(study.name, job.key);
       if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
+      const target = measurementTarget(measure, trial, job.spec);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
-      const checkpoint = await localCheckpoint(store, trial, c.scratch);
+      const checkpoint = target.level === undefined ? await localCheckpoint(store, trial, c.scratch) : levelCheckpoint(trial, target.checkpoint, target.level);
       const { model } = loadCheckpoint(checkpoint);
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
@@ -192,7 +194,7 @@ async function measureTrials(c: Context): Promise<void> {
           const otherCheckpoint = await localCheckpoint(store, other, c.scratch);
           partner = { model: loadCheckpoint(otherCheckpoint).model, checkpoint: otherCheckpoint, self: checkpoint };
         }
-        const result = measureModel(kind, measure, model, trial.config, data.get(trial.config.data), partner);
+        const result = measureModel(kind, target.measure, model, trial.config, data.get(trial.config.data), partner);
         accepted = await store.finishMeasurement(study.name, job, attempt, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();
@@ -250,3 +252,15 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+
+/**
+ * A loss-level checkpoint (training option checkpointAt) lives beside the trial's own, in its artifacts
+ * directory: the store keeps only final checkpoints, so levels need `--artifacts DIR` (SQLite's default).
+ */
+function levelCheckpoint(trial: StoredTrial, path: string, level: number): string {
+  if (trial.checkpoint === IN_STORE) {
+    throw new Error(`trial ${trial.key}: its checkpoint at training-loss level ${level} was not kept: the study's artifacts are in the store, which keeps only final checkpoints; run with --artifacts DIR (a directory every machine can read) to measure loss levels`);
+  }
+  if (!existsSync(join(path, 'model.safetensors'))) throw new Error(`trial ${trial.key}: its checkpoint at training-loss level ${level} (${path}, written by ${trial.worker ?? 'a worker'}) is not readable from this machine`);
+  return path;
+}

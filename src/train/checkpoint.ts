@@ -58,6 +58,15 @@ export function readSidecar(path: string): CheckpointSidecar {
   return parsed;
 }
 
+/** ‖θ − θ₀‖ over the model's parameters, θ₀ given by name (e.g. the initial weights); `source` names them in errors. */
+export function distanceFromWeights(model: Module, weights: ReadonlyMap<string, T.Tensor>, source: string): number {
+  return T.tidy(() => T.listNorm(model.namedParameters().map(([name, p]) => {
+    const p0 = weights.get(name);
+    if (!p0) throw new Error(`${source} has no '${name}'`);
+    return p.detach().sub(p0);
+  })).item());
+}
+
 /**
  * ‖θ − θ₀‖ over the parameters, θ₀ the initial weights saved next to a checkpoint by the trainer
  * (DIR/initial.safetensors); undefined when the checkpoint has none.
@@ -68,11 +77,7 @@ export function distanceFromInitial(path: string, model: Module): number | undef
   if (!existsSync(file)) return undefined;
   const initial = loadSafetensors(file);
   try {
-    return T.tidy(() => T.listNorm(model.namedParameters().map(([name, p]) => {
-      const p0 = initial.tensors.get(name);
-      if (!p0) throw new Error(`${file} has no '${name}'`);
-      return p.detach().sub(p0);
-    })).item());
+    return distanceFromWeights(model, initial.tensors, file);
   } finally {
     T.dispose([...initial.tensors.values()]);
   }

@@ -193,6 +193,13 @@ export const trainConfigSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(0),
   /** Directory to save the final checkpoint in (model.safetensors + model.json). */
   save: z.string().optional(),
+  /**
+   * Save the model the first time the training loss at an evaluation falls below each level (in
+   * save/loss-LEVEL/): minima of different runs compared at equal loss (Keskar et al. 2017, Fig. 6).
+   */
+  checkpointAt: z.strictObject({ trainLoss: z.array(z.number().positive()).min(1) }).optional(),
+  /** End the run at the first evaluation whose training loss is below this; the budget is then a limit. */
+  stopAt: z.strictObject({ trainLoss: z.number().positive() }).optional(),
 });
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;

@@ -5,6 +5,7 @@ export * from './loss.js';
 export * from './evaluate.js';
 export * from './gradient.js';
 export * from './checkpoint.js';
+export * from './checkpoint-levels.js';
 export * from './record.js';
 export * from './trainer.js';
 export * from './adversarial.js';

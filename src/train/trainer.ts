@@ -12,7 +12,8 @@ import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, typ
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, scheduleFactorAtProgress, type Optimizer } from '../optim/index.js';
 import { adversarialBatch } from './adversarial.js';
 import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
-import { saveCheckpoint } from './checkpoint.js';
+import { distanceFromWeights, saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
+import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
@@ -60,6 +61,12 @@ export interface TrainResult {
   test: Evaluation;
   history: { steps: StepMetrics[]; evals: EvalRecord[] };
   checkpoint?: string;
+  /** The first evaluations below each level of config.checkpointAt (and their checkpoints). */
+  lossLevels?: LossLevelRecord[];
+  /** Why the run ended before its budget (config.stopAt). */
+  stopped?: string;
+  /** ‖θ − θ₀‖ at the end (when the initial weights are kept: save or checkpointAt). */
+  distanceFromInitial?: number;
   numParameters: number;
   data: string;
   config: TrainConfig;
@@ -143,6 +150,9 @@ function checkRemedies(config: TrainConfig, n: number): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+/** What a snapshot keeps of the run so far: the history, and the loss levels already crossed (their checkpoints are written). */
+type SnapshotHistory = TrainResult['history'] & { lossLevels?: LossLevelRecord[] };
+
 function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
   const record = runRecord();
   const info = modelInfo(config.model.name);
@@ -154,7 +164,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   const model = initialModel(config, io, modelGen);
   const params = model.parameters();
   // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
-  const initial = config.save ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
+  const initial = config.save || config.checkpointAt ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
   const n = size(data.train);
   const batchSize = config.batchSize === 'full' ? n : config.batchSize;
   if (config.sampling === 'fresh' && !data.fresh) throw new ConfigError([`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`]);
@@ -193,6 +203,9 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   let reason: string | undefined;
   let stepsDone = 0;
   let started = performance.now();
+  let stopped: string | undefined;
+  const sidecarAt = (step: number, epoch: number, metrics: Record<string, unknown>): CheckpointSidecar => ({ format: 'sgdlab-checkpoint-v1', model: config.model, io, step, epoch, config, record, metrics });
+  const levels = config.checkpointAt ? new LossLevelCheckpoints(config.checkpointAt.trainLoss, config.save, initial!, sidecarAt) : undefined;
   // Snapshots (resume) save and restore these.
   const parts: TrainingParts = {
     model, optimizer, initial, schedule: dynamic,
@@ -209,12 +222,13 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   });
 
   try {
-    const restored = resume && config.save ? restoreTrainingSnapshot<TrainResult['history']>(config.save, config, parts) : undefined;
+    const restored = resume && config.save ? restoreTrainingSnapshot<SnapshotHistory>(config.save, config, parts) : undefined;
     if (config.snapshotEvery !== undefined && !restored) saveInitialWeights(config.save!, initial!);
     if (restored) {
       ({ step: stepsDone, examples: samples } = restored);
       history.steps.push(...restored.history.steps);
       history.evals.push(...restored.history.evals);
+      levels?.restore(restored.history.lossLevels ?? []);
       started -= restored.seconds * 1000;
       if (dynamic) totalSteps = dynamic.estimatedTotalSteps();
     }
@@ -266,9 +280,14 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
         const e = evaluateAll(stepsDone, config.eval.trainSubset);
         history.evals.push(e);
         hooks.onEval?.(e, model);
+        levels?.observe(e, model);
+        if (config.stopAt && e.train.loss < config.stopAt.trainLoss) {
+          stopped = `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${config.stopAt.trainLoss}`;
+          break;
+        }
       }
       if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
-        saveTrainingSnapshot(config.save!, config, parts, { step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, history });
+        saveTrainingSnapshot<SnapshotHistory>(config.save!, config, parts, { step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, history: { ...history, ...(levels ? { lossLevels: levels.records } : {}) } });
       }
       hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
     }
@@ -276,6 +295,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
     const final = evaluateAll(stepsDone);
     history.evals.push(final);
     hooks.onEval?.(final, model);
+    if (status === 'completed') levels?.observe(final, model);
     const result: TrainResult = {
       status,
       ...(reason ? { reason } : {}),
@@ -291,6 +311,9 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
       ...(final.validation ? { validation: final.validation } : {}),
       test: final.test,
       history,
+      ...(levels ? { lossLevels: levels.records } : {}),
+      ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
+      ...(stopped ? { stopped } : {}),
       numParameters: model.numParameters(),
       data: data.description,
       config,

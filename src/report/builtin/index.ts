@@ -6,14 +6,24 @@ import { keskarRemediesFigures, keskarRemediesTables } from './keskar-remedies.j
 import { qianKlabjanFigures } from './qian-klabjan.js';
 import { ziyinFigures } from './ziyin.js';
 import { keskarFigures } from './keskar.js';
+import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
 
 export * from './ziyin.js';
 export * from './qian-klabjan.js';
 export * from './keskar.js';
 export * from './keskar-remedies.js';
+export * from './keskar-equal-loss.js';
 
-const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = { keskar: keskarFigures, 'keskar-remedies': keskarRemediesFigures, ziyin: ziyinFigures, 'qian-klabjan': qianKlabjanFigures };
-const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { 'keskar-remedies': keskarRemediesTables };
+const present = <X>(x: X | undefined): X[] => (x === undefined ? [] : [x]);
+
+const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
+  keskar: (d) => [...keskarFigures(d), ...present(keskarEqualLossFigure(d))],
+  'keskar-remedies': keskarRemediesFigures,
+  ziyin: ziyinFigures,
+  'qian-klabjan': qianKlabjanFigures,
+};
+/** Tables that only a built-in study shows (keskar: sharpness at equal training loss; keskar-remedies: the remedies). */
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => present(keskarEqualLossTable(d)), 'keskar-remedies': keskarRemediesTables };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

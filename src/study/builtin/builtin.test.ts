@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { keskarRemediesTables, loadReportData, qkCurves, remedyRows, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
-import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, openStore } from '../index.js';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, levelOf, lossLevelsOf, parseStudy, openStore } from '../index.js';
 import { sgdlabCli } from '../testing.js';
 
 const sgdlab = sgdlabCli;
@@ -28,7 +28,7 @@ test('every size of every built-in study is a valid study whose trials expand', 
 
 /** Figures each built-in's report must draw (its paper's figures). */
 const figuresOf: Record<string, string[]> = {
-  keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps', 'keskar-warm-start'],
+  keskar: ['test-accuracy-vs-batch-size', 'sharpness-vs-batch-size', 'sharpness-vs-gap', 'interpolation-linear-b16-b60-12steps', 'interpolation-curved-b16-b60-12steps', 'keskar-warm-start', 'keskar-sharpness-vs-loss'],
   'keskar-remedies': ['keskar-remedies', 'sharpness-vs-gap'],
   smith: ['best-lr-vs-batch-size', 'test-accuracy-vs-batch-size', 'train-loss-vs-batch-size', 'batch-size-lr-heatmap-1', 'batch-size-lr-heatmap-2'],
   ziyin: ['ziyin-sigma-vs-lr', 'ziyin-losses-vs-lr', 'ziyin-fluctuation-ellipse', 'ziyin-width-sweep', 'ziyin-weight-decay'],
@@ -37,6 +37,26 @@ const figuresOf: Record<string, string[]> = {
 
 /** What a built-in's smoke run must show beyond running: agreement with theory, within statistical error. */
 const agreement: Record<string, (db: string) => Promise<void>> = {
+  keskar: async (db) => {
+    // Every loss level a measured trial recorded is measured (λ_max and φ by both solvers), and L-BFGS-B reports its own stopping text.
+    const store = await openStore(db);
+    const trials = await store.trials('keskar');
+    const measurements = await store.measurements('keskar');
+    await store.close();
+    const measuredKeys = new Set(measurements.map((m) => m.key));
+    const levelled = trials.filter((t) => measuredKeys.has(t.key) && lossLevelsOf(t).length > 0);
+    assert.ok(levelled.length >= 2, 'SB and LB both crossed a loss level');
+    for (const t of levelled) {
+      for (const l of lossLevelsOf(t)) {
+        const at = measurements.filter((m) => m.key === t.key && levelOf(m.spec) === l.level);
+        assert.deepEqual(at.map((m) => m.kind).sort(), ['hessian', 'sharpness'], `trial ${t.key}, level ${l.level}`);
+        const values = at.find((m) => m.kind === 'sharpness')!.result!.values as { solver: string; reason: string; firstOrder: number }[];
+        assert.deepEqual([...new Set(values.map((v) => v.solver))].sort(), ['lbfgsb', 'projected']);
+        for (const v of values.filter((x) => x.solver === 'lbfgsb')) assert.match(v.reason, /^(STOP: TOTAL NO\. of ITERATIONS REACHED LIMIT|CONVERGENCE: |ABNORMAL_TERMINATION_IN_LNSRCH)/);
+        assert.ok(values.every((v) => v.firstOrder > 0));
+      }
+    }
+  },
   ziyin: async (db) => {
     const store = await openStore(db);
     const trials = await store.trials('ziyin');
@@ -121,8 +141,18 @@ test('builtin list and show; bad names and sizes name what exists', () => {
   assert.match(bad.stderr, new RegExp(`--builtin: 'hoffer' is not a built-in study; built-in studies: ${BUILTIN_STUDIES.map((x) => x.name).join(', ')}`));
   const size = sgdlab('run', '--builtin', 'keskar', '--size', 'huge', '--db', join(dir, 'x.db'));
   assert.equal(size.status, 2);
-  assert.match(size.stderr, /--size: 'huge' must be one of smoke, quick, full/);
+  assert.match(size.stderr, /--size: 'huge' must be one of smoke, quick, full, paper/);
   assert.match(sgdlab('run', '--db', join(dir, 'x.db')).stderr, /give a study file \(sgdlab run STUDY\.yaml\) or a built-in study/);
+});
+
+test('keskar paper: one seed, SB 256 for 20 epochs and LB 6,000 until the training loss is below 1e-4 (at most 200 epochs), saved at loss levels and measured with both solvers', () => {
+  const study = builtinStudy('keskar', 'paper');
+  const trials = expandTrials(study, '0');
+  assert.deepEqual(trials.map((t) => [t.config.batchSize, t.config.budget, t.config.stopAt, t.config.seed]), [[256, { epochs: 20 }, undefined, 0], [6000, { epochs: 200 }, { trainLoss: 1e-4 }, 0]]);
+  assert.ok(trials.every((t) => t.config.checkpointAt?.trainLoss.join() === '0.1,0.03,0.01,0.003,0.001' && t.config.data.subset === undefined && t.config.model.name === 'keskar-f1'));
+  assert.equal(study.measure!.subset, undefined, 'the final minima on all 60,000 examples');
+  assert.deepEqual(study.measure!.levels, { what: ['hessian', 'sharpness'], subset: 10000 });
+  assert.deepEqual(study.measure!.sharpness.solver, ['lbfgsb', 'projected']);
 });
 
 test('keskar full adds C1 on CIFAR-10 exactly when the binary files are present', () => {

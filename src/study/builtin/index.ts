@@ -6,7 +6,7 @@ import { keskarRemedies } from './keskar-remedies.js';
 import { smith } from './smith.js';
 import { ziyin } from './ziyin.js';
 import { qianKlabjan } from './qian-klabjan.js';
-import { BUILTIN_SIZES, type BuiltinSize, type BuiltinStudy } from './types.js';
+import { BUILTIN_SIZES, sizesOf, type BuiltinSize, type BuiltinStudy } from './types.js';
 
 export * from './types.js';
 export { ZIYIN_2D_COVARIANCE } from './ziyin.js';
@@ -16,6 +16,8 @@ export const BUILTIN_STUDIES: readonly BuiltinStudy[] = [keskar, keskarRemedies,
 export function builtinStudy(name: string, size: string = 'quick'): Study {
   const found = BUILTIN_STUDIES.find((b) => b.name === name);
   if (!found) throw new ConfigError([`--builtin: '${name}' is not a built-in study; built-in studies: ${BUILTIN_STUDIES.map((b) => b.name).join(', ')}`], 'sgdlab run');
-  if (!BUILTIN_SIZES.includes(size as BuiltinSize)) throw new ConfigError([`--size: '${size}' must be one of ${BUILTIN_SIZES.join(', ')}`], 'sgdlab run');
-  return parseStudy(found.sizes[size as BuiltinSize](), `built-in study ${name} (${size})`);
+  const extra = found.extraSizes ?? {};
+  const make = BUILTIN_SIZES.includes(size as BuiltinSize) ? found.sizes[size as BuiltinSize] : Object.hasOwn(extra, size) ? extra[size] : undefined;
+  if (!make) throw new ConfigError([`--size: '${size}' must be one of ${sizesOf(found).join(', ')}`], 'sgdlab run');
+  return parseStudy(make(), `built-in study ${name} (${size})`);
 }

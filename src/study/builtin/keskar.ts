@@ -5,7 +5,11 @@
  * ε = 1e-3 and 5e-4, full space and a random 100-dimensional subspace), accuracy and sharpness vs
  * batch size, the interpolation between the SB and LB minima (Fig. 3), and warm starts
  * ("piggybacking", §4.2: k epochs at SB, then LB). C1 on CIFAR-10 joins the full size when its
- * binary files are present (cifar10Dir()). SCIENCE.md §1.
+ * binary files are present (cifar10Dir()). Sharpness at equal training loss (the paper's Fig. 6):
+ * checkpoints at training-loss levels, each measured (λ_max, φ by both inner solvers with its
+ * first-order part, ‖θ − θ₀‖). The `paper` size trains one seed to convergence as the paper does
+ * (SB 20 epochs, LB until the training loss is below 1e-4) and measures with the paper's L-BFGS-B
+ * beside sgdlab's maximizer. SCIENCE.md §1.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -25,6 +29,9 @@ export function cifar10Dir(): string {
 /** Keskar's warm start (§4.2): LB trials that first train k epochs at the SB batch size. */
 const piggyback = (sb: number, lb: number, epochs: number[], seeds: number[]) => ({ batchSize: [lb], warmStart: epochs.map((e) => ({ batchSize: sb, epochs: e })), seed: seeds });
 
+/** Training-loss levels at which minima are saved and compared (Keskar et al. Fig. 6: sharpness vs training loss). */
+export const KESKAR_LOSS_LEVELS = [0.1, 0.03, 0.01, 0.003, 0.001];
+
 const base = (trainSize: number | undefined) => ({
   model: { name: 'keskar-f1' },
   data: { name: 'mnist', ...(trainSize ? { subset: trainSize } : {}) },
@@ -41,12 +48,13 @@ export const keskar: BuiltinStudy = {
     smoke: (): StudyInput => ({
       name: 'keskar',
       description: 'Keskar et al. 2017 (smoke size: plumbing only, numbers meaningless).',
-      base: { ...base(600), budget: { steps: 12 }, eval: { every: 6, trainSubset: 600 } },
+      base: { ...base(600), budget: { steps: 12 }, eval: { every: 3, trainSubset: 600 }, checkpointAt: { trainLoss: [2.2, 1.8] } },
       grid: [{ batchSize: [16, 60], seed: [0] }, piggyback(16, 60, [1], [0])],
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'], subset: 200,
-        hessian: { topK: 1 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 10], maxIter: 2, randomStarts: 0 }, interpolate: { points: 7 },
+        hessian: { topK: 1 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 10], maxIter: 2, randomStarts: 0, solver: ['lbfgsb', 'projected'] }, interpolate: { points: 7 },
+        levels: { what: ['hessian', 'sharpness'], subset: 100 },
       },
     }),
     // About 10 minutes on 2 cores: the full MNIST training set, SB 256 vs LB 6000, 2 seeds, 3 epochs each
@@ -68,7 +76,7 @@ export const keskar: BuiltinStudy = {
     full: (): StudyInput => ({
       name: 'keskar',
       description: 'Keskar et al. 2017, F1 on MNIST (full size: 5 seeds, 20 epochs, measurements on all 60,000 training examples).',
-      base: { ...base(undefined), budget: { epochs: 20 } },
+      base: { ...base(undefined), budget: { epochs: 20 }, checkpointAt: { trainLoss: KESKAR_LOSS_LEVELS } },
       grid: [
         { batchSize: [256, 512, 1024, 2048, 4096, 6000], seed: [0, 1, 2, 3, 4] },
         piggyback(256, 6000, [1, 2, 5, 10], [0, 1, 2, 3, 4]),
@@ -80,7 +88,30 @@ export const keskar: BuiltinStudy = {
       select: 'testAccuracy',
       measure: {
         trials: 'best', what: ['hessian', 'sharpness', 'noise', 'interpolate'],
-        hessian: { topK: 3, traceProbes: 20 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 2 }, interpolate: { points: 31 },
+        hessian: { topK: 3, traceProbes: 20 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 2, solver: ['lbfgsb', 'projected'] }, interpolate: { points: 31 },
+        levels: { what: ['hessian', 'sharpness'], subset: 10000 },
+      },
+    }),
+  },
+  extraSizes: {
+    // One seed of the paper's protocol trained to convergence on this machine (docs/REPRODUCTIONS.md):
+    // SB 256 for 20 epochs; LB 6,000 until the training loss (on the 10,000 examples of the periodic
+    // evaluation) is below 1e-4, at most 200 epochs; checkpoints at the loss levels, measured on those
+    // 10,000 examples; the two final minima on all 60,000, φ by the paper's L-BFGS-B and sgdlab's
+    // maximizer from y = 0 (no random starts: the paper's procedure).
+    paper: (): StudyInput => ({
+      name: 'keskar',
+      description: 'Keskar et al. 2017, F1 on MNIST (paper size: one seed trained to convergence, SB 20 epochs, LB to a training loss of 1e-4; sharpness at equal training loss; the final minima measured on all 60,000 examples with L-BFGS-B and the projected maximizer).',
+      base: { ...base(undefined), checkpointAt: { trainLoss: KESKAR_LOSS_LEVELS } },
+      grid: [
+        { batchSize: [256], budget: [{ epochs: 20 }], seed: [0] },
+        { batchSize: [6000], budget: [{ epochs: 200 }], stopAt: [{ trainLoss: 1e-4 }], seed: [0] },
+      ],
+      select: 'testAccuracy',
+      measure: {
+        trials: 'best', what: ['hessian', 'sharpness'],
+        hessian: { topK: 1, maxIter: 20 }, sharpness: { epsilon: [1e-3, 5e-4], space: ['full', 100], maxIter: 10, randomStarts: 0, solver: ['lbfgsb', 'projected'] },
+        levels: { what: ['hessian', 'sharpness'], subset: 10000 },
       },
     }),
   },

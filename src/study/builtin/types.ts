@@ -10,4 +10,9 @@ export interface BuiltinStudy {
   description: string;
   /** smoke: seconds (CI); quick: about 10 minutes on 2 CPU cores; full: the paper's scale, for a larger machine. */
   sizes: Record<BuiltinSize, () => StudyInput>;
+  /** A study's own further sizes (keskar's 'paper': one seed of the paper's protocol trained to convergence). */
+  extraSizes?: Record<string, () => StudyInput>;
 }
+
+/** Every size a built-in study has. */
+export const sizesOf = (b: BuiltinStudy): string[] => [...BUILTIN_SIZES, ...Object.keys(b.extraSizes ?? {})];

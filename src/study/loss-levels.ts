@@ -1,0 +1,41 @@
+/**
+ * Measurements at training-loss levels: a study whose trials save checkpoints at loss levels
+ * (training option checkpointAt) and whose `measure.levels` names kinds measures every such checkpoint
+ * of its target trials, one job per trial × level × kind, on `measure.levels.subset` examples. The job's
+ * spec carries its level, so level measurements never mix with those of the final checkpoints.
+ * Needs no addon.
+ */
+import type { LossLevelRecord } from '../train/checkpoint-levels.js';
+import type { MeasureSpec } from './schema.js';
+import type { StoredTrial } from './store.js';
+
+/** The loss level a measurement job's spec is for (undefined: the trial's final checkpoint). */
+export function levelOf(spec: string): number | undefined {
+  const level = (JSON.parse(spec) as { level?: unknown }).level;
+  return typeof level === 'number' ? level : undefined;
+}
+
+/** The loss-level checkpoints a trial recorded (empty when it saved none). */
+export const lossLevelsOf = (trial: StoredTrial): LossLevelRecord[] => ((trial.result as { lossLevels?: LossLevelRecord[] } | null)?.lossLevels ?? []).filter((r) => r.checkpoint !== undefined);
+
+/** The jobs measuring every loss-level checkpoint of the target trials; `spec` is the study's spec maker. */
+export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], targets: readonly string[], spec: (options: object, extra: object) => string): { key: string; kind: string; spec: string }[] {
+  const levels = measure.levels;
+  if (!levels) return [];
+  const byKey = new Map(trials.map((t) => [t.key, t]));
+  return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.map((kind) => ({
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null }),
+  }))));
+}
+
+/** What a measurement job measures: the checkpoint (final or at its level) and the options (the level's subset). */
+export function measurementTarget(measure: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
+  const level = levelOf(spec);
+  if (level === undefined) {
+    if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint to measure`);
+    return { checkpoint: trial.checkpoint, measure };
+  }
+  const record = lossLevelsOf(trial).find((r) => r.level === level);
+  if (!record) throw new Error(`trial ${trial.key} has no checkpoint at training-loss level ${level}`);
+  return { checkpoint: record.checkpoint!, measure: { ...measure, subset: measure.levels?.subset ?? measure.subset }, level };
+}
