@@ -142,3 +142,30 @@ grid: { seed: [0, 1, 2] }
   assert.equal(failed.length, 1);
   assert.equal(failed[0]!.error, 'the worker died (signal SIGSEGV) while running this');
 });
+
+test('loss-level checkpoints are measured from an artifacts directory; with artifacts in the store (final checkpoints only) a level job fails and says why', async () => {
+  const levels = join(dir, 'levels.yaml');
+  writeFileSync(levels, smallMlpStudy('levels', `grid:
+  seed: [0]
+measure:
+  trials: best
+  what: [hessian]
+  subset: 100
+  hessian: { topK: 1 }
+  levels: { what: [hessian], subset: 100 }
+`, '  checkpointAt: { trainLoss: [100] }\n'));
+  for (const [artifacts, expected] of [[undefined, 'completed'], ['store', 'failed']] as const) {
+    const db = join(dir, `levels-${artifacts ?? 'dir'}.db`);
+    const run = sgdlab('run', levels, '--db', db, ...(artifacts ? ['--artifacts', artifacts] : []));
+    assert.equal(run.status, 0, run.stderr);
+    const store = await openStore(db);
+    const jobs = await store.measurements('levels');
+    await store.close();
+    const level = jobs.find((m) => JSON.parse(m.spec).level === 100)!;
+    const final = jobs.find((m) => JSON.parse(m.spec).level === undefined)!;
+    assert.equal(final.status, 'completed', final.error ?? '');
+    assert.equal(level.status, expected, level.error ?? '');
+    if (expected === 'completed') assert.ok((level.result!.eigenvalues as number[])[0]! > 0);
+    else assert.match(level.error!, /its checkpoint at training-loss level 100 was not kept: the study's artifacts are in the store, which keeps only final checkpoints; run with --artifacts DIR/);
+  }
+});
