@@ -14,3 +14,17 @@ export function reportAndExit(error: unknown): never {
   if (process.env.SGDLAB_DEBUG === '1' && e.stack) process.stderr.write(`${redactRegistered(e.stack)}\n`);
   process.exit(e.name === 'UsageError' || e.name === 'ConfigError' ? 2 : 1);
 }
+
+/**
+ * A reader that closes the pipe early (`sgdlab status | head -1`) has read what it wanted: later writes
+ * fail with EPIPE, which Node raises as an unhandled 'error' event (a stack trace, exit 1). They are
+ * dropped instead and the command finishes its work — a study run keeps running, its results go to the
+ * store — and exits as it would have. Any other stream error is reported as a failure.
+ */
+export function dropWritesToClosedPipes(...streams: NodeJS.WriteStream[]): void {
+  for (const stream of streams) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reportAndExit(error);
+    });
+  }
+}

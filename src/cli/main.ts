@@ -3,7 +3,7 @@
  * runs/sgdlab.db and writes its report to runs/keskar/.
  */
 import { Command, CommanderError } from 'commander';
-import { reportAndExit } from './errors.js';
+import { dropWritesToClosedPipes, reportAndExit } from './errors.js';
 import { sgdlabVersion } from '../train/version.js';
 import { studyCommands } from './study-command.js';
 import { storeCommands } from './store-commands.js';
@@ -37,6 +37,7 @@ export async function program(argv: readonly string[] = process.argv): Promise<C
   return p;
 }
 
+dropWritesToClosedPipes(process.stdout, process.stderr);
 try {
   await (await program()).parseAsync(process.argv);
 } catch (error) {

@@ -7,8 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_LEASE_SECONDS, IN_STORE, checkpointFiles, openStore, workStudy, type StudyStore } from '../study/index.js';
+import { DEFAULT_LEASE_SECONDS, IN_STORE, checkpointFiles, openStore, trialArtifacts, workStudy, type StudyStore } from '../study/index.js';
 import { UsageError } from './errors.js';
+import { positiveFlag } from './flags.js';
 import { requireStudy, withStore } from './study-command.js';
 import { StudyProgress } from './study-progress.js';
 import { dbOption, defaultDb, parseWorkOptions, workOptionsOf, writeSummary, type WorkFlags } from './work-options.js';
@@ -88,7 +89,7 @@ async function withCheckpointsInStore(source: StudyStore, name: string) {
   let moved = 0;
   for (const t of dump.trials) {
     if (!t.checkpoint || t.checkpoint === IN_STORE || inStore.has(t.key)) continue;
-    dump.artifacts.push({ key: t.key, files: await checkpointFiles(source, t) });
+    dump.artifacts.push({ key: t.key, files: await trialArtifacts(source, t) });
     t.checkpoint = IN_STORE;
     moved++;
   }
@@ -123,11 +124,13 @@ function checkpointCommand(): Command {
     .argument('<study>')
     .argument('<key>', 'the trial key (sgdlab export shows them)')
     .requiredOption('--out <dir>', 'the directory to write')
-    .action((name: string, key: string, flags: { db?: string; out: string }) => withStore(flags.db, async (store) => {
+    .option('--level <loss>', 'the checkpoint saved when the training loss first fell below this level (training option checkpointAt)')
+    .action((name: string, key: string, flags: { db?: string; out: string; level?: string }) => withStore(flags.db, async (store) => {
+      const level = flags.level === undefined ? undefined : positiveFlag('level', flags.level, 0, false);
       await requireStudy(store, name);
       const trial = await store.trial(name, key);
       if (!trial) throw new UsageError(`study '${name}' has no trial '${key}' (sgdlab export ${name} lists the keys)`);
-      const files = await checkpointFiles(store, trial);
+      const files = await checkpointFiles(store, trial, level);
       mkdirSync(flags.out, { recursive: true });
       for (const f of files) writeFileSync(join(flags.out, f.name), f.data);
       process.stdout.write(`${flags.out}: ${files.map((f) => `${f.name} (${f.data.byteLength} bytes)`).join(', ')}\n`);

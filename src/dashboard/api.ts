@@ -2,6 +2,8 @@
  * The dashboard's JSON API: what each GET route answers. Shared by the server (which builds these
  * from the store) and the client (which imports the types only), so that both sides agree at compile
  * time. Every string in here may come from the store and is untrusted: the client renders it as text.
+ * The status names and study-summary fields repeat the store's (the client's type check cannot import the
+ * study layer); data.ts fails to compile when they drift apart.
  */
 import type { TopLevelSpec } from 'vega-lite';
 

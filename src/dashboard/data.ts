@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { budgetLabel } from '../report/data.js';
-import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, shortValue, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
+import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, shortValue, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary, type MeasurementStatus as StoreMeasurementStatus, type TrialStatus as StoreTrialStatus } from '../study/index.js';
 import type { Axis, CurvePoint, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
 import type { ReportAnswer, ReportRequest } from './report-thread.js';
@@ -39,6 +39,16 @@ type Counts = Record<TrialStatus, number>;
 type MeasurementCounts = Record<MeasurementStatus, number>;
 
 type Summary = StudySummary;
+
+/**
+ * api.ts repeats the store's status names and summary fields instead of importing them, because the
+ * client's type check (DOM, no Node types) cannot follow the study layer's imports. This fails to compile
+ * when the two drift apart (a status added to the store that the dashboard would not count).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SummaryField = 'name' | 'createdAt' | 'updatedAt' | 'counts' | 'measurements' | 'activeWorkers';
+const inStepWithStore: [Same<TrialStatus, StoreTrialStatus>, Same<MeasurementStatus, StoreMeasurementStatus>, Same<Pick<StudyListEntry, SummaryField>, Pick<StudySummary, SummaryField>>] = [true, true, true];
+void inStepWithStore;
 
 /** A trial as the table shows it, with its raw coordinate values kept for sorting. */
 interface Row extends TrialRow {

@@ -3,10 +3,14 @@
  * files, bytea in PostgreSQL, a BLOB in SQLite) or in a directory (`--artifacts DIR`, shared storage
  * for many machines; SQLite's default is DB.checkpoints/ beside the file). A directory checkpoint is
  * written per attempt (DIR/STUDY/KEY/attempt-N), so a stale attempt never overwrites the files of the
- * attempt whose result was stored. Addon-free.
+ * attempt whose result was stored. A trial's loss-level checkpoints (training option checkpointAt)
+ * travel with it: in the directory as SAVE/loss-LEVEL/, in the store as files named loss-LEVEL/FILE.
+ * Addon-free.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { LossLevelRecord } from '../train/checkpoint-levels.js';
+import { lossLevelRecord, lossLevelsOf } from './loss-levels.js';
 import { IN_STORE, type ArtifactFile, type StoredTrial, type StudyStore } from './store.js';
 
 /** The files of a checkpoint directory (train/checkpoint.ts writes them). */
@@ -28,6 +32,19 @@ export function readCheckpointFiles(path: string): ArtifactFile[] {
   return CHECKPOINT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, data: new Uint8Array(readFileSync(join(dir, name))) }));
 }
 
+/**
+ * Where the store keeps a loss-level checkpoint's files: under its folder's name (loss-LEVEL, as in the
+ * trial's save folder: train/checkpoint-levels.ts), beside the final checkpoint's files.
+ */
+const levelPrefix = (record: LossLevelRecord) => `${basename(record.checkpoint!)}/`;
+
+/** The files of the loss-level checkpoints on this machine, named as the store keeps them (loss-LEVEL/FILE). */
+const readLevelFiles = (levels: readonly LossLevelRecord[]): ArtifactFile[] => levels.filter((r) => r.checkpoint !== undefined)
+  .flatMap((r) => readCheckpointFiles(r.checkpoint!).map((f) => ({ name: `${levelPrefix(r)}${f.name}`, data: f.data })));
+
+/** Every file of a trial's checkpoints, as the store keeps them: the final checkpoint's, then each loss level's under loss-LEVEL/. */
+export const readTrialArtifacts = (finalDir: string, levels: readonly LossLevelRecord[]): ArtifactFile[] => [...readCheckpointFiles(finalDir), ...readLevelFiles(levels)];
+
 /** Writes checkpoint files into `dir` (complete or not at all: through a temporary folder renamed into place). */
 export function writeCheckpointFiles(dir: string, files: readonly ArtifactFile[]): void {
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -41,29 +58,47 @@ export function writeCheckpointFiles(dir: string, files: readonly ArtifactFile[]
   renameSync(tmp, dir);
 }
 
-/** A trial's checkpoint files, from the store or its directory. */
-export async function checkpointFiles(store: StudyStore, trial: StoredTrial): Promise<ArtifactFile[]> {
+/**
+ * A trial's checkpoint files, from the store or its directory: the final checkpoint, or with `level`
+ * the one saved the first time the training loss fell below it.
+ */
+export async function checkpointFiles(store: StudyStore, trial: StoredTrial, level?: number): Promise<ArtifactFile[]> {
   if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint (only studies that measure keep them)`);
+  const what = level === undefined ? 'its checkpoint' : `its checkpoint at training-loss level ${level}`;
   if (trial.checkpoint === IN_STORE) {
-    const files = await store.artifact(trial.study, trial.key);
-    if (!files) throw new Error(`trial ${trial.key}: its checkpoint should be in the store ${store.url} but is not`);
+    const stored = await store.artifact(trial.study, trial.key);
+    if (!stored) throw new Error(`trial ${trial.key}: its checkpoint should be in the store ${store.url} but is not`);
+    if (level === undefined) return stored.filter((f) => !f.name.includes('/'));
+    const prefix = levelPrefix(lossLevelRecord(trial, level));
+    const files = stored.filter((f) => f.name.startsWith(prefix)).map((f) => ({ name: f.name.slice(prefix.length), data: f.data }));
+    if (!files.some((f) => f.name === 'model.safetensors')) throw new Error(`trial ${trial.key}: ${what} is not in the store ${store.url} (the trial's attempt that saved it did not upload it)`);
     return files;
   }
-  if (!existsSync(join(checkpointDirOf(trial.checkpoint), 'model.safetensors'))) {
-    throw new Error(`trial ${trial.key}: its checkpoint ${trial.checkpoint} (written by ${trial.worker ?? 'a worker'}) is not readable from this machine; `
+  const dir = level === undefined ? checkpointDirOf(trial.checkpoint) : lossLevelRecord(trial, level).checkpoint!;
+  if (!existsSync(join(dir, 'model.safetensors'))) {
+    throw new Error(`trial ${trial.key}: ${what} ${dir} (written by ${trial.worker ?? 'a worker'}) is not readable from this machine; `
       + 'put artifacts where every machine can read them (--artifacts store, or --artifacts DIR on shared storage)');
   }
-  return readCheckpointFiles(trial.checkpoint);
+  return readCheckpointFiles(dir);
+}
+
+/** Every file of a trial's checkpoints (final and loss levels) as the store keeps them, wherever they are now. */
+export async function trialArtifacts(store: StudyStore, trial: StoredTrial): Promise<ArtifactFile[]> {
+  if (trial.checkpoint === IN_STORE) return (await store.artifact(trial.study, trial.key)) ?? [];
+  return [...await checkpointFiles(store, trial), ...readLevelFiles(lossLevelsOf(trial))];
 }
 
 /**
- * A directory holding a trial's checkpoint on this machine: its own directory if it is one, else
- * the files from the store written under `cacheDir/KEY` (once per worker).
+ * A directory holding a trial's checkpoint (final, or at a loss level) on this machine: its own
+ * directory if it is one, else the files from the store written under `cacheDir` (once per worker).
  */
-export async function localCheckpoint(store: StudyStore, trial: StoredTrial, cacheDir: string): Promise<string> {
-  if (trial.checkpoint && trial.checkpoint !== IN_STORE && existsSync(join(checkpointDirOf(trial.checkpoint), 'model.safetensors'))) return checkpointDirOf(trial.checkpoint);
-  const dir = join(cacheDir, trial.key);
-  if (!existsSync(join(dir, 'model.safetensors'))) writeCheckpointFiles(dir, await checkpointFiles(store, trial));
+export async function localCheckpoint(store: StudyStore, trial: StoredTrial, cacheDir: string, level?: number): Promise<string> {
+  if (trial.checkpoint && trial.checkpoint !== IN_STORE) {
+    const own = level === undefined ? checkpointDirOf(trial.checkpoint) : lossLevelRecord(trial, level).checkpoint!;
+    if (existsSync(join(own, 'model.safetensors'))) return own;
+  }
+  const dir = join(cacheDir, level === undefined ? trial.key : `${trial.key}@${basename(lossLevelRecord(trial, level).checkpoint!)}`);
+  if (!existsSync(join(dir, 'model.safetensors'))) writeCheckpointFiles(dir, await checkpointFiles(store, trial, level));
   return dir;
 }
 

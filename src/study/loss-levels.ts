@@ -18,6 +18,16 @@ export function levelOf(spec: string): number | undefined {
 /** The loss-level checkpoints a trial recorded (empty when it saved none). */
 export const lossLevelsOf = (trial: StoredTrial): LossLevelRecord[] => ((trial.result as { lossLevels?: LossLevelRecord[] } | null)?.lossLevels ?? []).filter((r) => r.checkpoint !== undefined);
 
+/** The record of a trial's checkpoint at training-loss `level`. */
+export function lossLevelRecord(trial: StoredTrial, level: number): LossLevelRecord {
+  const record = lossLevelsOf(trial).find((r) => r.level === level);
+  if (!record) {
+    const saved = lossLevelsOf(trial).map((r) => r.level);
+    throw new Error(`trial ${trial.key} has no checkpoint at training-loss level ${level} (${saved.length > 0 ? `it has: ${saved.join(', ')}` : 'it saved none'})`);
+  }
+  return record;
+}
+
 /** The jobs measuring every loss-level checkpoint of the target trials; `spec` is the study's spec maker. */
 export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], targets: readonly string[], spec: (options: object, extra: object) => string): { key: string; kind: string; spec: string }[] {
   const levels = measure.levels;
@@ -35,7 +45,5 @@ export function measurementTarget(measure: MeasureSpec, trial: StoredTrial, spec
     if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint to measure`);
     return { checkpoint: trial.checkpoint, measure };
   }
-  const record = lossLevelsOf(trial).find((r) => r.level === level);
-  if (!record) throw new Error(`trial ${trial.key} has no checkpoint at training-loss level ${level}`);
-  return { checkpoint: record.checkpoint!, measure: { ...measure, subset: measure.levels?.subset ?? measure.subset }, level };
+  return { checkpoint: lossLevelRecord(trial, level).checkpoint!, measure: { ...measure, subset: measure.levels?.subset ?? measure.subset }, level };
 }

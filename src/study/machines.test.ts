@@ -274,6 +274,45 @@ test('copy SQLite → PostgreSQL → SQLite: identical results and export, check
   await withStore(url, async (s) => assert.deepEqual((await s.trials('moved')).map((t) => t.attempt), [1, 1, 1]));
 });
 
+test('loss-level checkpoints in PostgreSQL (artifacts in the store): measured there as from a directory, copied with the study, fetched by checkpoint get --level', async () => {
+  const file = join(dir, 'levels.yaml');
+  writeFileSync(file, smallMlpStudy('levels', `grid:
+  seed: [0]
+measure:
+  trials: best
+  what: [hessian]
+  subset: 100
+  hessian: { topK: 1 }
+  levels: { what: [hessian], subset: 100 }
+`, '  checkpointAt: { trainLoss: [100, 5] }\n'));
+  const url = await cluster.newDatabase();
+  const local = join(dir, 'levels-local.db');
+  for (const db of [url, local]) assert.equal((await sgdlab(['run', file, '--db', db, '--workers', '1'])).code, 0, db);
+  const measured = (db: string) => withStore(db, async (s) => (await s.measurements('levels'))
+    .map((m) => [JSON.parse(m.spec).level ?? 'final', m.status, m.error, (m.result as { eigenvalues?: number[] } | null)?.eigenvalues]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+  const there = await measured(url);
+  assert.deepEqual(there.map((m) => [m[0], m[1]]), [[100, 'completed'], [5, 'completed'], ['final', 'completed']]);
+  // Same seed, same machine: the checkpoints read back from PostgreSQL are those SQLite's run wrote to its directory.
+  assert.deepEqual(there, await measured(local));
+  const trial = (await withStore(local, (s) => s.trials('levels')))[0]!;
+  const levelDir = (level: number) => (trial.result as { lossLevels: { level: number; checkpoint: string }[] }).lossLevels.find((r) => r.level === level)!.checkpoint;
+  const back = join(dir, 'levels-back.db');
+  assert.equal((await sgdlab(['copy', 'levels', '--from', url, '--to', back])).code, 0);
+  for (const [db, level] of [[url, 5], [back, 100], [back, 5]] as const) {
+    const out = join(dir, `levels-${level}-${db === url ? 'pg' : 'sqlite'}`);
+    const got = await sgdlab(['checkpoint', 'get', 'levels', trial.key, '--db', db, '--out', out, '--level', String(level)]);
+    assert.equal(got.code, 0, got.stderr);
+    for (const f of ['model.safetensors', 'initial.safetensors']) assert.deepEqual(readFileSync(join(out, f)), readFileSync(join(levelDir(level), f)), `${f} at level ${level}`);
+  }
+  // The final checkpoint is the final one only, without the levels' files beside it.
+  const final = join(dir, 'levels-final');
+  assert.equal((await sgdlab(['checkpoint', 'get', 'levels', trial.key, '--db', back, '--out', final])).code, 0);
+  assert.deepEqual(readdirSync(final).sort(), ['initial.safetensors', 'model.json', 'model.safetensors']);
+  const missing = await sgdlab(['checkpoint', 'get', 'levels', trial.key, '--db', back, '--out', final, '--level', '0.5']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^sgdlab: trial \S+ has no checkpoint at training-loss level 0\.5 \(it has: 100, 5\)\n$/);
+});
+
 test('a worker whose store is out of reach longer than its lease stops claiming and says why; its trial is taken over', async () => {
   const file = join(dir, 'cutoff.yaml');
   writeFileSync(file, smallMlpStudy('cutoff', 'grid:\n  seed: [0, 1]\n').replace('steps: 30', 'steps: 1500'));

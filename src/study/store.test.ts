@@ -158,7 +158,7 @@ for (const backend of storeBackends()) {
     await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 3));
     const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
     const t = (await store.claim('grid', 'w'))!;
-    await store.finish('grid', t.key, 1, { status: 'completed', result: { x: 1 }, seconds: 2, checkpoint: IN_STORE, artifacts: [{ name: 'model.safetensors', data: bytes }, { name: 'model.json', data: new TextEncoder().encode('{}') }], metrics: [{ step: 0, name: 'loss', value: 0.5 }] });
+    await store.finish('grid', t.key, 1, { status: 'completed', result: { x: 1 }, seconds: 2, checkpoint: IN_STORE, artifacts: [{ name: 'model.safetensors', data: bytes }, { name: 'model.json', data: new TextEncoder().encode('{}') }, { name: 'loss-0.1/model.safetensors', data: bytes.slice(0, 1000) }], metrics: [{ step: 0, name: 'loss', value: 0.5 }] });
     const u = (await store.claim('grid', 'w'))!;
     await store.fail('grid', u.key, 1, 'bad', 1);
     await store.addMeasurementJobs('grid', [{ key: t.key, kind: 'noise', spec: '{}' }]);
@@ -166,8 +166,10 @@ for (const backend of storeBackends()) {
     await store.finishMeasurement('grid', m, 1, { v: 2 }, 3);
     await store.finish('grid', u.key, 7, { status: 'completed', result: {}, seconds: 0 });
     const files = (await store.artifact('grid', t.key))!;
-    assert.deepEqual(files.map((f) => f.name), ['model.json', 'model.safetensors']);
-    assert.deepEqual(Buffer.from(files[1]!.data), Buffer.from(bytes));
+    // A loss-level checkpoint's files sit beside the final one's, under the level's folder name.
+    assert.deepEqual(files.map((f) => f.name), ['loss-0.1/model.safetensors', 'model.json', 'model.safetensors']);
+    assert.deepEqual(Buffer.from(files[2]!.data), Buffer.from(bytes));
+    assert.deepEqual(Buffer.from(files[0]!.data), Buffer.from(bytes.slice(0, 1000)));
     assert.equal(await store.artifact('grid', u.key), undefined);
     const dump = (await store.dumpStudy('grid'))!;
     assert.equal(await store.dumpStudy('nope'), undefined);

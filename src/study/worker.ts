@@ -7,7 +7,7 @@
  * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
  * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
 import { loadCheckpoint, train, type TrainConfig } from '../train/index.js';
-import { attemptDir, localCheckpoint, readCheckpointFiles } from './artifacts.js';
+import { attemptDir, localCheckpoint, readTrialArtifacts } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
 import { measureModel } from './measure-trial.js';
@@ -24,7 +24,7 @@ import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
-import { IN_STORE, type StoredTrial, type StudyStore } from './store.js';
+import { IN_STORE, type StudyStore } from './store.js';
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -151,7 +151,7 @@ async function trainTrials(c: Context): Promise<void> {
         result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs } as unknown as Record<string, unknown>,
         seconds: (performance.now() - started) / 1000,
         checkpoint: inStore ? IN_STORE : result.checkpoint,
-        ...(inStore ? { artifacts: readCheckpointFiles(save!) } : {}),
+        ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
         metrics: sampler.take(),
       });
     } catch (error) {
@@ -183,7 +183,7 @@ async function measureTrials(c: Context): Promise<void> {
       if (!trial?.checkpoint) throw new Error(`trial ${job.key} has no checkpoint to measure`);
       const target = measurementTarget(measure, trial, job.spec);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
-      const checkpoint = target.level === undefined ? await localCheckpoint(store, trial, c.scratch) : levelCheckpoint(trial, target.checkpoint, target.level);
+      const checkpoint = await localCheckpoint(store, trial, c.scratch, target.level);
       const { model } = loadCheckpoint(checkpoint);
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
@@ -252,15 +252,3 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
-
-/**
- * A loss-level checkpoint (training option checkpointAt) lives beside the trial's own, in its artifacts
- * directory: the store keeps only final checkpoints, so levels need `--artifacts DIR` (SQLite's default).
- */
-function levelCheckpoint(trial: StoredTrial, path: string, level: number): string {
-  if (trial.checkpoint === IN_STORE) {
-    throw new Error(`trial ${trial.key}: its checkpoint at training-loss level ${level} was not kept: the study's artifacts are in the store, which keeps only final checkpoints; run with --artifacts DIR (a directory every machine can read) to measure loss levels`);
-  }
-  if (!existsSync(join(path, 'model.safetensors'))) throw new Error(`trial ${trial.key}: its checkpoint at training-loss level ${level} (${path}, written by ${trial.worker ?? 'a worker'}) is not readable from this machine`);
-  return path;
-}
