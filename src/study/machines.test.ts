@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { IN_STORE, openStore, type StudyStore } from './index.js';
 import { pgCluster } from './pg-testing.js';
-import { repoRoot, smallMlpStudy } from './testing.js';
+import { levelsStudy, repoRoot, smallMlpStudy } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-machines-'));
 const cluster = await pgCluster();
@@ -276,15 +276,7 @@ test('copy SQLite → PostgreSQL → SQLite: identical results and export, check
 
 test('loss-level checkpoints in PostgreSQL (artifacts in the store): measured there as from a directory, copied with the study, fetched by checkpoint get --level', async () => {
   const file = join(dir, 'levels.yaml');
-  writeFileSync(file, smallMlpStudy('levels', `grid:
-  seed: [0]
-measure:
-  trials: best
-  what: [hessian]
-  subset: 100
-  hessian: { topK: 1 }
-  levels: { what: [hessian], subset: 100 }
-`, '  checkpointAt: { trainLoss: [100, 5] }\n'));
+  writeFileSync(file, levelsStudy('levels', [100, 5]));
   const url = await cluster.newDatabase();
   const local = join(dir, 'levels-local.db');
   for (const db of [url, local]) assert.equal((await sgdlab(['run', file, '--db', db, '--workers', '1'])).code, 0, db);

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IN_STORE, openStore } from './index.js';
-import { repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
+import { levelsStudy, repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
 const file = join(dir, 'measured.yaml');
@@ -145,15 +145,7 @@ grid: { seed: [0, 1, 2] }
 
 test('loss-level checkpoints are measured from an artifacts directory and from the store, with the same numbers', async () => {
   const levels = join(dir, 'levels.yaml');
-  writeFileSync(levels, smallMlpStudy('levels', `grid:
-  seed: [0]
-measure:
-  trials: best
-  what: [hessian]
-  subset: 100
-  hessian: { topK: 1 }
-  levels: { what: [hessian], subset: 100 }
-`, '  checkpointAt: { trainLoss: [100] }\n'));
+  writeFileSync(levels, levelsStudy('levels', [100]));
   const eigenvalues: Record<string, number[]> = {};
   for (const artifacts of ['dir', 'store'] as const) {
     const db = join(dir, `levels-${artifacts}.db`);

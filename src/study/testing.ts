@@ -19,3 +19,14 @@ base:
   batchSize: 50
   budget: { steps: 30 }
 ${baseExtra}${rest}`;
+
+/** A smallMlpStudy of one seed that saves checkpoints at the training-loss `levels` and measures λ_max (100 examples) of the final one and of each level. */
+export const levelsStudy = (name: string, levels: readonly number[]): string => smallMlpStudy(name, `grid:
+  seed: [0]
+measure:
+  trials: best
+  what: [hessian]
+  subset: 100
+  hessian: { topK: 1 }
+  levels: { what: [hessian], subset: 100 }
+`, `  checkpointAt: { trainLoss: [${levels.join(', ')}] }\n`);
