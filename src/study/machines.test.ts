@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { IN_STORE, openStore, type StudyStore } from './index.js';
+import { IDLE_IN_TRANSACTION_MS } from './pg-store.js';
 import { pgCluster } from './pg-testing.js';
 import { levelsStudy, repoRoot, smallMlpStudy } from './testing.js';
 
@@ -303,6 +304,44 @@ test('loss-level checkpoints in PostgreSQL (artifacts in the store): measured th
   const missing = await sgdlab(['checkpoint', 'get', 'levels', trial.key, '--db', back, '--out', final, '--level', '0.5']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^sgdlab: trial \S+ has no checkpoint at training-loss level 0\.5 \(it has: 100, 5\)\n$/);
+});
+
+test('a worker stopped (SIGSTOP) inside a transaction loses its row locks after IDLE_IN_TRANSACTION_MS (claims skip locked rows: held for good, its trial would never be claimed again)', async () => {
+  const url = await cluster.newDatabase();
+  const script = join(dir, 'hold-lock.mjs');
+  // The store's own transaction, stopped after it has locked a row (as a worker stopped mid-write would be).
+  writeFileSync(script, `import { openPostgresStore } from ${JSON.stringify(new URL('./pg-store.js', import.meta.url).pathname)};
+const store = await openPostgresStore(process.env.STORE_URL);
+await store.tx(async (q) => { await q('SELECT version FROM schema_version FOR UPDATE'); process.stdout.write('locked\\n'); await new Promise(() => {}); });
+`);
+  const child = spawn(process.execPath, [script], { env: { ...process.env, STORE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('locked')) resolve(); }));
+  process.kill(child.pid!, 'SIGSTOP');
+  const started = Date.now();
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  await other.query("SET lock_timeout = '200ms'");
+  const tryLock = async () => {
+    await other.query('BEGIN');
+    try {
+      await other.query('SELECT version FROM schema_version FOR UPDATE');
+      return true;
+    } catch (error) {
+      assert.equal((error as { code?: string }).code, '55P03', String(error)); // lock_not_available
+      return false;
+    } finally {
+      await other.query('ROLLBACK');
+    }
+  };
+  try {
+    assert.equal(await tryLock(), false, 'the stopped session holds the lock at first');
+    await until('the stopped session to lose its lock', tryLock, IDLE_IN_TRANSACTION_MS / 1000 + 30);
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds >= IDLE_IN_TRANSACTION_MS / 1000 - 1, `released after ${seconds} s`);
+  } finally {
+    await other.end();
+    process.kill(child.pid!, 'SIGKILL');
+  }
 });
 
 test('a worker whose store is out of reach longer than its lease stops claiming and says why; its trial is taken over', async () => {

@@ -114,6 +114,9 @@ function isTransient(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long the server lets one of our sessions sit idle inside a transaction before ending it (its locks released). */
+export const IDLE_IN_TRANSACTION_MS = 20_000;
+
 export async function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<PostgresStudyStore> {
   const store = new PostgresStudyStore(url, options);
   try {
@@ -148,7 +151,11 @@ export class PostgresStudyStore implements StudyStore {
     } catch {
       throw new StoreUrlError(`the store URL '${this.url}' is not a valid PostgreSQL URL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…])`);
     }
-    this.pool = new pg.Pool({ ...config, max: options.maxConnections ?? 2, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, application_name: process.env.PGAPPNAME ?? 'sgdlab' } as pg.PoolConfig);
+    // A worker stopped or cut off inside a transaction (SIGSTOP, a suspended VM, a network that drops
+    // without a reset) would keep its row locks while its TCP connection lives, and the claims that
+    // skip locked rows would skip its trial for good: the server ends such a session, and with it the
+    // locks, after IDLE_IN_TRANSACTION_MS. sgdlab's transactions send their statements back to back.
+    this.pool = new pg.Pool({ idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS, ...config, max: options.maxConnections ?? 2, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, application_name: process.env.PGAPPNAME ?? 'sgdlab' } as pg.PoolConfig);
     // An idle connection that breaks (the server restarted) is dropped by the pool; the next query opens another.
     this.pool.on('error', () => undefined);
   }
