@@ -161,7 +161,7 @@ test('loss-level checkpoints are measured from an artifacts directory and from t
     assert.equal(final.status, 'completed', final.error ?? '');
     assert.equal(level.status, 'completed', level.error ?? '');
     eigenvalues[artifacts] = [(final.result!.eigenvalues as number[])[0]!, (level.result!.eigenvalues as number[])[0]!];
-    // The loss-100 checkpoint is the model at the first evaluation (step 0): a different point from the final one.
+    // The loss-100 checkpoint is the model at the first evaluation (step 8 of 30: 400 examples, batches of 50): not the final one.
     assert.notEqual(eigenvalues[artifacts]![0], eigenvalues[artifacts]![1]);
   }
   // Same seed, same machine: the level checkpoint read back from the store is the one written to the directory.
