@@ -1,9 +1,49 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/**/*.test.js) with Node's test runner.
-// Usage: node scripts/run-tests.mjs [filter]   (filter: substring of the test file path)
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+// Runs the compiled test files (dist/**/*.test.js), each in a Node test-runner process of its own,
+// several at a time, and prints each file's report whole when it ends (never interleaved), the
+// slowest files, and one closing tally in node --test's own words.
+//
+//   node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [filter ...]
+//     filter        substrings of test file paths (a file runs if it contains any of them)
+//     --jobs N      files run at once (default: SGDLAB_TEST_JOBS, else the CPU count; at least 1)
+//     --every-node  only the files marked `// test-runner: every-node` (those that touch native code or
+//                   its ABI: the addon, better-sqlite3, PostgreSQL, child processes, streams, threads),
+//                   which CI runs on every tested Node release; the rest run on two of them
+//     --times FILE  write each file's wall time as JSON (.cache/test-times.json is always updated)
+//
+// Why files run concurrently: libtorch runs one thread per process here (src/native/addon.cc), so one
+// test file keeps one core busy and a file per core roughly halves the suite on two cores.
+// Why some files run alone: a file marked `// test-runner: alone` measures time itself (leases,
+// heartbeats, a stopped process's timeouts) or starts several processes of its own; it runs with no
+// other file beside it, so that the load of another file cannot stretch its clocks.
+// Longest files start first (times from the last run, in .cache/test-times.json), so that the suite
+// does not end waiting for one long file started last.
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+
+const TALLY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const TIMES_CACHE = join('.cache', 'test-times.json');
+
+function usage(message) {
+  console.error(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [filter ...]`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const options = { jobs: Number(process.env.SGDLAB_TEST_JOBS || availableParallelism()), everyNode: false, times: null, filters: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--jobs') options.jobs = Number(argv[++i]);
+    else if (arg === '--every-node') options.everyNode = true;
+    else if (arg === '--times') options.times = argv[++i] ?? usage('--times needs a file');
+    else if (arg.startsWith('--')) usage(`unknown option '${arg}'`);
+    else options.filters.push(arg);
+  }
+  if (!Number.isInteger(options.jobs) || options.jobs < 1) usage(`--jobs (or SGDLAB_TEST_JOBS) must be a whole number ≥ 1, got '${options.jobs}'`);
+  return options;
+}
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -12,11 +52,125 @@ function find(dir) {
     return name.endsWith('.test.js') ? [path] : [];
   });
 }
-const filter = process.argv[2];
-const files = find('dist').filter((f) => !filter || f.includes(filter)).sort();
+
+/** The `// test-runner: a, b` markers at the head of a compiled test file (tsc keeps comments). */
+function markers(file) {
+  const head = readFileSync(file, 'utf8').slice(0, 4000);
+  return new Set([...head.matchAll(/^\/\/ test-runner: (.+)$/gm)].flatMap((m) => m[1].split(',').map((s) => s.trim())));
+}
+
+function readTimes() {
+  try {
+    return JSON.parse(readFileSync(TIMES_CACHE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** node --test's closing lines ("ℹ pass 12") of one file's output, as numbers. */
+function tallyOf(output) {
+  const tally = {};
+  for (const key of TALLY_KEYS) {
+    const found = [...output.matchAll(new RegExp(`^ℹ ${key} (\\d+)$`, 'gm'))].pop();
+    if (found) tally[key] = Number(found[1]);
+  }
+  return tally;
+}
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('close', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      resolve({ file, code, signal, seconds, output: Buffer.concat(chunks).toString('utf8') });
+    });
+  });
+}
+
+function report(result) {
+  const { file, code, signal, seconds, output } = result;
+  const status = code === 0 ? 'ok' : `FAILED (${signal ? `signal ${signal}` : `exit ${code}`})`;
+  // Indented, so that only the closing tally below starts a line with node --test's "ℹ".
+  const body = output.trimEnd().split('\n').map((line) => `  ${line}`).join('\n');
+  process.stdout.write(`\n▶ ${file}: ${status}, ${seconds.toFixed(1)} s\n${body}\n`);
+}
+
+/** Runs files with at most `jobs` at once; a file marked alone waits for an empty pool and holds it. */
+async function runAll(files, jobs) {
+  const results = [];
+  const queue = [...files];
+  const running = new Set();
+  let aloneRunning = false;
+  await new Promise((done) => {
+    const next = () => {
+      if (queue.length === 0 && running.size === 0) return done();
+      while (queue.length > 0 && !aloneRunning && running.size < jobs) {
+        const index = queue.findIndex((f) => !f.alone || running.size === 0);
+        if (index < 0) break;
+        const [entry] = queue.splice(index, 1);
+        if (entry.alone) aloneRunning = true;
+        const promise = runFile(entry.file).then((result) => {
+          running.delete(promise);
+          if (entry.alone) aloneRunning = false;
+          report(result);
+          results.push(result);
+          next();
+        });
+        running.add(promise);
+      }
+    };
+    next();
+  });
+  return results;
+}
+
+const options = parseArgs(process.argv.slice(2));
+const all = find('dist').sort();
+const files = all
+  .filter((f) => options.filters.length === 0 || options.filters.some((s) => f.includes(s)))
+  .map((file) => ({ file, marks: markers(file) }))
+  .filter(({ marks }) => !options.everyNode || marks.has('every-node'))
+  .map(({ file, marks }) => ({ file, alone: marks.has('alone') }));
 if (files.length === 0) {
-  console.error(`no test files found${filter ? ` matching '${filter}'` : ''} under dist/`);
+  console.error(`run-tests: no test files found${options.filters.length ? ` matching ${options.filters.map((f) => `'${f}'`).join(', ')}` : ''}${options.everyNode ? ' marked every-node' : ''} under dist/`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const previous = readTimes();
+files.sort((a, b) => (previous[b.file] ?? 0) - (previous[a.file] ?? 0));
+
+const started = Date.now();
+console.log(`run-tests: ${files.length} files, ${options.jobs} at once${options.everyNode ? ' (the every-node files)' : ''}, on Node ${process.version}`);
+const results = await runAll(files, options.jobs);
+const wall = (Date.now() - started) / 1000;
+
+const times = Object.fromEntries(results.map((r) => [r.file, Number(r.seconds.toFixed(1))]));
+mkdirSync(dirname(TIMES_CACHE), { recursive: true });
+writeFileSync(TIMES_CACHE, JSON.stringify({ ...previous, ...times }, null, 1) + '\n');
+if (options.times) writeFileSync(options.times, JSON.stringify(times, null, 1) + '\n');
+
+const total = Object.fromEntries(TALLY_KEYS.map((k) => [k, 0]));
+const broken = [];
+for (const r of results) {
+  const tally = tallyOf(r.output);
+  for (const k of TALLY_KEYS) total[k] += tally[k] ?? 0;
+  // A file that crashed before its tally (or failed outside a test) fails as one test.
+  if (r.code !== 0 && !(tally.fail > 0 || tally.cancelled > 0)) {
+    total.tests += 1;
+    total.fail += 1;
+  }
+  if (r.code !== 0) broken.push(r);
+}
+const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 15);
+const cpu = results.reduce((s, r) => s + r.seconds, 0);
+console.log(`\nslowest test files (wall seconds; ${results.length} files, ${cpu.toFixed(0)} s in all, ${wall.toFixed(0)} s with ${options.jobs} at once):`);
+for (const r of slowest) console.log(`  ${r.seconds.toFixed(1).padStart(7)}  ${r.file}`);
+if (broken.length > 0) console.log(`\nfailed files:\n${broken.map((r) => `  ${r.file}`).join('\n')}`);
+console.log('');
+for (const k of TALLY_KEYS) console.log(`ℹ ${k} ${total[k]}`);
+console.log(`ℹ duration_ms ${Math.round(wall * 1000)}`);
+console.log(`${total.pass} passed, ${total.fail + total.cancelled} failed, ${total.skipped} skipped`);
+process.exit(broken.length > 0 ? 1 : 0);
