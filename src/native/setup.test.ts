@@ -20,7 +20,7 @@ function write(path: string, text: string, executable = false): void {
 }
 
 // npm ci's shim: records each run in ../npm.log, refuses to run beside another npm ci in the same checkout
-// (what the real one does then: ENOTEMPTY), holds until ../release exists when FAKE_NPM_CI=hold (so a
+// (what the real one does then: ENOTEMPTY), holds (up to 60 s) until ../release exists when FAKE_NPM_CI=hold (so a
 // test can start a second setup meanwhile), and with FAKE_NPM_CI=fail dies half-way like an interrupted one.
 const npmShim = `#!/usr/bin/env bash
 set -u
@@ -40,7 +40,7 @@ if [ "\${FAKE_NPM_CI:-}" = fail ]; then
 fi
 if [ "\${FAKE_NPM_CI:-}" = hold ]; then
   touch ../ci-started
-  for _ in $(seq 1 200); do [ -e ../release ] && break; sleep 0.05; done
+  for _ in $(seq 1 1200); do [ -e ../release ] && break; sleep 0.05; done
 fi
 mkdir -p node_modules/.bin
 cp ../tools/* node_modules/.bin/
@@ -142,7 +142,7 @@ test('setup: two setups of one checkout at once (npm start beside npm test) take
     };
     const until = async (what: string, condition: () => boolean) => {
       for (let waited = 0; !condition(); waited += 20) {
-        assert.ok(waited < 20_000, `timed out waiting for ${what}`);
+        assert.ok(waited < 45_000, `timed out waiting for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
