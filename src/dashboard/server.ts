@@ -4,6 +4,7 @@
  * route writes to the store. Request text never becomes SQL: names and keys are parameters of the
  * store's queries, and filters, sorting and paging are applied by dashboard code to validated values.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
@@ -12,7 +13,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { TRIAL_SORT_FIXED, type LiveEvent, type TrialStatus } from './api.js';
 import { loadAssets, type Asset } from './assets.js';
-import { authorize, isLoopback, parseCookies } from './auth.js';
+import { authorize, crossSiteRefusal, isLoopback, parseCookies, tokenProblem } from './auth.js';
 import type { DashboardData, TrialQuery } from './data.js';
 import { LiveHub } from './events.js';
 
@@ -25,7 +26,7 @@ export interface DashboardOptions {
   token: string | undefined;
   /** How often the store is polled for changes while a page listens, ms (default 1000). */
   pollMs?: number;
-  /** Where the server's own messages go (default: nowhere). */
+  /** Where the server's own messages go (default: nowhere, except failed answers: standard error). */
   log?: (line: string) => void;
   /** The built client (default: dist/dashboard/). */
   assetsDir?: string;
@@ -80,6 +81,19 @@ export function parseTrialQuery(params: URLSearchParams, axes: readonly string[]
 
 const notFound = (c: Context, what: string) => c.json({ error: `${what} not found` }, 404);
 
+/**
+ * A failed answer: its error (a store driver's can name hosts, users and passwords) goes to the log
+ * in full under a fresh id, and the answer carries only the id, by which the log finds it. Without a
+ * log, standard error: an answer that points at the log must have one.
+ */
+function internalError(c: Context, error: Error, log: ((line: string) => void) | undefined) {
+  const id = randomBytes(6).toString('hex');
+  const line = `error ${id} answering ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`;
+  if (log) log(line);
+  else process.stderr.write(`${line}\n`);
+  return c.json({ error: `internal error (id ${id}); see the server's log` }, 500);
+}
+
 export function dashboardApp(options: DashboardOptions & { portNow: () => number }): { app: Hono; hub: LiveHub } {
   const { data } = options;
   const assets = loadAssets(options.assetsDir);
@@ -96,6 +110,13 @@ export function dashboardApp(options: DashboardOptions & { portNow: () => number
     crossOriginResourcePolicy: 'same-origin',
     crossOriginOpenerPolicy: 'same-origin',
   }));
+
+  // First, before the token and any work: a request that another site's page started (auth.ts says why).
+  app.use(async (c, next) => {
+    const refusal = crossSiteRefusal({ site: c.req.header('sec-fetch-site'), mode: c.req.header('sec-fetch-mode'), dest: c.req.header('sec-fetch-dest'), path: c.req.path });
+    if (refusal) return c.text(refusal, 403);
+    await next();
+  });
 
   app.use(async (c, next) => {
     const url = new URL(c.req.url);
@@ -205,14 +226,15 @@ export function dashboardApp(options: DashboardOptions & { portNow: () => number
   app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: 'no such API route' }, 404) : c.text('not found', 404)));
   app.onError((error, c) => {
     if (error instanceof BadRequest) return c.json({ error: error.message }, 400);
-    options.log?.(`error answering ${c.req.method} ${c.req.path}: ${error.message}`);
-    return c.json({ error: `the server failed: ${error.message}` }, 500);
+    return internalError(c, error, options.log);
   });
   return { app, hub };
 }
 
 /** Starts the dashboard; resolves once it listens. */
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
+  const problem = options.token === undefined ? undefined : tokenProblem(options.token);
+  if (problem) throw new Error(`the dashboard's token: ${problem}`);
   let port = options.port;
   const { app, hub } = dashboardApp({ ...options, portNow: () => port });
   const server = await new Promise<Server>((resolve, reject) => {
