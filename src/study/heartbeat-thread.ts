@@ -60,7 +60,9 @@ function schedule(): void {
   timer = setTimeout(() => {
     running = send().finally(async () => {
       running = undefined;
-      if (stopping && (failures === 0 || failures >= 3)) {
+      // End once the last beat written was the 'exited' one: a stop that arrived while an earlier beat
+      // was being written left `dirty` set, and that beat (written before it) does not say 'exited'.
+      if (stopping && ((failures === 0 && !dirty) || failures >= 3)) {
         await store?.close().catch(() => undefined);
         process.exit(0);
       }
