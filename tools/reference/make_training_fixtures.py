@@ -6,10 +6,20 @@ ReLU, Linear 16→4; state-dict keys 1.*, 2.*, 4.*), fixed data, a fixed minibat
 100 steps of each optimizer. Writes src/train/fixtures/:
   init.safetensors   — the initial weights (written here with a minimal writer: Debian has no
                        python3-safetensors; the format is an 8-byte LE header length, JSON, data);
-  training.json      — data, batch order, and for each optimizer the loss at every step and the
-                       final state dict.
+  training.json      — data, batch order, and for each optimizer the loss at every step, the
+                       final state dict, the final network's train-mode outputs (logits) on all N
+                       inputs, and 2.running_mean less the same running average of 1.bias.
+
+1.bias, the bias of the Linear layer that batch norm follows, has gradient zero in exact
+arithmetic (batch norm subtracts the batch mean): what is computed is rounding noise, and Adam
+divides it by its own running RMS into steps of size lr, so its final value (and 2.running_mean,
+which averages it in) depends on the BLAS kernels, not on the mathematics. The train-mode outputs
+do not depend on it, nor does running_mean − c with c_{t+1} = (1 − 0.1)·c_t + 0.1·b_t (b_t the
+bias at step t's forward, c_0 = 0): that is the running average of mean(W_t x) alone.
+The test compares those instead of Adam's 1.bias.
 Run with Debian's python3-torch:  /usr/bin/python3 tools/reference/make_training_fixtures.py
 """
+import copy
 import json
 import os
 import struct
@@ -64,16 +74,24 @@ for name, make in optimizers.items():
     m.train()
     opt = make(m.parameters())
     losses = []
+    bias_average = torch.zeros(16, dtype=torch.float64)  # c_t, batch norm's running average of 1.bias
     for step in range(STEPS):
         idx = order[step]
+        bias_average = 0.9 * bias_average + 0.1 * m[1].bias.detach().double()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(m(x[idx]), y[idx])
         loss.backward()
         opt.step()
         losses.append(loss.item())
+    probe = copy.deepcopy(m)  # train mode: batch statistics of all N inputs (its running statistics are discarded)
+    with torch.no_grad():
+        outputs = probe(x)
+        running_mean_less_bias = m[2].running_mean.double() - bias_average
     runs[name] = {
         'losses': losses,
         'final': {k: {'shape': list(v.shape), 'data': v.reshape(-1).tolist()} for k, v in m.state_dict().items()},
+        'outputs': outputs.reshape(-1).tolist(),
+        'runningMeanLessBias': running_mean_less_bias.tolist(),
     }
 
 os.makedirs(OUT, exist_ok=True)
