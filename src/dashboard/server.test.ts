@@ -193,11 +193,38 @@ test('the report answer: the report\'s tables and figures, each with tooltips an
   const report = JSON.parse(answer.body) as StudyReport;
   const gzipped = await rawGet(dash.port, '/api/studies/demo/report', { 'Accept-Encoding': 'gzip' });
   assert.equal(gzipped.headers['content-encoding'], 'gzip');
-  // The same tables as `sgdlab report` writes.
+  // Plumbing: the same tables as `sgdlab report` writes (the same code path; the numbers are checked next).
   const study = (await store.getStudy('demo'))!.study;
   assert.deepEqual(report.tables, resultTables((await loadReportData(store, study)).rows));
   const table = report.tables.find((t) => t.id === 'accuracy')!;
   assert.deepEqual(table.rows.map((r) => r[1]), ['8', '16', '32', '64']);
+  // Independently, from the made-up results (writeSyntheticStudy stores test accuracy a = syntheticAccuracy(B, lr, seed),
+  // training accuracy a + 0.03, training loss 1.1 − a) and the trials' statuses in the store: per batch size, the lr
+  // of the best mean test accuracy over its completed seeds, among those with no failed seed (results.ts: failed
+  // trials never count as best; pending and running ones are not counted), and mean ± std (n − 1) at that lr.
+  const all = await store.trials('demo');
+  const disqualified = new Set(all.filter((t) => t.status === 'failed' || t.status === 'diverged').map((t) => `${t.config.batchSize}/${t.config.optimizer.lr}`));
+  const completed = all.filter((t) => t.status === 'completed' && !disqualified.has(`${t.config.batchSize}/${t.config.optimizer.lr}`));
+  const col = (name: string) => table.columns.indexOf(name);
+  const parse = (cell: string) => cell.replace('%', '').split(' ± ').map(Number) as [number, number];
+  const meanStd = (v: number[]) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return [m, v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0];
+  };
+  for (const row of table.rows) {
+    const b = Number(row[col('batch size')]);
+    const byLr = new Map<number, number[]>();
+    for (const t of completed.filter((t) => t.config.batchSize === b)) byLr.set(t.config.optimizer.lr, [...(byLr.get(t.config.optimizer.lr) ?? []), syntheticAccuracy(b, t.config.optimizer.lr, t.config.seed)]);
+    const [bestLr, acc] = [...byLr].sort(([, p], [, q]) => meanStd(q)[0]! - meanStd(p)[0]!)[0]!;
+    assert.equal(Number(row[col('best lr')]), bestLr, `B = ${b}: best lr`);
+    assert.equal(Number(row[col('seeds')]), acc.length, `B = ${b}: seeds`);
+    const [m, sd] = meanStd(acc) as [number, number];
+    const cells: [string, number, number, number][] = [['test accuracy', 100 * m, 100 * sd, 0.005], ['training accuracy', 100 * (m + 0.03), 100 * sd, 0.005], ['training loss', 1.1 - m, sd, 5e-5]];
+    for (const [name, mean, std, half] of cells) {
+      const [gotMean, gotStd] = parse(row[col(name)]!);
+      assert.ok(Math.abs(gotMean - mean) <= half + 1e-9 && Math.abs(gotStd - std) <= Math.max(half, 0.05 * std) + 1e-9, `B = ${b}, ${name}: ${row[col(name)]} vs ${mean} ± ${std}`);
+    }
+  }
   const ids = report.figures.map((f) => f.id);
   for (const id of ['test-accuracy-vs-batch-size', 'best-lr-vs-batch-size', 'learning-curves', 'batch-size-lr-heatmap']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
   for (const f of report.figures) {
@@ -292,7 +319,9 @@ test('sgdlab serve --host 0.0.0.0 without a token makes one: 401 without it, 200
     assert.equal(ok.status, 200);
     assert.ok((JSON.parse(ok.body) as StudyListEntry[]).some((x) => x.name === 'demo'));
     const maps = readFileSync(`/proc/${s.pid}/maps`, 'utf8');
-    assert.ok(maps.length > 0);
+    // A positive control: these are the maps of the process that serves (not of a launcher), and they list the
+    // native addons it loaded — SQLite's is there, as libtorch's addon and libraries would be (dlopen'ed the same way).
+    assert.match(maps, /better_sqlite3\.node/, 'the serving process maps its SQLite addon');
     assert.doesNotMatch(maps, /libtorch|sgdlab_torch/, 'sgdlab serve maps no libtorch');
   } finally {
     s.stop();
@@ -317,5 +346,10 @@ test('a study whose name is HTML is served as data, and its pages exist', async 
   await ready;
   const detail = await getJson<StudyDetail>(`/api/studies/${encodeURIComponent(XSS)}`);
   assert.equal(detail.name, XSS);
-  assert.equal((await rawGet(dash.port, `/studies/${encodeURIComponent(XSS)}`)).status, 200);
+  // Its page is the static shell, byte for byte the built index.html: the name is never written into HTML by the
+  // server (that the client renders it as text is checked in browser.test.ts, 'stored HTML renders as text').
+  const page = await rawGet(dash.port, `/studies/${encodeURIComponent(XSS)}`);
+  assert.equal(page.status, 200);
+  assert.equal(page.body, readFileSync(join(repoRoot, 'dist/dashboard/index.html'), 'utf8'));
+  assert.doesNotMatch(page.body, /onerror/);
 });

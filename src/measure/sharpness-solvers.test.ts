@@ -118,9 +118,17 @@ test('at a minimum (gradient below pgtol) L-BFGS-B stops at iteration 0 and repo
   s.dispose();
 });
 
-test('an unknown solver is an error naming the choices; the default is the measured one', () => {
+test("an unknown solver is an error naming the choices; the default is the documented 'projected' (README), and it is what runs", () => {
   const s = setup([0.1, 0.1, 0.1, 0.1, 0.1]);
   assert.throws(() => keskarSharpness(new Objective(s.model, s.x, s.y, 'half-mse'), { epsilon: 1e-3, solver: 'bfgs' as 'lbfgsb' }), /solver must be one of lbfgsb, projected, got bfgs/);
-  assert.equal(keskarSharpness(new Objective(s.model, s.x, s.y, 'half-mse'), { epsilon: 1e-3, maxIter: 1 }).solver, DEFAULT_SHARPNESS_SOLVER);
+  assert.equal(DEFAULT_SHARPNESS_SOLVER, 'projected', 'README and docs/REPRODUCTIONS.md name projected the default');
+  const byDefault = keskarSharpness(new Objective(s.model, s.x, s.y, 'half-mse'), { epsilon: 1e-3, maxIter: 1 });
+  assert.equal(byDefault.solver, 'projected');
+  // Not just the label: the run is the projected solver's (its stop message), not L-BFGS-B's ('STOP: TOTAL NO. of ITERATIONS …').
+  const projected = keskarSharpness(new Objective(s.model, s.x, s.y, 'half-mse'), { epsilon: 1e-3, maxIter: 1, solver: 'projected' });
+  const lbfgsb = keskarSharpness(new Objective(s.model, s.x, s.y, 'half-mse'), { epsilon: 1e-3, maxIter: 1, solver: 'lbfgsb' });
+  assert.deepEqual([byDefault.phi, byDefault.starts[0]!.reason], [projected.phi, projected.starts[0]!.reason]);
+  assert.notEqual(byDefault.starts[0]!.reason, lbfgsb.starts[0]!.reason);
+  assert.match(lbfgsb.starts[0]!.reason, /^STOP: TOTAL NO\. of ITERATIONS/);
   s.dispose();
 });

@@ -8,6 +8,16 @@ const history = (steps: number) => ({
   evals: [...new Set([100, 200, steps])].map((step) => ({ step, epoch: 0, train: { loss: 0.5, accuracy: 0.8, examples: 10 }, test: { loss: 0.6, accuracy: null, examples: 10 }, validation: { loss: 0.6, accuracy: 0.7, examples: 10 } })),
 });
 
+/** n → [rows, first steps, last step], counted by hand (at most 200 rows, every ⌈n/200⌉-th step from step 1). */
+const handCounted: Record<number, [number, number[], number]> = {
+  1: [1, [1], 1],
+  150: [150, [1, 2, 3], 150],
+  200: [200, [1, 2, 3], 200],
+  201: [101, [1, 3, 5], 201],
+  1000: [200, [1, 6, 11], 996],
+  4321: [197, [1, 23, 45], 4313],
+};
+
 test('streamed in batches as training goes, the rows are every ⌈n/200⌉-th step (from the first) and every evaluation', () => {
   for (const n of [1, 150, 200, 201, 1000, 4321]) {
     const h = history(n);
@@ -24,8 +34,11 @@ test('streamed in batches as training goes, the rows are every ⌈n/200⌉-th st
     const rows = batches.flat();
     const every = Math.ceil(n / 200);
     const sampledSteps = h.steps.map((m) => m.step).filter((s) => (s - 1) % every === 0);
-    assert.deepEqual(rows.filter((r) => r.name === 'loss').map((r) => r.step), sampledSteps, `n = ${n}`);
-    assert.ok(sampledSteps.length <= 200 && sampledSteps.length >= Math.min(n, 100));
+    // By hand: the row count, the first steps and the last (n = 201: every 2nd; 1000: every 5th; 4321: every 22nd, 1 + 22·196 = 4313).
+    const loss = rows.filter((r) => r.name === 'loss').map((r) => r.step);
+    const [count, first, last] = handCounted[n]!;
+    assert.deepEqual([loss.length, loss.slice(0, first.length), loss.at(-1)], [count, first, last], `n = ${n}: the sampled steps by hand`);
+    assert.deepEqual(rows.filter((r) => r.name === 'loss').map((r) => r.step), sampledSteps, `n = ${n}: every step ≡ 1 mod ⌈n/200⌉`);
     assert.deepEqual(rows.filter((r) => r.name === 'gradNorm').map((r) => r.value), sampledSteps.map((s) => (s - 1) % 7));
     const evalSteps = h.evals.filter((e) => e.step <= n).map((e) => e.step);
     assert.deepEqual(rows.filter((r) => r.name === 'validation.accuracy').map((r) => r.step), evalSteps);

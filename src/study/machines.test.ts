@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { DataSpec } from '../data/index.js';
 import { IN_STORE, openStore, type StudyStore } from './index.js';
 import { IDLE_IN_TRANSACTION_MS } from './pg-store.js';
 import { pgCluster } from './pg-testing.js';
@@ -169,14 +170,54 @@ test('PostgreSQL restarted (pg_ctl restart -m fast) in the middle of a study: th
   assert.deepEqual(await testLosses(url, 'nine'), await referenceRun());
 });
 
-const measuredStudy = (name: string) => smallMlpStudy(name, `grid:
+/** Linear-regression data: with ŷ = wᵀx and ½-squared loss the Hessian is XᵀX/n, known in closed form. */
+const linearData: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 128, testSize: 16 };
+const measuredStudy = (name: string) => `name: ${name}
+base:
+  model: { name: linear-regression }
+  data: ${JSON.stringify(linearData)}
+  optimizer: { name: sgd, lr: 0.05, momentum: 0.9 }
+  batchSize: 16
+  budget: { steps: 30 }
+grid:
   seed: [0, 1]
 measure:
   trials: all
   what: [hessian, noise]
   subset: 100
   hessian: { topK: 1 }
-`);
+`;
+
+/** Eigenvalues of a small symmetric matrix, descending (cyclic Jacobi rotations in float64). */
+function symmetricEigenvalues(matrix: number[][]): number[] {
+  const a = matrix.map((r) => [...r]);
+  const n = a.length;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p]![q] === 0) continue;
+        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let k = 0; k < n; k++) {
+          const [akp, akq] = [a[k]![p]!, a[k]![q]!];
+          a[k]![p] = c * akp - sn * akq;
+          a[k]![q] = sn * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const [apk, aqk] = [a[p]![k]!, a[q]![k]!];
+          a[p]![k] = c * apk - sn * aqk;
+          a[q]![k] = sn * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
+}
 
 test("a measurement phase whose trials ran on one machine and whose measurements run on another, from checkpoints in the store", async () => {
   const file = join(dir, 'split.yaml');
@@ -196,7 +237,8 @@ test("a measurement phase whose trials ran on one machine and whose measurements
     const measurements = await s.measurements('split');
     assert.equal(measurements.length, 4);
     assert.ok(measurements.every((m) => m.status === 'completed' && m.worker!.startsWith('machine-b:')), JSON.stringify(measurements.map((m) => [m.status, m.worker, m.error])));
-    // The stored λ_max equals the independent command's on the checkpoint exported from the store.
+    // Plumbing: the stored λ_max equals `sgdlab measure`'s on the checkpoint exported from the store (the same
+    // function on the same bytes: this checks that the right checkpoint and data reached machine-b, not the number).
     const key = trials[0]!.key;
     const out = join(dir, 'exported');
     const got = await sgdlab(['checkpoint', 'get', 'split', key, '--db', url, '--out', out]);
@@ -207,6 +249,16 @@ test("a measurement phase whose trials ran on one machine and whose measurements
     const stored = measurements.find((m) => m.key === key && m.kind === 'hessian')!.result as { eigenvalues: number[] };
     assert.deepEqual(stored.eigenvalues, (JSON.parse(independent.stdout) as { eigenvalues: number[] }).eigenvalues);
   });
+  // The number, in closed form: every trial's stored λ_max is the top eigenvalue of XᵀX/n on the first 100
+  // training examples, computed densely here in float64 (whatever the trained weights).
+  const { prepareData, disposeSplits } = await import('../data/index.js');
+  const splits = prepareData(linearData);
+  const X = (splits.train.x.double().toArray() as number[][]).slice(0, 100);
+  disposeSplits(splits);
+  const exact = symmetricEigenvalues(X[0]!.map((_, a) => X[0]!.map((__, b) => X.reduce((acc, row) => acc + row[a]! * row[b]!, 0) / 100)))[0]!;
+  const hessians = await withStore(url, async (s) => (await s.measurements('split')).filter((m) => m.kind === 'hessian').map((m) => (m.result as { eigenvalues: number[] }).eigenvalues));
+  assert.equal(hessians.length, 2);
+  for (const [lambda] of hessians) assert.ok(Math.abs(lambda! - exact) <= 1e-4 * exact, `stored λ_max ${lambda}, top eigenvalue of XᵀX/n ${exact}`);
 });
 
 test('eight workers claiming 500 tiny trials: each claimed once, none left behind, no deadlock', async () => {

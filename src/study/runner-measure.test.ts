@@ -2,7 +2,7 @@
  * The runner's second phase and its crash isolation: measurements of the best trials are stored as
  * `sgdlab measure` computes them on the trial's checkpoint (the plumbing: targets, options, data,
  * checkpoint; the numbers themselves are checked against independent references in
- * measure-trial.test.ts and cli/measure.test.ts); a worker over its memory limit or killed by a signal
+ * measure-trial.test.ts and cli/measure.test.ts, and here for a linear regression against XᵀX/n); a worker over its memory limit or killed by a signal
  * has its trial recorded as failed with the reason while the study goes on.
  */
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DataSpec } from '../data/index.js';
 import { IN_STORE, openStore } from './index.js';
 import { levelsStudy, repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
 
@@ -48,7 +49,9 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
       }
       assert.ok(row.measurements['phi(eps=0.001, full)']!.mean > 0, 'the full-space maximization moves off a non-stationary point');
     }
-    // The stored numbers are those of the independent command on the same checkpoint and data.
+    // Plumbing: the stored numbers are those of `sgdlab measure` on the same checkpoint and data (the same
+    // functions on the same bytes: this checks targets, options, data and checkpoint, not the numbers; the
+    // closed form in the next test does).
     const key = rows[0]!.bestTrials[0]!;
     const checkpoint = (await store.trial('measured', key))!.checkpoint!;
     const stored = Object.fromEntries((await store.measurements('measured', key)).map((m) => [m.kind, m.result!]));
@@ -71,6 +74,74 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
   const after = JSON.parse(sgdlab('results', 'measured', '--db', db, '--json').stdout) as Row[];
   assert.equal(after[0]!.measurements['phi(eps=0.0005, full)']?.n, 2);
   assert.equal(after[0]!.measurements['phi(eps=0.001, full)'], undefined);
+});
+
+/** Eigenvalues of a small symmetric matrix, descending (cyclic Jacobi rotations in float64). */
+function symmetricEigenvalues(matrix: number[][]): number[] {
+  const a = matrix.map((r) => [...r]);
+  const n = a.length;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p]![q] === 0) continue;
+        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let k = 0; k < n; k++) {
+          const [akp, akq] = [a[k]![p]!, a[k]![q]!];
+          a[k]![p] = c * akp - sn * akq;
+          a[k]![q] = sn * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const [apk, aqk] = [a[p]![k]!, a[q]![k]!];
+          a[p]![k] = c * apk - sn * aqk;
+          a[q]![k] = sn * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
+}
+
+test('a measured linear regression: the stored top Hessian eigenvalues are those of XᵀX/n on the first `subset` examples (closed form, computed densely here)', async () => {
+  // ŷ = wᵀx and ½-squared loss: H = XᵀX/n whatever w, so λ₁ ≥ λ₂ are the top eigenvalues of the 4×4 matrix.
+  const data: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 64, testSize: 16 };
+  const subset = 50;
+  const linear = join(dir, 'linear.yaml');
+  writeFileSync(linear, `name: linear
+base:
+  model: { name: linear-regression }
+  data: ${JSON.stringify(data)}
+  optimizer: { name: sgd, lr: 0.05 }
+  batchSize: 16
+  budget: { steps: 4 }
+grid: { seed: [0] }
+measure:
+  trials: all
+  what: [hessian]
+  subset: ${subset}
+  hessian: { topK: 2 }
+`);
+  const db = join(dir, 'linear.db');
+  const run = sgdlab('run', linear, '--db', db, '--workers', '1');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /measurements: 1 completed, 0 failed, 0 left/);
+  const store = await openStore(db);
+  const [measured] = await store.measurements('linear');
+  await store.close();
+  const { prepareData, disposeSplits } = await import('../data/index.js');
+  const splits = prepareData(data);
+  const X = (splits.train.x.double().toArray() as number[][]).slice(0, subset);
+  disposeSplits(splits);
+  const H = X[0]!.map((_, a) => X[0]!.map((__, b) => X.reduce((acc, row) => acc + row[a]! * row[b]!, 0) / subset));
+  const exact = symmetricEigenvalues(H).slice(0, 2);
+  const stored = (measured!.result as { eigenvalues: number[] }).eigenvalues;
+  assert.equal(stored.length, 2);
+  stored.forEach((v, i) => assert.ok(Math.abs(v - exact[i]!) <= 1e-4 * exact[i]!, `λ${i + 1}: stored ${v}, XᵀX/n ${exact[i]}`));
 });
 
 test('a worker over its memory limit is killed, its trial recorded as failed with the reason, and the study goes on', async () => {

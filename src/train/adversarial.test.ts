@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as T from '../tensor/index.js';
 import { assertClose, decode, readFixture, type EncodedTensor } from '../tensor/testing.js';
 import { buildModel } from '../nn/index.js';
+import { makeDataset, type DataSplits } from '../data/index.js';
 import { adversarialBatch, adversarialExamples, parseTrainConfig, train, type AttackSpec, type InputSpace } from './index.js';
 
 interface AdversarialCase { name: string; batchNorm: boolean; mode: 'eval' | 'train'; norm: 'linf' | 'l2'; epsilon: number; steps: number; stepSize: number; adversarial: EncodedTensor; delta: EncodedTensor }
@@ -123,10 +124,15 @@ test('adversarial training runs on MNIST, and bad settings name the field, the v
     model: { name: 'mlp', widths: [32], batchNorm: true }, data: { name: 'mnist', subset: 500 }, optimizer: { name: 'sgd', lr: 0.05 },
     batchSize: 50, budget: { steps: 6 },
   } as const;
+  // Against the same run without the attack (same initial weights and batches: the attack has its own random stream):
+  // the first step's loss, taken on the attacked batch, is higher.
+  const plain = train(parseTrainConfig(base));
+  plain.model.dispose();
   for (const adversarial of [{ attack: 'fgsm', epsilon: 0.1, fraction: 0.5 }, { attack: 'pgd', norm: 'l2', epsilon: 1, steps: 3, mode: 'train' }] as const) {
     const { result, model } = train(parseTrainConfig({ ...base, adversarial }));
     assert.equal(result.status, 'completed');
     assert.equal(result.steps, 6);
+    assert.ok(result.history.steps[0]!.loss > plain.result.history.steps[0]!.loss + 1e-3, `${adversarial.attack}: first loss ${result.history.steps[0]!.loss} on the attacked batch vs ${plain.result.history.steps[0]!.loss} clean`);
     model.dispose();
   }
   assert.equal(T.memory().numTensors, before);
@@ -139,4 +145,68 @@ test('adversarial training runs on MNIST, and bad settings name the field, the v
     [{ attack: 'pgd', epsilon: 0.1, mode: 'test' }, /adversarial\.mode: .*"eval"\|"train".* \(got "test"\)/],
   ];
   for (const [adversarial, pattern] of bad) assert.throws(() => parseTrainConfig({ ...base, adversarial }), pattern);
+});
+
+/**
+ * The trainer's step on the attacked batch, by hand (float64) on linear regression: ŷ = wᵀx, w₀ = 0 (the
+ * model's zero initialization), ½-squared loss, so ∇ₓℓᵢ = rᵢ·w with rᵢ = wᵀxᵢ − yᵢ. The data is normalized
+ * (x = (raw − μ)/σ per feature) and ε is in raw units: ∇_raw ℓᵢ = rᵢ·w/σ. Full-batch SGD with rate η:
+ *   step 0: w = 0, so ∇ₓℓ = 0 and the attack moves nothing: w₁ = η·Σᵢ yᵢxᵢ/N;
+ *   step 1: FGSM (L∞) xᵢ' = xᵢ + (ε/σ)·sign(rᵢ)·sign(w₁); L2: xᵢ' = xᵢ + ε·gᵢ/(‖gᵢ‖σ) with gᵢ = rᵢ·w₁/σ;
+ *           the step's loss is ½·mean rᵢ'² and w₂ = w₁ − η·Σᵢ rᵢ'xᵢ'/N (rᵢ' = w₁ᵀxᵢ' − yᵢ).
+ * Without the attack, step 1 uses xᵢ itself; the two w₂ differ by far more than the tolerance.
+ */
+test('adversarial training steps on the attacked batch: FGSM (L∞ and L2) on linear regression, by hand, and not on the clean batch', () => {
+  const X = [[1, 0.5, -1], [0.2, -1, 0.4], [-0.6, 0.3, 0.8], [0.9, 0.7, 0.1]];
+  const Y = [1, -0.5, 0.3, 0.8];
+  const mu = [0.3, -0.1, 0];
+  const sigma = [2, 0.5, 1];
+  const eta = 0.2;
+  const eps = 0.1;
+  const N = X.length;
+  const data: DataSplits = {
+    description: 'four hand-made examples', normalization: { mean: mu, std: sigma },
+    train: makeDataset(T.tensor(X), T.tensor(Y.map((v) => [v])), undefined), test: makeDataset(T.tensor(X), T.tensor(Y.map((v) => [v])), undefined),
+  };
+  const dot = (a: number[], b: number[]) => a.reduce((s, v, j) => s + v * b[j]!, 0);
+  const w1 = X[0]!.map((_, j) => (eta * X.reduce((s, x, i) => s + Y[i]! * x[j]!, 0)) / N);
+  const stepFrom = (inputs: number[][]) => {
+    const r = inputs.map((x, i) => dot(w1, x) - Y[i]!);
+    return { loss: r.reduce((s, v) => s + 0.5 * v * v, 0) / N, w2: w1.map((w, j) => w - (eta * inputs.reduce((s, x, i) => s + r[i]! * x[j]!, 0)) / N) };
+  };
+  const clean = stepFrom(X);
+  const attacked = {
+    linf: stepFrom(X.map((x, i) => x.map((v, j) => v + (eps / sigma[j]!) * Math.sign(dot(w1, x) - Y[i]!) * Math.sign(w1[j]!)))),
+    l2: stepFrom(X.map((x, i) => {
+      const g = w1.map((w, j) => ((dot(w1, x) - Y[i]!) * w) / sigma[j]!);
+      const norm = Math.hypot(...g);
+      return x.map((v, j) => v + (eps * g[j]!) / (norm * sigma[j]!));
+    })),
+  };
+  const run = (adversarial?: { attack: 'fgsm'; norm: 'linf' | 'l2'; epsilon: number }) => {
+    const { result, model } = train(parseTrainConfig({
+      model: { name: 'linear-regression' }, data: { name: 'linear-regression' }, loss: 'half-mse', optimizer: { name: 'sgd', lr: eta },
+      batchSize: 'full', budget: { steps: 2 }, eval: { every: 1000 }, ...(adversarial ? { adversarial } : {}),
+    }), { data });
+    const w = T.tidy(() => (model.parameters()[0]!.double().toArray() as number[][])[0]!);
+    model.dispose();
+    return { w, losses: result.history.steps.map((st) => st.loss) };
+  };
+  const close = (got: number[], want: number[], what: string) => want.forEach((v, j) => assert.ok(Math.abs(got[j]! - v) <= 1e-5 * (1 + Math.abs(v)), `${what} [${j}]: ${got[j]} vs ${v} (by hand)`));
+  const step0 = Y.reduce((s, y) => s + 0.5 * y * y, 0) / N;
+  try {
+    for (const norm of ['linf', 'l2'] as const) {
+      const want = attacked[norm];
+      // The hand values tell the two apart: the attacked step is far from the clean one.
+      assert.ok(Math.max(...want.w2.map((v, j) => Math.abs(v - clean.w2[j]!))) > 1e-3 && want.loss > clean.loss + 1e-3, `${norm}: the attack changes the step`);
+      const got = run({ attack: 'fgsm', norm, epsilon: eps });
+      close(got.losses, [step0, want.loss], `FGSM ${norm}: the step losses`);
+      close(got.w, want.w2, `FGSM ${norm}: w₂`);
+    }
+    const got = run();
+    close(got.losses, [step0, clean.loss], 'no attack: the step losses');
+    close(got.w, clean.w2, 'no attack: w₂');
+  } finally {
+    T.dispose([data.train.x, data.train.y, data.test.x, data.test.y]);
+  }
 });

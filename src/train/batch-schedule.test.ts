@@ -134,6 +134,18 @@ test('a run stopped after a snapshot and resumed is the run that never stopped, 
       for (const [k, v] of whole.model.stateDict()) assertClose(resumed.model.stateDict().get(k)!, v, { rtol: 0, atol: 0 }, `${name}: ${k}`);
     });
     assert.ok(whole.result.batchSchedule!.changes.length > 0, `${name}: the batch grew`);
+    // The schedule and the attack were in effect (else resuming would be trivially the same): the batch sizes
+    // actually drawn, and the first step's loss against the same run without the attack.
+    if (overrides.batchSchedule!.kind === 'step') {
+      // By hand: milestone 0.4 of 1 epoch of 1,000 examples = 400 examples = 10 steps of 40, then 600 in 5 steps of 3·40 = 120.
+      assert.deepEqual(sizes(whole.result), [...repeat(40, 10), ...repeat(120, 5)], name);
+    } else assert.ok(Math.max(...sizes(whole.result)) > 20, `${name}: batches drawn larger than 20: ${sizes(whole.result).join(' ')}`);
+    if (overrides.adversarial) {
+      const { adversarial: _, ...withoutAttack } = overrides;
+      let cleanLoss = Number.NaN;
+      assert.throws(() => train(parseTrainConfig(mnist({ ...withoutAttack, eval: { every: 5, trainSubset: 100 } })), { data: mnistData(), hooks: { onStep: ({ metrics }) => { cleanLoss = metrics.loss; throw new Error('first step'); } } }), /first step/);
+      assert.ok(whole.result.history.steps[0]!.loss > cleanLoss + 1e-3, `${name}: first loss ${whole.result.history.steps[0]!.loss} on the attacked batch vs ${cleanLoss} without the attack`);
+    }
     // The final checkpoint carries the schedule's state.
     const sidecar = JSON.parse(readFileSync(join(dir, `${name}-stopped`, 'model.json'), 'utf8'));
     assert.deepEqual(sidecar.batchSchedule.changes, whole.result.batchSchedule!.changes);
