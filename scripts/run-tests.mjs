@@ -13,9 +13,6 @@
 //
 // Why files run concurrently: libtorch runs one thread per process here (src/native/addon.cc), so one
 // test file keeps one core busy and a file per core roughly halves the suite on two cores.
-// Why some files run alone: a file marked `// test-runner: alone` measures time itself (leases,
-// heartbeats, a stopped process's timeouts) or starts several processes of its own; it runs with no
-// other file beside it, so that the load of another file cannot stretch its clocks.
 // Longest files start first (times from the last run, in .cache/test-times.json), so that the suite
 // does not end waiting for one long file started last.
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -99,32 +96,18 @@ function report(result) {
   process.stdout.write(`\n▶ ${file}: ${status}, ${seconds.toFixed(1)} s\n${body}\n`);
 }
 
-/** Runs files with at most `jobs` at once; a file marked alone waits for an empty pool and holds it. */
+/** Runs the files, at most `jobs` at once, in the order given. */
 async function runAll(files, jobs) {
   const results = [];
   const queue = [...files];
-  const running = new Set();
-  let aloneRunning = false;
-  await new Promise((done) => {
-    const next = () => {
-      if (queue.length === 0 && running.size === 0) return done();
-      while (queue.length > 0 && !aloneRunning && running.size < jobs) {
-        const index = queue.findIndex((f) => !f.alone || running.size === 0);
-        if (index < 0) break;
-        const [entry] = queue.splice(index, 1);
-        if (entry.alone) aloneRunning = true;
-        const promise = runFile(entry.file).then((result) => {
-          running.delete(promise);
-          if (entry.alone) aloneRunning = false;
-          report(result);
-          results.push(result);
-          next();
-        });
-        running.add(promise);
-      }
-    };
-    next();
-  });
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const result = await runFile(file);
+      report(result);
+      results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
   return results;
 }
 
@@ -134,13 +117,13 @@ const files = all
   .filter((f) => options.filters.length === 0 || options.filters.some((s) => f.includes(s)))
   .map((file) => ({ file, marks: markers(file) }))
   .filter(({ marks }) => !options.everyNode || marks.has('every-node'))
-  .map(({ file, marks }) => ({ file, alone: marks.has('alone') }));
+  .map(({ file }) => file);
 if (files.length === 0) {
   console.error(`run-tests: no test files found${options.filters.length ? ` matching ${options.filters.map((f) => `'${f}'`).join(', ')}` : ''}${options.everyNode ? ' marked every-node' : ''} under dist/`);
   process.exit(1);
 }
 const previous = readTimes();
-files.sort((a, b) => (previous[b.file] ?? 0) - (previous[a.file] ?? 0));
+files.sort((a, b) => (previous[b] ?? 0) - (previous[a] ?? 0));
 
 const started = Date.now();
 console.log(`run-tests: ${files.length} files, ${options.jobs} at once${options.everyNode ? ' (the every-node files)' : ''}, on Node ${process.version}`);

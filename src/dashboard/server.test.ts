@@ -333,7 +333,7 @@ test('sgdlab serve: a missing store or a bad flag is a clear error', async () =>
   const cases: [string[], RegExp][] = [
     [['serve', '--db', join(dir, 'missing.db')], /no study store at .*missing\.db \(the dashboard reads an existing store/],
     [['serve', '--db', db, '--port', '70000'], /--port: '70000' must be a port number 0…65535/],
-    [['serve', '--db', db, '--token', 'a b'], /--token: must be 8 to 200 characters/],
+    [['serve', '--db', db, '--token', 'a b'], /--token: 3 characters; it must be 16 to 200 characters/],
   ];
   for (const [args, message] of cases) {
     const r = sgdlabCli(...args);
