@@ -137,6 +137,7 @@ export class PostgresStudyStore implements StudyStore {
   private readonly pool: pg.Pool;
   private readonly secrets: string[];
   private readonly retrySeconds: number;
+  private closed = false;
 
   constructor(rawUrl: string, options: OpenStoreOptions) {
     this.url = redactUrl(rawUrl);
@@ -534,7 +535,15 @@ export class PostgresStudyStore implements StudyStore {
     });
   }
 
+  /** Ends the pool's connections; a second call does nothing (pg's pool would refuse it with an error). */
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pool.end();
+    } catch (error) {
+      // pg's errors can quote the connection string: this one leaves the module redacted like every other.
+      throw this.redact(error, `cannot close the study store ${this.url}`);
+    }
   }
 }
