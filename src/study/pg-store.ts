@@ -77,6 +77,12 @@ export const PG_MIGRATIONS: readonly string[] = [
      study TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, data BYTEA NOT NULL,
      PRIMARY KEY (study, key, name),
      FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);`,
+  // 4: a metric row is stored once per attempt, step and name, so that a transaction run again after
+  // its COMMIT's acknowledgement was lost (it passes the fence again) adds nothing. Duplicates an
+  // earlier release stored go first (the first stored of each stays).
+  `DELETE FROM metrics m USING metrics d
+     WHERE d.study = m.study AND d.key = m.key AND d.attempt = m.attempt AND d.step = m.step AND d.name = m.name AND d.seq < m.seq;
+   ALTER TABLE metrics ADD CONSTRAINT metrics_row UNIQUE (study, key, attempt, step, name);`,
 ];
 
 /** The advisory lock that serializes migrations when many workers open a fresh database at once. */
@@ -332,7 +338,8 @@ export class PostgresStudyStore implements StudyStore {
     for (let i = 0; i < rows.length; i += 2000) {
       const chunk = rows.slice(i, i + 2000);
       await q(`INSERT INTO metrics (study, key, attempt, step, name, value)
-        SELECT $1, $2, $3, s, n, v FROM unnest($4::int[], $5::text[], $6::float8[]) WITH ORDINALITY AS u(s, n, v, o) ORDER BY o`,
+        SELECT $1, $2, $3, s, n, v FROM unnest($4::int[], $5::text[], $6::float8[]) WITH ORDINALITY AS u(s, n, v, o) ORDER BY o
+        ON CONFLICT (study, key, attempt, step, name) DO NOTHING`,
       [study, key, attempt, chunk.map((r) => r.step), chunk.map((r) => r.name), chunk.map((r) => r.value)]);
     }
   }

@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -158,3 +158,74 @@ async function startCluster(durable: boolean): Promise<PgCluster> {
   };
 }
 
+/** A TCP relay to the cluster that can lose the acknowledgement of a COMMIT (`lostCommitRelay`). */
+export interface LostCommitRelay {
+  port: number;
+  /** The next COMMIT a client sends reaches the server; its reply does not reach the client: both connections are cut. */
+  loseNextCommitAck(): void;
+  /** How many acknowledgements were lost so far. */
+  readonly lostAcks: number;
+  close(): Promise<void>;
+}
+
+/** The simple-query text of a COMMIT as the pg driver sends it (client.query('COMMIT')). */
+const COMMIT_QUERY = Buffer.from('COMMIT\0');
+
+/**
+ * A relay on a free port to the cluster's `serverPort`: as a network failing just after a COMMIT
+ * reached the server, it lets the server commit and cuts the connection before the reply gets back,
+ * so the client cannot tell whether its transaction was stored.
+ */
+export function lostCommitRelay(serverPort: number): Promise<LostCommitRelay> {
+  let armed = false;
+  let lostAcks = 0;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(serverPort, '127.0.0.1');
+    let commitSent = false;
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        open.delete(s);
+        cut();
+      });
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (armed && chunk.includes(COMMIT_QUERY)) {
+        armed = false;
+        commitSent = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      // The server answers the COMMIT only once it has committed: this reply is the acknowledgement.
+      if (commitSent) {
+        lostAcks++;
+        cut();
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({
+      port: (server.address() as { port: number }).port,
+      loseNextCommitAck: () => {
+        armed = true;
+      },
+      get lostAcks() {
+        return lostAcks;
+      },
+      close: () => new Promise<void>((done) => {
+        for (const s of open) s.destroy();
+        server.close(() => done());
+      }),
+    }));
+  });
+}

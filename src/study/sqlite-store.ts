@@ -68,6 +68,10 @@ export const MIGRATIONS: readonly string[] = [
      study TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
      PRIMARY KEY (study, key, name),
      FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);`,
+  // 4: a metric row is stored once per attempt, step and name, so that a write sent again (a call
+  // retried after its reply was lost) adds nothing. Duplicates an earlier release stored go first.
+  `DELETE FROM metrics WHERE rowid NOT IN (SELECT MIN(rowid) FROM metrics GROUP BY study, key, attempt, step, name);
+   CREATE UNIQUE INDEX metrics_row ON metrics(study, key, attempt, step, name);`,
 ];
 
 interface MeasurementRow {
@@ -221,7 +225,8 @@ export class SqliteStudyStore implements StudyStore {
   }
 
   private insertMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): void {
-    const insert = this.db.prepare('INSERT INTO metrics (study, key, attempt, step, name, value) VALUES (?, ?, ?, ?, ?, ?)');
+    // Rows already stored (the same write sent again) are skipped: the first value of a step's metric stays.
+    const insert = this.db.prepare('INSERT INTO metrics (study, key, attempt, step, name, value) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (study, key, attempt, step, name) DO NOTHING');
     for (const r of rows) insert.run(study, key, attempt, r.step, r.name, r.value);
   }
 

@@ -191,7 +191,10 @@ export interface StudyStore {
   /** Stores the result of attempt `attempt`; false (and a refusal recorded) if that attempt is no longer current. */
   finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean>;
   fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean>;
-  /** Appends metrics of attempt `attempt` (refused if stale). */
+  /**
+   * Appends metrics of attempt `attempt` (refused if stale). A row is kept once per attempt, step and
+   * name: rows sent again (a call retried after its reply was lost) are skipped, the first value stays.
+   */
   addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean>;
   /** The metrics of the trial's current attempt, in the order they were stored. */
   metrics(study: string, key: string): Promise<Metric[]>;
