@@ -17,7 +17,7 @@ import pg from 'pg';
 import type { Study } from './schema.js';
 import type { OpenStoreOptions } from './store-factory.js';
 import {
-  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
+  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
   type Refusal, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import { StoreUrlError, redactSecrets, redactUrl, registerSecrets, urlPasswords } from './store-url.js';
@@ -482,6 +482,12 @@ export class PostgresStudyStore implements StudyStore {
   async artifact(study: string, key: string): Promise<ArtifactFile[] | undefined> {
     const rows = await this.q('SELECT name, data FROM artifacts WHERE study = $1 AND key = $2 ORDER BY name', [study, key]);
     return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name as string, data: new Uint8Array(r.data as Buffer) }));
+  }
+
+  async artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined> {
+    // octet_length() of a bytea is read from its header (TOAST's pointer for a large one): the bytes are not fetched.
+    const rows = await this.q('SELECT name, octet_length(data) AS bytes FROM artifacts WHERE study = $1 AND key = $2 ORDER BY name', [study, key]);
+    return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name as string, bytes: Number(r.bytes) }));
   }
 
   async deleteStudy(name: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Study } from './schema.js';
 import {
-  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric, type Refusal, type StoreBackend,
+  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric, type Refusal, type StoreBackend,
   type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import type { Trial } from './trials.js';
@@ -380,6 +380,12 @@ export class SqliteStudyStore implements StudyStore {
   async artifact(study: string, key: string): Promise<ArtifactFile[] | undefined> {
     const rows = this.db.prepare('SELECT name, data FROM artifacts WHERE study = ? AND key = ? ORDER BY name').all(study, key) as { name: string; data: Buffer }[];
     return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name, data: new Uint8Array(r.data) }));
+  }
+
+  async artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined> {
+    // length() of a BLOB is read from the row's header: the bytes stay on disk.
+    const rows = this.db.prepare('SELECT name, length(data) AS bytes FROM artifacts WHERE study = ? AND key = ? ORDER BY name').all(study, key) as ArtifactSize[];
+    return rows.length === 0 ? undefined : rows;
   }
 
   async deleteStudy(name: string): Promise<boolean> {

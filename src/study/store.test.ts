@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { IN_STORE, expandTrials, openStore, parseStudy, type StudyStore, type WorkerBeat } from './index.js';
+import { IN_STORE, checkpointSizes, expandTrials, openStore, parseStudy, type StudyStore, type WorkerBeat } from './index.js';
 import pg from 'pg';
 import { PG_MIGRATIONS } from './pg-store.js';
 import { lostCommitRelay, pgCluster } from './pg-testing.js';
@@ -200,6 +200,26 @@ for (const backend of storeBackends()) {
       assert.deepEqual((await copy.getStudy('grid'))!, await store.getStudy('grid'));
       await copy.close();
     }
+    await store.close();
+  });
+
+  test(`${backend.name}: checkpoint sizes are listed without reading the files: from the store's rows, or a stat of the directory's files`, async () => {
+    const { store } = await fresh();
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 3));
+    const weights = new Uint8Array(300_000).fill(7);
+    const inStore = (await store.claim('grid', 'w'))!;
+    await store.finish('grid', inStore.key, 1, { status: 'completed', result: {}, seconds: 1, checkpoint: IN_STORE,
+      artifacts: [{ name: 'model.safetensors', data: weights }, { name: 'model.json', data: new TextEncoder().encode('{"a":1}') }, { name: 'loss-0.1/model.safetensors', data: weights.slice(0, 1000) }] });
+    assert.deepEqual(await store.artifactSizes('grid', inStore.key), [{ name: 'loss-0.1/model.safetensors', bytes: 1000 }, { name: 'model.json', bytes: 7 }, { name: 'model.safetensors', bytes: 300_000 }]);
+    assert.deepEqual(await store.artifactSizes('grid', inStore.key), (await store.artifact('grid', inStore.key))!.map((f) => ({ name: f.name, bytes: f.data.byteLength })), "the sizes of the bytes artifact() reads");
+    assert.deepEqual(await checkpointSizes(store, (await store.trial('grid', inStore.key))!), [{ name: 'model.json', bytes: 7 }, { name: 'model.safetensors', bytes: 300_000 }], 'the final checkpoint only');
+    const dir = mkdtempSync(join(scratch, 'ckpt-'));
+    writeFileSync(join(dir, 'model.safetensors'), weights.slice(0, 4096));
+    writeFileSync(join(dir, 'model.json'), '{}');
+    const onDisk = (await store.claim('grid', 'w'))!;
+    await store.finish('grid', onDisk.key, 1, { status: 'completed', result: {}, seconds: 1, checkpoint: dir });
+    assert.equal(await store.artifactSizes('grid', onDisk.key), undefined, 'nothing in the store');
+    assert.deepEqual(await checkpointSizes(store, (await store.trial('grid', onDisk.key))!), [{ name: 'model.safetensors', bytes: 4096 }, { name: 'model.json', bytes: 2 }]);
     await store.close();
   });
 

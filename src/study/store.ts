@@ -65,6 +65,12 @@ export interface ArtifactFile {
   data: Uint8Array;
 }
 
+/** A checkpoint file's name and size, for listing it without reading it. */
+export interface ArtifactSize {
+  name: string;
+  bytes: number;
+}
+
 /** The checkpoint marker of a trial whose files are in the store. */
 export const IN_STORE = 'store:';
 
@@ -232,6 +238,8 @@ export interface StudyStore {
   refusals(study: string): Promise<Refusal[]>;
   /** The checkpoint files of a trial kept in the store (undefined if none). */
   artifact(study: string, key: string): Promise<ArtifactFile[] | undefined>;
+  /** The names and sizes of the same files, by name, without reading their bytes (undefined if none). */
+  artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined>;
   deleteStudy(name: string): Promise<boolean>;
   /** Everything of a study, for copying it to another store. */
   dumpStudy(name: string): Promise<StudyDump | undefined>;
