@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { budgetLabel } from '../report/data.js';
-import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, gridPoints, measurementValues, shortValue, type ArtifactFile, type Study, type StoredTrial, type StudyStore, type StudySummary, type MeasurementStatus as StoreMeasurementStatus, type TrialStatus as StoreTrialStatus } from '../study/index.js';
+import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, checkpointSizes, gridPoints, measurementValues, shortValue, type ArtifactFile, type ArtifactSize, type Study, type StoredTrial, type StudyStore, type StudySummary, type MeasurementStatus as StoreMeasurementStatus, type TrialStatus as StoreTrialStatus } from '../study/index.js';
 import type { Axis, CurvePoint, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
 import type { ReportAnswer, ReportRequest } from './report-thread.js';
@@ -22,7 +22,7 @@ export interface ReadyReport {
   gzip: Uint8Array;
 }
 
-/** A request for one page of a study's trials. Every field was validated by the server (routes.ts). */
+/** A request for one page of a study's trials. Every field was validated by the server (server.ts: parseTrialQuery). */
 export interface TrialQuery {
   /** Keep trials whose status is one of these (all when empty). */
   status: TrialStatus[];
@@ -458,7 +458,7 @@ export class DashboardData {
         kind: m.kind, status: m.status, seconds: m.seconds, error: m.error,
         values: m.result ? Object.entries(measurementValues(m.kind, m.result)).map(([k, v]) => [k, formatNumber(v)] as [string, string]) : [],
       })),
-      checkpoint: (await this.checkpointFiles(t)).map((f) => ({ name: f.name, bytes: f.data.byteLength })),
+      checkpoint: await this.checkpointSizes(t),
       live: t.status === 'running' ? workers.find((w) => w.holdsTrial === t.key) ?? null : null,
     };
   }
@@ -470,6 +470,16 @@ export class DashboardData {
       return await checkpointFiles(this.store, t);
     } catch {
       return []; // on another machine's disk, or deleted since: nothing to download from here
+    }
+  }
+
+  /** The names and sizes of a trial's checkpoint files, read without their bytes (a page shows them; a download reads one). */
+  private async checkpointSizes(t: StoredTrial): Promise<ArtifactSize[]> {
+    if (!t.checkpoint) return [];
+    try {
+      return await checkpointSizes(this.store, t);
+    } catch {
+      return []; // as checkpointFiles: nothing to download from here
     }
   }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import { openStore, type StudyStore } from '../study/index.js';
+import { IN_STORE, openStore, type StudyStore } from '../study/index.js';
 import { loadReportData } from '../report/data.js';
 import { resultTables } from '../report/tables.js';
 import { repoRoot } from '../study/testing.js';
@@ -160,6 +160,21 @@ test('a trial: its configuration, result, error, and learning curves downsampled
   assert.deepEqual(curves.points.filter((p) => p.metric === 'test.accuracy').length, 10, 'short series are not thinned');
   assert.equal((await rawGet(dash.port, `/api/studies/demo/trials/nope`)).status, 404);
   assert.equal((await rawGet(dash.port, `/api/studies/demo/trials/${done.key}/checkpoint/model.safetensors`)).status, 404, 'no checkpoint stored');
+});
+
+test("a trial's checkpoint files are listed with their sizes without reading their bytes", async () => {
+  const own = await openStore(join(dir, 'checkpoint.db'));
+  await writeSyntheticStudy(own, { name: 'kept', batchSizes: [8], lrs: [0.1], seeds: 1, pending: 1 });
+  const t = (await own.claim('kept', 'w'))!;
+  await own.finish('kept', t.key, t.attempt, { status: 'completed', result: {}, seconds: 1, checkpoint: IN_STORE,
+    artifacts: [{ name: 'model.safetensors', data: new Uint8Array(5000) }, { name: 'model.json', data: new Uint8Array(12) }, { name: 'loss-0.1/model.safetensors', data: new Uint8Array(300) }] });
+  // A store whose bytes cannot be read: the page must not need them.
+  const sizesOnly = new Proxy(own, {
+    get: (target, name) => (name === 'artifact' ? () => Promise.reject(new Error('the trial page read the bytes')) : Reflect.get(target, name, target)),
+  });
+  const detail = (await new DashboardData(sizesOnly, 'checkpoint.db').trial('kept', t.key))!;
+  assert.deepEqual(detail.checkpoint, [{ name: 'model.json', bytes: 12 }, { name: 'model.safetensors', bytes: 5000 }]);
+  await own.close();
 });
 
 test('min/max decimation keeps each bucket\'s first, last, minimum and maximum, in order', () => {

@@ -7,11 +7,11 @@
  * travel with it: in the directory as SAVE/loss-LEVEL/, in the store as files named loss-LEVEL/FILE.
  * Addon-free.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { LossLevelRecord } from '../train/checkpoint-levels.js';
 import { lossLevelRecord, lossLevelsOf } from './loss-levels.js';
-import { IN_STORE, type ArtifactFile, type StoredTrial, type StudyStore } from './store.js';
+import { IN_STORE, type ArtifactFile, type ArtifactSize, type StoredTrial, type StudyStore } from './store.js';
 
 /** The files of a checkpoint directory (train/checkpoint.ts writes them). */
 export const CHECKPOINT_FILES = ['model.safetensors', 'model.json', 'initial.safetensors'] as const;
@@ -63,23 +63,53 @@ export function writeCheckpointFiles(dir: string, files: readonly ArtifactFile[]
  * the one saved the first time the training loss fell below it.
  */
 export async function checkpointFiles(store: StudyStore, trial: StoredTrial, level?: number): Promise<ArtifactFile[]> {
-  if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint (only studies that measure keep them)`);
-  const what = level === undefined ? 'its checkpoint' : `its checkpoint at training-loss level ${level}`;
-  if (trial.checkpoint === IN_STORE) {
+  const checkpoint = checkpointOf(trial);
+  if (checkpoint === IN_STORE) {
     const stored = await store.artifact(trial.study, trial.key);
-    if (!stored) throw new Error(`trial ${trial.key}: its checkpoint should be in the store ${store.url} but is not`);
-    if (level === undefined) return stored.filter((f) => !f.name.includes('/'));
+    if (!stored) throw notInStore(store, trial);
+    if (level === undefined) return stored.filter(isFinalFile);
     const prefix = levelPrefix(lossLevelRecord(trial, level));
     const files = stored.filter((f) => f.name.startsWith(prefix)).map((f) => ({ name: f.name.slice(prefix.length), data: f.data }));
-    if (!files.some((f) => f.name === 'model.safetensors')) throw new Error(`trial ${trial.key}: ${what} is not in the store ${store.url} (the trial's attempt that saved it did not upload it)`);
+    if (!files.some((f) => f.name === 'model.safetensors')) throw new Error(`trial ${trial.key}: ${describeCheckpoint(level)} is not in the store ${store.url} (the trial's attempt that saved it did not upload it)`);
     return files;
   }
-  const dir = level === undefined ? checkpointDirOf(trial.checkpoint) : lossLevelRecord(trial, level).checkpoint!;
+  return readCheckpointFiles(readableCheckpointDir(trial, level));
+}
+
+/**
+ * The names and sizes of a trial's final checkpoint files (the files `checkpointFiles` returns),
+ * without reading them: from the store's row headers, or a stat of each file in its directory.
+ */
+export async function checkpointSizes(store: StudyStore, trial: StoredTrial): Promise<ArtifactSize[]> {
+  if (checkpointOf(trial) === IN_STORE) {
+    const stored = await store.artifactSizes(trial.study, trial.key);
+    if (!stored) throw notInStore(store, trial);
+    return stored.filter(isFinalFile);
+  }
+  const dir = readableCheckpointDir(trial);
+  return CHECKPOINT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, bytes: statSync(join(dir, name)).size }));
+}
+
+/** A file of the final checkpoint, as the store names it (a loss level's files sit under loss-LEVEL/). */
+const isFinalFile = (f: { name: string }) => !f.name.includes('/');
+
+const describeCheckpoint = (level?: number) => (level === undefined ? 'its checkpoint' : `its checkpoint at training-loss level ${level}`);
+
+function checkpointOf(trial: StoredTrial): string {
+  if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint (only studies that measure keep them)`);
+  return trial.checkpoint;
+}
+
+const notInStore = (store: StudyStore, trial: StoredTrial) => new Error(`trial ${trial.key}: its checkpoint should be in the store ${store.url} but is not`);
+
+/** The directory of a trial's checkpoint (final, or at `level`) kept in a directory, if this machine can read it. */
+function readableCheckpointDir(trial: StoredTrial, level?: number): string {
+  const dir = level === undefined ? checkpointDirOf(checkpointOf(trial)) : lossLevelRecord(trial, level).checkpoint!;
   if (!existsSync(join(dir, 'model.safetensors'))) {
-    throw new Error(`trial ${trial.key}: ${what} ${dir} (written by ${trial.worker ?? 'a worker'}) is not readable from this machine; `
+    throw new Error(`trial ${trial.key}: ${describeCheckpoint(level)} ${dir} (written by ${trial.worker ?? 'a worker'}) is not readable from this machine; `
       + 'put artifacts where every machine can read them (--artifacts store, or --artifacts DIR on shared storage)');
   }
-  return readCheckpointFiles(dir);
+  return dir;
 }
 
 /** Every file of a trial's checkpoints (final and loss levels) as the store keeps them, wherever they are now. */

@@ -17,7 +17,7 @@ import pg from 'pg';
 import type { Study } from './schema.js';
 import type { OpenStoreOptions } from './store-factory.js';
 import {
-  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
+  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
   type Refusal, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import { StoreUrlError, redactSecrets, redactUrl, registerSecrets, urlPasswords } from './store-url.js';
@@ -77,6 +77,12 @@ export const PG_MIGRATIONS: readonly string[] = [
      study TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, data BYTEA NOT NULL,
      PRIMARY KEY (study, key, name),
      FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);`,
+  // 4: a metric row is stored once per attempt, step and name, so that a transaction run again after
+  // its COMMIT's acknowledgement was lost (it passes the fence again) adds nothing. Duplicates an
+  // earlier release stored go first (the first stored of each stays).
+  `DELETE FROM metrics m USING metrics d
+     WHERE d.study = m.study AND d.key = m.key AND d.attempt = m.attempt AND d.step = m.step AND d.name = m.name AND d.seq < m.seq;
+   ALTER TABLE metrics ADD CONSTRAINT metrics_row UNIQUE (study, key, attempt, step, name);`,
 ];
 
 /** The advisory lock that serializes migrations when many workers open a fresh database at once. */
@@ -137,6 +143,7 @@ export class PostgresStudyStore implements StudyStore {
   private readonly pool: pg.Pool;
   private readonly secrets: string[];
   private readonly retrySeconds: number;
+  private closed = false;
 
   constructor(rawUrl: string, options: OpenStoreOptions) {
     this.url = redactUrl(rawUrl);
@@ -331,7 +338,8 @@ export class PostgresStudyStore implements StudyStore {
     for (let i = 0; i < rows.length; i += 2000) {
       const chunk = rows.slice(i, i + 2000);
       await q(`INSERT INTO metrics (study, key, attempt, step, name, value)
-        SELECT $1, $2, $3, s, n, v FROM unnest($4::int[], $5::text[], $6::float8[]) WITH ORDINALITY AS u(s, n, v, o) ORDER BY o`,
+        SELECT $1, $2, $3, s, n, v FROM unnest($4::int[], $5::text[], $6::float8[]) WITH ORDINALITY AS u(s, n, v, o) ORDER BY o
+        ON CONFLICT (study, key, attempt, step, name) DO NOTHING`,
       [study, key, attempt, chunk.map((r) => r.step), chunk.map((r) => r.name), chunk.map((r) => r.value)]);
     }
   }
@@ -476,6 +484,12 @@ export class PostgresStudyStore implements StudyStore {
     return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name as string, data: new Uint8Array(r.data as Buffer) }));
   }
 
+  async artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined> {
+    // octet_length() of a bytea is read from its header (TOAST's pointer for a large one): the bytes are not fetched.
+    const rows = await this.q('SELECT name, octet_length(data) AS bytes FROM artifacts WHERE study = $1 AND key = $2 ORDER BY name', [study, key]);
+    return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name as string, bytes: Number(r.bytes) }));
+  }
+
   async deleteStudy(name: string): Promise<boolean> {
     return this.tx(async (q) => {
       await q('DELETE FROM workers WHERE study = $1', [name]);
@@ -534,7 +548,15 @@ export class PostgresStudyStore implements StudyStore {
     });
   }
 
+  /** Ends the pool's connections; a second call does nothing (pg's pool would refuse it with an error). */
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pool.end();
+    } catch (error) {
+      // pg's errors can quote the connection string: this one leaves the module redacted like every other.
+      throw this.redact(error, `cannot close the study store ${this.url}`);
+    }
   }
 }

@@ -3,13 +3,14 @@
  * temporary directory, `pg_ctl start` on a free port with the socket in that directory, password
  * (SCRAM) authentication on 127.0.0.1 so that URLs carry a real password; as the unprivileged user
  * `postgres` (Debian's package creates it) when run as root, since PostgreSQL refuses to run as root.
- * Stopped and deleted when the process exits. Never skipped: if PostgreSQL cannot start, `pgCluster()`
- * throws with the reason (and the server's log).
+ * Stopped and deleted when the process ends, however it ends: at a normal exit by this process, after
+ * a SIGKILL, a SIGINT or an uncaught exception by a watchdog process that outlives it (`startWatchdog`).
+ * Never skipped: if PostgreSQL cannot start, `pgCluster()` throws with the reason (and the server's log).
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -51,6 +52,27 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The watchdog's script: it reads its stdin until the end, stops the cluster (the command in its
+ * arguments) and deletes the directory. Deaf to the signals a terminal or a test runner sends.
+ */
+const WATCHDOG = `trap '' HUP INT TERM; dir=$1; shift; cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf "$dir"`;
+
+/**
+ * Starts a process that stops the cluster and deletes `dir` once this process has ended, however it
+ * ended: 'exit' handlers do not run after a SIGKILL, nor after a SIGINT or SIGTERM that Node handles
+ * by dying, and pg_ctl starts the server in a session of its own, which outlives its owner. The
+ * watchdog waits for the end of a pipe only this process holds (Node opens pipes close-on-exec, so no
+ * child inherits it): the kernel closes it when this process dies. In a session of its own too, so
+ * that the signal that ends a test run's process group does not end the watchdog with it.
+ */
+function startWatchdog(dir: string, stopCommand: readonly string[]): void {
+  const child = spawn('sh', ['-c', WATCHDOG, 'sgdlab-pg-watchdog', dir, ...stopCommand], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // Neither the watchdog nor its pipe keeps this process's event loop alive.
+  child.unref();
+  (child.stdin as unknown as Socket).unref();
+}
+
 let cluster: Promise<PgCluster> | undefined;
 
 /**
@@ -73,14 +95,18 @@ async function startCluster(durable: boolean): Promise<PgCluster> {
     if (id.status !== 0) throw new Error(`cannot start PostgreSQL as root and there is no user '${runAs}' to run it (install Debian's postgresql: bash scripts/setup.sh)`);
     chownSync(dir, Number(id.stdout), Number(gid.stdout));
   }
-  const run = (cmd: string, args: string[]): SpawnSyncReturns<string> =>
-    root ? spawnSync('runuser', ['-u', runAs, '--', join(bin, cmd), ...args], { encoding: 'utf8', cwd: dir }) : spawnSync(join(bin, cmd), args, { encoding: 'utf8', cwd: dir });
+  const command = (cmd: string, args: string[]): string[] => (root ? ['runuser', '-u', runAs, '--', join(bin, cmd), ...args] : [join(bin, cmd), ...args]);
+  const run = (cmd: string, args: string[]): SpawnSyncReturns<string> => {
+    const [file, ...rest] = command(cmd, args);
+    return spawnSync(file!, rest, { encoding: 'utf8', cwd: dir });
+  };
+  const data = join(dir, 'data');
+  startWatchdog(dir, command('pg_ctl', ['-D', data, 'stop', '-m', 'immediate', '-w', '-t', '60']));
   const password = `sgdlab-secret-${randomBytes(8).toString('hex')}`;
   const user = 'sgdlab';
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (root) chownSync(pwfile, Number(spawnSync('id', ['-u', runAs], { encoding: 'utf8' }).stdout), Number(spawnSync('id', ['-g', runAs], { encoding: 'utf8' }).stdout));
-  const data = join(dir, 'data');
   const init = run('initdb', ['-D', data, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--no-instructions']);
   rmSync(pwfile, { force: true });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
@@ -130,4 +156,76 @@ async function startCluster(durable: boolean): Promise<PgCluster> {
       if (r.status !== 0) throw new Error(`pg_ctl start failed (${r.status}): ${r.stderr || r.stdout}`);
     },
   };
+}
+
+/** A TCP relay to the cluster that can lose the acknowledgement of a COMMIT (`lostCommitRelay`). */
+export interface LostCommitRelay {
+  port: number;
+  /** The next COMMIT a client sends reaches the server; its reply does not reach the client: both connections are cut. */
+  loseNextCommitAck(): void;
+  /** How many acknowledgements were lost so far. */
+  readonly lostAcks: number;
+  close(): Promise<void>;
+}
+
+/** The simple-query text of a COMMIT as the pg driver sends it (client.query('COMMIT')). */
+const COMMIT_QUERY = Buffer.from('COMMIT\0');
+
+/**
+ * A relay on a free port to the cluster's `serverPort`: as a network failing just after a COMMIT
+ * reached the server, it lets the server commit and cuts the connection before the reply gets back,
+ * so the client cannot tell whether its transaction was stored.
+ */
+export function lostCommitRelay(serverPort: number): Promise<LostCommitRelay> {
+  let armed = false;
+  let lostAcks = 0;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(serverPort, '127.0.0.1');
+    let commitSent = false;
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        open.delete(s);
+        cut();
+      });
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (armed && chunk.includes(COMMIT_QUERY)) {
+        armed = false;
+        commitSent = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      // The server answers the COMMIT only once it has committed: this reply is the acknowledgement.
+      if (commitSent) {
+        lostAcks++;
+        cut();
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({
+      port: (server.address() as { port: number }).port,
+      loseNextCommitAck: () => {
+        armed = true;
+      },
+      get lostAcks() {
+        return lostAcks;
+      },
+      close: () => new Promise<void>((done) => {
+        for (const s of open) s.destroy();
+        server.close(() => done());
+      }),
+    }));
+  });
 }

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Study } from './schema.js';
 import {
-  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric, type Refusal, type StoreBackend,
+  DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric, type Refusal, type StoreBackend,
   type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import type { Trial } from './trials.js';
@@ -68,6 +68,10 @@ export const MIGRATIONS: readonly string[] = [
      study TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
      PRIMARY KEY (study, key, name),
      FOREIGN KEY (study, key) REFERENCES trials(study, key) ON DELETE CASCADE);`,
+  // 4: a metric row is stored once per attempt, step and name, so that a write sent again (a call
+  // retried after its reply was lost) adds nothing. Duplicates an earlier release stored go first.
+  `DELETE FROM metrics WHERE rowid NOT IN (SELECT MIN(rowid) FROM metrics GROUP BY study, key, attempt, step, name);
+   CREATE UNIQUE INDEX metrics_row ON metrics(study, key, attempt, step, name);`,
 ];
 
 interface MeasurementRow {
@@ -221,7 +225,8 @@ export class SqliteStudyStore implements StudyStore {
   }
 
   private insertMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): void {
-    const insert = this.db.prepare('INSERT INTO metrics (study, key, attempt, step, name, value) VALUES (?, ?, ?, ?, ?, ?)');
+    // Rows already stored (the same write sent again) are skipped: the first value of a step's metric stays.
+    const insert = this.db.prepare('INSERT INTO metrics (study, key, attempt, step, name, value) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (study, key, attempt, step, name) DO NOTHING');
     for (const r of rows) insert.run(study, key, attempt, r.step, r.name, r.value);
   }
 
@@ -375,6 +380,12 @@ export class SqliteStudyStore implements StudyStore {
   async artifact(study: string, key: string): Promise<ArtifactFile[] | undefined> {
     const rows = this.db.prepare('SELECT name, data FROM artifacts WHERE study = ? AND key = ? ORDER BY name').all(study, key) as { name: string; data: Buffer }[];
     return rows.length === 0 ? undefined : rows.map((r) => ({ name: r.name, data: new Uint8Array(r.data) }));
+  }
+
+  async artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined> {
+    // length() of a BLOB is read from the row's header: the bytes stay on disk.
+    const rows = this.db.prepare('SELECT name, length(data) AS bytes FROM artifacts WHERE study = ? AND key = ? ORDER BY name').all(study, key) as ArtifactSize[];
+    return rows.length === 0 ? undefined : rows;
   }
 
   async deleteStudy(name: string): Promise<boolean> {

@@ -25,10 +25,15 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { backend: 'sqlite', path: url };
 }
 
+/*
+ * The user-info part ends at the last `@` before the host's end (the first `/`, `?` or `#`), as URL
+ * parsers read it (WHATWG's, which pg uses): a password may hold `@` and `:` unencoded.
+ */
+
 /** The password of a URL (decoded), if it has one: in the user-info part, or a `password=` parameter. */
 export function urlPasswords(url: string): string[] {
   const out: string[] = [];
-  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/?#]*)@/i.exec(url)?.[1];
+  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url)?.[1];
   const colon = userInfo?.indexOf(':') ?? -1;
   if (userInfo !== undefined && colon >= 0) out.push(userInfo.slice(colon + 1));
   for (const m of url.matchAll(/[?&]password=([^&#]*)/gi)) out.push(m[1]!);
@@ -46,7 +51,7 @@ export function urlPasswords(url: string): string[] {
 /** The URL with its password (in the user-info part or a `password=` parameter) replaced by `***`. */
 export function redactUrl(url: string): string {
   return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^/?#]*@/i, '$1:***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
@@ -54,7 +59,7 @@ export function redactUrl(url: string): string {
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length > 0) out = out.split(s).join('***');
-  return out.replace(/(postgres(?:ql)?:\/\/[^:@/?#\s]*):[^@/?#\s]*@/gi, '$1:***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
+  return out.replace(/(postgres(?:ql)?:\/\/[^:@/?#\s]*):[^/?#\s]*@/gi, '$1:***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
 }
 
 /** Passwords of the store URLs this process opened: every error the CLI prints is redacted of them too. */

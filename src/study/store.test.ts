@@ -1,7 +1,8 @@
 /**
  * The study store, one suite for every backend: lifecycle, leases and attempt numbers (a stale
  * attempt's result refused and recorded), heartbeats and the workers table, artifacts, dump and load,
- * exactly-once claims across processes, SIGKILL at any moment. Then each backend's migrations.
+ * exactly-once claims across processes, SIGKILL at any moment, metrics stored once however often they
+ * are sent. Then each backend's migrations, and a PostgreSQL COMMIT whose acknowledgement is lost.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { IN_STORE, expandTrials, openStore, parseStudy, type StudyStore, type WorkerBeat } from './index.js';
+import { IN_STORE, checkpointSizes, expandTrials, openStore, parseStudy, type StudyStore, type WorkerBeat } from './index.js';
+import pg from 'pg';
+import { PG_MIGRATIONS } from './pg-store.js';
+import { lostCommitRelay, pgCluster } from './pg-testing.js';
 import { MIGRATIONS, SqliteStudyStore } from './sqlite-store.js';
 import { storeBackends } from './store-testing.js';
 
@@ -132,6 +136,17 @@ for (const backend of storeBackends()) {
     await store.close();
   });
 
+  test(`${backend.name}: metrics sent twice (a call retried after its reply was lost) are stored once`, async () => {
+    const { store } = await fresh();
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 1));
+    const t = (await store.claim('grid', 'w'))!;
+    const rows = [{ step: 0, name: 'loss', value: 2.5 }, { step: 0, name: 'lr', value: 0.1 }, { step: 8, name: 'loss', value: 1.5 }];
+    assert.equal(await store.addMetrics('grid', t.key, 1, rows), true);
+    assert.equal(await store.addMetrics('grid', t.key, 1, rows), true, 'the same attempt, still running: accepted');
+    assert.deepEqual(await store.metrics('grid', t.key), rows);
+    await store.close();
+  });
+
   test(`${backend.name}: heartbeats fill the workers table; an exited or silent worker shows as such`, async () => {
     const { store } = await fresh();
     await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 2));
@@ -185,6 +200,26 @@ for (const backend of storeBackends()) {
       assert.deepEqual((await copy.getStudy('grid'))!, await store.getStudy('grid'));
       await copy.close();
     }
+    await store.close();
+  });
+
+  test(`${backend.name}: checkpoint sizes are listed without reading the files: from the store's rows, or a stat of the directory's files`, async () => {
+    const { store } = await fresh();
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 3));
+    const weights = new Uint8Array(300_000).fill(7);
+    const inStore = (await store.claim('grid', 'w'))!;
+    await store.finish('grid', inStore.key, 1, { status: 'completed', result: {}, seconds: 1, checkpoint: IN_STORE,
+      artifacts: [{ name: 'model.safetensors', data: weights }, { name: 'model.json', data: new TextEncoder().encode('{"a":1}') }, { name: 'loss-0.1/model.safetensors', data: weights.slice(0, 1000) }] });
+    assert.deepEqual(await store.artifactSizes('grid', inStore.key), [{ name: 'loss-0.1/model.safetensors', bytes: 1000 }, { name: 'model.json', bytes: 7 }, { name: 'model.safetensors', bytes: 300_000 }]);
+    assert.deepEqual(await store.artifactSizes('grid', inStore.key), (await store.artifact('grid', inStore.key))!.map((f) => ({ name: f.name, bytes: f.data.byteLength })), "the sizes of the bytes artifact() reads");
+    assert.deepEqual(await checkpointSizes(store, (await store.trial('grid', inStore.key))!), [{ name: 'model.json', bytes: 7 }, { name: 'model.safetensors', bytes: 300_000 }], 'the final checkpoint only');
+    const dir = mkdtempSync(join(scratch, 'ckpt-'));
+    writeFileSync(join(dir, 'model.safetensors'), weights.slice(0, 4096));
+    writeFileSync(join(dir, 'model.json'), '{}');
+    const onDisk = (await store.claim('grid', 'w'))!;
+    await store.finish('grid', onDisk.key, 1, { status: 'completed', result: {}, seconds: 1, checkpoint: dir });
+    assert.equal(await store.artifactSizes('grid', onDisk.key), undefined, 'nothing in the store');
+    assert.deepEqual(await checkpointSizes(store, (await store.trial('grid', onDisk.key))!), [{ name: 'model.safetensors', bytes: 4096 }, { name: 'model.json', bytes: 2 }]);
     await store.close();
   });
 
@@ -282,4 +317,53 @@ test('sqlite: a version-1 store is migrated: its measurements become completed m
   assert.equal((await store.listStudies())[0]!.updatedAt, '2026-01-01');
   assert.equal((store.db.prepare('SELECT version FROM schema_version').get() as { version: number }).version, MIGRATIONS.length);
   await store.close();
+});
+
+test('postgres: a transaction run again after its COMMIT was acknowledged to nobody stores its metrics once', async () => {
+  const cluster = await pgCluster();
+  const relay = await lostCommitRelay(cluster.port);
+  const url = (await cluster.newDatabase()).replace(`:${cluster.port}/`, `:${relay.port}/`);
+  const store = await openStore(url);
+  try {
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 1));
+    const t = (await store.claim('grid', 'w'))!;
+    const rows = [{ step: 0, name: 'loss', value: 2.5 }, { step: 4, name: 'loss', value: 2 }, { step: 8, name: 'loss', value: 1.5 }];
+    relay.loseNextCommitAck();
+    assert.equal(await store.addMetrics('grid', t.key, 1, rows), true, 'the store retried the transaction on a new connection');
+    assert.equal(relay.lostAcks, 1, 'the first COMMIT reached the server and its reply was cut');
+    assert.deepEqual(await store.metrics('grid', t.key), rows);
+  } finally {
+    await store.close();
+    await relay.close();
+  }
+});
+
+test('sqlite and postgres: a version-3 store with duplicate metric rows opens; the duplicates are removed and each row kept once', async () => {
+  const oldRows = `INSERT INTO studies (name, spec, created_at, updated_at) VALUES ('old', '{}', '2026-01-01', '2026-01-01');
+    INSERT INTO trials (study, key, coordinates, config, status, attempt) VALUES ('old', 'k1', '{}', '{}', 'running', 1);
+    INSERT INTO metrics (study, key, attempt, step, name, value) VALUES ('old', 'k1', 1, 0, 'loss', 2.5), ('old', 'k1', 1, 0, 'lr', 0.1), ('old', 'k1', 1, 0, 'loss', 2.5),
+      ('old', 'k1', 1, 8, 'loss', 1.5), ('old', 'k1', 1, 0, 'lr', 0.1), ('old', 'k1', 1, 8, 'loss', 1.5);
+    CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3);`;
+  const expected = [{ step: 0, name: 'loss', value: 2.5 }, { step: 0, name: 'lr', value: 0.1 }, { step: 8, name: 'loss', value: 1.5 }];
+  const db = join(mkdtempSync(join(scratch, 'v3-')), 'study.db');
+  const raw = new Database(db);
+  for (const m of MIGRATIONS.slice(0, 3)) raw.exec(m);
+  raw.exec(oldRows);
+  raw.close();
+  const url = await (await pgCluster()).newDatabase();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const m of PG_MIGRATIONS.slice(0, 3)) await client.query(m);
+  await client.query(oldRows);
+  await client.end();
+  for (const location of [db, url]) {
+    const store = await openStore(location);
+    assert.deepEqual(await store.metrics('old', 'k1'), expected, location);
+    assert.equal(await store.addMetrics('old', 'k1', 1, expected), true);
+    assert.deepEqual(await store.metrics('old', 'k1'), expected, 'the same rows sent again add nothing');
+    await store.close();
+  }
+  const migrated = new Database(db, { readonly: true });
+  assert.equal((migrated.prepare('SELECT version FROM schema_version').get() as { version: number }).version, MIGRATIONS.length);
+  migrated.close();
 });

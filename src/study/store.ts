@@ -65,6 +65,12 @@ export interface ArtifactFile {
   data: Uint8Array;
 }
 
+/** A checkpoint file's name and size, for listing it without reading it. */
+export interface ArtifactSize {
+  name: string;
+  bytes: number;
+}
+
 /** The checkpoint marker of a trial whose files are in the store. */
 export const IN_STORE = 'store:';
 
@@ -191,7 +197,10 @@ export interface StudyStore {
   /** Stores the result of attempt `attempt`; false (and a refusal recorded) if that attempt is no longer current. */
   finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean>;
   fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean>;
-  /** Appends metrics of attempt `attempt` (refused if stale). */
+  /**
+   * Appends metrics of attempt `attempt` (refused if stale). A row is kept once per attempt, step and
+   * name: rows sent again (a call retried after its reply was lost) are skipped, the first value stays.
+   */
   addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean>;
   /** The metrics of the trial's current attempt, in the order they were stored. */
   metrics(study: string, key: string): Promise<Metric[]>;
@@ -229,6 +238,8 @@ export interface StudyStore {
   refusals(study: string): Promise<Refusal[]>;
   /** The checkpoint files of a trial kept in the store (undefined if none). */
   artifact(study: string, key: string): Promise<ArtifactFile[] | undefined>;
+  /** The names and sizes of the same files, by name, without reading their bytes (undefined if none). */
+  artifactSizes(study: string, key: string): Promise<ArtifactSize[] | undefined>;
   deleteStudy(name: string): Promise<boolean>;
   /** Everything of a study, for copying it to another store. */
   dumpStudy(name: string): Promise<StudyDump | undefined>;
