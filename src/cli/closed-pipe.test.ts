@@ -2,6 +2,7 @@
  * `sgdlab status | head -1`: the reader closes the pipe before the command has written everything. The
  * command ends as it would have (exit 0) with nothing on stderr, not with Node's unhandled EPIPE trace.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -6,6 +6,7 @@
  * nothing is requested outside the server's origin; stored HTML renders as text; the trials table
  * works from the keyboard. SGDLAB_DASHBOARD_SCREENSHOT=FILE keeps a screenshot of the study page.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

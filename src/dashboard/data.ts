@@ -1,11 +1,13 @@
 /**
- * Everything the dashboard reads, and the only module of it that touches the study store. The store
- * is read through its interface (any backend); what a page needs is computed here, on the server:
- * counts and progress from the store's summaries, the trials table filtered, sorted and paged, the
- * report's tables and figures (the same functions as `sgdlab report`, in a thread of their own:
- * report-thread.ts), a trial's learning curves downsampled. Per study, what is derived from all its trials is cached under the study's version
- * (its counts), so a page or a poll of an unchanged study costs no full read, and a
- * study that changes is read once per change, whoever asks.
+ * Everything the dashboard reads. The server's routes read the study store only through this module
+ * (through its interface, any backend), on the connection serve-command.ts opens; the one other
+ * reader is the report thread it starts (report-thread.ts), which opens a connection of its own so
+ * that a report's computation never queues behind the pages' reads. What a page needs is computed
+ * here, on the server: counts and progress from the store's summaries, the trials table filtered,
+ * sorted and paged, the report's tables and figures (the same functions as `sgdlab report`), a
+ * trial's learning curves downsampled. Per study, what is derived from all its trials is cached under
+ * the study's version (its counts), so a page or a poll of an unchanged study costs no full read, and
+ * a study that changes is read once per change, whoever asks.
  */
 import { Worker } from 'node:worker_threads';
 import { budgetLabel } from '../report/data.js';

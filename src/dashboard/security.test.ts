@@ -5,6 +5,7 @@
  * token would cross the network in plain HTTP. The app is asked directly (Hono's app.request) where
  * no socket is needed; the CLI is run as a user runs it.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

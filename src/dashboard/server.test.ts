@@ -4,6 +4,7 @@
  * its safety: read-only, token on every request off loopback, loopback host names only without a
  * token, no path out of the static folder, security headers, and no libtorch in `sgdlab serve`.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -5,6 +5,7 @@
  * evaluation counts. Bad problems (infeasible or NaN bounds, wrong sizes, NaN objectives) are clear
  * errors, never a Fortran abort, and the native entry points survive garbage.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../tensor/index.js';

@@ -1,5 +1,6 @@
 // scripts/node-versions.mjs: the header dir that native code is built against must be the running
 // Node's (same NODE_MODULE_VERSION), whatever else is lying around; tested releases are only the pinned ones.
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';

@@ -4,6 +4,7 @@
 // dpkg-query, npm and npx and fake tools in its node_modules/.bin (node-gyp, tsc, esbuild) and fake
 // helper scripts, so nothing is installed or compiled and the real checkout (its node_modules, build/,
 // dist/) is never touched. flock(1) and bash are the system's.
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

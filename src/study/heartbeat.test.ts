@@ -4,7 +4,7 @@
  * thread ended after that beat, which was written before the stop and said 'idle'): eight PostgreSQL
  * workers on 500 tiny trials then left a worker 'idle' now and then (machines.test.ts).
  */
-// test-runner: every-node
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Heartbeat } from './heartbeat.js';

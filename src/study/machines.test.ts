@@ -5,6 +5,7 @@
  * checked against an uninterrupted single-worker run; every output of every command is kept and
  * searched for the database password at the end.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

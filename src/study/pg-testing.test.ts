@@ -3,6 +3,7 @@
  * ends: killed (SIGKILL, SIGTERM) or failing (an uncaught exception). Each case runs a child process
  * that starts its own cluster, reports the directory and the server's pid, and then ends.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

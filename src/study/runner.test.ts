@@ -3,6 +3,7 @@
  * once and the same numbers as an uninterrupted run, diverged learning rates never "best", and the
  * commands' output and errors.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

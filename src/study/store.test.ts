@@ -4,6 +4,7 @@
  * exactly-once claims across processes, SIGKILL at any moment, metrics stored once however often they
  * are sent. Then each backend's migrations, and a PostgreSQL COMMIT whose acknowledgement is lost.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -2,6 +2,7 @@
  * Autograd: backward and grad, grad mode, and exact Hessian-vector products by double backward,
  * checked against the closed-form Hessian of a quadratic and finite differences of gradients.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from './index.js';

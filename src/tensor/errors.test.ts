@@ -3,6 +3,7 @@
  * shapes; wrong argument types are rejected in TypeScript; and no input at all can crash the
  * process — every native entry point is called with garbage arguments.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from './index.js';

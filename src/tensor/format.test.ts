@@ -1,4 +1,5 @@
 /** toString() against str(tensor) from PyTorch (fixtures/format.json). */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from './index.js';

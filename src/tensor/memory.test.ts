@@ -1,4 +1,5 @@
 /** Deterministic memory release: tidy, keep, dispose, memory(), and a long loop that must not grow. */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';

@@ -4,6 +4,7 @@
  * output values, shapes and dtypes; the gradient of Σ out·R against PyTorch's; the gradient
  * against central finite differences in float64; and that no tensor outlives the case.
  */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from './index.js';

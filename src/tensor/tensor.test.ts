@@ -1,4 +1,5 @@
 /** Creation from JavaScript data, export back, queries, and dtype handling. */
+// test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from './index.js';
