@@ -10,12 +10,12 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import * as T from '../tensor/index.js';
-import { disposeSplits, prepareData, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
+import { disposeSplits, prepareData, splitsOnDevice, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
 import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { DEFAULT_SHARPNESS_SOLVER, Objective, SHARPNESS_SOLVERS, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost, type SharpnessSolver } from '../measure/index.js';
 import { UsageError } from './errors.js';
-import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
+import { countFlag, deviceFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 import { robustnessCommand } from './robustness-command.js';
 
 export interface CommonFlags {
@@ -24,15 +24,18 @@ export interface CommonFlags {
   dataDir?: string;
   subset?: string;
   split?: string;
+  device?: string;
   json?: boolean;
 }
 
 /** The checkpoint's model and the data to measure on. */
-function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar; data: DataSplits; split: TensorDataset; n: number; loss: ReturnType<typeof modelInfo>['defaultLoss'] } {
-  const { model, sidecar } = loadCheckpoint(flags.checkpoint);
+function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar; data: DataSplits; split: TensorDataset; n: number; loss: ReturnType<typeof modelInfo>['defaultLoss']; device: T.Device } {
+  // The device of the measurement, not the one the checkpoint was trained on: checkpoints are portable.
+  const device = deviceFlag(flags.device);
+  const { model, sidecar } = loadCheckpoint(flags.checkpoint, { device });
   try {
     const spec = flags.dataset ? { name: flags.dataset as DatasetName, dir: flags.dataDir } : { ...sidecar.config.data, ...(flags.dataDir ? { dir: flags.dataDir } : {}) };
-    const data = prepareData(spec);
+    const data = onDevice(prepareData(spec), device);
     const which = flags.split ?? 'train';
     if (which !== 'train' && which !== 'test') throw new UsageError(`--split: '${which}' must be train or test`);
     const split = which === 'train' ? data.train : data.test;
@@ -42,11 +45,18 @@ function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar;
     if (split.inputShape.join() !== sidecar.io.inputShape.join()) {
       throw new UsageError(`--dataset: ${spec.name} has inputs of shape [${split.inputShape.join(', ')}] but the checkpoint's model takes [${sidecar.io.inputShape.join(', ')}]`);
     }
-    return { model, sidecar, data, split, n, loss: sidecar.config.loss ?? modelInfo(sidecar.model.name).defaultLoss };
+    return { model, sidecar, data, split, n, loss: sidecar.config.loss ?? modelInfo(sidecar.model.name).defaultLoss, device };
   } catch (error) {
     model.dispose();
     throw error;
   }
+}
+
+/** The splits on `device`, the CPU copy freed once moved. */
+function onDevice(data: DataSplits, device: T.Device): DataSplits {
+  const moved = splitsOnDevice(data, device);
+  if (moved !== data) disposeSplits(data);
+  return moved;
 }
 
 /** A progress bar on stderr (shown on terminals only) counting passes over the data. */
@@ -90,6 +100,7 @@ export const common = (c: Command) =>
     .option('--data-dir <dir>', 'directory of the dataset files')
     .option('--subset <n>', 'use the first n examples of the split')
     .option('--split <name>', 'train (default) or test')
+    .option('--device <name>', "where to measure: cpu (default), cuda or cuda:K (the checkpoint may come from any device)")
     .option('--json', 'print JSON');
 
 export function measureCommand(): Command {
@@ -215,8 +226,8 @@ export function measureCommand(): Command {
       };
       if (options.batchNormBatchSize < 2) throw new UsageError(`--batch-norm-batch-size: '${flags.batchNormBatchSize}' must be at least 2 (training-mode batch norm needs two examples)`);
       withCheckpoint(flags, (s) => {
-        const other = loadCheckpoint(flags.other);
-        const probe = buildModel(s.sidecar.model, s.sidecar.io, new T.Generator(0));
+        const other = loadCheckpoint(flags.other, { device: s.device });
+        const probe = buildModel(s.sidecar.model, s.sidecar.io, new T.Generator(0)).to(s.device);
         try {
           if (JSON.stringify(other.sidecar.model) !== JSON.stringify(s.sidecar.model)) throw new UsageError(`--other: ${flags.other} holds a different model (${JSON.stringify(other.sidecar.model)}) than ${flags.checkpoint} (${JSON.stringify(s.sidecar.model)})`);
           const r = interpolate(s.model, other.model, probe, { train: s.split, test: s.data.test }, s.loss, { ...options, limit: s.n });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import cliProgress from 'cli-progress';
-import { parseTrainConfig, train, type TrainConfigInput, type TrainResult } from '../train/index.js';
+import { checkedDevice, parseTrainConfig, train, type TrainConfigInput, type TrainResult } from '../train/index.js';
 import { UsageError } from './errors.js';
 
 /** The embedded default run of `sgdlab train` with no configuration. */
@@ -49,6 +49,7 @@ interface TrainFlags {
   scaling?: string;
   evalEvery?: string;
   seed?: string;
+  device?: string;
   save?: string;
   json?: boolean;
   history?: boolean;
@@ -133,6 +134,7 @@ export function configFromFlags(flags: TrainFlags): TrainConfigInput {
   }
   if (flags.evalEvery !== undefined) base.eval = { ...((base.eval as object) ?? {}), every: number('eval-every', flags.evalEvery) };
   if (flags.seed !== undefined) base.seed = number('seed', flags.seed);
+  if (flags.device !== undefined) base.device = flags.device;
   if (flags.save !== undefined) base.save = flags.save;
   return base as TrainConfigInput;
 }
@@ -178,12 +180,15 @@ export function trainCommand(): Command {
     .option('--scaling <rule:base>', 'scale the learning rate with the batch size: linear:256, sqrt:256')
     .option('--eval-every <steps>', 'evaluate every this many steps (default once per epoch)')
     .option('--seed <n>', 'random seed (default 0)')
+    .option('--device <name>', 'where to train: cpu (default), cuda or cuda:K')
     .option('--save <dir>', 'save the final checkpoint (model.safetensors + model.json) in this directory')
     .option('--resume', 'continue from the snapshot in the save directory (written every snapshotEvery steps)')
     .option('--json', 'print one JSON object with the result on stdout')
     .option('--history', 'with --json, include the per-step and per-evaluation history')
     .action((flags: TrainFlags) => {
       const config = parseTrainConfig(configFromFlags(flags), 'training configuration');
+      // Before any work (train() checks too, but only once the progress bar is set up).
+      checkedDevice(config, 'device', 'training configuration');
       const bar = new cliProgress.SingleBar(
         { format: 'train |{bar}| {value}/{total} steps | loss {loss} | {speed} samples/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,

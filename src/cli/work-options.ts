@@ -15,6 +15,7 @@ export interface WorkFlags {
   lease?: string;
   heartbeat?: string;
   artifacts?: string;
+  gpus?: string;
 }
 
 export function workOptionsOf(c: Command, workersHelp: string): Command {
@@ -23,6 +24,7 @@ export function workOptionsOf(c: Command, workersHelp: string): Command {
     .option('--max-memory-mb <mb>', "each worker's resident memory limit: a worker over it is killed and its trial recorded as failed (default: 90% of memory shared among the workers)")
     .option('--lease <seconds>', `a claim is lost after this long without a heartbeat, and anyone may take it over (default ${DEFAULT_LEASE_SECONDS})`)
     .option('--heartbeat <seconds>', `seconds between a worker's heartbeats (default ${DEFAULT_HEARTBEAT_SECONDS}; less than the lease)`)
+    .option('--gpus <list>', "pin worker i to GPU gpus[i % n] (comma-separated indices, e.g. 0,1; sets each worker's CUDA_VISIBLE_DEVICES); the study's device must be cuda")
     .option('--artifacts <dir>', "where checkpoints of measured trials go: 'store' (in the store, readable from every machine; PostgreSQL's default) or a directory every worker can read (SQLite's default: DB.checkpoints)");
 }
 
@@ -32,6 +34,15 @@ const positive = (flag: string, value: string | undefined, what: string): number
   if (!(Number.isFinite(x) && x > 0)) throw new UsageError(`${flag}: '${value}' must be ${what}`);
   return x;
 };
+
+/** --gpus: distinct non-negative GPU indices, comma-separated. */
+function gpuList(value: string): number[] {
+  const gpus = value.split(',').map((s) => s.trim());
+  if (gpus.some((g) => !/^(0|[1-9]\d*)$/.test(g)) || new Set(gpus).size !== gpus.length) {
+    throw new UsageError(`--gpus: '${value}' must be distinct GPU indices separated by commas, e.g. 0,1`);
+  }
+  return gpus.map(Number);
+}
 
 export function parseWorkOptions(flags: WorkFlags, minWorkers: 0 | 1): WorkOptions {
   const workers = flags.workers === undefined ? undefined : Number(flags.workers);
@@ -46,6 +57,7 @@ export function parseWorkOptions(flags: WorkFlags, minWorkers: 0 | 1): WorkOptio
   if (flags.artifacts === '') throw new UsageError("--artifacts: give 'store' or a directory");
   return {
     workers,
+    ...(flags.gpus === undefined ? {} : { gpus: gpuList(flags.gpus) }),
     maxMemoryMb: positive('--max-memory-mb', flags.maxMemoryMb, 'a positive number of megabytes'),
     leaseSeconds,
     heartbeatSeconds,

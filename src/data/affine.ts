@@ -50,9 +50,9 @@ export function affineTransform(x: T.Tensor, angles: readonly number[], shifts: 
     theta.set([m00, m01, -(m00 * tx + m01 * ty), m10, m11, -(m10 * tx + m11 * ty)], 6 * i);
   }
   return T.tidy(() => {
-    const grid = T.affineGrid(T.tensor(theta, { shape: [n, 2, 3] }).to(x.dtype), [n, c, h, w], { alignCorners: false });
+    const grid = T.affineGrid(T.tensor(theta, { shape: [n, 2, 3] }).to({ dtype: x.dtype, device: T.deviceOf(x) }), [n, c, h, w], { alignCorners: false });
     if (!fill || fill.every((f) => f === 0)) return T.gridSample(x, grid, { mode: 'bilinear', paddingMode: 'zeros', alignCorners: false });
-    const f = T.tensor([...fill], { shape: [1, fill.length, 1, 1] }).to(x.dtype);
+    const f = T.tensor([...fill], { shape: [1, fill.length, 1, 1] }).to({ dtype: x.dtype, device: T.deviceOf(x) });
     // Zero padding of (x − f), plus f: the image extended by the fill value, then interpolated.
     return T.gridSample(x.sub(f), grid, { mode: 'bilinear', paddingMode: 'zeros', alignCorners: false }).add(f);
   });

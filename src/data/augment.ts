@@ -29,7 +29,7 @@ export function augment(x: T.Tensor, spec: AugmentSpec, g: T.Generator, fill?: r
       out = T.stack(crops, 0);
     }
     if (spec.horizontalFlip) {
-      const flip = T.rand([n, 1, 1, 1], { generator: g }).lt(0.5);
+      const flip = T.rand([n, 1, 1, 1], { generator: g, device: T.deviceOf(x) }).lt(0.5);
       out = T.where(flip, out.flip([3]), out);
     }
     return randomAffine(out, spec, g, fill);

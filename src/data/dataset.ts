@@ -58,9 +58,31 @@ export function makeDataset(x: T.Tensor, y: T.Tensor, numClasses: number | undef
 
 /** The examples at the given indices (an int64 tensor). */
 export function take(d: TensorDataset, indices: T.Tensor): { x: T.Tensor; y: T.Tensor } {
-  return { x: d.x.indexSelect(0, indices), y: d.y.indexSelect(0, indices) };
+  // Samplers draw their indices on the CPU (seeded generators); data on a GPU needs them there.
+  const at = T.isOnDevice(indices, T.deviceOf(d.x)) ? indices : indices.to({ device: T.deviceOf(d.x) });
+  return { x: d.x.indexSelect(0, at), y: d.y.indexSelect(0, at) };
 }
 
 export function disposeSplits(s: DataSplits): void {
   for (const d of [s.train, s.validation, s.test]) if (d) T.dispose([d.x, d.y]);
+}
+
+/**
+ * The splits with every tensor on `device`: `s` itself when they all are there already (nothing is
+ * copied, e.g. on the CPU), else a copy there, freed by disposeSplits independently of `s`. Fresh
+ * draws keep coming from the CPU's seeded generators and are moved, so a seed draws the same
+ * examples on any device.
+ */
+export function splitsOnDevice(s: DataSplits, device: T.Device): DataSplits {
+  const sets = [s.train, s.validation, s.test].filter((d): d is TensorDataset => d !== undefined);
+  if (sets.every((d) => T.isOnDevice(d.x, device) && T.isOnDevice(d.y, device))) return s;
+  const move = (d: TensorDataset): TensorDataset => makeDataset(d.x.to({ device }), d.y.to({ device }), d.numClasses);
+  const fresh = s.fresh;
+  return {
+    ...s,
+    train: move(s.train),
+    ...(s.validation ? { validation: move(s.validation) } : {}),
+    test: move(s.test),
+    ...(fresh ? { fresh: (n: number, g: T.Generator) => T.tidy(() => { const b = fresh(n, g); return { x: b.x.to({ device }), y: b.y.to({ device }) }; }) } : {}),
+  };
 }

@@ -48,15 +48,17 @@ export function gradientVarianceAlongTraining(o: AlongTrainingOptions): Variance
   const io = { inputShape: o.data.inputShape, outputs: o.data.outputs };
   const loss = modelInfo(o.model.name).defaultLoss;
   const w0 = o.initial.stateDict();
+  // The sequences run where the data are; indices are drawn on the CPU's seeded generator and moved.
+  const device = T.deviceOf(o.data.x);
   return o.batchSizes.map((b) => {
     const samples: T.Tensor[] = [];
     for (let r = 0; r < o.sequences; r++) {
-      const model = buildModel(o.model, io, new T.Generator(0));
+      const model = buildModel(o.model, io, new T.Generator(0)).to(device);
       model.loadStateDict(w0);
       const params = model.parameters();
       const sgd = new SGD(params, { lr: o.lr });
       const g = new T.Generator(sequenceSeed(o.seed ?? 0, b, r));
-      const batch = () => (o.replacement ?? true) ? T.randint(0, n, [b], { generator: g }) : T.randperm(n, { generator: g }).narrow(0, 0, b);
+      const batch = () => (o.replacement ?? true) ? T.randint(0, n, [b], { generator: g, device }) : T.randperm(n, { generator: g, device }).narrow(0, 0, b);
       const gradient = () => T.tidy(() => {
         const idx = batch();
         return T.gradients([lossValue(loss, model.forward(o.data.x.indexSelect(0, idx)), o.data.y.indexSelect(0, idx))], params);

@@ -17,7 +17,7 @@ export function filterNormalizedDirection(params: readonly T.Tensor[], g: T.Gene
   return params.map((p) =>
     T.keep(T.tidy(() => {
       if (p.rank < 2) return T.zerosLike(p);
-      const d = T.randn(p.shape, { generator: g, dtype: p.dtype });
+      const d = T.randn(p.shape, { generator: g, dtype: p.dtype, device: T.deviceOf(p) });
       const dims = Array.from({ length: p.rank - 1 }, (_, i) => i + 1);
       const dn = d.norm(2, dims, { keepdim: true });
       const pn = p.detach().norm(2, dims, { keepdim: true });

@@ -40,7 +40,7 @@ export class StationaryFluctuations {
       const full = w.numel <= this.maxFullDimension;
       this.#sum ??= T.keep(T.zerosLike(w));
       this.#sumSq ??= T.keep(T.zerosLike(w));
-      if (full) this.#outer ??= T.keep(T.zeros([w.numel, w.numel], { dtype: 'float64' }));
+      if (full) this.#outer ??= T.keep(T.zeros([w.numel, w.numel], { dtype: 'float64', device: T.deviceOf(w) }));
       this.#sum.add_(w);
       T.tidy(() => {
         this.#sumSq!.add_(w.square());

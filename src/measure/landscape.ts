@@ -74,7 +74,7 @@ export function interpolate(a: Module, b: Module, probe: Module, data: { train: 
     ? T.keep(T.tidy(() => {
       const n = data.train.x.shape[0]!;
       const k = Math.min(options.batchNormExamples ?? 4096, n);
-      return data.train.x.indexSelect(0, T.randperm(n, { generator: new T.Generator(options.seed ?? 0) }).narrow(0, 0, k));
+      return data.train.x.indexSelect(0, T.randperm(n, { generator: new T.Generator(options.seed ?? 0), device: T.deviceOf(data.train.x) }).narrow(0, 0, k));
     }))
     : undefined;
   let layers = 0;

@@ -35,7 +35,7 @@ export function noiseCovarianceOperator(model: Module, x: T.Tensor, y: T.Tensor,
         T.tidy(() => {
           const c = Math.min(chunk, n - s);
           const l = perExampleLoss(loss, model.forward(x.narrow(0, s, c)), y.narrow(0, s, c));
-          const z = T.zeros([c], { dtype: l.dtype }).requiresGrad_();
+          const z = T.zeros([c], { dtype: l.dtype, device: T.deviceOf(l) }).requiresGrad_();
           const jtz = T.gradients([l.mul(z).sum()], params, { createGraph: true, retainGraph: true });
           const [jv] = T.gradients([T.listDot(jtz, v)], [z], { retainGraph: true });
           const jtjv = T.gradients([l.mul(jv!.detach()).sum()], params);

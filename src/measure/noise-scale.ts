@@ -87,7 +87,7 @@ export class NoiseScaleTracker {
   private normSq(model: Module, data: TensorDataset, b: number): number {
     return inEvaluationMode(model, () => {
       return T.tidy(() => {
-        const idx = T.randint(0, data.x.shape[0]!, [b], { generator: this.#g });
+        const idx = T.randint(0, data.x.shape[0]!, [b], { generator: this.#g, device: T.deviceOf(data.x) });
         const l = lossValue(this.options.loss, model.forward(data.x.indexSelect(0, idx)), data.y.indexSelect(0, idx));
         return T.listNorm(T.gradients([l], model.parameters())).item() ** 2;
       });

@@ -170,7 +170,7 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
           const values: number[] = [];
           for (let k = 0; k < samples; k++) {
             values.push(T.tidy(() => {
-              const idx = replacement ? T.randint(0, n, [b], { generator: g }) : T.randperm(n, { generator: g }).narrow(0, 0, b);
+              const idx = replacement ? T.randint(0, n, [b], { generator: g, device: T.deviceOf(x) }) : T.randperm(n, { generator: g, device: T.deviceOf(x) }).narrow(0, 0, b);
               const gb = T.cat(T.gradients([meanLoss(x.indexSelect(0, idx), y.indexSelect(0, idx))], params).map((t) => t.flatten()), 0);
               return gb.sub(fullGradient).square().sum().item();
             }));

@@ -55,6 +55,8 @@ export class Objective {
     this.n = Math.min(options.limit ?? Infinity, x.shape[0]!);
     this.chunk = options.chunkSize ?? MEASURE_CHUNK_SIZE;
     if (this.n < 1) throw new Error('the objective needs at least one example');
+    const device = this.params[0]?.device;
+    if (device !== undefined && x.device !== device) throw new Error(`the objective's examples are on ${x.device} but the model is on ${device}: put both on one device (splitsOnDevice, Module.to)`);
   }
 
   /** Runs fn with the model in evaluation mode and gradient recording on (callers may be in noGrad), timing it. */

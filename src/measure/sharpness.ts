@@ -96,7 +96,7 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
   if (p !== undefined && !(Number.isInteger(p) && p >= 1 && p <= n)) throw new RangeError(`subspace must be an integer in 1..${n}, got ${p}`);
   const g = new T.Generator(options.seed ?? 0);
   // A as an n×p Gaussian matrix (random subspace), stored whole: n·p floats.
-  const A = p === undefined ? undefined : T.keep(T.randn([n, p], { generator: g, dtype: x.dtype }));
+  const A = p === undefined ? undefined : T.keep(T.randn([n, p], { generator: g, dtype: x.dtype, device: T.deviceOf(x) }));
   const half = T.keep(T.tidy(() => {
     const coords = A === undefined ? x : T.pinv(A.double()).matmul(x.double()).to(x.dtype);
     return coords.abs().add(1).mul(epsilon);
@@ -140,7 +140,7 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
     const gAtZero = g0;
     firstOrder = (T.tidy(() => gAtZero.double().abs().mul(half.double()).sum().item()) / (1 + f0)) * 100;
     const inits: ['zero' | 'random', () => T.Tensor][] = [['zero', () => T.zerosLike(half)]];
-    for (let k = 0; k < (options.randomStarts ?? 0); k++) inits.push(['random', () => T.rand(half.shape, { generator: g, dtype: half.dtype }).mul(2).sub(1).mul(half)]);
+    for (let k = 0; k < (options.randomStarts ?? 0); k++) inits.push(['random', () => T.rand(half.shape, { generator: g, dtype: half.dtype, device: T.deviceOf(half) }).mul(2).sub(1).mul(half)]);
     for (const [kind, init] of inits) {
       const run = solver === 'lbfgsb'
         ? maximizeLbfgsb(init, half, kind === 'zero' ? { f: -f0, g: gAtZero } : undefined, evaluate, options)
@@ -207,7 +207,7 @@ function maximizeLbfgsb(init: () => T.Tensor, half: T.Tensor, cached: { f: numbe
         pending = undefined;
         return { f, g: g.double().data() as Float64Array };
       }
-      const { f, g } = evaluate(T.tensor(y, { dtype: 'float64' }).to(half.dtype));
+      const { f, g } = evaluate(T.tensor(y, { dtype: 'float64' }).to({ dtype: half.dtype, device: T.deviceOf(half) }));
       return { f, g: g.double().data() as Float64Array };
     }),
   }, { maxIter: options.maxIter ?? 10, memory: options.memory ?? 10, pgtol: options.pgtol, factr: options.factr });

@@ -21,10 +21,11 @@ export function normalize(a: ParamVector): ParamVector {
 export const size = (a: ParamVector): number => a.reduce((n, t) => n + t.numel, 0);
 
 /** Standard normal entries, shaped like `like`. */
-export const gaussianLike = (like: ParamVector, g: T.Generator): ParamVector => like.map((t) => T.randn(t.shape, { generator: g, dtype: t.dtype }));
+// Probes are drawn on the CPU's seeded generator and moved to each tensor's device: the same seed, the same probes anywhere.
+export const gaussianLike = (like: ParamVector, g: T.Generator): ParamVector => like.map((t) => T.randn(t.shape, { generator: g, dtype: t.dtype, device: T.deviceOf(t) }));
 /** Rademacher (±1) entries, shaped like `like` (Hutchinson 1989). */
 export const rademacherLike = (like: ParamVector, g: T.Generator): ParamVector =>
-  like.map((t) => T.tidy(() => T.randint(0, 2, t.shape, { generator: g }).mul(2).sub(1).to(t.dtype)));
+  like.map((t) => T.tidy(() => T.randint(0, 2, t.shape, { generator: g, device: T.deviceOf(t) }).mul(2).sub(1).to(t.dtype)));
 
 /** v minus its projections on orthonormal vectors (Gram–Schmidt). */
 export function orthogonalize(v: ParamVector, basis: readonly ParamVector[]): ParamVector {

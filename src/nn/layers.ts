@@ -15,17 +15,18 @@ const DEFAULT_INIT: InitSpec = { scheme: 'default' };
 
 /** y = x Wᵀ + b, W of shape [out, in]. */
 export class Linear extends Module {
-  readonly weight: T.Tensor;
-  readonly bias: T.Tensor | undefined;
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerInit & { bias?: boolean }) {
     super();
     const spec = options.init ?? DEFAULT_INIT;
-    this.weight = this.registerParameter('weight', T.empty([outFeatures, inFeatures]));
-    initWeight(this.weight, spec, options.generator);
-    if (options.bias ?? true) {
-      this.bias = this.registerParameter('bias', T.empty([outFeatures]));
-      initBias(this.bias, this.weight.shape, spec, options.generator);
-    }
+    const weight = this.registerParameter('weight', T.empty([outFeatures, inFeatures]));
+    initWeight(weight, spec, options.generator);
+    if (options.bias ?? true) initBias(this.registerParameter('bias', T.empty([outFeatures])), weight.shape, spec, options.generator);
+  }
+  get weight(): T.Tensor {
+    return this.parameter('weight');
+  }
+  get bias(): T.Tensor | undefined {
+    return this.optionalParameter('bias');
   }
   forward(x: T.Tensor): T.Tensor {
     return T.linear(x, this.weight, this.bias);
@@ -42,8 +43,6 @@ export interface Conv2dOptions extends LayerInit {
   bias?: boolean;
 }
 export class Conv2d extends Module {
-  readonly weight: T.Tensor;
-  readonly bias: T.Tensor | undefined;
   readonly stride: number;
   readonly padding: number;
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv2dOptions) {
@@ -54,12 +53,15 @@ export class Conv2d extends Module {
       this.padding = (kernelSize - 1) / 2;
     } else this.padding = options.padding ?? 0;
     const spec = options.init ?? DEFAULT_INIT;
-    this.weight = this.registerParameter('weight', T.empty([outChannels, inChannels, kernelSize, kernelSize]));
-    initWeight(this.weight, spec, options.generator);
-    if (options.bias ?? true) {
-      this.bias = this.registerParameter('bias', T.empty([outChannels]));
-      initBias(this.bias, this.weight.shape, spec, options.generator);
-    }
+    const weight = this.registerParameter('weight', T.empty([outChannels, inChannels, kernelSize, kernelSize]));
+    initWeight(weight, spec, options.generator);
+    if (options.bias ?? true) initBias(this.registerParameter('bias', T.empty([outChannels])), weight.shape, spec, options.generator);
+  }
+  get weight(): T.Tensor {
+    return this.parameter('weight');
+  }
+  get bias(): T.Tensor | undefined {
+    return this.optionalParameter('bias');
   }
   forward(x: T.Tensor): T.Tensor {
     return T.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
@@ -86,11 +88,6 @@ export interface BatchNormOptions {
 
 /** Batch normalization over the channel dimension 1 (Ioffe & Szegedy 2015), for [B, C] or [B, C, H, W]. */
 export class BatchNorm extends Module {
-  readonly weight: T.Tensor;
-  readonly bias: T.Tensor;
-  readonly runningMean: T.Tensor;
-  readonly runningVar: T.Tensor;
-  readonly numBatchesTracked: T.Tensor;
   readonly eps: number;
   /** See BatchNormOptions.momentum; recomputeBatchNormStatistics switches it to null while it runs. */
   momentum: number | null;
@@ -103,11 +100,26 @@ export class BatchNorm extends Module {
     if (this.ghostBatchSize !== undefined && !(Number.isInteger(this.ghostBatchSize) && this.ghostBatchSize >= 2)) {
       throw new Error(`BatchNorm: ghostBatchSize must be an integer ≥ 2, got ${this.ghostBatchSize}`);
     }
-    this.weight = this.registerParameter('weight', T.ones([numFeatures]));
-    this.bias = this.registerParameter('bias', T.zeros([numFeatures]));
-    this.runningMean = this.registerBuffer('running_mean', T.zeros([numFeatures]));
-    this.runningVar = this.registerBuffer('running_var', T.ones([numFeatures]));
-    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', T.zeros([], { dtype: 'int64' }));
+    this.registerParameter('weight', T.ones([numFeatures]));
+    this.registerParameter('bias', T.zeros([numFeatures]));
+    this.registerBuffer('running_mean', T.zeros([numFeatures]));
+    this.registerBuffer('running_var', T.ones([numFeatures]));
+    this.registerBuffer('num_batches_tracked', T.zeros([], { dtype: 'int64' }));
+  }
+  get weight(): T.Tensor {
+    return this.parameter('weight');
+  }
+  get bias(): T.Tensor {
+    return this.parameter('bias');
+  }
+  get runningMean(): T.Tensor {
+    return this.buffer('running_mean');
+  }
+  get runningVar(): T.Tensor {
+    return this.buffer('running_var');
+  }
+  get numBatchesTracked(): T.Tensor {
+    return this.buffer('num_batches_tracked');
   }
   forward(x: T.Tensor): T.Tensor {
     const normalize = (chunk: T.Tensor) => {

@@ -27,6 +27,23 @@ export abstract class Module {
     this.#buffers.set(name, b);
     return b;
   }
+  /**
+   * A registered parameter or buffer by name. Layers read their tensors through these on every use,
+   * never from fields set once: to() replaces the tensors (libtorch cannot move one in place).
+   */
+  protected parameter(name: string): T.Tensor {
+    const p = this.#parameters.get(name);
+    if (!p) throw new Error(`${this.constructor.name}: no parameter '${name}'`);
+    return p;
+  }
+  protected optionalParameter(name: string): T.Tensor | undefined {
+    return this.#parameters.get(name);
+  }
+  protected buffer(name: string): T.Tensor {
+    const b = this.#buffers.get(name);
+    if (!b) throw new Error(`${this.constructor.name}: no buffer '${name}'`);
+    return b;
+  }
   protected registerModule<M extends Module>(name: string, module: M): M {
     this.#children.set(name, module);
     return module;
@@ -99,6 +116,20 @@ export abstract class Module {
     });
   }
 
+  /**
+   * Moves every parameter and buffer, of this module and its descendants, to `device` (PyTorch's
+   * module.to): each tensor not there already is replaced by a copy on the device and the original is
+   * freed. Tensors taken from the module before (parameters(), stateDict()) are then stale: take
+   * them after. Parameters stay leaves that require gradients.
+   */
+  to(device: T.Device): this {
+    for (const m of this.modules()) {
+      for (const [name, t] of m.#parameters) m.#parameters.set(name, movedCopy(t, device, true));
+      for (const [name, t] of m.#buffers) m.#buffers.set(name, movedCopy(t, device, false));
+    }
+    return this;
+  }
+
   train(mode = true): this {
     this.training = mode;
     for (const c of this.#children.values()) c.train(mode);
@@ -119,6 +150,15 @@ export abstract class Module {
   describe(): string {
     return this.constructor.name;
   }
+}
+
+/** `t` itself when it is on `device` already; otherwise a kept copy there (a leaf parameter if asked), and `t` is freed. */
+function movedCopy(t: T.Tensor, device: T.Device, parameter: boolean): T.Tensor {
+  if (T.isOnDevice(t, device)) return t;
+  const moved = T.keep(T.noGrad(() => t.detach().to({ device })));
+  if (parameter) moved.requiresGrad_(true);
+  t.dispose();
+  return moved;
 }
 
 /** Modules applied in order; children are named '0', '1', … as in torch.nn.Sequential. */

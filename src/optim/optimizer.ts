@@ -21,6 +21,9 @@ export interface Optimizer {
   dispose(): void;
 }
 
+/** Where an optimizer's parameters live (the CPU for none): its state lives there too. */
+const parameterDevice = (params: readonly T.Tensor[]): T.Device => (params[0] ? T.deviceOf(params[0]) : 'cpu');
+
 /** Per-parameter state buffers, created lazily, owned by the optimizer. */
 export class StateBuffers {
   readonly #buffers = new Map<string, T.Tensor>();
@@ -38,11 +41,12 @@ export class StateBuffers {
   entries(): Map<string, T.Tensor> {
     return new Map(this.#buffers);
   }
-  load(state: ReadonlyMap<string, T.Tensor>, prefix: string): void {
+  /** Copies of the state's entries under `prefix`, on `device` (the parameters'): a snapshot is read onto the CPU. */
+  load(state: ReadonlyMap<string, T.Tensor>, prefix: string, device: T.Device): void {
     for (const [k, v] of state) {
       if (!k.startsWith(prefix)) continue;
       this.#buffers.get(k)?.dispose();
-      this.#buffers.set(k, T.keep(v.clone()));
+      this.#buffers.set(k, T.keep(T.isOnDevice(v, device) ? v.clone() : v.to({ device })));
     }
   }
   dispose(): void {
@@ -98,7 +102,7 @@ export class SGD implements Optimizer {
     return this.#buffers.entries();
   }
   loadState(state: ReadonlyMap<string, T.Tensor>): void {
-    this.#buffers.load(state, 'momentum_buffer.');
+    this.#buffers.load(state, 'momentum_buffer.', parameterDevice(this.params));
   }
   dispose(): void {
     this.#buffers.dispose();
@@ -160,7 +164,7 @@ export class Adam implements Optimizer {
     return s;
   }
   loadState(state: ReadonlyMap<string, T.Tensor>): void {
-    this.#buffers.load(state, 'exp_avg');
+    this.#buffers.load(state, 'exp_avg', parameterDevice(this.params));
     const step = state.get('step');
     if (step) this.#t = step.item();
   }

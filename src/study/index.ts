@@ -8,5 +8,6 @@ export * from './artifacts.js';
 export * from './results.js';
 export * from './loss-levels.js';
 export * from './runner.js';
+export * from './devices.js';
 export * from './builtin/index.js';
 export * from './liveness.js';

@@ -9,7 +9,7 @@
 import * as T from '../tensor/index.js';
 import type { DataSplits, TensorDataset } from '../data/index.js';
 import { BatchNorm, Dropout, buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
-import { distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
+import { configDevice, distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
 import { minibatchGradientVariance } from '../theory/index.js';
 import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import { MEASUREMENT_KINDS, type MeasureSpec, type MeasurementKind } from './schema.js';
@@ -69,7 +69,7 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
 
 /** Keskar et al.'s Fig. 3 for a trial: the linear (and curved) path from its SB partner (α = 0) to it (α = 1), with distances. */
 function interpolationFromPartner(measure: MeasureSpec, model: Module, partner: { model: Module; checkpoint: string; self: string }, config: TrainConfig, data: DataSplits, n: number, loss: LossName): Record<string, unknown> {
-  const probe = buildModel(config.model, { inputShape: data.train.inputShape, outputs: data.train.outputs }, new T.Generator(0));
+  const probe = buildModel(config.model, { inputShape: data.train.inputShape, outputs: data.train.outputs }, new T.Generator(0)).to(configDevice(config));
   try {
     const o = measure.interpolate;
     const split = { train: data.train, test: data.test };

@@ -27,6 +27,7 @@ import type { Study } from './schema.js';
 import { openStore } from './store-factory.js';
 import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_LEASE_SECONDS, emptyMeasurementCounts, emptyTrialCounts, jobId, type MeasurementStatus, type StudyStore, type TrialStatus } from './store.js';
 import { expandTrials } from './trials.js';
+import { checkStudyDevices, trialDevices, workerCudaVisibleDevices } from './devices.js';
 import { hostId, isWorkerAlive } from './liveness.js';
 import type { WorkerMessage, WorkerOptions } from './worker.js';
 
@@ -74,6 +75,11 @@ export interface WorkOptions {
   heartbeatSeconds?: number;
   /** Where checkpoints go: IN_STORE or a directory every worker can read (default: the store's default). */
   artifacts?: string;
+  /**
+   * GPUs to pin the workers to (indices among the GPUs this process sees): worker i gets gpus[i % n]
+   * as its only visible GPU (CUDA_VISIBLE_DEVICES). The study's device must then be 'cuda'.
+   */
+  gpus?: number[];
   /** Only this phase (a cluster may train on some machines and measure on others); default both. */
   only?: RunPhase;
   onProgress?: (progress: RunProgress) => void;
@@ -118,13 +124,24 @@ function residentMb(pid: number, procRoot = '/proc'): number | undefined {
   }
 }
 
+/** A worker's environment: the store's URL, one intra-op thread unless set, and its GPU when pinned (--gpus). */
+function workerEnvironment(url: string, cudaVisibleDevices: string | undefined): NodeJS.ProcessEnv {
+  return {
+    ...process.env, SGDLAB_DB: url, SGDLAB_NUM_THREADS: process.env.SGDLAB_NUM_THREADS ?? '1',
+    ...(cudaVisibleDevices !== undefined ? { CUDA_VISIBLE_DEVICES: cudaVisibleDevices } : {}),
+  };
+}
+
 export const defaultMaxMemoryMb = (workers: number) => Math.floor((0.9 * totalmem()) / 2 ** 20 / workers);
 
 /** Registers (or widens) a study in the store and runs `workers` local worker processes on it (none with `workers: 0`). */
 export async function runStudy(study: Study, options: RunOptions): Promise<RunSummary> {
   const store = await openStore(options.db);
   try {
-    const added = await store.upsertStudy(study, expandTrials(study, sgdlabVersion()));
+    const trials = expandTrials(study, sgdlabVersion());
+    // Before the study is registered: a device the workers cannot have stops here (workStudy checks again for `sgdlab worker`).
+    if (options.workers !== 0) await checkStudyDevices(study.name, trialDevices(trials), options.gpus);
+    const added = await store.upsertStudy(study, trials);
     const summary = await workStudy(store, options.db, study, { ...options, workers: options.workers === 0 ? 0 : options.workers });
     return { ...summary, added };
   } finally {
@@ -148,7 +165,10 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
   const summary: RunSummary = { added: 0, measurementsAdded: 0, counts: emptyTrialCounts(), measurements: emptyMeasurementCounts(), aborted: false, memoryKills: 0, crashes: 0, errors: [], unreachable: [], warnings: [] };
   // Counts are of the current grid and the current measurement jobs (trials of dropped grid points and
   // measurements with old options stay stored but are not this study's work).
-  const coordinatesOf = new Map(expandTrials(study, sgdlabVersion()).map((t) => [t.key, t.coordinates]));
+  const trials = expandTrials(study, sgdlabVersion());
+  // Before any worker starts: a device this machine (or a pinned worker) cannot serve is a configuration error.
+  if (n > 0) await checkStudyDevices(study.name, trialDevices(trials), options.gpus);
+  const coordinatesOf = new Map(trials.map((t) => [t.key, t.coordinates]));
   const currentKeys = new Set(coordinatesOf.keys());
   let currentJobs = new Set<string>();
   // Statuses at the last refresh, so that what finished in between can be reported (first refresh: the baseline).
@@ -259,7 +279,7 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
         if (summary.aborted) return resolve();
         const child = spawn(process.execPath, [script, study.name, phase, JSON.stringify(workerOptions)], {
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-          env: { ...process.env, SGDLAB_DB: url, SGDLAB_NUM_THREADS: process.env.SGDLAB_NUM_THREADS ?? '1' },
+          env: workerEnvironment(url, workerCudaVisibleDevices(slot, options.gpus)),
         });
         const entry: { child: ChildProcess; overLimitMb?: number } = { child };
         children.set(slot, entry);

@@ -16,7 +16,7 @@
  *   measure: { trials: best, what: [hessian, sharpness] }
  */
 import { z } from 'zod';
-import { describeIssues, ConfigError } from '../train/config.js';
+import { describeIssues, ConfigError, deviceSchema } from '../train/config.js';
 import { SHARPNESS_SOLVERS, type SharpnessSolver } from '../measure/sharpness-solver.js';
 
 const solverName = z.enum(SHARPNESS_SOLVERS as unknown as [SharpnessSolver, ...SharpnessSolver[]]);
@@ -141,6 +141,12 @@ export const studySchema = z.strictObject({
   budgets: z.array(z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: z.number().int().positive() })])).min(1).optional(),
   select: z.enum(['validationAccuracy', 'testAccuracy', 'trainLoss']).default('validationAccuracy'),
   measure: measureSchema.optional(),
+  /**
+   * Where every trial trains and is measured: 'cpu' (default), 'cuda' or 'cuda:K'. It becomes each
+   * trial's `device` (so it is part of the trial's configuration and key: numbers from a GPU are not
+   * the CPU's to the last bit). With `sgdlab run --gpus` each worker sees one GPU, as 'cuda'.
+   */
+  device: deviceSchema.optional(),
 });
 
 export type StudyInput = z.input<typeof studySchema>;

@@ -70,6 +70,8 @@ export function expandTrials(study: Study, sgdlabVersion: string): Trial[] {
   const seen = new Map<string, Record<string, unknown>>();
   for (const coordinates of combos) {
     const raw = structuredClone(study.base) as Record<string, unknown>;
+    // The study's device is each trial's (a grid axis over `device` still overrides it).
+    if (study.device !== undefined) raw.device = study.device;
     for (const [path, value] of Object.entries(coordinates)) setPath(raw, path, value);
     let config: TrainConfig;
     try {

@@ -11,10 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { disposeSplits, prepareData, type DataSplits } from '../data/index.js';
+import { disposeSplits, prepareData, splitsOnDevice, type DataSplits } from '../data/index.js';
+import type { Device } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
-import { loadCheckpoint, train, type TrainConfig } from '../train/index.js';
+import { checkedDevice, loadCheckpoint, train, type TrainConfig } from '../train/index.js';
 import { attemptDir, localCheckpoint, readTrialArtifacts } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
@@ -66,15 +67,18 @@ async function claimOrStop<T>(c: Context, claim: () => Promise<T | undefined>): 
   }
 }
 
-/** Keeps one dataset loaded: trials of a study usually share their data. */
+/** Keeps one dataset loaded, on the trials' device: trials of a study usually share their data. */
 class DataCache {
   private cached: { key: string; data: DataSplits } | undefined;
 
-  get(spec: TrainConfig['data']): DataSplits {
-    const key = canonicalJson(spec);
+  get(spec: TrainConfig['data'], device: Device): DataSplits {
+    const key = `${device}\n${canonicalJson(spec)}`;
     if (this.cached?.key !== key) {
       this.dispose();
-      this.cached = { key, data: prepareData(spec) };
+      const prepared = prepareData(spec);
+      const data = splitsOnDevice(prepared, device);
+      if (data !== prepared) disposeSplits(prepared);
+      this.cached = { key, data };
     }
     return this.cached.data;
   }
@@ -109,7 +113,7 @@ async function trainTrials(c: Context): Promise<void> {
       // Sampled losses and evaluations go to the store as the trial trains (its curves grow on the dashboard).
       const sampler = new MetricSampler();
       const { result, model } = train(config, {
-        data: data.get(config.data),
+        data: data.get(config.data, checkedDevice(config)),
         hooks: {
           onStep: (ctx) => {
             sampler.step(ctx.metrics);
@@ -184,7 +188,8 @@ async function measureTrials(c: Context): Promise<void> {
       const target = measurementTarget(measure, trial, job.spec);
       tell({ type: 'measure', key: job.key, kind: job.kind, coordinates: trial.coordinates });
       const checkpoint = await localCheckpoint(store, trial, c.scratch, target.level);
-      const { model } = loadCheckpoint(checkpoint);
+      const device = checkedDevice(trial.config);
+      const { model } = loadCheckpoint(checkpoint, { device });
       let partner: { model: Module; checkpoint: string; self: string } | undefined;
       try {
         if (kind === 'interpolate') {
@@ -192,9 +197,9 @@ async function measureTrials(c: Context): Promise<void> {
           const other = key === undefined ? undefined : await store.trial(study.name, key);
           if (!other?.checkpoint) throw new Error(`the interpolation partner ${key} has no checkpoint`);
           const otherCheckpoint = await localCheckpoint(store, other, c.scratch);
-          partner = { model: loadCheckpoint(otherCheckpoint).model, checkpoint: otherCheckpoint, self: checkpoint };
+          partner = { model: loadCheckpoint(otherCheckpoint, { device }).model, checkpoint: otherCheckpoint, self: checkpoint };
         }
-        const result = measureModel(kind, target.measure, model, trial.config, data.get(trial.config.data), partner);
+        const result = measureModel(kind, target.measure, model, trial.config, data.get(trial.config.data, device), partner);
         accepted = await store.finishMeasurement(study.name, job, attempt, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
       } finally {
         model.dispose();

@@ -11,6 +11,7 @@ import type { DType } from './dtype.js';
 import { Generator } from './generator.js';
 import { listDot } from './lists.js';
 import { tidy } from './memory.js';
+import { deviceProblem } from './runtime.js';
 import { Tensor } from './tensor.js';
 
 /** A tensor as the reference scripts store it (non-finite values as the strings 'nan', 'inf', '-inf'). */
@@ -144,4 +145,14 @@ export function gradcheck(
     });
     return { maxAbsError, maxRelError, checked };
   });
+}
+
+/**
+ * For tests that compare CUDA with the CPU (files named *.cuda.test.ts): false where this process
+ * sees a CUDA device, else the reason, for `test(name, { skip: skipWithoutCuda() }, …)` so that the
+ * tally counts them as skipped.
+ */
+export function skipWithoutCuda(): string | false {
+  const problem = deviceProblem('cuda');
+  return problem === undefined ? false : `no CUDA device: ${problem}`;
 }

@@ -53,7 +53,8 @@ function channelTensors(x: T.Tensor, space: InputSpace): { mean: T.Tensor; std: 
   const n = space.normalization;
   if (!n) return undefined;
   const shape = [1, n.mean.length, ...new Array<number>(Math.max(0, x.rank - 2)).fill(1)];
-  return { mean: T.tensor(n.mean, { shape }).to(x.dtype), std: T.tensor(n.std, { shape }).to(x.dtype) };
+  const to = { dtype: x.dtype, device: T.deviceOf(x) };
+  return { mean: T.tensor(n.mean, { shape }).to(to), std: T.tensor(n.std, { shape }).to(to) };
 }
 
 /** Per-example L2 norms over every dimension but the first, shaped [B, 1, …] to broadcast. */
@@ -63,10 +64,10 @@ function exampleNorms(t: T.Tensor): T.Tensor {
 
 /** A uniform point of the ε-ball around 0 for each example (L∞: a cube; L2: direction uniform, radius ε·u^{1/d}). */
 function randomStartDelta(like: T.Tensor, norm: AttackNorm, epsilon: number, g: T.Generator): T.Tensor {
-  if (norm === 'linf') return T.rand(like.shape, { generator: g, dtype: like.dtype }).mul(2 * epsilon).sub(epsilon);
-  const z = T.randn(like.shape, { generator: g, dtype: like.dtype });
+  if (norm === 'linf') return T.rand(like.shape, { generator: g, dtype: like.dtype, device: T.deviceOf(like) }).mul(2 * epsilon).sub(epsilon);
+  const z = T.randn(like.shape, { generator: g, dtype: like.dtype, device: T.deviceOf(like) });
   const d = like.numel / like.shape[0]!;
-  const radius = T.rand([like.shape[0]!], { generator: g, dtype: like.dtype }).pow(1 / d).mul(epsilon).reshape([like.shape[0]!, ...new Array<number>(like.rank - 1).fill(1)]);
+  const radius = T.rand([like.shape[0]!], { generator: g, dtype: like.dtype, device: T.deviceOf(like) }).pow(1 / d).mul(epsilon).reshape([like.shape[0]!, ...new Array<number>(like.rank - 1).fill(1)]);
   return z.div(exampleNorms(z)).mul(radius);
 }
 

@@ -63,7 +63,8 @@ export function distanceFromWeights(model: Module, weights: ReadonlyMap<string, 
   return T.tidy(() => T.listNorm(model.namedParameters().map(([name, p]) => {
     const p0 = weights.get(name);
     if (!p0) throw new Error(`${source} has no '${name}'`);
-    return p.detach().sub(p0);
+    // Weights read from a file are on the CPU; the model may be on a GPU.
+    return p.detach().sub(T.isOnDevice(p0, T.deviceOf(p)) ? p0 : p0.to({ device: T.deviceOf(p) }));
   })).item());
 }
 
@@ -83,11 +84,14 @@ export function distanceFromInitial(path: string, model: Module): number | undef
   }
 }
 
-/** Rebuilds the model a checkpoint describes and loads its weights; names every mismatch. */
-export function loadCheckpoint(path: string): { model: Module; sidecar: CheckpointSidecar } {
+/**
+ * Rebuilds the model a checkpoint describes and loads its weights, on `device` (default the CPU,
+ * whatever device it was trained on: the file holds CPU copies); names every mismatch.
+ */
+export function loadCheckpoint(path: string, options: { device?: T.Device } = {}): { model: Module; sidecar: CheckpointSidecar } {
   const sidecar = readSidecar(path);
   const { weights } = paths(path);
-  const model = buildModel(sidecar.model, sidecar.io, new T.Generator(0));
+  const model = buildModel(sidecar.model, sidecar.io, new T.Generator(0)).to(options.device ?? 'cpu');
   const file = loadSafetensors(weights);
   try {
     model.loadStateDict(file.tensors);

@@ -9,11 +9,16 @@ import { z } from 'zod';
 // Names only: reading a configuration must not load the libtorch addon (the results CLI reads them).
 import { DATASET_NAMES, type DatasetName } from '../data/names.js';
 import { ACTIVATIONS, INIT_NAMES, MODEL_NAMES, type ActivationName, type InitName, type ModelName } from '../nn/names.js';
+import type { Device } from '../tensor/tensor.js';
 
 /** zod's enum from a readonly list of names, keeping the literal type. */
 const oneOf = <N extends string>(names: readonly N[]) => z.enum(names as unknown as [N, ...N[]]);
 
 const positiveInt = z.number().int().positive();
+
+/** The device names, checked here without the addon; whether this machine has the device is checkDevice's question (device.ts). */
+const DEVICE_NAME = /^(cpu|cuda(:(0|[1-9]\d*))?)$/;
+export const deviceSchema = z.custom<Device>((v) => typeof v === 'string' && DEVICE_NAME.test(v), { message: "expected 'cpu', 'cuda' or 'cuda:K' (K a GPU index)" });
 const nonNegative = z.number().nonnegative();
 
 export const modelSchema = z.strictObject({
@@ -191,6 +196,12 @@ export const trainConfigSchema = z.strictObject({
   /** Record per-step metrics every this many steps. */
   logEvery: positiveInt.default(1),
   seed: z.number().int().nonnegative().default(0),
+  /**
+   * Where the data, the model, the optimizer state and the measurements live: 'cpu' (the default),
+   * 'cuda' or 'cuda:K'. Random draws stay on the CPU's seeded generators and are moved, so a seed
+   * gives the same draws on any device (the arithmetic after them differs in rounding).
+   */
+  device: deviceSchema.optional(),
   /** Directory to save the final checkpoint in (model.safetensors + model.json). */
   save: z.string().optional(),
   /**
@@ -234,5 +245,11 @@ export function describeIssues(error: z.ZodError, input: unknown): string[] {
 export function parseTrainConfig(input: unknown, source = 'training configuration'): TrainConfig {
   const result = trainConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(describeIssues(result.error, input), source);
+  // 'cpu' is the default, and a default is left out of the resolved configuration: the same run then
+  // has one configuration, and one trial key (the keys of studies stored before devices existed stay valid).
+  if (result.data.device === 'cpu') delete result.data.device;
   return result.data;
 }
+
+/** The configured device ('cpu' when none is set). */
+export const configDevice = (config: { device?: Device }): Device => config.device ?? 'cpu';

@@ -1,5 +1,6 @@
 /** Training: configuration, samplers, gradients, the trainer, evaluation and checkpoints. */
 export * from './config.js';
+export * from './device.js';
 export * from './sampler.js';
 export * from './loss.js';
 export * from './evaluate.js';

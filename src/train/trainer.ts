@@ -5,7 +5,7 @@
  * numbers, bit for bit: every random draw comes from a generator seeded from config.seed.
  */
 import * as T from '../tensor/index.js';
-import { appliedNormalization, augment, disposeSplits, normalizedValue, prepareData, size, take, type DataSplits } from '../data/index.js';
+import { appliedNormalization, augment, disposeSplits, normalizedValue, prepareData, size, splitsOnDevice, take, type DataSplits } from '../data/index.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
@@ -14,7 +14,8 @@ import { adversarialBatch } from './adversarial.js';
 import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
 import { distanceFromWeights, saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
 import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
-import { ConfigError, type TrainConfig } from './config.js';
+import { ConfigError, configDevice, type TrainConfig } from './config.js';
+import { checkedDevice } from './device.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
 import { runRecord, type RunRecord } from './record.js';
@@ -105,11 +106,12 @@ export function streamSeed(seed: number, stream: number): number {
 
 /**
  * The run's initial model w₀: built from its model spec and the model stream of its seed (what
- * `initial.safetensors` holds). The trainer passes that stream's generator, which the model's dropout
- * layers keep drawing from.
+ * `initial.safetensors` holds), on the configured device. The trainer passes that stream's generator,
+ * which the model's dropout layers keep drawing from. The weights are drawn on the CPU (libtorch's CPU
+ * generators cannot fill CUDA tensors) and then moved, so w₀ is the same on every device.
  */
 export function initialModel(config: TrainConfig, io: ModelIO, generator = new T.Generator(streamSeed(config.seed, 1))): Module {
-  return buildModel(config.model, io, generator);
+  return buildModel(config.model, io, generator).to(configDevice(config));
 }
 
 function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Optimizer {
@@ -128,12 +130,20 @@ function checkLoss(loss: LossName, data: DataSplits, model: string): void {
 
 /** Trains one configuration. The returned model belongs to the caller (dispose it). */
 export function train(config: TrainConfig, options: TrainOptions = {}): { result: TrainResult; model: Module } {
+  // Before any work: a device this machine does not have is a configuration error.
+  const device = checkedDevice(config);
   const ownData = options.data === undefined;
-  const data = options.data ?? prepareData(config.data);
+  const prepared = options.data ?? prepareData(config.data);
   try {
-    return run(config, data, options.hooks ?? {}, options.resume ?? false);
+    // The data live where the model does (the same object when they are there already, e.g. on the CPU).
+    const data = splitsOnDevice(prepared, device);
+    try {
+      return run(config, data, options.hooks ?? {}, options.resume ?? false);
+    } finally {
+      if (data !== prepared) disposeSplits(data);
+    }
   } finally {
-    if (ownData) disposeSplits(data);
+    if (ownData) disposeSplits(prepared);
   }
 }
 
@@ -154,7 +164,7 @@ function checkRemedies(config: TrainConfig, n: number): void {
 type SnapshotHistory = TrainResult['history'] & { lossLevels?: LossLevelRecord[] };
 
 function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
-  const record = runRecord();
+  const record = runRecord(configDevice(config));
   const info = modelInfo(config.model.name);
   const loss = config.loss ?? info.defaultLoss;
   checkLoss(loss, data, config.model.name);
