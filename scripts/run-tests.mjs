@@ -123,7 +123,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const previous = readTimes();
-files.sort((a, b) => (previous[b] ?? 0) - (previous[a] ?? 0));
+// A file with no recorded time (new, or a fresh clone) starts first: it may be a long one.
+const recorded = (file) => previous[file] ?? Infinity;
+files.sort((a, b) => (recorded(a) === recorded(b) ? 0 : recorded(a) < recorded(b) ? 1 : -1));
 
 const started = Date.now();
 console.log(`run-tests: ${files.length} files, ${options.jobs} at once${options.everyNode ? ' (the every-node files)' : ''}, on Node ${process.version}`);

@@ -1,5 +1,4 @@
 /** Parsing of numeric command-line flags: one place, one message shape (flag, value, what is allowed). */
-import { deviceProblem, isDeviceName, type Device } from '../tensor/index.js';
 import { UsageError } from './errors.js';
 
 /** A number (any finite value). */
@@ -33,14 +32,3 @@ export function seedFlag(value: string | undefined): number {
   return n;
 }
 
-/**
- * --device: 'cpu' (when absent), 'cuda' or 'cuda:K', and one this machine has; checked when the flag
- * is read, before a checkpoint or dataset is loaded.
- */
-export function deviceFlag(value: string | undefined): Device {
-  if (value === undefined) return 'cpu';
-  if (!isDeviceName(value)) throw new UsageError(`--device: '${value}' must be 'cpu', 'cuda' or 'cuda:K' (K a GPU index)`);
-  const problem = deviceProblem(value);
-  if (problem !== undefined) throw new UsageError(`--device: ${problem}`);
-  return value;
-}

@@ -15,7 +15,8 @@ import { buildModel, modelInfo, type Module } from '../nn/index.js';
 import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { DEFAULT_SHARPNESS_SOLVER, Objective, SHARPNESS_SOLVERS, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost, type SharpnessSolver } from '../measure/index.js';
 import { UsageError } from './errors.js';
-import { countFlag, deviceFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
+import { deviceFlag } from './device-flag.js';
+import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 import { robustnessCommand } from './robustness-command.js';
 
 export interface CommonFlags {

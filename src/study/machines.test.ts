@@ -17,7 +17,7 @@ import type { DataSpec } from '../data/index.js';
 import { IN_STORE, openStore, type StudyStore } from './index.js';
 import { IDLE_IN_TRANSACTION_MS } from './pg-store.js';
 import { pgCluster } from './pg-testing.js';
-import { levelsStudy, repoRoot, smallMlpStudy } from './testing.js';
+import { levelsStudy, repoRoot, smallMlpStudy, symmetricEigenvalues } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-machines-'));
 const cluster = await pgCluster();
@@ -171,9 +171,18 @@ test('PostgreSQL restarted (pg_ctl restart -m fast) in the middle of a study: th
   assert.deepEqual(await testLosses(url, 'nine'), await referenceRun());
 });
 
+const measuredStudy = (name: string) => smallMlpStudy(name, `grid:
+  seed: [0, 1]
+measure:
+  trials: all
+  what: [hessian, noise]
+  subset: 100
+  hessian: { topK: 1 }
+`);
+
 /** Linear-regression data: with ŷ = wᵀx and ½-squared loss the Hessian is XᵀX/n, known in closed form. */
 const linearData: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 128, testSize: 16 };
-const measuredStudy = (name: string) => `name: ${name}
+const linearMeasuredStudy = (name: string) => `name: ${name}
 base:
   model: { name: linear-regression }
   data: ${JSON.stringify(linearData)}
@@ -189,40 +198,10 @@ measure:
   hessian: { topK: 1 }
 `;
 
-/** Eigenvalues of a small symmetric matrix, descending (cyclic Jacobi rotations in float64). */
-function symmetricEigenvalues(matrix: number[][]): number[] {
-  const a = matrix.map((r) => [...r]);
-  const n = a.length;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        if (a[p]![q] === 0) continue;
-        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const [akp, akq] = [a[k]![p]!, a[k]![q]!];
-          a[k]![p] = c * akp - sn * akq;
-          a[k]![q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const [apk, aqk] = [a[p]![k]!, a[q]![k]!];
-          a[p]![k] = c * apk - sn * aqk;
-          a[q]![k] = sn * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
-}
 
 test("a measurement phase whose trials ran on one machine and whose measurements run on another, from checkpoints in the store", async () => {
   const file = join(dir, 'split.yaml');
-  writeFileSync(file, measuredStudy('split'));
+  writeFileSync(file, linearMeasuredStudy('split'));
   const url = await cluster.newDatabase();
   assert.equal((await sgdlab(['run', file, '--db', url, '--workers', '0'])).code, 0);
   const trained = await sgdlab(['worker', '--db', url, '--workers', '1', '--only', 'train'], 'machine-a');

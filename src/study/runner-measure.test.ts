@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSpec } from '../data/index.js';
 import { IN_STORE, openStore } from './index.js';
-import { levelsStudy, repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
+import { levelsStudy, repoRoot, sgdlabCli, smallMlpStudy, symmetricEigenvalues } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
 const file = join(dir, 'measured.yaml');
@@ -75,37 +75,6 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
   assert.equal(after[0]!.measurements['phi(eps=0.0005, full)']?.n, 2);
   assert.equal(after[0]!.measurements['phi(eps=0.001, full)'], undefined);
 });
-
-/** Eigenvalues of a small symmetric matrix, descending (cyclic Jacobi rotations in float64). */
-function symmetricEigenvalues(matrix: number[][]): number[] {
-  const a = matrix.map((r) => [...r]);
-  const n = a.length;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        if (a[p]![q] === 0) continue;
-        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const [akp, akq] = [a[k]![p]!, a[k]![q]!];
-          a[k]![p] = c * akp - sn * akq;
-          a[k]![q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const [apk, aqk] = [a[p]![k]!, a[q]![k]!];
-          a[p]![k] = c * apk - sn * aqk;
-          a[q]![k] = sn * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
-}
 
 test('a measured linear regression: the stored top Hessian eigenvalues are those of XᵀX/n on the first `subset` examples (closed form, computed densely here)', async () => {
   // ŷ = wᵀx and ½-squared loss: H = XᵀX/n whatever w, so λ₁ ≥ λ₂ are the top eigenvalues of the 4×4 matrix.

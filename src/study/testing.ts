@@ -30,3 +30,37 @@ measure:
   hessian: { topK: 1 }
   levels: { what: [hessian], subset: 100 }
 `, `  checkpointAt: { trainLoss: [${levels.join(', ')}] }\n`);
+
+/**
+ * Eigenvalues of a small symmetric matrix, descending: cyclic Jacobi rotations in float64, written
+ * here so that tests of the Hessian measurements have a reference that shares no code with libtorch.
+ */
+export function symmetricEigenvalues(matrix: number[][]): number[] {
+  const a = matrix.map((r) => [...r]);
+  const n = a.length;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p]![q] === 0) continue;
+        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let k = 0; k < n; k++) {
+          const [akp, akq] = [a[k]![p]!, a[k]![q]!];
+          a[k]![p] = c * akp - sn * akq;
+          a[k]![q] = sn * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const [apk, aqk] = [a[p]![k]!, a[q]![k]!];
+          a[p]![k] = c * apk - sn * aqk;
+          a[q]![k] = sn * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
+}
