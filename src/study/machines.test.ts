@@ -171,14 +171,14 @@ test('PostgreSQL restarted (pg_ctl restart -m fast) in the middle of a study: th
   assert.deepEqual(await testLosses(url, 'nine'), await referenceRun());
 });
 
-const measuredStudy = (name: string) => smallMlpStudy(name, `grid:
-  seed: [0, 1]
-measure:
+/** What the measured studies measure: every trial's λ_max and gradient noise on 100 examples. */
+const MEASURE = `measure:
   trials: all
   what: [hessian, noise]
   subset: 100
   hessian: { topK: 1 }
-`);
+`;
+const measuredStudy = (name: string) => smallMlpStudy(name, `grid:\n  seed: [0, 1]\n${MEASURE}`);
 
 /** Linear-regression data: with ŷ = wᵀx and ½-squared loss the Hessian is XᵀX/n, known in closed form. */
 const linearData: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 128, testSize: 16 };
@@ -191,13 +191,7 @@ base:
   budget: { steps: 30 }
 grid:
   seed: [0, 1]
-measure:
-  trials: all
-  what: [hessian, noise]
-  subset: 100
-  hessian: { topK: 1 }
-`;
-
+${MEASURE}`;
 
 test("a measurement phase whose trials ran on one machine and whose measurements run on another, from checkpoints in the store", async () => {
   const file = join(dir, 'split.yaml');
