@@ -36,10 +36,15 @@ interface Raw {
   body: string;
 }
 
-/** A GET with the path sent exactly as written (no URL normalization on the client side). */
+/**
+ * A GET with the path sent exactly as written (no URL normalization on the client side), on a
+ * connection of its own: Node's global agent keeps sockets alive, and a request written to one just as
+ * the server's keep-alive timeout (5 s) closes it fails with ECONNRESET — a test that follows a few
+ * seconds of other work (spawned commands) hit that now and then.
+ */
 function rawGet(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
