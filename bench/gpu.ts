@@ -13,7 +13,7 @@
  * the second, with each side's final loss or eigenvalue as a check that both did the same work.
  * The model is written with the tensor API and { device } directly, not with src/nn or the trainer, so
  * that the benchmark does not depend on how training configs name their device.
- *   node dist/bench/gpu.js [--device cuda|cpu] [--torch PYTHON|none] [--quick]
+ *   node dist/bench/gpu.js [--device cuda|cpu] [--torch PYTHON|none] [--quick] [--only WORKLOAD,…]
  * --quick: fewer steps (a smoke test, e.g. on CPU). Prints one JSON line per measurement, then the table.
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +31,7 @@ const flag = (name: string, fallback: string): string => {
 const device = flag('--device', 'cuda') as T.Device;
 const python = flag('--torch', 'python3');
 const quick = args.includes('--quick');
+const only = flag('--only', '');
 
 interface Result { workload: string; ms: number; check: number; error?: string }
 
@@ -193,7 +194,7 @@ const WORKLOADS: { name: string; run: () => { ms: number; check: number } }[] = 
   { name: 'f1-epoch', run: f1Epoch },
   { name: 'f1-lambda-max', run: f1LambdaMax },
   ...[64, 256, 1024].map((b) => ({ name: `smith-${b}`, run: () => smithSlice(b) })),
-];
+].filter((w) => !only || only.split(',').includes(w.name));
 
 /** Every workload, a failing one reported (its error in the table) without stopping the others. */
 function sgdlabSide(): Result[] {
@@ -215,7 +216,7 @@ function sgdlabSide(): Result[] {
 function torchSide(): { version: string; results: Result[] } | { error: string } {
   if (python === 'none') return { error: 'skipped (--torch none)' };
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'gpu_torch.py');
-  const r = spawnSync(python, [script, device, quick ? 'quick' : 'full'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180_000 });
+  const r = spawnSync(python, [script, device, quick ? 'quick' : 'full', only], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180_000 });
   if (r.status !== 0) return { error: `${python} ${script} exited with ${r.status ?? r.signal}` };
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!);

