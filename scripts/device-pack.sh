@@ -47,8 +47,9 @@ while IFS= read -r f; do entries+=("$f"); done < <(find dist -name '*.cuda.test.
 # CPU tests of the native layer, run there against libtorch 2.x (see device-check.sh).
 cpu_tests=(dist/src/tensor/ops.test.js dist/src/tensor/tensor.test.js dist/src/tensor/autograd.test.js dist/src/tensor/memory.test.js dist/src/tensor/errors.test.js)
 for f in "${cpu_tests[@]}"; do [ -f "$f" ] && entries+=("$f"); done
-# Whatever a CUDA test may reach through training, measurements and studies.
-entries+=(dist/src/train/index.js dist/src/measure/index.js dist/src/study/index.js dist/src/index.js)
+# Whatever a CUDA test may reach through training, measurements and studies, and the CLI (bin/sgdlab.js:
+# the study tests run it as a user does).
+entries+=(dist/src/train/index.js dist/src/measure/index.js dist/src/study/index.js dist/src/index.js bin/sgdlab.js)
 node - "$tmp/packages" "${entries[@]}" <<'JS'
 // Follows relative and self-referencing ("sgdlab", "sgdlab/tensor") imports through dist/, collects the
 // bare package names, then adds each package's dependencies from node_modules (transitively).
