@@ -2,6 +2,8 @@
 #include "handle.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <torch/cuda.h>
 #include <dlfcn.h>
 #include <malloc.h>
 #include <cstdlib>
@@ -26,8 +28,16 @@ Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
 }
 Napi::Value getNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
 
+// torch::cuda (the C++ frontend's torch/cuda.h, in libtorch_cpu) rather than ATen's CUDA hooks: the
+// hooks interface changed across 2.x (deviceCount() beside getNumGPUs()), torch::cuda::device_count()
+// has kept its meaning since 1.x (its return type went from size_t to c10::DeviceIndex); 0 without CUDA.
 Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), at::hasCUDA() ? static_cast<double>(at::detail::getCUDAHooks().getNumGPUs()) : 0.0);
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+// cudaSynchronize(): waits for every kernel queued on the current CUDA device (for timing); no-op without CUDA.
+Napi::Value cudaSynchronize(const Napi::CallbackInfo& info) {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  return info.Env().Undefined();
 }
 Napi::Value version(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), TORCH_VERSION); }
 Napi::Value config(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), at::show_config()); }
@@ -57,6 +67,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   SGDLAB_EXPORT(exports, env, "setNumThreads", setNumThreads);
   SGDLAB_EXPORT(exports, env, "getNumThreads", getNumThreads);
   SGDLAB_EXPORT(exports, env, "cudaDeviceCount", cudaDeviceCount);
+  SGDLAB_EXPORT(exports, env, "cudaSynchronize", cudaSynchronize);
   SGDLAB_EXPORT(exports, env, "version", version);
   SGDLAB_EXPORT(exports, env, "config", config);
   registerCreation(env, exports);

@@ -9,8 +9,8 @@ namespace {
 
 #define ENV info.Env()
 
-c10::optional<bool> optionalBool(const Args& a, size_t i) {
-  if (a.isNullish(i)) return c10::nullopt;
+Opt<bool> optionalBool(const Args& a, size_t i) {
+  if (a.isNullish(i)) return kNone;
   return a.boolean(i);
 }
 

@@ -3,7 +3,10 @@
 // seed gives the same numbers whatever the target device.
 #include "handle.h"
 
+#include <ATen/CPUGeneratorImpl.h>  // at::CPUGeneratorImpl, getDefaultCPUGenerator: not reliably pulled in by ATen.h in 2.x
+
 #include <cstring>
+#include <mutex>
 
 namespace sgdlab {
 namespace {

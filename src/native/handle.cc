@@ -158,8 +158,8 @@ const at::Tensor& Args::tensor(size_t i) const {
   return slot->tensor;
 }
 
-c10::optional<at::Tensor> Args::optionalTensor(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<at::Tensor> Args::optionalTensor(size_t i) const {
+  if (isNullish(i)) return kNone;
   return tensor(i);
 }
 
@@ -205,8 +205,8 @@ at::Scalar Args::scalar(size_t i) const {
   return at::Scalar(v);
 }
 
-c10::optional<at::Scalar> Args::optionalScalar(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<at::Scalar> Args::optionalScalar(size_t i) const {
+  if (isNullish(i)) return kNone;
   return scalar(i);
 }
 
@@ -224,8 +224,8 @@ std::vector<int64_t> Args::intList(size_t i) const {
   return out;
 }
 
-c10::optional<std::vector<int64_t>> Args::optionalIntList(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<std::vector<int64_t>> Args::optionalIntList(size_t i) const {
+  if (isNullish(i)) return kNone;
   return intList(i);
 }
 
@@ -239,20 +239,20 @@ at::ScalarType Args::dtype(size_t i) const {
   }
 }
 
-c10::optional<at::ScalarType> Args::optionalDtype(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<at::ScalarType> Args::optionalDtype(size_t i) const {
+  if (isNullish(i)) return kNone;
   return dtype(i);
 }
 
 at::Device Args::device(size_t i) const { return at::Device(string(i)); }
 
-c10::optional<at::Device> Args::optionalDevice(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<at::Device> Args::optionalDevice(size_t i) const {
+  if (isNullish(i)) return kNone;
   return device(i);
 }
 
-c10::optional<at::Generator> Args::generator(size_t i) const {
-  if (isNullish(i)) return c10::nullopt;
+Opt<at::Generator> Args::generator(size_t i) const {
+  if (isNullish(i)) return kNone;
   if (!info_[i].IsExternal() || !hasTag(info_.Env(), info_[i], &kGeneratorTag)) bad(i, "a generator handle");
   return *info_[i].As<Napi::External<at::Generator>>().Data();
 }

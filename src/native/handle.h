@@ -16,11 +16,33 @@
 
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+// libtorch 1.13 and 2.x from one source. The differences that matter here:
+//  - optionals: c10::optional was libtorch's own class up to 2.1 and has been an alias of
+//    std::optional since 2.2 (pytorch commit 165f4f6, Nov 2023); the alias is deprecated
+//    (C10_NODEPRECATED hides it) and due to go. sgdlab::Opt / sgdlab::kNone name whichever
+//    type the ATen signatures of the libtorch in use take.
+//  - C++ standard: 2.x needs C++17 at least, the headers of 2.14 (pytorch#178150) C++20;
+//    scripts/libtorch-config.mjs picks -std from the version.
+#define SGDLAB_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
 namespace sgdlab {
+
+#if SGDLAB_TORCH_AT_LEAST(2, 2)
+template <class T>
+using Opt = std::optional<T>;
+inline constexpr std::nullopt_t kNone = std::nullopt;
+#else
+template <class T>
+using Opt = c10::optional<T>;
+constexpr c10::nullopt_t kNone = c10::nullopt;
+#endif
 
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
@@ -47,7 +69,7 @@ class Args {
   bool isTensor(size_t i) const;
 
   const at::Tensor& tensor(size_t i) const;
-  c10::optional<at::Tensor> optionalTensor(size_t i) const;
+  Opt<at::Tensor> optionalTensor(size_t i) const;
   std::vector<at::Tensor> tensorList(size_t i) const;
 
   double number(size_t i) const;
@@ -55,15 +77,15 @@ class Args {
   bool boolean(size_t i) const;
   std::string string(size_t i) const;
   at::Scalar scalar(size_t i) const;  // integral number -> int64, other number -> double, boolean -> bool
-  c10::optional<at::Scalar> optionalScalar(size_t i) const;
+  Opt<at::Scalar> optionalScalar(size_t i) const;
   std::vector<int64_t> intList(size_t i) const;
-  c10::optional<std::vector<int64_t>> optionalIntList(size_t i) const;
+  Opt<std::vector<int64_t>> optionalIntList(size_t i) const;
 
   at::ScalarType dtype(size_t i) const;
-  c10::optional<at::ScalarType> optionalDtype(size_t i) const;
+  Opt<at::ScalarType> optionalDtype(size_t i) const;
   at::Device device(size_t i) const;
-  c10::optional<at::Device> optionalDevice(size_t i) const;
-  c10::optional<at::Generator> generator(size_t i) const;  // nullish -> libtorch's default generator
+  Opt<at::Device> optionalDevice(size_t i) const;
+  Opt<at::Generator> generator(size_t i) const;  // nullish -> libtorch's default generator
   at::Generator requiredGenerator(size_t i) const;
   // A tensor-or-number operand: TypeScript passes a flag saying which, since handles are numbers too.
   bool scalarFlag(size_t i) const { return boolean(i); }

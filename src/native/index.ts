@@ -44,6 +44,7 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaDeviceCount(): number;
+  cudaSynchronize(): void;
   version(): string;
   config(): string;
   // creation

@@ -17,13 +17,26 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 
 // gfortran's calling convention (libgfortran5, gfortran ≥ 8): every argument by reference, LOGICAL
 // as a 4-byte int, the lengths of the two CHARACTER*60 arguments appended as size_t. Debian's
 // L-BFGS-B 3.0 has no maxls argument: its line search gives up after 20 trials (scipy's default maxls).
+#ifndef SGDLAB_NO_LBFGSB
 extern "C" void setulb_(const int* n, const int* m, double* x, const double* l, const double* u, const int* nbd, double* f, double* g,
                         const double* factr, const double* pgtol, double* wa, int* iwa, char* task, const int* iprint, char* csave,
                         int* lsave, int* isave, double* dsave, size_t taskLength, size_t csaveLength);
+#else
+// Built without liblbfgsb (scripts/build-addon.sh on a machine that lacks it, e.g. the GPU machine of
+// scripts/device-check.sh): everything else works; a solver fails at its first step with this message.
+namespace {
+[[noreturn]] void setulb_(const int* n, const int* m, double* x, const double* l, const double* u, const int* nbd, double* f, double* g,
+                        const double* factr, const double* pgtol, double* wa, int* iwa, char* task, const int* iprint, char* csave,
+                        int* lsave, int* isave, double* dsave, size_t taskLength, size_t csaveLength) {
+  throw std::runtime_error("L-BFGS-B is not available: this build of sgdlab's addon was linked without liblbfgsb (Debian's liblbfgsb-dev); rebuild with it to use sharpness by L-BFGS-B");
+}
+}  // namespace
+#endif
 
 namespace sgdlab {
 namespace {

@@ -118,18 +118,24 @@ Napi::Value prod(const Napi::CallbackInfo& info) {
   if (a.isNullish(1)) return wrap(ENV, at::prod(a.tensor(0)));
   return wrap(ENV, at::prod(a.tensor(0), a.integer(1), a.boolean(2)));
 }
+// The correction argument of var/std: int? in 1.13, Scalar? since 2.0 (native_functions.yaml, var.correction).
+#if SGDLAB_TORCH_AT_LEAST(2, 0)
+Opt<at::Scalar> correction(const Args& a, size_t i) { return Opt<at::Scalar>(at::Scalar(a.integer(i))); }
+#else
+Opt<int64_t> correction(const Args& a, size_t i) { return Opt<int64_t>(a.integer(i)); }
+#endif
 // var(t, dims|null, correction, keepdim); std likewise. correction 1 is Bessel's (unbiased).
 Napi::Value var(const Napi::CallbackInfo& info) {
   Args a(info);
   auto dims = a.optionalIntList(1);
-  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-  return wrap(ENV, at::var(a.tensor(0), dimRef, c10::optional<int64_t>(a.integer(2)), a.boolean(3)));
+  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : at::OptionalIntArrayRef();
+  return wrap(ENV, at::var(a.tensor(0), dimRef, correction(a, 2), a.boolean(3)));
 }
 Napi::Value stdDev(const Napi::CallbackInfo& info) {
   Args a(info);
   auto dims = a.optionalIntList(1);
-  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-  return wrap(ENV, at::std(a.tensor(0), dimRef, c10::optional<int64_t>(a.integer(2)), a.boolean(3)));
+  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : at::OptionalIntArrayRef();
+  return wrap(ENV, at::std(a.tensor(0), dimRef, correction(a, 2), a.boolean(3)));
 }
 Napi::Value maxAll(const Napi::CallbackInfo& info) { Args a(info); return wrap(ENV, at::max(a.tensor(0))); }
 Napi::Value minAll(const Napi::CallbackInfo& info) { Args a(info); return wrap(ENV, at::min(a.tensor(0))); }
@@ -147,19 +153,19 @@ Napi::Value minDim(const Napi::CallbackInfo& info) {
 // argmax(t, dim|null, keepdim)
 Napi::Value argmax(const Napi::CallbackInfo& info) {
   Args a(info);
-  c10::optional<int64_t> dim = a.isNullish(1) ? c10::nullopt : c10::optional<int64_t>(a.integer(1));
+  Opt<int64_t> dim = a.isNullish(1) ? kNone : Opt<int64_t>(a.integer(1));
   return wrap(ENV, at::argmax(a.tensor(0), dim, a.boolean(2)));
 }
 Napi::Value argmin(const Napi::CallbackInfo& info) {
   Args a(info);
-  c10::optional<int64_t> dim = a.isNullish(1) ? c10::nullopt : c10::optional<int64_t>(a.integer(1));
+  Opt<int64_t> dim = a.isNullish(1) ? kNone : Opt<int64_t>(a.integer(1));
   return wrap(ENV, at::argmin(a.tensor(0), dim, a.boolean(2)));
 }
 // norm(t, p, dims|null, keepdim): the vector p-norm (p may be Infinity).
 Napi::Value norm(const Napi::CallbackInfo& info) {
   Args a(info);
   auto dims = a.optionalIntList(2);
-  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
+  at::OptionalIntArrayRef dimRef = dims ? at::OptionalIntArrayRef(*dims) : at::OptionalIntArrayRef();
   return wrap(ENV, at::linalg_vector_norm(a.tensor(0), at::Scalar(a.number(1)), dimRef, a.boolean(3)));
 }
 // logsumexp(t, dims, keepdim)

@@ -75,7 +75,7 @@ Napi::Value mseLoss(const Napi::CallbackInfo& info) { Args a(info); return wrap(
 // binaryCrossEntropyWithLogits(logits, target, reduction)
 Napi::Value binaryCrossEntropyWithLogits(const Napi::CallbackInfo& info) {
   Args a(info);
-  return wrap(ENV, at::binary_cross_entropy_with_logits(a.tensor(0), a.tensor(1), c10::nullopt, c10::nullopt, reduction(a, 2)));
+  return wrap(ENV, at::binary_cross_entropy_with_logits(a.tensor(0), a.tensor(1), kNone, kNone, reduction(a, 2)));
 }
 // unfold(x, kernel[2], dilation[2], padding[2], stride[2]): im2col, as torch.nn.functional.unfold
 Napi::Value unfold(const Napi::CallbackInfo& info) {

@@ -21,8 +21,8 @@ Napi::Value narrow(const Napi::CallbackInfo& info) { Args a(info); return wrap(E
 // slice(t, dim, start|null, end|null, step)
 Napi::Value slice(const Napi::CallbackInfo& info) {
   Args a(info);
-  c10::optional<int64_t> start = a.isNullish(2) ? c10::nullopt : c10::optional<int64_t>(a.integer(2));
-  c10::optional<int64_t> end = a.isNullish(3) ? c10::nullopt : c10::optional<int64_t>(a.integer(3));
+  Opt<int64_t> start = a.isNullish(2) ? kNone : Opt<int64_t>(a.integer(2));
+  Opt<int64_t> end = a.isNullish(3) ? kNone : Opt<int64_t>(a.integer(3));
   return wrap(ENV, a.tensor(0).slice(a.integer(1), start, end, a.integer(4)));
 }
 // select(t, dim, index)

@@ -13,6 +13,8 @@ export const getNumThreads = (): number => N.getNumThreads();
 /** Whether the linked libtorch was built with CUDA and sees a GPU. */
 export const cudaAvailable = (): boolean => N.cudaDeviceCount() > 0;
 export const cudaDeviceCount = (): number => N.cudaDeviceCount();
+/** Waits for the work queued on the current CUDA device (CUDA runs asynchronously: time GPU work after this); a no-op without CUDA. */
+export const cudaSynchronize = (): void => N.cudaSynchronize();
 /** The version of the linked libtorch (Debian's 1.13.1 reports 1.13.0). */
 export const libtorchVersion = (): string => N.version();
 /** libtorch's build configuration (compiler, BLAS, CPU capability). */
