@@ -16,6 +16,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_bench import power_iteration  # noqa: E402  (the CPU benchmark's, one power iteration for both)
+
 device = torch.device(sys.argv[1] if len(sys.argv) > 1 else 'cuda')
 quick = len(sys.argv) > 2 and sys.argv[2] == 'quick'
 torch.set_num_threads(1)
@@ -106,21 +109,7 @@ def f1_lambda_max():
     n, chunk, iterations = 10000, 1000, 3 if quick else 20
 
     def run():
-        v = [torch.randn(p.shape, device=device) for p in params]
-        norm = torch.sqrt(sum((t * t).sum() for t in v))
-        v = [t / norm for t in v]
-        eigenvalue = float('nan')
-        for _ in range(iterations):
-            hv = [torch.zeros_like(p) for p in params]
-            for s in range(0, n, chunk):
-                loss = F.cross_entropy(model(X[s:s + chunk]), Y[s:s + chunk], reduction='sum') / n
-                grads = torch.autograd.grad(loss, params, create_graph=True)
-                h = torch.autograd.grad(sum((a * b).sum() for a, b in zip(grads, v)), params)
-                hv = [a + b for a, b in zip(hv, h)]
-            eigenvalue = sum((a * b).sum() for a, b in zip(hv, v)).item()
-            norm = torch.sqrt(sum((t * t).sum() for t in hv))
-            v = [t / norm for t in hv]
-        return eigenvalue
+        return power_iteration(model, params, X, Y, n, chunk, iterations, [torch.randn(p.shape, device=device) for p in params])
 
     return timed(run)
 

@@ -97,20 +97,27 @@ def f1_top_eigenvalue_ms(n):
     params = list(model.parameters())
     g = torch.Generator().manual_seed(0)
     start = time.perf_counter()
-    v = [torch.randn(p.shape, generator=g) for p in params]
+    power_iteration(model, params, x, y, n, 1000, 5, [torch.randn(p.shape, generator=g) for p in params])
+    return (time.perf_counter() - start) * 1000
+
+
+def power_iteration(model, params, x, y, n, chunk, iterations, v):
+    """λ_max of the mean cross-entropy on x[:n] by power iteration from v (PyHessian's hessian.eigenvalues):
+    Hessian-vector products by double backward, summed over chunks of `chunk` examples."""
     norm = torch.sqrt(sum((t * t).sum() for t in v))
     v = [t / norm for t in v]
-    for _ in range(5):
+    eigenvalue = float('nan')
+    for _ in range(iterations):
         hv = [torch.zeros_like(p) for p in params]
-        for s in range(0, n, 1000):
-            loss = F.cross_entropy(model(x[s:s + 1000]), y[s:s + 1000], reduction='sum') / n
+        for s in range(0, n, chunk):
+            loss = F.cross_entropy(model(x[s:s + chunk]), y[s:s + chunk], reduction='sum') / n
             grads = torch.autograd.grad(loss, params, create_graph=True)
             h = torch.autograd.grad(sum((g_ * v_).sum() for g_, v_ in zip(grads, v)), params)
             hv = [a + b for a, b in zip(hv, h)]
         eigenvalue = sum((a * b).sum() for a, b in zip(hv, v)).item()
         norm = torch.sqrt(sum((t * t).sum() for t in hv))
         v = [t / norm for t in hv]
-    return (time.perf_counter() - start) * 1000
+    return eigenvalue
 
 
 ATTACKS = {'adversarial-none': None, 'adversarial-fgsm': ('fgsm', 1), 'adversarial-pgd3': ('pgd', 3), 'adversarial-pgd7': ('pgd', 7)}
