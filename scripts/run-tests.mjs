@@ -3,13 +3,14 @@
 // several at a time, and prints each file's report whole when it ends (never interleaved), the
 // slowest files, and one closing tally in node --test's own words.
 //
-//   node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [filter ...]
+//   node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [--list] [filter ...]
 //     filter        substrings of test file paths (a file runs if it contains any of them)
 //     --jobs N      files run at once (default: SGDLAB_TEST_JOBS, else the CPU count; at least 1)
 //     --every-node  only the files marked `// test-runner: every-node` (those that touch native code or
 //                   its ABI: the addon, better-sqlite3, PostgreSQL, child processes, streams, threads),
 //                   which CI runs on every tested Node release; the rest run on two of them
 //     --times FILE  write each file's wall time as JSON (.cache/test-times.json is always updated)
+//     --list        print the files that would run, one a line, and run nothing
 //
 // Why files run concurrently: libtorch runs one thread per process here (src/native/addon.cc), so one
 // test file keeps one core busy and a file per core roughly halves the suite on two cores.
@@ -24,16 +25,17 @@ const TALLY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', '
 const TIMES_CACHE = join('.cache', 'test-times.json');
 
 function usage(message) {
-  console.error(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [filter ...]`);
+  console.error(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [--jobs N] [--every-node] [--times FILE] [--list] [filter ...]`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { jobs: Number(process.env.SGDLAB_TEST_JOBS || availableParallelism()), everyNode: false, times: null, filters: [] };
+  const options = { jobs: Number(process.env.SGDLAB_TEST_JOBS || availableParallelism()), everyNode: false, times: null, list: false, filters: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--jobs') options.jobs = Number(argv[++i]);
     else if (arg === '--every-node') options.everyNode = true;
+    else if (arg === '--list') options.list = true;
     else if (arg === '--times') options.times = argv[++i] ?? usage('--times needs a file');
     else if (arg.startsWith('--')) usage(`unknown option '${arg}'`);
     else options.filters.push(arg);
@@ -50,10 +52,13 @@ function find(dir) {
   });
 }
 
-/** The `// test-runner: a, b` markers at the head of a compiled test file (tsc keeps comments). */
+/**
+ * The markers at the head of a compiled test file (tsc keeps comments): a line
+ * `// test-runner: every-node (why)` marks it `every-node`; the words in parentheses are for people.
+ */
 function markers(file) {
   const head = readFileSync(file, 'utf8').slice(0, 4000);
-  return new Set([...head.matchAll(/^\/\/ test-runner: (.+)$/gm)].flatMap((m) => m[1].split(',').map((s) => s.trim())));
+  return new Set([...head.matchAll(/^\/\/ test-runner: ([\w-]+(?:, [\w-]+)*)/gm)].flatMap((m) => m[1].split(', ')));
 }
 
 function readTimes() {
@@ -122,6 +127,10 @@ if (files.length === 0) {
   console.error(`run-tests: no test files found${options.filters.length ? ` matching ${options.filters.map((f) => `'${f}'`).join(', ')}` : ''}${options.everyNode ? ' marked every-node' : ''} under dist/`);
   process.exit(1);
 }
+if (options.list) {
+  process.stdout.write(files.map((f) => `${f}\n`).join(''));
+  process.exit(0);
+}
 const previous = readTimes();
 // A file with no recorded time (new, or a fresh clone) starts first: it may be a long one.
 const recorded = (file) => previous[file] ?? Infinity;
@@ -153,7 +162,7 @@ const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 15);
 const cpu = results.reduce((s, r) => s + r.seconds, 0);
 console.log(`\nslowest test files (wall seconds; ${results.length} files, ${cpu.toFixed(0)} s in all, ${wall.toFixed(0)} s with ${options.jobs} at once):`);
 for (const r of slowest) console.log(`  ${r.seconds.toFixed(1).padStart(7)}  ${r.file}`);
-if (broken.length > 0) console.log(`\nfailed files:\n${broken.map((r) => `  ${r.file}`).join('\n')}`);
+if (broken.length > 0) console.log(`\nfailed files:\n${broken.map((r) => `  ${r.file}`).sort().join('\n')}`);
 console.log('');
 for (const k of TALLY_KEYS) console.log(`ℹ ${k} ${total[k]}`);
 console.log(`ℹ duration_ms ${Math.round(wall * 1000)}`);
