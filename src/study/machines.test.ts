@@ -411,7 +411,9 @@ test('connection errors name the store without its password; workers never get i
   assert.match(unreachable.stderr, /cannot open the study store postgres:\/\/sgdlab:\*\*\*@127\.0\.0\.1:1\/x\?connect_timeout=2/);
   // A worker's command line: the URL travels in its environment.
   const file = join(dir, 'argv.yaml');
-  writeFileSync(file, smallMlpStudy('argv', 'grid:\n  seed: [0]\n').replace('steps: 30', 'steps: 1500'));
+  // Long enough to be still training when `status` runs below (1,500 steps, as before, ended first on a
+  // quiet machine now and then); the run is killed at the end.
+  writeFileSync(file, smallMlpStudy('argv', 'grid:\n  seed: [0]\n').replace('steps: 30', 'steps: 100000'));
   const url = await cluster.newDatabase();
   const run = start(['run', file, '--db', url, '--workers', '1']);
   const w = await until('the worker to train', () => withStore(url, async (s) => (await s.workers('argv')).find((x) => x.holds !== null && (x.step ?? 0) > 0)));
@@ -419,7 +421,7 @@ test('connection errors name the store without its password; workers never get i
   assert.ok(argv.includes('worker.js') && !argv.includes(cluster.password), argv);
   // status lists the workers with what they hold, from their heartbeats.
   const status = await sgdlab(['status', 'argv', '--db', url]);
-  assert.match(status.stdout, new RegExp(`1 worker\\(s\\) active:\\n    ${w.id}: trial ${w.holds!.key} \\(attempt 1\\), step \\d+/1500, loss \\d[.\\d]*(e-?\\d+)?, \\d+ MB, last seen `));
+  assert.match(status.stdout, new RegExp(`1 worker\\(s\\) active:\\n    ${w.id}: trial ${w.holds!.key} \\(attempt 1\\), step \\d+/100000, loss \\d[.\\d]*(e-?\\d+)?, \\d+ MB, last seen `));
   process.kill(-run.child.pid!, 'SIGKILL');
   await run.done;
 });
