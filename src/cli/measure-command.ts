@@ -10,55 +10,13 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import * as T from '../tensor/index.js';
-import { disposeSplits, prepareData, splitsOnDevice, type DataSplits, type DatasetName, type TensorDataset } from '../data/index.js';
-import { buildModel, modelInfo, type Module } from '../nn/index.js';
-import { distanceFromInitial, loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
+import { buildModel } from '../nn/index.js';
+import { distanceFromInitial, loadCheckpoint } from '../train/index.js';
 import { DEFAULT_SHARPNESS_SOLVER, Objective, SHARPNESS_SOLVERS, alphaGrid, hessianTrace, interpolate, lanczosSteps, keskarSharpness, landscapeSlice, noiseCovarianceTopEigenvalues, noiseHessianAlignment, noiseScaleBNoise, noiseStatistics, parameterDistance, spectralDensity, topEigenvalues, type BatchNormAlongPath, type MeasurementCost, type SharpnessSolver } from '../measure/index.js';
 import { UsageError } from './errors.js';
-import { deviceFlag } from './device-flag.js';
 import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 import { robustnessCommand } from './robustness-command.js';
-
-export interface CommonFlags {
-  checkpoint: string;
-  dataset?: string;
-  dataDir?: string;
-  subset?: string;
-  split?: string;
-  device?: string;
-  json?: boolean;
-}
-
-/** The checkpoint's model and the data to measure on. */
-function setup(flags: CommonFlags): { model: Module; sidecar: CheckpointSidecar; data: DataSplits; split: TensorDataset; n: number; loss: ReturnType<typeof modelInfo>['defaultLoss']; device: T.Device } {
-  // The device of the measurement, not the one the checkpoint was trained on: checkpoints are portable.
-  const device = deviceFlag(flags.device);
-  const { model, sidecar } = loadCheckpoint(flags.checkpoint, { device });
-  try {
-    const spec = flags.dataset ? { name: flags.dataset as DatasetName, dir: flags.dataDir } : { ...sidecar.config.data, ...(flags.dataDir ? { dir: flags.dataDir } : {}) };
-    const data = onDevice(prepareData(spec), device);
-    const which = flags.split ?? 'train';
-    if (which !== 'train' && which !== 'test') throw new UsageError(`--split: '${which}' must be train or test`);
-    const split = which === 'train' ? data.train : data.test;
-    const total = split.x.shape[0]!;
-    const n = positive('subset', flags.subset, total);
-    if (n > total) throw new UsageError(`--subset: ${n} exceeds the ${total} examples of the ${which} split`);
-    if (split.inputShape.join() !== sidecar.io.inputShape.join()) {
-      throw new UsageError(`--dataset: ${spec.name} has inputs of shape [${split.inputShape.join(', ')}] but the checkpoint's model takes [${sidecar.io.inputShape.join(', ')}]`);
-    }
-    return { model, sidecar, data, split, n, loss: sidecar.config.loss ?? modelInfo(sidecar.model.name).defaultLoss, device };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-}
-
-/** The splits on `device`, the CPU copy freed once moved. */
-function onDevice(data: DataSplits, device: T.Device): DataSplits {
-  const moved = splitsOnDevice(data, device);
-  if (moved !== data) disposeSplits(data);
-  return moved;
-}
+import { common, output, withCheckpoint, type CommonFlags } from './measure-checkpoint.js';
 
 /** A progress bar on stderr (shown on terminals only) counting passes over the data. */
 function progress(objective: Objective, task: string, expectedPasses: number): { stop(): void } {
@@ -73,36 +31,12 @@ function progress(objective: Objective, task: string, expectedPasses: number): {
   return { stop: () => bar.stop() };
 }
 
-/** Loads the checkpoint and its data, runs body, and frees them whatever happens. */
-export function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof setup>) => void): void {
-  const s = setup(flags);
-  try {
-    body(s);
-  } finally {
-    s.model.dispose();
-    disposeSplits(s.data);
-  }
-}
-
 /** --from/--to of a path or slice: two numbers, from < to. */
 function range(flags: { from?: string; to?: string }, from: number, to: number): { from: number; to: number } {
   const r = { from: flags.from === undefined ? from : numberFlag('from', flags.from), to: flags.to === undefined ? to : numberFlag('to', flags.to) };
   if (r.from >= r.to) throw new UsageError(`--from/--to: need from < to, got ${r.from} and ${r.to}`);
   return r;
 }
-
-export function output(flags: { json?: boolean }, result: object, summary: string): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary}\n`);
-}
-
-export const common = (c: Command) =>
-  c.requiredOption('--checkpoint <path>', 'checkpoint directory (model.safetensors + model.json) or .safetensors file')
-    .option('--dataset <name>', "measure on another dataset (default: the checkpoint's training data)")
-    .option('--data-dir <dir>', 'directory of the dataset files')
-    .option('--subset <n>', 'use the first n examples of the split')
-    .option('--split <name>', 'train (default) or test')
-    .option('--device <name>', "where to measure: cpu (default), cuda or cuda:K (the checkpoint may come from any device)")
-    .option('--json', 'print JSON');
 
 export function measureCommand(): Command {
   const measure = new Command('measure').description('measure a checkpoint: Hessian spectrum, sharpness, gradient noise, interpolation');

@@ -13,7 +13,7 @@ import { robustness } from '../measure/index.js';
 import { attackStepSize, attackSteps } from '../train/index.js';
 import { UsageError } from './errors.js';
 import { positiveFlag as positive, seedFlag } from './flags.js';
-import { common, output, withCheckpoint, type CommonFlags } from './measure-command.js';
+import { common, output, withCheckpoint, type CommonFlags } from './measure-checkpoint.js';
 
 interface RobustnessFlags extends CommonFlags {
   attack?: string;

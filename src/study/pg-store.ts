@@ -15,10 +15,9 @@
  */
 import pg from 'pg';
 import type { Study } from './schema.js';
-import type { OpenStoreOptions } from './store-factory.js';
 import {
   DEFAULT_LEASE_SECONDS, IN_STORE, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
-  type Refusal, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
+  type Refusal, type OpenStoreOptions, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import { StoreUrlError, redactSecrets, redactUrl, registerSecrets, urlPasswords } from './store-url.js';
 import type { Trial } from './trials.js';

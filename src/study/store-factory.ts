@@ -3,18 +3,10 @@
  * so that nothing above this module imports one, and a SQLite user never loads the PostgreSQL
  * driver (or the other way round).
  */
-import type { StudyStore } from './store.js';
+import type { OpenStoreOptions, StudyStore } from './store.js';
 import { parseStoreUrl } from './store-url.js';
 
-export interface OpenStoreOptions {
-  /**
-   * PostgreSQL: how long an operation keeps retrying a lost connection (with backoff) before it
-   * fails, seconds (default 30). Workers set it to their lease.
-   */
-  retrySeconds?: number;
-  /** PostgreSQL: connections in this process's pool (default 2). */
-  maxConnections?: number;
-}
+export type { OpenStoreOptions } from './store.js';
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<StudyStore> {
   const location = parseStoreUrl(url);

@@ -247,3 +247,14 @@ export interface StudyStore {
   loadStudy(dump: StudyDump): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How a store is opened (store-factory.ts's openStore; here so that the backends need not import the factory). */
+export interface OpenStoreOptions {
+  /**
+   * PostgreSQL: how long an operation keeps retrying a lost connection (with backoff) before it
+   * fails, seconds (default 30). Workers set it to their lease.
+   */
+  retrySeconds?: number;
+  /** PostgreSQL: connections in this process's pool (default 2). */
+  maxConnections?: number;
+}
