@@ -127,12 +127,21 @@ function setup(s: ReturnType<typeof scratch>, env: Record<string, string> = {}) 
 
 const npmCiRuns = (s: ReturnType<typeof scratch>) => (existsSync(join(s.dir, 'npm.log')) ? readFileSync(join(s.dir, 'npm.log'), 'utf8').trim().split('\n').length : 0);
 /** The setup's own last word: its last `setup:` line (a failure's verdict). */
+/** Runs body in a fresh scratch checkout, removed afterwards whatever happens. */
+async function inScratch(body: (s: ReturnType<typeof scratch>) => void | Promise<void>): Promise<void> {
+  const s = scratch();
+  try {
+    await body(s);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
 const verdict = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('setup: ')).pop() ?? '';
 const lockStamp = (s: ReturnType<typeof scratch>) => join(s.checkout, 'node_modules', '.sgdlab-lock-hash');
 
 test('setup: two setups of one checkout at once (npm start beside npm test) take turns: one npm ci, the second waits, says so once, then finds everything done', async () => {
-  const s = scratch();
-  try {
+  await inScratch(async (s) => {
     type Run = { stderr: string; code: number | null; done: Promise<void> };
     const start = (env: Record<string, string>): Run => {
       const child = spawn('bash', [join(s.checkout, 'scripts', 'setup.sh')], { env: { ...s.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -167,14 +176,11 @@ test('setup: two setups of one checkout at once (npm start beside npm test) take
     const third = setup(s);
     assert.equal(third.status, 0, third.stderr);
     assert.equal(third.stderr, '');
-  } finally {
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  });
 });
 
-test('setup: a failing npm ci stops the setup before the lock-hash stamp, says npm ci failed and how to repair; the next setup runs npm ci again', () => {
-  const s = scratch();
-  try {
+test('setup: a failing npm ci stops the setup before the lock-hash stamp, says npm ci failed and how to repair; the next setup runs npm ci again', async () => {
+  await inScratch(async (s) => {
     const failed = setup(s, { FAKE_NPM_CI: 'fail' });
     assert.equal(failed.status, 1, failed.stderr);
     assert.ok(!existsSync(lockStamp(s)), 'the lock-hash stamp was written after npm ci failed');
@@ -186,14 +192,11 @@ test('setup: a failing npm ci stops the setup before the lock-hash stamp, says n
     assert.equal(again.status, 0, again.stderr);
     assert.equal(npmCiRuns(s), 2);
     assert.ok(existsSync(lockStamp(s)));
-  } finally {
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  });
 });
 
-test('setup: node_modules without node-gyp under a valid stamp (what a second, concurrent npm ci left) says node_modules is incomplete and how to repair, and does not blame libtorch', () => {
-  const s = scratch();
-  try {
+test('setup: node_modules without node-gyp under a valid stamp (what a second, concurrent npm ci left) says node_modules is incomplete and how to repair, and does not blame libtorch', async () => {
+  await inScratch(async (s) => {
     const first = setup(s);
     assert.equal(first.status, 0, first.stderr);
     rmSync(join(s.checkout, 'node_modules', '.bin', 'node-gyp'));
@@ -205,14 +208,11 @@ test('setup: node_modules without node-gyp under a valid stamp (what a second, c
     assert.match(verdict(broken.stderr), /rm -rf node_modules/);
     assert.doesNotMatch(verdict(broken.stderr), /libtorch/);
     assert.ok(!existsSync(join(s.checkout, 'build', '.sgdlab-torch')));
-  } finally {
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  });
 });
 
-test('setup: a failed native build shows the compiler\'s own errors, writes no stamp, and blames libtorch only when libtorch is what is missing', () => {
-  const s = scratch();
-  try {
+test('setup: a failed native build shows the compiler\'s own errors, writes no stamp, and blames libtorch only when libtorch is what is missing', async () => {
+  await inScratch(async (s) => {
     const failed = setup(s, { FAKE_GYP: 'fail' });
     assert.equal(failed.status, 1, failed.stderr);
     assert.match(failed.stderr, /addon\.cc:12:3: error: 'frobnicate' was not declared in this scope/);
@@ -225,7 +225,5 @@ test('setup: a failed native build shows the compiler\'s own errors, writes no s
     const again = setup(s);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /building the native addon/);
-  } finally {
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  });
 });
