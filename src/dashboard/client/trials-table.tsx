@@ -4,7 +4,7 @@
  * rows ↑/↓ move, Home/End jump, PageUp/PageDown turn pages, Enter opens the trial.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Axis, TrialPage, TrialStatus } from '../api.js';
+import type { Axis, TrialPage, TrialRow, TrialStatus } from '../api.js';
 import { apiStudy, trialPath, useJson } from './api.js';
 import { Problem } from './common.js';
 import { duration, number, percent } from './format.js';
@@ -23,7 +23,13 @@ interface Query {
 
 const shortPath = (path: string) => path.split('.').at(-1) ?? path;
 
-export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axis[]; refresh: number }) {
+interface Column {
+  id: string;
+  label: string;
+}
+
+/** The query the table shows and the page of trials that answers it, fetched again on each refresh. */
+function useTrialsQuery(study: string, refresh: number) {
   const [q, setQ] = useState<Query>({ status: '', filters: {}, sort: 'key', dir: 'asc', offset: 0 });
   const params = new URLSearchParams({ sort: q.sort, dir: q.dir, offset: String(q.offset), limit: String(PAGE) });
   if (q.status) params.set('status', q.status);
@@ -32,11 +38,17 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
   useEffect(() => {
     if (refresh > 0) page.reload();
   }, [refresh]);
+  return { q, setQ, page };
+}
+
+/**
+ * The row that has the keyboard focus (the only row in the tab order). A page turned from the keyboard
+ * leaves a row number in `pendingFocus`, focused once the new page arrives.
+ */
+function useRowFocus(p: TrialPage | undefined) {
   const [focus, setFocus] = useState(0);
   const rows = useRef<(HTMLTableRowElement | null)[]>([]);
   const pendingFocus = useRef<number | null>(null);
-  const p = page.value;
-
   useEffect(() => {
     if (pendingFocus.current !== null && p) {
       const i = Math.min(pendingFocus.current, p.rows.length - 1);
@@ -45,6 +57,80 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
       rows.current[Math.max(0, i)]?.focus();
     }
   }, [p]);
+  const moveTo = (i: number) => {
+    setFocus(i);
+    rows.current[i]?.focus();
+  };
+  return { focus, setFocus, rows, pendingFocus, moveTo };
+}
+
+function Filters({ axes, q, set }: { axes: Axis[]; q: Query; set: (change: Partial<Query>) => void }) {
+  const chosen = (e: Event) => (e.target as HTMLSelectElement).value;
+  return (
+    <div class="filters" role="group" aria-label="filter trials">
+      <label>status{' '}
+        <select value={q.status} onChange={(e) => set({ status: chosen(e) })} data-filter="status">
+          <option value="">all</option>
+          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+      </label>
+      {axes.map((a) => (
+        <label key={a.path} title={a.path}>{shortPath(a.path)}{' '}
+          <select value={q.filters[a.path] ?? ''} onChange={(e) => set({ filters: { ...q.filters, [a.path]: chosen(e) } })} data-filter={a.path}>
+            <option value="">all</option>
+            {a.values.map((v) => <option key={v} value={v}>{v}</option>)}
+          </select>
+        </label>
+      ))}
+    </div>
+  );
+}
+
+function SortHeader({ columns, q, sortBy }: { columns: Column[]; q: Query; sortBy: (column: string) => void }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c.id} scope="col" aria-sort={q.sort === c.id ? (q.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+            <button type="button" class="sort" onClick={() => sortBy(c.id)} data-sort={c.id}>
+              {c.label}{q.sort === c.id ? (q.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+            </button>
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** One trial's cells (the row itself, which takes the focus and the keys, is the table's). */
+function TrialCells({ study, axes, r }: { study: string; axes: Axis[]; r: TrialRow }) {
+  return (
+    <>
+      <td><a href={trialPath(study, r.key)} tabIndex={-1} onClick={(e) => { e.preventDefault(); }}>{r.key}</a></td>
+      <td><span class={`badge status-${r.status}`}>{r.status}</span>{r.error && <div class="sub error-line" title={r.error}>{r.error}</div>}</td>
+      {axes.map((a) => <td key={a.path}>{r.coordinates[a.path] ?? ''}</td>)}
+      <td>{percent(r.testAccuracy)}</td>
+      <td>{number(r.trainLoss)}</td>
+      <td>{duration(r.seconds)}</td>
+    </>
+  );
+}
+
+function Pager({ q, p, turn }: { q: Query; p: TrialPage; turn: (delta: number) => void }) {
+  const range = p.matching === 0 ? 'no trials match' : `${q.offset + 1}–${q.offset + p.rows.length} of ${p.matching}`;
+  return (
+    <div class="pager">
+      <button type="button" onClick={() => turn(-1)} disabled={q.offset === 0}>← previous</button>
+      <span data-range>{range}{p.matching !== p.total ? ` (of ${p.total})` : ''}</span>
+      <button type="button" onClick={() => turn(1)} disabled={q.offset + PAGE >= p.matching}>next →</button>
+    </div>
+  );
+}
+
+export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axis[]; refresh: number }) {
+  const { q, setQ, page } = useTrialsQuery(study, refresh);
+  const p = page.value;
+  const { focus, setFocus, rows, pendingFocus, moveTo } = useRowFocus(p);
 
   const set = (change: Partial<Query>) => setQ((old) => ({ ...old, offset: 0, ...change }));
   const sortBy = (column: string) => setQ((old) => ({ ...old, sort: column, dir: old.sort === column && old.dir === 'asc' ? 'desc' : 'asc', offset: 0 }));
@@ -54,10 +140,6 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
     if (offset === q.offset) return;
     if (focusRow !== undefined) pendingFocus.current = focusRow;
     setQ((old) => ({ ...old, offset }));
-  };
-  const moveTo = (i: number) => {
-    setFocus(i);
-    rows.current[i]?.focus();
   };
   const onRowKey = (e: KeyboardEvent, i: number, key: string) => {
     const n = p?.rows.length ?? 0;
@@ -72,7 +154,7 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
     e.preventDefault();
   };
 
-  const columns: { id: string; label: string }[] = [
+  const columns: Column[] = [
     { id: 'key', label: 'trial' }, { id: 'status', label: 'status' },
     ...axes.map((a) => ({ id: `c.${a.path}`, label: shortPath(a.path) })),
     { id: 'testAccuracy', label: 'test accuracy' }, { id: 'trainLoss', label: 'training loss' }, { id: 'seconds', label: 'time' },
@@ -81,37 +163,12 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
   return (
     <section aria-labelledby="trials-title">
       <h2 id="trials-title">Trials</h2>
-      <div class="filters" role="group" aria-label="filter trials">
-        <label>status{' '}
-          <select value={q.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })} data-filter="status">
-            <option value="">all</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </label>
-        {axes.map((a) => (
-          <label key={a.path} title={a.path}>{shortPath(a.path)}{' '}
-            <select value={q.filters[a.path] ?? ''} onChange={(e) => set({ filters: { ...q.filters, [a.path]: (e.target as HTMLSelectElement).value } })} data-filter={a.path}>
-              <option value="">all</option>
-              {a.values.map((v) => <option key={v} value={v}>{v}</option>)}
-            </select>
-          </label>
-        ))}
-      </div>
+      <Filters axes={axes} q={q} set={set} />
       {page.error && <Problem error={page.error} />}
       {p && (
         <>
           <table class="trials" aria-label="trials" aria-rowcount={p.matching + 1}>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c.id} scope="col" aria-sort={q.sort === c.id ? (q.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
-                    <button type="button" class="sort" onClick={() => sortBy(c.id)} data-sort={c.id}>
-                      {c.label}{q.sort === c.id ? (q.dir === 'asc' ? ' ▲' : ' ▼') : ''}
-                    </button>
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <SortHeader columns={columns} q={q} sortBy={sortBy} />
             <tbody>
               {p.rows.map((r, i) => (
                 <tr
@@ -126,21 +183,12 @@ export function TrialsTable({ study, axes, refresh }: { study: string; axes: Axi
                   onFocus={() => setFocus(i)}
                   onClick={() => navigate(trialPath(study, r.key))}
                 >
-                  <td><a href={trialPath(study, r.key)} tabIndex={-1} onClick={(e) => { e.preventDefault(); }}>{r.key}</a></td>
-                  <td><span class={`badge status-${r.status}`}>{r.status}</span>{r.error && <div class="sub error-line" title={r.error}>{r.error}</div>}</td>
-                  {axes.map((a) => <td key={a.path}>{r.coordinates[a.path] ?? ''}</td>)}
-                  <td>{percent(r.testAccuracy)}</td>
-                  <td>{number(r.trainLoss)}</td>
-                  <td>{duration(r.seconds)}</td>
+                  <TrialCells study={study} axes={axes} r={r} />
                 </tr>
               ))}
             </tbody>
           </table>
-          <div class="pager">
-            <button type="button" onClick={() => turn(-1)} disabled={q.offset === 0}>← previous</button>
-            <span data-range>{p.matching === 0 ? 'no trials match' : `${q.offset + 1}–${q.offset + p.rows.length} of ${p.matching}`}{p.matching !== p.total ? ` (of ${p.total})` : ''}</span>
-            <button type="button" onClick={() => turn(1)} disabled={q.offset + PAGE >= p.matching}>next →</button>
-          </div>
+          <Pager q={q} p={p} turn={turn} />
         </>
       )}
     </section>
