@@ -70,6 +70,15 @@ async function insertRows(q: Query, table: string, columns: readonly string[], r
   return added;
 }
 
+/**
+ * Refuses a NaN metric before anything is written. SQLite would turn it into NULL and fail on NOT NULL
+ * while PostgreSQL stored it: one rule for both, and an error that says which row.
+ */
+function checkMetrics(rows: readonly Metric[]): void {
+  const bad = rows.find((r) => Number.isNaN(r.value));
+  if (bad) throw new Error(`metric '${bad.name}' at step ${bad.step} has value NaN: a stored metric value is a number (±Infinity allowed)`);
+}
+
 /** `value LIKE pattern` matching strings that start with `prefix` (its % _ \ escaped). */
 const startsWith = (prefix: string) => `${prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
 
@@ -194,6 +203,7 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   }
 
   async finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean> {
+    checkMetrics(outcome.metrics ?? []);
     return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'finish', async () => {
       await q(`UPDATE trials SET status = $1, result = $2, seconds = $3, checkpoint = $4, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL WHERE study = $5 AND key = $6`,
         [outcome.status, JSON.stringify(outcome.result), outcome.seconds, outcome.checkpoint ?? null, study, key]);
@@ -208,6 +218,7 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   }
 
   async addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean> {
+    checkMetrics(rows);
     return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'metrics', () => this.insertMetrics(q, study, key, attempt, rows)));
   }
 
