@@ -17,13 +17,14 @@ import {
 } from './store.js';
 import type { Trial } from './trials.js';
 
+// Column values as either driver returns them (PostgreSQL: Date, string counts; SQLite: text, numbers).
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.parse(v as string));
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
 /** A SQL condition's value: PostgreSQL returns a boolean, SQLite 0 or 1. */
 const truth = (v: unknown) => v === true || v === 1;
-const json$ = (v: unknown) => (v === null ? null : JSON.stringify(v));
+const jsonText = (v: unknown) => (v === null ? null : JSON.stringify(v));
 
 /** A trials row as a StoredTrial: the one place a stored trial is decoded. */
 export const trialFromRow = (r: Row): StoredTrial => ({
@@ -313,7 +314,7 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${d.now}, ${d.now})
         ON CONFLICT (id) DO UPDATE SET study = excluded.study, state = excluded.state, holds = excluded.holds, step = excluded.step, total_steps = excluded.total_steps,
           loss = excluded.loss, rss_mb = excluded.rss_mb, message = excluded.message, lease_seconds = excluded.lease_seconds, last_seen = excluded.last_seen`,
-      [beat.id, beat.study, beat.host, beat.pid, beat.state, json$(beat.holds), beat.step, beat.totalSteps, beat.loss, beat.rssMb, beat.message, leaseSeconds]);
+      [beat.id, beat.study, beat.host, beat.pid, beat.state, jsonText(beat.holds), beat.step, beat.totalSteps, beat.loss, beat.rssMb, beat.message, leaseSeconds]);
       const h = beat.holds;
       if (beat.state === 'exited' || h === null) return 0;
       // Only the claim it holds now (key and attempt): a claim it lost, or one whose reply it never got, is not renewed.
@@ -387,11 +388,11 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
       // A trial or measurement that was running in the source is pending here: its worker writes to the source.
       await insertRows(q, 'trials', ['study', 'key', 'coordinates', 'config', 'status', 'worker', 'attempt', 'started_at', 'finished_at', 'seconds', 'result', 'error', 'checkpoint'],
         dump.trials.map((t) => [dump.name, t.key, JSON.stringify(t.coordinates), JSON.stringify(t.config), t.status === 'running' ? 'pending' : t.status, t.status === 'running' ? null : t.worker,
-          t.attempt, t.startedAt, t.finishedAt, t.seconds, json$(t.result), t.error, t.checkpoint]));
+          t.attempt, t.startedAt, t.finishedAt, t.seconds, jsonText(t.result), t.error, t.checkpoint]));
       for (const m of dump.metrics) await this.insertMetrics(q, dump.name, m.key, m.attempt, m.rows);
       await insertRows(q, 'measurement_jobs', ['study', 'key', 'kind', 'spec', 'status', 'worker', 'attempt', 'started_at', 'finished_at', 'seconds', 'result', 'error'],
         dump.measurements.map((m) => [dump.name, m.key, m.kind, m.spec, m.status === 'running' ? 'pending' : m.status, m.status === 'running' ? null : m.worker,
-          m.attempt, m.startedAt, m.finishedAt, m.seconds, json$(m.result), m.error]));
+          m.attempt, m.startedAt, m.finishedAt, m.seconds, jsonText(m.result), m.error]));
       await insertRows(q, 'refusals', ['study', 'kind', 'key', 'measurement', 'spec', 'worker', 'attempt', 'current_attempt', 'what', 'at'],
         dump.refusals.map((r) => [dump.name, r.kind, r.key, r.measurement, r.spec, r.worker, r.attempt, r.currentAttempt, r.what, r.at]));
       for (const a of dump.artifacts) await this.putArtifacts(q, dump.name, a.key, a.files);
