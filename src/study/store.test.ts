@@ -148,6 +148,23 @@ for (const backend of storeBackends()) {
     await store.close();
   });
 
+  test(`${backend.name}: a metric whose value is NaN is refused with the same clear error on both backends, and nothing of that call is stored`, async () => {
+    const { store } = await fresh();
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 1));
+    const t = (await store.claim('grid', 'w'))!;
+    const rows = [{ step: 0, name: 'loss', value: 2.5 }, { step: 4, name: 'loss', value: Number.NaN }];
+    const refused = /metric 'loss' at step 4 has value NaN: a stored metric value is a number \(±Infinity allowed\)/;
+    await assert.rejects(store.addMetrics('grid', t.key, 1, rows), refused);
+    await assert.rejects(store.finish('grid', t.key, 1, { status: 'diverged', result: {}, seconds: 1, metrics: rows }), refused);
+    assert.deepEqual(await store.metrics('grid', t.key), [], 'not even the rows before the NaN');
+    assert.equal((await store.trial('grid', t.key))!.status, 'running', 'the result with it is not stored either');
+    // What a diverging run does send (live-metrics.ts keeps finite values only) and the infinities are stored.
+    const diverged = [{ step: 0, name: 'loss', value: 2.5 }, { step: 4, name: 'loss', value: Number.POSITIVE_INFINITY }, { step: 4, name: 'grad', value: Number.NEGATIVE_INFINITY }];
+    assert.equal(await store.finish('grid', t.key, 1, { status: 'diverged', result: {}, seconds: 1, metrics: diverged }), true);
+    assert.deepEqual(await store.metrics('grid', t.key), diverged);
+    await store.close();
+  });
+
   test(`${backend.name}: heartbeats fill the workers table; an exited or silent worker shows as such`, async () => {
     const { store } = await fresh();
     await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 2));
