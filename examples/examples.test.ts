@@ -127,7 +127,8 @@ const checks: Record<string, () => void> = {
   },
 };
 
-test('every example in examples/ has a check here, and a header saying how to run it and how long it takes', () => {
+test('every example in examples/ has a check here, a header saying how to run it and how long it takes, and imports sgdlab as a user does', () => {
+  const entries = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string> }).exports).map((e) => `sgdlab${e.slice(1)}`);
   const names = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => f.slice(0, -3)).sort();
   assert.deepEqual(names, Object.keys(checks).sort());
   for (const name of names) {
@@ -135,6 +136,10 @@ test('every example in examples/ has a check here, and a header saying how to ru
     assert.ok(head.startsWith('/**'), `${name}.ts starts with its header comment`);
     assert.ok(head.includes(`npm run example -- ${name}`) && head.includes(`node dist/examples/${name}.js`), `${name}.ts's header says how to run it`);
     assert.match(head, /Measured runtime \([^)]*\): [\d.]+(–[\d.]+)? s/, `${name}.ts's header gives its measured runtime`);
+    // Node's own modules and the package's public entry points (package.json "exports"), never a path into src/ or dist/.
+    const imported = [...readFileSync(join(root, 'examples', `${name}.ts`), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]!);
+    assert.ok(imported.some((m) => m.startsWith('sgdlab')), `${name}.ts imports sgdlab`);
+    for (const m of imported) assert.ok(m.startsWith('node:') || entries.includes(m), `${name}.ts imports '${m}', not node:… nor one of ${entries.join(', ')}`);
   }
 });
 
@@ -145,4 +150,4 @@ test('the launcher names the examples when it is given an unknown one', () => {
   for (const name of Object.keys(checks)) assert.ok(r.stderr.includes(name), `${name} is listed:\n${r.stderr}`);
 });
 
-for (const [name, check] of Object.entries(checks)) test(`example ${name} (--quick) prints real values`, check);
+for (const [name, check] of Object.entries(checks)) test(`example ${name} runs at its CI size and prints real values`, check);
