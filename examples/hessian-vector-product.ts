@@ -13,8 +13,9 @@
  *   npm run example -- hessian-vector-product [--quick]
  *   node dist/examples/hessian-vector-product.js [--quick]
  *
- * Sizes: default n = 5000, d = 200; --quick (CI) n = 50, d = 5. Measured runtime (2 shared cores,
- * /usr/bin/time -v): 0.6 s default, 0.5 s --quick (240 MB) — nearly all of it loading Node and libtorch.
+ * Sizes: default n = 5000, d = 200; --quick (CI) n = 50, d = 5. Measured runtime (2 cores shared at
+ * load 6–9, /usr/bin/time -v): 0.6–1.6 s default, 0.5–1.1 s --quick (0.4–0.6 s of CPU, 240 MB), nearly
+ * all of it loading Node and libtorch.
  * Prints the max error of H·v against the closed form for a random v, of the whole Hessian built
  * from products, its largest and smallest eigenvalues (≥ λ: f is λ-strongly convex), and the live
  * tensor count before and after.

@@ -9,8 +9,8 @@
  *
  * STORE is a SQLite path, sqlite:PATH or postgres://…; default the store study-from-code.ts writes,
  * $TMPDIR/sgdlab-examples/study.db. No size knob: it reads what is there.
- * Measured runtime (2 shared cores, /usr/bin/time -v): 0.2 s (65 MB: no libtorch, see 'sgdlab/study')
- * on study-from-code's default store (20 trials, 4 measurements) and on its --quick store.
+ * Measured runtime (2 cores shared at load 6–9, /usr/bin/time -v): 0.2–0.4 s (65 MB: no libtorch, see
+ * the import) on study-from-code's default store (20 trials, 4 measurements) and on its --quick store.
  * Prints a table of studies, then per study a table of trials and a table of measurements.
  */
 import { existsSync } from 'node:fs';

@@ -9,9 +9,9 @@
  *
  * Sizes: default MLP 784-256-10, 10,000 training examples, 10 epochs of batch 32 (3,120 steps; about
  * 97% test accuracy), measured on 5,000 of them; --quick (CI) MLP 784-32-10, 1,000 examples, 1 epoch,
- * measured on 500. Measured runtime (2 shared cores, /usr/bin/time -v): 11–12 s default (600 MB),
- * 1.1 s --quick (550 MB; MNIST is loaded whole, then subset).
- * Prints the run's train/test accuracy, the checkpoint's directory, λ_max by both methods with their
+ * measured on 500. Measured runtime (2 cores shared at load 6–9, /usr/bin/time -v): 12–31 s default
+ * (10–11 s of CPU, 600 MB), 1.1–3.5 s --quick (0.8 s of CPU, 550 MB: MNIST is loaded whole, then subset).
+ * Prints the run's train/test accuracy, the checkpoint's path, λ_max by both methods with their
  * Hessian-vector products and relative difference, and φ(ε = 1e-3) with its first-order part.
  */
 import { mkdtempSync } from 'node:fs';
