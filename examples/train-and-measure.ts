@@ -41,10 +41,11 @@ const r = trained.result;
 const pct = (a: number | null) => (a === null ? '—' : `${(100 * a).toFixed(1)}%`);
 console.log(`trained ${r.numParameters} parameters on ${r.data}: ${r.steps} steps of batch ${r.batchSize} in ${r.seconds.toFixed(1)} s`);
 console.log(`train loss ${r.train.loss.toPrecision(4)}, accuracy ${pct(r.train.accuracy)}; test accuracy ${pct(r.test.accuracy)}`);
+if (r.checkpoint === undefined) throw new Error(`the run ${r.status === 'diverged' ? `diverged (${r.reason})` : 'ended'} without a checkpoint to measure`);
 console.log(`checkpoint ${r.checkpoint}`);
 
 // 2. Load the checkpoint and its training data: the sidecar (model.json) records both.
-const { model, sidecar } = train.loadCheckpoint(r.checkpoint!);
+const { model, sidecar } = train.loadCheckpoint(r.checkpoint);
 const splits = data.prepareData(sidecar.config.data);
 const loss = sidecar.config.loss ?? nn.modelInfo(sidecar.model.name).defaultLoss;
 try {
