@@ -6,7 +6,8 @@
  * and the grid the study was given. The examples are found by listing the folder, so a new one without
  * a check here fails the first test.
  */
-// test-runner: every-node (child processes that load the addon and better-sqlite3)
+// Not marked every-node: the native layer's own tests cover each Node release; these run on the machine's
+// Node and the newest tested one (CI), as every unmarked file does.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
