@@ -4,7 +4,7 @@
 #   2. npm packages (npm ci, only when package-lock.json changed; their native code is rebuilt when
 #      the Node ABI changed, e.g. another Node first on the PATH);
 #   3. the native addon (node-gyp, only when its sources, binding.gyp or the libtorch in use changed);
-#   4. the TypeScript (tsc, only when a source changed);
+#   4. the TypeScript (tsc, only when a source changed), then the examples against its declarations;
 #   5. the dashboard's client (scripts/build-dashboard.mjs: esbuild, only when its sources changed).
 # With everything in place it takes well under a second. LIBTORCH=/path builds against another
 # libtorch (e.g. an official CUDA distribution) instead of Debian's libtorch-dev.
@@ -122,6 +122,17 @@ if [ ! -f dist/.stamp ] || [ -n "$(find src bench tsconfig.json package.json -ne
   rm -f dist/.stamp
   npx --no-install tsc -p tsconfig.json >&2 || fail "the TypeScript did not compile (tsc's errors are above)."
   touch dist/.stamp
+fi
+
+# --- 4b. examples ------------------------------------------------------------------------------
+# examples/ imports sgdlab by its package name, as a user's code does, so it compiles against the
+# declarations step 4 wrote (tsconfig.examples.json): again whenever they were rebuilt.
+examples_stamp=dist/.examples-stamp
+if [ ! -f "$examples_stamp" ] || [ dist/.stamp -nt "$examples_stamp" ] || [ -n "$(find examples tsconfig.examples.json -newer "$examples_stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit)" ]; then
+  log "compiling the examples"
+  rm -f "$examples_stamp"
+  npx --no-install tsc -p tsconfig.examples.json >&2 || fail "the examples did not compile against the library's declarations (tsc's errors are above; tsconfig.examples.json)."
+  touch "$examples_stamp"
 fi
 
 # --- 5. dashboard client ----------------------------------------------------------------------

@@ -102,6 +102,8 @@ function scratch(): { dir: string; checkout: string; env: NodeJS.ProcessEnv } {
   write(join(checkout, 'package-lock.json'), '{"lockfileVersion": 3}\n');
   write(join(checkout, 'package.json'), '{}\n');
   write(join(checkout, 'tsconfig.json'), '{}\n');
+  write(join(checkout, 'tsconfig.examples.json'), '{}\n');
+  write(join(checkout, 'examples', 'example.ts'), 'export {};\n');
   write(join(checkout, 'binding.gyp'), '{}\n');
   write(join(checkout, 'src', 'native', 'addon.cc'), '// addon\n');
   write(join(checkout, 'src', 'index.ts'), 'export {};\n');
