@@ -1,7 +1,8 @@
 /**
- * What every `sgdlab measure` subcommand shares: the flags that name a checkpoint and the data to measure
- * on, loading both (and freeing them), and printing a result. Apart from measure-command.ts so that
- * robustness-command.ts can use it without importing the command that registers it (no import circle).
+ * What the `sgdlab measure` subcommands share: the flags that name a checkpoint and the data to measure
+ * on, loading both (and freeing them), --from/--to, and printing a result. Apart from measure-command.ts
+ * so that each subcommand's module can use it without importing the command that registers it (no
+ * import circle).
  */
 import { Command } from 'commander';
 import * as T from '../tensor/index.js';
@@ -10,7 +11,7 @@ import { modelInfo, type Module } from '../nn/index.js';
 import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { UsageError } from './errors.js';
 import { deviceFlag } from './device-flag.js';
-import { positiveFlag as positive } from './flags.js';
+import { numberFlag, positiveFlag as positive } from './flags.js';
 
 export interface CommonFlags {
   checkpoint: string;
@@ -62,6 +63,13 @@ export function withCheckpoint(flags: CommonFlags, body: (s: ReturnType<typeof s
     s.model.dispose();
     disposeSplits(s.data);
   }
+}
+
+/** --from/--to of a path or slice: two numbers, from < to. */
+export function range(flags: { from?: string; to?: string }, from: number, to: number): { from: number; to: number } {
+  const r = { from: flags.from === undefined ? from : numberFlag('from', flags.from), to: flags.to === undefined ? to : numberFlag('to', flags.to) };
+  if (r.from >= r.to) throw new UsageError(`--from/--to: need from < to, got ${r.from} and ${r.to}`);
+  return r;
 }
 
 export function output(flags: { json?: boolean }, result: object, summary: string): void {

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { DEFAULT_LEASE_SECONDS, IN_STORE, checkpointFiles, openStore, trialArtifacts, workStudy, type StudyStore } from '../study/index.js';
 import { UsageError } from './errors.js';
 import { positiveFlag } from './flags.js';
-import { requireStudy, withStore } from './study-command.js';
+import { requireStudy, withStore } from './with-store.js';
 import { StudyProgress } from './study-progress.js';
 import { dbOption, defaultDb, parseWorkOptions, workOptionsOf, writeSummary, type WorkFlags } from './work-options.js';
 

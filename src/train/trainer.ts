@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, scheduleFactorAtProgress, type Optimizer } from '../optim/index.js';
-import { adversarialBatch } from './adversarial.js';
+import { adversarialBatch, type InputSpace } from './adversarial.js';
 import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
 import { distanceFromWeights, saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
 import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
@@ -163,34 +163,37 @@ function checkRemedies(config: TrainConfig, n: number): void {
 /** What a snapshot keeps of the run so far: the history, and the loss levels already crossed (their checkpoints are written). */
 type SnapshotHistory = TrainResult['history'] & { lossLevels?: LossLevelRecord[] };
 
-function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
-  const record = runRecord(configDevice(config));
-  const info = modelInfo(config.model.name);
-  const loss = config.loss ?? info.defaultLoss;
-  checkLoss(loss, data, config.model.name);
-  checkRemedies(config, size(data.train));
-  const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
-  const modelGen = new T.Generator(streamSeed(config.seed, 1));
-  const model = initialModel(config, io, modelGen);
-  const params = model.parameters();
-  // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
-  const initial = config.save || config.checkpointAt ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
-  const n = size(data.train);
-  const batchSize = config.batchSize === 'full' ? n : config.batchSize;
+/** The generators of a run's seeded streams (streamSeed), in the order its snapshots keep them. */
+function runGenerators(seed: number): Record<'model' | 'sampling' | 'augment' | 'fresh' | 'adversarial', T.Generator> {
+  const at = (stream: number) => new T.Generator(streamSeed(seed, stream));
+  return { model: at(1), sampling: at(2), augment: at(4), fresh: at(5), adversarial: at(6) };
+}
+
+/** Batch sizes the training set cannot serve, and fresh sampling from data that cannot draw. */
+function checkBatchSizes(config: TrainConfig, data: DataSplits, n: number, batchSize: number): void {
   if (config.sampling === 'fresh' && !data.fresh) throw new ConfigError([`sampling: 'fresh' needs a synthetic dataset that can draw new examples; ${config.data.name} cannot`]);
   if (config.sampling === 'reshuffle' && batchSize > n) throw new ConfigError([`batchSize: ${batchSize} exceeds the ${n} training examples (use 'full' for full-batch gradient descent)`]);
-  const microBatch = config.microBatchSize ?? 2048;
-  const baseLr = scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize);
-  const optimizer = makeOptimizer(config, params, baseLr);
-  const samplingGen = new T.Generator(streamSeed(config.seed, 2));
-  const augmentGen = new T.Generator(streamSeed(config.seed, 4));
-  const freshGen = new T.Generator(streamSeed(config.seed, 5));
-  const adversarialGen = new T.Generator(streamSeed(config.seed, 6));
+  const warm = config.warmStart;
+  if (warm && config.sampling === 'reshuffle' && warm.batchSize > n) throw new ConfigError([`warmStart.batchSize: ${warm.batchSize} exceeds the ${n} training examples`]);
+}
+
+/** How a run draws its batches: its samplers, its batch schedule, and the steps they make. */
+interface RunSampling {
+  warmSampler: (IndexSampler & { dispose(): void }) | undefined;
+  mainSampler: IndexSampler & { dispose(): void };
+  /** A batch schedule, and its sampler of batches of changing size (none with fresh sampling). */
+  dynamic: DynamicBatch | undefined;
+  dynamicSampler: WithReplacement | ReshufflingStream | undefined;
+  warmSteps: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+function runSampling(config: TrainConfig, n: number, batchSize: number, samplingGen: T.Generator): RunSampling {
   const makeSampler = (b: number): IndexSampler & { dispose(): void } => config.sampling === 'replacement'
     ? new WithReplacement(n, b, samplingGen)
     : new RandomReshuffling(n, b, config.dropLast, samplingGen);
   const warm = config.warmStart;
-  if (warm && config.sampling === 'reshuffle' && warm.batchSize > n) throw new ConfigError([`warmStart.batchSize: ${warm.batchSize} exceeds the ${n} training examples`]);
   // Samplers draw nothing when built, so a warm phase at B_w draws exactly what a plain run at B_w would.
   const warmSampler = warm ? makeSampler(warm.batchSize) : undefined;
   const mainSampler = makeSampler(batchSize);
@@ -200,153 +203,244 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
   const warmSteps = warm && warmSampler ? Math.round(warm.epochs * warmSampler.stepsPerEpoch) : 0;
   const stepsPerEpoch = mainSampler.stepsPerEpoch;
   const mainSteps = 'steps' in config.budget ? config.budget.steps : Math.max(1, Math.round(config.budget.epochs * stepsPerEpoch));
-  let totalSteps = dynamic ? dynamic.estimatedTotalSteps() : warmSteps + mainSteps;
-  // Epochs done after `step` steps (the warm phase counts its own epochs; a batch schedule counts examples).
-  const epochAt = (step: number) => (dynamic ? dynamic.epochs : warm && warmSampler ? Math.min(step, warmSteps) / warmSampler.stepsPerEpoch + Math.max(0, step - warmSteps) / stepsPerEpoch : step / stepsPerEpoch);
-  // Outside the image after a rotation or shift: black, as normalized.
-  const fill = normalizedValue(data, 0);
-  const inputSpace = { normalization: appliedNormalization(data), range: data.inputRange };
-  let samples = 0;
-  const evalEvery = config.eval.every ?? Math.min(stepsPerEpoch, 1000);
-  const history: TrainResult['history'] = { steps: [], evals: [] };
-  let status: TrainResult['status'] = 'completed';
-  let reason: string | undefined;
-  let stepsDone = 0;
-  let started = performance.now();
-  let stopped: string | undefined;
-  const sidecarAt = (step: number, epoch: number, metrics: Record<string, unknown>): CheckpointSidecar => ({ format: 'sgdlab-checkpoint-v1', model: config.model, io, step, epoch, config, record, metrics });
-  const levels = config.checkpointAt ? new LossLevelCheckpoints(config.checkpointAt.trainLoss, config.save, initial!, sidecarAt) : undefined;
-  // Snapshots (resume) save and restore these.
-  const parts: TrainingParts = {
-    model, optimizer, initial, schedule: dynamic,
-    generators: { model: modelGen, sampling: samplingGen, augment: augmentGen, fresh: freshGen, adversarial: adversarialGen },
-    samplers: { warm: warmSampler, main: mainSampler, dynamic: dynamicSampler },
-  };
+  const totalSteps = dynamic ? dynamic.estimatedTotalSteps() : warmSteps + mainSteps;
+  return { warmSampler, mainSampler, dynamic, dynamicSampler, warmSteps, stepsPerEpoch, totalSteps };
+}
 
-  const evaluateAll = (step: number, trainLimit?: number): EvalRecord => ({
+/** A run in progress: what it built before its first step, and how far it has come. */
+interface Run extends RunSampling {
+  config: TrainConfig;
+  data: DataSplits;
+  hooks: TrainHooks;
+  record: RunRecord;
+  loss: LossName;
+  io: ModelIO;
+  model: Module;
+  params: T.Tensor[];
+  /** The initial weights, kept when the run saves or checkpoints at loss levels. */
+  initial: Map<string, T.Tensor> | undefined;
+  batchSize: number;
+  microBatch: number;
+  /** Learning rate after the scaling rule, before the schedule. */
+  baseLr: number;
+  optimizer: Optimizer;
+  generators: ReturnType<typeof runGenerators>;
+  /** Outside the image after a rotation or shift: black, as normalized. */
+  fill: number[];
+  inputSpace: InputSpace;
+  evalEvery: number;
+  levels: LossLevelCheckpoints | undefined;
+  /** Snapshots (resume) save and restore these. */
+  parts: TrainingParts;
+  history: TrainResult['history'];
+  status: TrainResult['status'];
+  reason: string | undefined;
+  stopped: string | undefined;
+  stepsDone: number;
+  /** Training examples drawn so far. */
+  samples: number;
+  /** performance.now() at the start (moved back by the seconds a resumed run had already trained). */
+  started: number;
+}
+
+/** Checks the configuration against the data and builds the model, the optimizer, the samplers and the generators. */
+function prepareRun(config: TrainConfig, data: DataSplits, hooks: TrainHooks): Run {
+  const record = runRecord(configDevice(config));
+  const loss = config.loss ?? modelInfo(config.model.name).defaultLoss;
+  checkLoss(loss, data, config.model.name);
+  checkRemedies(config, size(data.train));
+  const io: ModelIO = { inputShape: data.train.inputShape, outputs: data.train.outputs };
+  const generators = runGenerators(config.seed);
+  const model = initialModel(config, io, generators.model);
+  const params = model.parameters();
+  // The initial weights, saved next to the checkpoint (distance from initialization, Keskar et al. §4).
+  const initial = config.save || config.checkpointAt ? new Map([...model.stateDict()].map(([k, v]) => [k, T.keep(v.detach().clone())])) : undefined;
+  const n = size(data.train);
+  const batchSize = config.batchSize === 'full' ? n : config.batchSize;
+  checkBatchSizes(config, data, n, batchSize);
+  const baseLr = scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize);
+  const optimizer = makeOptimizer(config, params, baseLr);
+  const sampling = runSampling(config, n, batchSize, generators.sampling);
+  const sidecarAt = (step: number, epoch: number, metrics: Record<string, unknown>): CheckpointSidecar => ({ format: 'sgdlab-checkpoint-v1', model: config.model, io, step, epoch, config, record, metrics });
+  return {
+    config, data, hooks, record, loss, io, model, params, initial, batchSize, microBatch: config.microBatchSize ?? 2048, baseLr, optimizer, generators, ...sampling,
+    fill: normalizedValue(data, 0),
+    inputSpace: { normalization: appliedNormalization(data), range: data.inputRange },
+    evalEvery: config.eval.every ?? Math.min(sampling.stepsPerEpoch, 1000),
+    levels: config.checkpointAt ? new LossLevelCheckpoints(config.checkpointAt.trainLoss, config.save, initial!, sidecarAt) : undefined,
+    parts: {
+      model, optimizer, initial, schedule: sampling.dynamic, generators,
+      samplers: { warm: sampling.warmSampler, main: sampling.mainSampler, dynamic: sampling.dynamicSampler },
+    },
+    history: { steps: [], evals: [] }, status: 'completed', reason: undefined, stopped: undefined, stepsDone: 0, samples: 0, started: performance.now(),
+  };
+}
+
+/** Epochs done after `step` steps (the warm phase counts its own epochs; a batch schedule counts examples). */
+function epochAt(r: Run, step: number): number {
+  if (r.dynamic) return r.dynamic.epochs;
+  if (r.config.warmStart && r.warmSampler) return Math.min(step, r.warmSteps) / r.warmSampler.stepsPerEpoch + Math.max(0, step - r.warmSteps) / r.stepsPerEpoch;
+  return step / r.stepsPerEpoch;
+}
+
+function evaluateAll(r: Run, step: number, trainLimit?: number): EvalRecord {
+  const { model, data, loss, config } = r;
+  return {
     step,
-    epoch: epochAt(step),
+    epoch: epochAt(r, step),
     train: evaluate(model, data.train, loss, { batchSize: config.eval.batchSize, limit: trainLimit }),
     ...(data.validation ? { validation: evaluate(model, data.validation, loss, { batchSize: config.eval.batchSize }) } : {}),
     test: evaluate(model, data.test, loss, { batchSize: config.eval.batchSize }),
-  });
+  };
+}
 
+/** Continues from the snapshot in config.save when resuming and there is one; otherwise keeps the initial weights for later snapshots. */
+function restoreOrStart(r: Run, resume: boolean): void {
+  const { config } = r;
+  const restored = resume && config.save ? restoreTrainingSnapshot<SnapshotHistory>(config.save, config, r.parts) : undefined;
+  if (config.snapshotEvery !== undefined && !restored) saveInitialWeights(config.save!, r.initial!);
+  if (!restored) return;
+  ({ step: r.stepsDone, examples: r.samples } = restored);
+  r.history.steps.push(...restored.history.steps);
+  r.history.evals.push(...restored.history.evals);
+  r.levels?.restore(restored.history.lossLevels ?? []);
+  r.started -= restored.seconds * 1000;
+  if (r.dynamic) r.totalSteps = r.dynamic.estimatedTotalSteps();
+}
+
+/** The step's batch of b examples: drawn (or freshly sampled), augmented, and partly adversarial. */
+function drawBatch(r: Run, step: number, b: number): { x: T.Tensor; y: T.Tensor } {
+  const { config, data, generators } = r;
+  let x: T.Tensor;
+  let y: T.Tensor;
+  if (config.sampling === 'fresh') ({ x, y } = data.fresh!(b, generators.fresh));
+  else ({ x, y } = take(data.train, r.dynamicSampler ? r.dynamicSampler.next(b) : (step < r.warmSteps ? r.warmSampler! : r.mainSampler).next()));
+  r.samples += x.shape[0]!;
+  if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, generators.augment, r.fill);
+  if (config.adversarial) x = adversarialBatch(r.model, r.loss, x, y, config.adversarial, r.inputSpace, generators.adversarial);
+  return { x, y };
+}
+
+/** One optimizer step at the scheduled learning rate and batch size; the batch schedule moves on. Returns the step's metrics. */
+function trainStep(r: Run, step: number): StepMetrics {
+  const { config, dynamic, optimizer, model, params, loss } = r;
+  const b = dynamic ? dynamic.batchSize : step < r.warmSteps ? config.warmStart!.batchSize : r.batchSize;
+  optimizer.lr = dynamic
+    ? dynamic.learningRate(r.baseLr) * scheduleFactorAtProgress(config.schedule, config.warmup, step, dynamic.progress, dynamic.progressAfter(b))
+    : r.baseLr * scheduleFactor(config.schedule, config.warmup, step, r.totalSteps);
+  let metrics: StepMetrics | undefined;
+  let test: NormTest | undefined;
+  const testsNow = dynamic?.testsNow ?? false;
+  T.tidy(() => {
+    const { x, y } = drawBatch(r, step, b);
+    optimizer.step(() => {
+      let g: ReturnType<typeof batchGradient>;
+      if (testsNow && config.batchSchedule?.kind === 'adaptive') {
+        const grouped = groupedBatchGradient(model, params, loss, x, y, config.batchSchedule.groups, r.microBatch);
+        test ??= grouped.test;
+        g = grouped;
+      } else g = batchGradient(model, params, loss, x, y, r.microBatch);
+      // The first evaluation in a step is at the pre-step parameters: that is the step's loss.
+      metrics ??= { step, loss: g.loss, gradNorm: T.listNorm(g.grads).item(), lr: optimizer.lr, batchSize: x.shape[0]!, ...(test ? { normTest: test.ratio } : {}) };
+      return g.grads;
+    });
+  });
+  if (dynamic) {
+    dynamic.advance(b, test);
+    r.totalSteps = dynamic.estimatedTotalSteps();
+  }
+  r.stepsDone = step + 1;
+  return metrics!;
+}
+
+/** After a step: its record, divergence, hooks, the periodic evaluation (and stopAt), snapshots. False when the run ends here. */
+function afterStep(r: Run, step: number, m: StepMetrics): boolean {
+  const { config, hooks, history, stepsDone, model } = r;
+  if (step % config.logEvery === 0) history.steps.push(m);
+  if (!Number.isFinite(m.loss) || m.loss > config.divergenceLoss) {
+    r.status = 'diverged';
+    r.reason = `the training loss was ${m.loss} at step ${step} (limit ${config.divergenceLoss})`;
+    return false;
+  }
+  hooks.onStep?.({ step, epoch: epochAt(r, stepsDone), metrics: m, model, data: r.data });
+  const more = r.dynamic ? !r.dynamic.finished : stepsDone < r.totalSteps;
+  if (stepsDone % r.evalEvery === 0 && more) {
+    const e = evaluateAll(r, stepsDone, config.eval.trainSubset);
+    history.evals.push(e);
+    hooks.onEval?.(e, model);
+    r.levels?.observe(e, model);
+    if (config.stopAt && e.train.loss < config.stopAt.trainLoss) {
+      r.stopped = `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${config.stopAt.trainLoss}`;
+      return false;
+    }
+  }
+  if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
+    saveTrainingSnapshot<SnapshotHistory>(config.save!, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}) } });
+  }
+  hooks.onProgress?.({ step: stepsDone, totalSteps: r.totalSteps, loss: m.loss, samplesPerSecond: r.samples / ((performance.now() - r.started) / 1000) });
+  return true;
+}
+
+/** The final evaluation (on the whole training set), the result, and the checkpoint when the run saves. */
+function finish(r: Run): TrainResult {
+  const { config, model, initial, dynamic, stepsDone, status, levels, samples } = r;
+  const seconds = (performance.now() - r.started) / 1000;
+  const final = evaluateAll(r, stepsDone);
+  r.history.evals.push(final);
+  r.hooks.onEval?.(final, model);
+  if (status === 'completed') levels?.observe(final, model);
+  const result: TrainResult = {
+    status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    steps: stepsDone,
+    epochs: epochAt(r, stepsDone),
+    batchSize: r.batchSize,
+    examples: samples,
+    ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
+    baseLr: r.baseLr,
+    seconds,
+    samplesPerSecond: samples / seconds,
+    train: final.train,
+    ...(final.validation ? { validation: final.validation } : {}),
+    test: final.test,
+    history: r.history,
+    ...(levels ? { lossLevels: levels.records } : {}),
+    ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
+    ...(r.stopped ? { stopped: r.stopped } : {}),
+    numParameters: model.numParameters(),
+    data: r.data.description,
+    config,
+    record: r.record,
+  };
+  if (config.save) {
+    mkdirSync(config.save, { recursive: true });
+    if (config.snapshotEvery === undefined) saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
+    result.checkpoint = saveCheckpoint(config.save, model, {
+      format: 'sgdlab-checkpoint-v1', model: config.model, io: r.io, step: stepsDone, epoch: epochAt(r, stepsDone), config, record: r.record,
+      metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
+      ...(dynamic ? { batchSchedule: dynamic.state() } : {}),
+    });
+  }
+  return result;
+}
+
+function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
+  const r = prepareRun(config, data, hooks);
   try {
-    const restored = resume && config.save ? restoreTrainingSnapshot<SnapshotHistory>(config.save, config, parts) : undefined;
-    if (config.snapshotEvery !== undefined && !restored) saveInitialWeights(config.save!, initial!);
-    if (restored) {
-      ({ step: stepsDone, examples: samples } = restored);
-      history.steps.push(...restored.history.steps);
-      history.evals.push(...restored.history.evals);
-      levels?.restore(restored.history.lossLevels ?? []);
-      started -= restored.seconds * 1000;
-      if (dynamic) totalSteps = dynamic.estimatedTotalSteps();
+    restoreOrStart(r, resume);
+    r.model.train();
+    for (let step = r.stepsDone; r.dynamic ? !r.dynamic.finished : step < r.totalSteps; step++) {
+      if (!afterStep(r, step, trainStep(r, step))) break;
     }
-    model.train();
-    for (let step = stepsDone; dynamic ? !dynamic.finished : step < totalSteps; step++) {
-      const inWarmPhase = step < warmSteps;
-      const b = dynamic ? dynamic.batchSize : inWarmPhase ? warm!.batchSize : batchSize;
-      optimizer.lr = dynamic
-        ? dynamic.learningRate(baseLr) * scheduleFactorAtProgress(config.schedule, config.warmup, step, dynamic.progress, dynamic.progressAfter(b))
-        : baseLr * scheduleFactor(config.schedule, config.warmup, step, totalSteps);
-      let metrics: StepMetrics | undefined;
-      let test: NormTest | undefined;
-      const testsNow = dynamic?.testsNow ?? false;
-      T.tidy(() => {
-        let x: T.Tensor;
-        let y: T.Tensor;
-        if (config.sampling === 'fresh') ({ x, y } = data.fresh!(b, freshGen));
-        else ({ x, y } = take(data.train, dynamicSampler ? dynamicSampler.next(b) : (inWarmPhase ? warmSampler! : mainSampler).next()));
-        samples += x.shape[0]!;
-        if (config.data.augment && x.rank === 4) x = augment(x, config.data.augment, augmentGen, fill);
-        if (config.adversarial) x = adversarialBatch(model, loss, x, y, config.adversarial, inputSpace, adversarialGen);
-        optimizer.step(() => {
-          let g: ReturnType<typeof batchGradient>;
-          if (testsNow && config.batchSchedule?.kind === 'adaptive') {
-            const grouped = groupedBatchGradient(model, params, loss, x, y, config.batchSchedule.groups, microBatch);
-            test ??= grouped.test;
-            g = grouped;
-          } else g = batchGradient(model, params, loss, x, y, microBatch);
-          // The first evaluation in a step is at the pre-step parameters: that is the step's loss.
-          metrics ??= { step, loss: g.loss, gradNorm: T.listNorm(g.grads).item(), lr: optimizer.lr, batchSize: x.shape[0]!, ...(test ? { normTest: test.ratio } : {}) };
-          return g.grads;
-        });
-      });
-      if (dynamic) {
-        dynamic.advance(b, test);
-        totalSteps = dynamic.estimatedTotalSteps();
-      }
-      stepsDone = step + 1;
-      const m = metrics!;
-      if (step % config.logEvery === 0) history.steps.push(m);
-      if (!Number.isFinite(m.loss) || m.loss > config.divergenceLoss) {
-        status = 'diverged';
-        reason = `the training loss was ${m.loss} at step ${step} (limit ${config.divergenceLoss})`;
-        break;
-      }
-      hooks.onStep?.({ step, epoch: epochAt(stepsDone), metrics: m, model, data });
-      const more = dynamic ? !dynamic.finished : stepsDone < totalSteps;
-      if (stepsDone % evalEvery === 0 && more) {
-        const e = evaluateAll(stepsDone, config.eval.trainSubset);
-        history.evals.push(e);
-        hooks.onEval?.(e, model);
-        levels?.observe(e, model);
-        if (config.stopAt && e.train.loss < config.stopAt.trainLoss) {
-          stopped = `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${config.stopAt.trainLoss}`;
-          break;
-        }
-      }
-      if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
-        saveTrainingSnapshot<SnapshotHistory>(config.save!, config, parts, { step: stepsDone, examples: samples, seconds: (performance.now() - started) / 1000, history: { ...history, ...(levels ? { lossLevels: levels.records } : {}) } });
-      }
-      hooks.onProgress?.({ step: stepsDone, totalSteps, loss: m.loss, samplesPerSecond: samples / ((performance.now() - started) / 1000) });
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const final = evaluateAll(stepsDone);
-    history.evals.push(final);
-    hooks.onEval?.(final, model);
-    if (status === 'completed') levels?.observe(final, model);
-    const result: TrainResult = {
-      status,
-      ...(reason ? { reason } : {}),
-      steps: stepsDone,
-      epochs: epochAt(stepsDone),
-      batchSize,
-      examples: samples,
-      ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
-      baseLr,
-      seconds,
-      samplesPerSecond: samples / seconds,
-      train: final.train,
-      ...(final.validation ? { validation: final.validation } : {}),
-      test: final.test,
-      history,
-      ...(levels ? { lossLevels: levels.records } : {}),
-      ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
-      ...(stopped ? { stopped } : {}),
-      numParameters: model.numParameters(),
-      data: data.description,
-      config,
-      record,
-    };
-    if (config.save) {
-      mkdirSync(config.save, { recursive: true });
-      if (config.snapshotEvery === undefined) saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
-      result.checkpoint = saveCheckpoint(config.save, model, {
-        format: 'sgdlab-checkpoint-v1', model: config.model, io, step: stepsDone, epoch: epochAt(stepsDone), config, record,
-        metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
-        ...(dynamic ? { batchSchedule: dynamic.state() } : {}),
-      });
-    }
-    return { result, model };
+    return { result: finish(r), model: r.model };
   } catch (error) {
-    model.dispose();
+    r.model.dispose();
     throw error;
   } finally {
-    optimizer.dispose();
-    mainSampler.dispose();
-    warmSampler?.dispose();
-    dynamicSampler?.dispose();
-    if (initial) T.dispose([...initial.values()]);
+    r.optimizer.dispose();
+    r.mainSampler.dispose();
+    r.warmSampler?.dispose();
+    r.dynamicSampler?.dispose();
+    if (r.initial) T.dispose([...r.initial.values()]);
   }
 }
