@@ -16,6 +16,7 @@ import {
   type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import type { Trial } from './trials.js';
+import { readMeasurementResult, readTrialResult } from './records.js';
 
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE studies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -75,12 +76,12 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 interface MeasurementRow {
-  key: string; kind: string; spec: string; status: MeasurementStatus; worker: string | null; attempt: number; seconds: number | null; result: string | null; error: string | null;
+  study: string; key: string; kind: string; spec: string; status: MeasurementStatus; worker: string | null; attempt: number; seconds: number | null; result: string | null; error: string | null;
   started_at: string | null; finished_at: string | null; lease_until: number | null;
 }
 
 const toMeasurement = (r: MeasurementRow): StoredMeasurement => ({
-  key: r.key, kind: r.kind, spec: r.spec, status: r.status, worker: r.worker, attempt: r.attempt, seconds: r.seconds, result: r.result === null ? null : JSON.parse(r.result), error: r.error,
+  key: r.key, kind: r.kind, spec: r.spec, status: r.status, worker: r.worker, attempt: r.attempt, seconds: r.seconds, result: readMeasurementResult(r.result === null ? null : JSON.parse(r.result), r.study, r.key, r.kind, r.spec), error: r.error,
 });
 
 interface TrialRow {
@@ -90,7 +91,7 @@ interface TrialRow {
 
 const toTrial = (r: TrialRow): StoredTrial => ({
   study: r.study, key: r.key, coordinates: JSON.parse(r.coordinates), config: JSON.parse(r.config), status: r.status, worker: r.worker, attempt: r.attempt,
-  startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds, result: r.result === null ? null : JSON.parse(r.result), error: r.error, checkpoint: r.checkpoint,
+  startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds, result: readTrialResult(r.result === null ? null : JSON.parse(r.result), r.study, r.key), error: r.error, checkpoint: r.checkpoint,
 });
 
 interface WorkerRow {
