@@ -68,6 +68,18 @@ const fluctuationsSchema = z.looseObject({
   lossVariance: measured,
 });
 
+/** Fluctuations with their per-coordinate statistics, every value finite: what Ziyin et al.'s comparisons read (small models). */
+const fullFluctuationsSchema = z.looseObject({
+  steps: z.number(),
+  weightMean: z.array(z.number()),
+  weightVariance: z.array(z.number()),
+  weightCovariance: z.array(z.array(z.number())).optional(),
+  traceCovariance: z.number(),
+  lossMean: z.number(),
+  lossVariance: z.number(),
+});
+export type FullFluctuations = z.output<typeof fullFluctuationsSchema>;
+
 /**
  * A trial's result: the trainer's summary (train/trainer.ts's TrainResult without its history), the
  * recordings the study asked for, and what the worker adds about the run.
@@ -195,15 +207,18 @@ const interpolateSchema = z.looseObject({
 export type InterpolationPoint = z.output<typeof interpolationPointSchema>;
 
 /** One curve of Qian & Klabjan's measurement: the gradient variance vs b after `step` steps, its fit in 1/b. */
-const varianceCurveSchema = z.looseObject({
+const varianceCurve = <N extends z.ZodType<number | null>>(value: N) => z.looseObject({
   replacement: z.boolean(),
   step: z.number(),
-  points: z.array(z.looseObject({ b: z.number(), variance: measured, standardError: measured })),
-  fit: z.array(measured),
+  points: z.array(z.looseObject({ b: z.number(), variance: value, standardError: value })),
+  fit: z.array(value),
   nonIncreasing: z.boolean(),
   /** The closed form at k = 0 (models without batch norm or dropout). */
-  exact: z.array(measured).optional(),
+  exact: z.array(value).optional(),
 });
+const varianceCurveSchema = varianceCurve(measured);
+/** A curve whose every value is finite: what the figure and the comparisons read. */
+const finiteVarianceCurveSchema = varianceCurve(z.number());
 const gradientVarianceSchema = z.looseObject({
   examples: z.number().optional(),
   mode: z.string().optional(),
@@ -213,7 +228,21 @@ const gradientVarianceSchema = z.looseObject({
   curves: z.array(varianceCurveSchema).optional(),
   seconds: z.number().optional(),
 });
-export type GradientVarianceCurve = z.output<typeof varianceCurveSchema>;
+export type GradientVarianceCurve = z.output<typeof finiteVarianceCurveSchema>;
+
+/** A trial's recorded fluctuations if they hold the per-coordinate statistics and every value is finite; otherwise undefined. */
+export function fullFluctuations(result: TrialResult | null | undefined): FullFluctuations | undefined {
+  const f = fullFluctuationsSchema.safeParse(result?.fluctuations);
+  return f.success ? f.data : undefined;
+}
+
+/** The curves of a gradient-variance result whose every value is finite (a curve with a value stored as null is left out). */
+export function finiteVarianceCurves(result: MeasurementResults['gradientVariance']): GradientVarianceCurve[] {
+  return (result.curves ?? []).flatMap((c) => {
+    const f = finiteVarianceCurveSchema.safeParse(c);
+    return f.success ? [f.data] : [];
+  });
+}
 
 /** Each measurement kind's result (study/measure-trial.ts), plus the seconds the worker adds. */
 export const MEASUREMENT_RESULT_SCHEMAS = {

@@ -198,7 +198,7 @@ export async function workStudy(store: StudyStore, url: string, study: Study, op
     for (const f of finished.splice(0)) {
       const t = await store.trial(study.name, f.key);
       const error = f.measurement === undefined ? t?.error : (await store.measurements(study.name, f.key)).find((m) => jobId(m) === f.id)?.error;
-      const result = (f.measurement === undefined ? t?.result : null) as { test?: { accuracy?: number | null } } | null | undefined;
+      const result = f.measurement === undefined ? t?.result : null;
       out.push({
         key: f.key, ...(f.measurement !== undefined ? { measurement: f.measurement } : {}), status: f.status, coordinates: coordinatesOf.get(f.key) ?? t?.coordinates ?? {},
         seconds: f.measurement === undefined ? t?.seconds ?? null : null, testAccuracy: result?.test?.accuracy ?? null, error: error ?? null, worker: t?.worker ?? null,

@@ -7,13 +7,13 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate, tailIndex } from '../../theory/index.js';
 import type { StoredTrial } from '../../study/index.js';
+import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 
-type Fluctuations = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; lossMean: number; lossVariance: number; traceCovariance: number };
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
-const fluctuationsOf = (t: StoredTrial) => (t.result as { fluctuations?: Fluctuations } | null)?.fluctuations;
+const fluctuationsOf = (t: StoredTrial) => fullFluctuations(t.result);
 const regressionOf = (t: StoredTrial) => (t.config.data.name === 'linear-regression' && t.config.model.name === 'linear-regression' ? t.config.data.linearRegression as LR | undefined : undefined);
 
 export interface SigmaComparison {
@@ -193,7 +193,7 @@ export function ziyinFigures(d: ReportData): Figure[] {
   }
   const decay = d.trials.filter((t) => t.config.model.name === 'logistic-regression' && t.status === 'completed');
   if (decay.length > 0) {
-    const values = decay.map((t) => ({ weightDecay: t.config.optimizer.weightDecay ?? 0, testLoss: (t.result as { test: { loss: number } }).test.loss })).sort((a, b) => a.weightDecay - b.weightDecay);
+    const values = decay.map((t) => ({ weightDecay: t.config.optimizer.weightDecay ?? 0, testLoss: t.result?.test?.loss ?? NaN })).sort((a, b) => a.weightDecay - b.weightDecay);
     const best = values.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
     figures.push({
       id: 'ziyin-weight-decay', title: 'Test loss vs weight decay (logistic regression on MNIST, λ = 1.5, S = 32)',
