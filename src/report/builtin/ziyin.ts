@@ -13,7 +13,7 @@ import type { Figure } from '../figures.js';
 
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
-const fluctuationsOf = (t: StoredTrial) => fullFluctuations(t.result);
+const fluctuationsOf = (t: StoredTrial) => t.result?.fluctuations;
 const regressionOf = (t: StoredTrial) => (t.config.data.name === 'linear-regression' && t.config.model.name === 'linear-regression' ? t.config.data.linearRegression as LR | undefined : undefined);
 
 export interface SigmaComparison {
@@ -51,7 +51,7 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
     const continuous = sigma1dContinuous(s2, S, lambda) * 1;
     const beta = tailIndex(a, S, lambda);
     const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
-    const f = fluctuationsOf(t);
+    const f = fullFluctuations(t.result);
     if (t.status === 'completed' && f && exact.stable) {
       const rho = Math.abs(1 - lambda * a);
       row.measured = f.weightVariance[0]!;
@@ -70,7 +70,7 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
 export function ziyinEllipse(trials: readonly StoredTrial[]): { key: string; measured: number[][]; exact: number[][]; hessian: number[][]; mean: number[]; steps: number } | undefined {
   for (const t of trials) {
     const lr = regressionOf(t);
-    const f = fluctuationsOf(t);
+    const f = fullFluctuations(t.result);
     if (!lr || lr.dim !== 2 || !f?.weightCovariance || typeof t.config.batchSize !== 'number') continue;
     const A = lr.covariance as number[][];
     // Eigen-decomposition of the symmetric 2×2 A.
