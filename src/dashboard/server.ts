@@ -12,6 +12,7 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { TRIAL_SORT_FIXED, type LiveEvent, type TrialStatus } from './api.js';
+import { TRIAL_STATUSES } from '../study/records.js';
 import { loadAssets, type Asset } from './assets.js';
 import { authorize, crossSiteRefusal, isLoopback, parseCookies, tokenProblem } from './auth.js';
 import type { DashboardData, TrialQuery } from './data.js';
@@ -38,7 +39,7 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-const STATUSES: readonly TrialStatus[] = ['pending', 'running', 'completed', 'diverged', 'failed'];
+const STATUSES: readonly TrialStatus[] = TRIAL_STATUSES;
 const MAX_LISTENERS = 256;
 const KEEPALIVE_MS = 20_000;
 

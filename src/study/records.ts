@@ -2,7 +2,8 @@
  * What a study store keeps, as schemas and the types derived from them: a trial's result, each
  * measurement kind's result, metric rows, study summaries. A stored result is checked once, where it
  * leaves the store (sqlite-store.ts, pg-store.ts), and read typed everywhere above it: the runner, the
- * report, the dashboard's server, and its client (type-only imports: this module imports zod alone).
+ * report, the dashboard's server, and its client (type-only imports: this module needs zod alone, and
+ * train/issues.ts, which needs zod alone).
  *
  * Versions: every record stored so far is version 1 and says nothing about it. A later release that
  * changes a record's shape stores `recordVersion: 2` in it and adds the migration from 1 to 2 here
