@@ -97,12 +97,12 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 const toTrial = (r: Row): StoredTrial => ({
   study: r.study as string, key: r.key as string, coordinates: json(r.coordinates), config: json(r.config), status: r.status as TrialStatus, worker: (r.worker as string | null) ?? null,
-  attempt: Number(r.attempt), startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), seconds: num(r.seconds), result: readTrialResult(json(r.result), r.study as string, r.key as string), error: (r.error as string | null) ?? null, checkpoint: (r.checkpoint as string | null) ?? null,
+  attempt: Number(r.attempt), startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), seconds: num(r.seconds), result: readTrialResult(r.result, r.study as string, r.key as string), error: (r.error as string | null) ?? null, checkpoint: (r.checkpoint as string | null) ?? null,
 });
 
 const toMeasurement = (r: Row): StoredMeasurement => ({
   key: r.key as string, kind: r.kind as string, spec: r.spec as string, status: r.status as MeasurementStatus, worker: (r.worker as string | null) ?? null, attempt: Number(r.attempt),
-  seconds: num(r.seconds), result: readMeasurementResult(json(r.result), r.study as string, r.key as string, r.kind as string, r.spec as string), error: (r.error as string | null) ?? null,
+  seconds: num(r.seconds), result: readMeasurementResult(r.result, r.study as string, r.key as string, r.kind as string, r.spec as string), error: (r.error as string | null) ?? null,
 });
 
 const toRefusal = (r: Row): Refusal => ({

@@ -80,6 +80,7 @@ test('a malformed stored record is refused with the study, the trial, the field 
   const db = new Database(path);
   db.prepare("UPDATE trials SET result = json_set(result, '$.test.loss', 'high') WHERE key = '664bd127bc9d4337'").run();
   db.prepare("UPDATE measurement_jobs SET result = json_set(result, '$.eigenvalues', json('[\"x\"]')) WHERE key = '17d2e25891537e16' AND kind = 'hessian' AND spec NOT LIKE '%level%'").run();
+  db.prepare("UPDATE trials SET result = '{\"steps\": 1' WHERE key = '583d91b8c6c90839'").run();
   db.close();
   const store = await openStore(path);
   try {
@@ -90,6 +91,7 @@ test('a malformed stored record is refused with the study, the trial, the field 
     });
     // The other trials still read (run.log: "interpolate of trial 17d2e25891537e16 completed (batchSize=60 seed=0)").
     assert.equal((await store.trial('keskar', '17d2e25891537e16'))?.result?.batchSize, 60);
+    await assert.rejects(store.trial('keskar', '583d91b8c6c90839'), /^RecordError: study 'keskar', trial 583d91b8c6c90839: the stored result cannot be read:\n {2}- \(top level\): not JSON \(.*\): "\{\\"steps\\": 1"$/);
     await assert.rejects(store.measurements('keskar', '17d2e25891537e16'), /^RecordError: study 'keskar', trial 17d2e25891537e16: the stored hessian measurement \{"method":"lanczos".*\} cannot be read:\n {2}- eigenvalues\.0: .*\(got "x"\)$/);
   } finally {
     await store.close();

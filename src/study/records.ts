@@ -95,8 +95,8 @@ export const trialResultSchema = z.looseObject({
   batchSize: z.number().optional(),
   examples: z.number().optional(),
   batchSchedule: z.looseObject({
-    largestBatchSize: z.number(),
-    changes: z.array(z.looseObject({ step: z.number(), batchSize: z.number() })),
+    largestBatchSize: z.number().optional(),
+    changes: z.array(z.looseObject({ step: z.number(), batchSize: z.number() })).optional(),
   }).optional(),
   baseLr: z.number().optional(),
   seconds: z.number().optional(),
@@ -346,13 +346,28 @@ export function parseMeasurementResult(kind: string, value: unknown, place: Reco
   return isMeasurementKind(kind) ? measurementParsers[kind](value, place) : parseUnknownResult(value, place);
 }
 
-/** The decoded JSON of a stored result column (null: no result yet), checked: what the stores call as a row leaves them. */
-export function readTrialResult(json: unknown, study: string, key: string): TrialResult | null {
-  return json === null || json === undefined ? null : parseTrialResult(json, { study, key, what: 'result' });
+/** A stored result column: JSON text (or already decoded JSON), null or undefined when there is no result yet. */
+function decoded(column: unknown, place: RecordPlace): unknown {
+  if (typeof column !== 'string') return column;
+  try {
+    return JSON.parse(column);
+  } catch (error) {
+    throw new RecordError(place, [`(top level): not JSON (${(error as Error).message}): ${JSON.stringify(column.slice(0, 80))}`]);
+  }
 }
 
-export function readMeasurementResult(json: unknown, study: string, key: string, kind: string, spec: string): MeasurementResult | null {
-  return json === null || json === undefined ? null : parseMeasurementResult(kind, json, { study, key, what: `${kind} measurement ${spec}` });
+/** A trial's result column as its row leaves a store (sqlite-store.ts, pg-store.ts), checked; null when it has none. */
+export function readTrialResult(column: unknown, study: string, key: string): TrialResult | null {
+  const place = { study, key, what: 'result' };
+  const json = decoded(column, place);
+  return json === null || json === undefined ? null : parseTrialResult(json, place);
+}
+
+/** A measurement's result column as its row leaves a store, checked by its kind; null when it has none. */
+export function readMeasurementResult(column: unknown, study: string, key: string, kind: string, spec: string): MeasurementResult | null {
+  const place = { study, key, what: `${kind} measurement ${spec}` };
+  const json = decoded(column, place);
+  return json === null || json === undefined ? null : parseMeasurementResult(kind, json, place);
 }
 
 /**

@@ -81,7 +81,7 @@ interface MeasurementRow {
 }
 
 const toMeasurement = (r: MeasurementRow): StoredMeasurement => ({
-  key: r.key, kind: r.kind, spec: r.spec, status: r.status, worker: r.worker, attempt: r.attempt, seconds: r.seconds, result: readMeasurementResult(r.result === null ? null : JSON.parse(r.result), r.study, r.key, r.kind, r.spec), error: r.error,
+  key: r.key, kind: r.kind, spec: r.spec, status: r.status, worker: r.worker, attempt: r.attempt, seconds: r.seconds, result: readMeasurementResult(r.result, r.study, r.key, r.kind, r.spec), error: r.error,
 });
 
 interface TrialRow {
@@ -91,7 +91,7 @@ interface TrialRow {
 
 const toTrial = (r: TrialRow): StoredTrial => ({
   study: r.study, key: r.key, coordinates: JSON.parse(r.coordinates), config: JSON.parse(r.config), status: r.status, worker: r.worker, attempt: r.attempt,
-  startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds, result: readTrialResult(r.result === null ? null : JSON.parse(r.result), r.study, r.key), error: r.error, checkpoint: r.checkpoint,
+  startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds, result: readTrialResult(r.result, r.study, r.key), error: r.error, checkpoint: r.checkpoint,
 });
 
 interface WorkerRow {
