@@ -310,7 +310,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * A parser of stored records of one shape: `migrations[i]` turns version i + 1 into i + 2, so the
  * current version is migrations.length + 1. A record's version is its VERSION_FIELD (absent: 1);
  * older records are migrated up, newer ones refused. The record returned is the stored object itself
- * when it needed no migration (checked against the schema, field order and unnamed fields kept).
+ * when it needed no migration (checked against the schema, field order and unnamed fields kept): the
+ * schemas here have no defaults or transforms, so a value the schema accepts is its own output.
  */
 export function versionedParser<S extends z.ZodType<Record<string, unknown>>>(schema: S, migrations: readonly Migration[] = []) {
   const current = migrations.length + 1;
