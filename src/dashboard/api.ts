@@ -2,13 +2,14 @@
  * The dashboard's JSON API: what each GET route answers. Shared by the server (which builds these
  * from the store) and the client (which imports the types only), so that both sides agree at compile
  * time. Every string in here may come from the store and is untrusted: the client renders it as text.
- * The status names and study-summary fields repeat the store's (the client's type check cannot import the
- * study layer); data.ts fails to compile when they drift apart.
+ * The store's statuses and study summary come from study/records.ts, the report's tables and figures
+ * from report/types.ts: modules the client's type check (DOM, no Node types) can follow.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import type { MeasurementStatus, StudySummary, TrialStatus } from '../study/records.js';
+import type { Figure, Table } from '../report/types.js';
 
-export type TrialStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'failed';
-export type MeasurementStatus = 'pending' | 'running' | 'completed' | 'failed';
+export type { MeasurementStatus, TrialStatus };
 
 export interface Progress {
   /** Trials of the current grid that are finished (completed, diverged or failed), and how many there are. */
@@ -23,16 +24,9 @@ export interface Progress {
   etaSeconds: number | null;
 }
 
-export interface StudyListEntry {
-  name: string;
+export interface StudyListEntry extends Pick<StudySummary, 'name' | 'createdAt' | 'updatedAt' | 'counts' | 'measurements' | 'activeWorkers'> {
   description: string | null;
-  createdAt: string;
-  /** When anything of the study last changed (a claim, a result, a queued measurement). */
-  updatedAt: string;
-  counts: Record<TrialStatus, number>;
-  measurements: Record<MeasurementStatus, number>;
   progress: Progress;
-  activeWorkers: number;
 }
 
 export interface WorkerRow {
@@ -55,19 +49,8 @@ export interface WorkerRow {
   message: string | null;
 }
 
-export interface TableData {
-  id: string;
-  title: string;
-  columns: string[];
-  rows: string[][];
-}
-
-export interface FigureData {
-  id: string;
-  title: string;
-  caption: string;
-  spec: TopLevelSpec;
-}
+export type TableData = Table;
+export type FigureData = Figure;
 
 /** One grid axis (a dotted path into the configuration, or "budget") and the values it takes. */
 export interface Axis {

@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { budgetLabel } from '../report/data.js';
-import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, checkpointSizes, gridPoints, measurementValues, shortValue, type ArtifactFile, type ArtifactSize, type Study, type StoredTrial, type StudyStore, type StudySummary, type MeasurementStatus as StoreMeasurementStatus, type TrialStatus as StoreTrialStatus } from '../study/index.js';
+import { CHECKPOINT_FILES, canonicalJson, checkpointFiles, checkpointSizes, gridPoints, measurementValues, shortValue, type ArtifactFile, type ArtifactSize, type Study, type StoredTrial, type StudyStore, type StudySummary } from '../study/index.js';
 import type { Axis, CurvePoint, MeasurementStatus, Progress, StudyDetail, StudyListEntry, StudyReport, TrialCurves, TrialDetail, TrialPage, TrialRow, TrialStatus, WorkerRow } from './api.js';
 import { minMaxDecimate } from './downsample.js';
 import type { ReportAnswer, ReportRequest } from './report-thread.js';
@@ -24,7 +24,7 @@ export interface ReadyReport {
   gzip: Uint8Array;
 }
 
-/** A request for one page of a study's trials. Every field was validated by the server (server.ts: parseTrialQuery). */
+/** A request for one page of a study's trials. Every field was validated by the server (query-params.ts: parseTrialQuery). */
 export interface TrialQuery {
   /** Keep trials whose status is one of these (all when empty). */
   status: TrialStatus[];
@@ -41,16 +41,6 @@ type Counts = Record<TrialStatus, number>;
 type MeasurementCounts = Record<MeasurementStatus, number>;
 
 type Summary = StudySummary;
-
-/**
- * api.ts repeats the store's status names and summary fields instead of importing them, because the
- * client's type check (DOM, no Node types) cannot follow the study layer's imports. This fails to compile
- * when the two drift apart (a status added to the store that the dashboard would not count).
- */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type SummaryField = 'name' | 'createdAt' | 'updatedAt' | 'counts' | 'measurements' | 'activeWorkers';
-const inStepWithStore: [Same<TrialStatus, StoreTrialStatus>, Same<MeasurementStatus, StoreMeasurementStatus>, Same<Pick<StudyListEntry, SummaryField>, Pick<StudySummary, SummaryField>>] = [true, true, true];
-void inStepWithStore;
 
 /** A trial as the table shows it, with its raw coordinate values kept for sorting. */
 interface Row extends TrialRow {
@@ -99,15 +89,15 @@ export function studyAxes(study: Study): Axis[] {
 }
 
 function toRow(t: StoredTrial): Row {
-  const result = (t.result ?? {}) as { train?: { loss?: number }; test?: { accuracy?: number | null } };
+  const result = t.result;
   return {
     key: t.key,
     status: t.status,
     coordinates: Object.fromEntries(Object.entries(t.coordinates).map(([path, v]) => [path, displayValue(path, v)])),
     raw: t.coordinates,
     seconds: t.seconds,
-    testAccuracy: num(result.test?.accuracy),
-    trainLoss: num(result.train?.loss),
+    testAccuracy: num(result?.test?.accuracy),
+    trainLoss: num(result?.train?.loss),
     finishedAt: t.finishedAt,
     worker: t.worker,
     error: firstLine(t.error),
@@ -339,6 +329,7 @@ export class DashboardData {
     const version = DashboardData.version(s);
     this.requestReport(name, version);
     const ready = this.reports.get(name);
+    // The report thread serialized a StudyReport (report-thread.ts): the JSON read back is one.
     if (ready?.version === version) return JSON.parse(Buffer.from(ready.json).toString('utf8')) as StudyReport;
     await new Promise<void>((resolve, reject) => this.waiting.push({ name, version, resolve, reject }));
     return this.currentReport(name);
@@ -458,7 +449,7 @@ export class DashboardData {
       result: flatten(t.result ?? {}),
       measurements: measurements.map((m) => ({
         kind: m.kind, status: m.status, seconds: m.seconds, error: m.error,
-        values: m.result ? Object.entries(measurementValues(m.kind, m.result)).map(([k, v]) => [k, formatNumber(v)] as [string, string]) : [],
+        values: m.result ? Object.entries(measurementValues(m)).map(([k, v]) => [k, formatNumber(v)] as [string, string]) : [],
       })),
       checkpoint: await this.checkpointSizes(t),
       live: t.status === 'running' ? workers.find((w) => w.holdsTrial === t.key) ?? null : null,
@@ -510,12 +501,14 @@ export class DashboardData {
 
 export const formatNumber = (v: number): string => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString());
 
+const isJsonObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** A stored result as (dotted key, text) pairs; long arrays are summarized, not listed. */
 export function flatten(value: Record<string, unknown>, prefix = ''): [string, string][] {
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(value)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(...flatten(v as Record<string, unknown>, key));
+    if (isJsonObject(v)) out.push(...flatten(v, key));
     else if (Array.isArray(v)) out.push([key, v.length <= 8 && v.every((x) => typeof x !== 'object' || x === null) ? `[${v.map((x) => (typeof x === 'number' ? formatNumber(x) : String(x))).join(', ')}]` : `[${v.length} values]`]);
     else out.push([key, typeof v === 'number' ? formatNumber(v) : String(v)]);
   }

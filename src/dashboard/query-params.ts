@@ -3,9 +3,10 @@
  * BadRequest (answered 400 with its message), which names the parameter, the value and what is allowed.
  */
 import { TRIAL_SORT_FIXED, type TrialStatus } from './api.js';
+import { TRIAL_STATUSES } from '../study/records.js';
 import type { TrialQuery } from './data.js';
 
-const STATUSES: readonly TrialStatus[] = ['pending', 'running', 'completed', 'diverged', 'failed'];
+const STATUSES: readonly TrialStatus[] = TRIAL_STATUSES;
 
 export class BadRequest extends Error {}
 

@@ -4,7 +4,7 @@
  * curves of the best trials, and the measurements taken with the study's current options.
  * Needs no addon.
  */
-import { bestByBatchSize, currentTrials, jobId, measurementJobs, stat, summarizeMeasurements, type BatchSizeResult, type Stat, type Study, type StoredMeasurement, type StoredTrial, type StudyStore, type TrialSummary } from '../study/index.js';
+import { bestByBatchSize, currentTrials, jobId, measurementJobs, stat, summarizeMeasurements, type BatchSizeResult, type Stat, type Study, type StoredMeasurement, type StoredTrial, type StudyStore } from '../study/index.js';
 
 export interface ReportRow extends BatchSizeResult {
   trainAccuracy?: Stat;
@@ -48,7 +48,7 @@ export async function loadReportData(store: StudyStore, study: Study): Promise<R
   const all = await store.measurements(study.name);
   const jobs = measurementJobs(study, trials);
   const rows: ReportRow[] = bestByBatchSize(study, trials).map((r) => {
-    const best = r.bestTrials.map((k) => byKey.get(k)!.result as TrialSummary);
+    const best = r.bestTrials.map((k) => byKey.get(k)!.result ?? {});
     const withTrain = best.filter((s) => s.train?.accuracy != null && s.test?.accuracy != null);
     return {
       ...r,
@@ -72,7 +72,7 @@ export function problemsOf(trials: readonly StoredTrial[], measurements: readonl
   const at = (key: string) => byKey.get(key)?.coordinates ?? {};
   return [
     ...trials.filter((t) => t.status === 'failed').map((t) => ({ key: t.key, coordinates: t.coordinates, what: 'trial', error: t.error ?? 'failed (no reason stored)' })),
-    ...trials.filter((t) => typeof t.result?.fluctuationsError === 'string').map((t) => ({ key: t.key, coordinates: t.coordinates, what: 'fluctuations', error: t.result!.fluctuationsError as string })),
+    ...trials.flatMap((t) => (t.result?.fluctuationsError !== undefined ? [{ key: t.key, coordinates: t.coordinates, what: 'fluctuations', error: t.result.fluctuationsError }] : [])),
     ...measurements.filter((m) => m.status === 'failed' && byKey.has(m.key)).map((m) => ({ key: m.key, coordinates: at(m.key), what: m.kind, error: m.error ?? 'failed (no reason stored)' })),
   ];
 }

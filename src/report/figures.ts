@@ -18,16 +18,12 @@
  *    log-log axes, lines of slope 1 while B ≪ N.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { bestByBatchSize, levelOf, measurementValues, seriesOf, type Stat } from '../study/index.js';
+import { bestByBatchSize, isMeasurementOf, levelOf, measurementValues, seriesOf, type Stat } from '../study/index.js';
 import { sgdTemperature } from '../theory/noise.js';
 import { budgetLabel, type ReportData } from './data.js';
+import type { Figure } from './types.js';
 
-export interface Figure {
-  id: string;
-  title: string;
-  caption: string;
-  spec: TopLevelSpec;
-}
+export type { Figure } from './types.js';
 
 const WIDTH = 420;
 const HEIGHT = 260;
@@ -192,11 +188,11 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
   const values: { gap: number; value: number; quantity: string; batchSize: number }[] = [];
   for (const m of d.measurements) {
     const t = byKey.get(m.key);
-    const r = t?.result as { train?: { accuracy: number | null }; test?: { accuracy: number | null }; batchSize?: number } | null | undefined;
+    const r = t?.result;
     if (!r?.train?.accuracy || r.test?.accuracy == null || !m.result) continue;
     // Final minima only: measurements at training-loss levels have their own figure (keskar-sharpness-vs-loss).
     if (levelOf(m.spec) !== undefined) continue;
-    const entries = Object.entries(measurementValues(m.kind, m.result)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
+    const entries = Object.entries(measurementValues(m)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
     for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
   }
   if (values.length === 0) return undefined;
@@ -220,18 +216,20 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
 }
 
 export function gradientVariance(d: ReportData): Figure | undefined {
-  const noise = d.measurements.find((m) => m.kind === 'noise' && m.result);
-  if (!noise) return undefined;
-  const r = noise.result as { examples: number; traceSigma: number; varianceByBatchSize: { b: number; withReplacement: number; withoutReplacement: number }[]; monteCarlo?: { b: number; replacement: boolean; variance: number; standardError: number }[] };
-  const curves = r.varianceByBatchSize.filter((v) => v.withoutReplacement > 0).flatMap((v) => [
+  const noise = d.measurements.filter((m) => isMeasurementOf(m, 'noise')).find((m) => m.result);
+  const r = noise?.result;
+  if (!noise || !r) return undefined;
+  const curves = (r.varianceByBatchSize ?? []).filter((v) => v.withoutReplacement !== null && v.withoutReplacement > 0).flatMap((v) => [
     { b: v.b, variance: v.withReplacement, sampling: 'with replacement: tr Σ / b' },
     { b: v.b, variance: v.withoutReplacement, sampling: 'without: tr Σ/b · (N−b)/(N−1)' },
   ]);
-  const measured = (r.monteCarlo ?? []).filter((m) => m.variance > 0).map((m) => ({ b: m.b, variance: m.variance, lo: Math.max(m.variance - 2 * m.standardError, m.variance * 0.05), hi: m.variance + 2 * m.standardError, sampling: m.replacement ? 'with replacement: tr Σ / b' : 'without: tr Σ/b · (N−b)/(N−1)' }));
+  const measured = (r.monteCarlo ?? []).flatMap(({ b, variance, standardError, replacement }) => (variance === null || variance <= 0 ? [] : [{
+    b, variance, lo: Math.max(variance - 2 * (standardError ?? 0), variance * 0.05), hi: variance + 2 * (standardError ?? 0), sampling: replacement ? 'with replacement: tr Σ / b' : 'without: tr Σ/b · (N−b)/(N−1)',
+  }]));
   const trial = d.trials.find((t) => t.key === noise.key);
   return {
     id: 'gradient-variance-vs-b', title: 'Minibatch gradient variance vs batch size',
-    caption: `tr Cov(g_b) at the minimum of trial ${noise.key} (B = ${trial?.config.batchSize}), N = ${r.examples}, tr Σ = ${r.traceSigma.toPrecision(4)}: the exact curves for sampling with and without replacement${measured.length > 0 ? ', and sampled minibatches (points, ± 2 standard errors)' : ''}.`,
+    caption: `tr Cov(g_b) at the minimum of trial ${noise.key} (B = ${trial?.config.batchSize}), N = ${r.examples}, tr Σ = ${typeof r.traceSigma === 'number' ? r.traceSigma.toPrecision(4) : 'not finite'}: the exact curves for sampling with and without replacement${measured.length > 0 ? ', and sampled minibatches (points, ± 2 standard errors)' : ''}.`,
     spec: {
       $schema: SCHEMA, title: 'Gradient variance vs b', width: WIDTH, height: HEIGHT,
       layer: [
@@ -281,7 +279,7 @@ export function isoTemperatureLine(level: number, examples: number, momentum: nu
 export function temperatureHeatmaps(d: ReportData): Figure[] {
   const cells = new Map<string, TemperaturePoint & { budget: string; accuracies: number[]; diverged: number }>();
   for (const t of d.trials) {
-    const r = t.result as { batchSize?: number; test?: { accuracy: number | null }; train?: { examples?: number } } | null;
+    const r = t.result;
     const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
     // The training-set size N, as the trainer evaluated it (unknown: the N → ∞ limit, ε/B).
     const examples = r?.train?.examples ?? Infinity;
@@ -334,7 +332,6 @@ function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged
   };
 }
 
-type Point = { alpha: number; train: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null } };
 
 /**
  * Keskar et al.'s Fig. 3: loss (log scale, left axis) and accuracy (right axis) along the path from
@@ -345,34 +342,36 @@ export function interpolationFigures(d: ReportData): Figure[] {
   const byKey = new Map(d.trials.map((t) => [t.key, t]));
   const seen = new Set<string>();
   const figures: Figure[] = [];
-  const sorted = d.measurements.filter((m) => m.kind === 'interpolate' && m.result).sort((a, b) => byKey.get(a.key)!.config.seed - byKey.get(b.key)!.config.seed);
+  const sorted = d.measurements.filter((m) => isMeasurementOf(m, 'interpolate')).filter((m) => m.result).sort((a, b) => byKey.get(a.key)!.config.seed - byKey.get(b.key)!.config.seed);
   for (const m of sorted) {
     const lb = byKey.get(m.key)!;
     const partnerKey = (JSON.parse(m.spec) as { partner: string }).partner;
     const sb = byKey.get(partnerKey);
-    const lbSize = (lb.result as { batchSize?: number } | null)?.batchSize ?? lb.config.batchSize;
-    const sbSize = (sb?.result as { batchSize?: number } | null | undefined)?.batchSize ?? sb?.config.batchSize;
+    const lbSize = lb.result?.batchSize ?? lb.config.batchSize;
+    const sbSize = sb?.result?.batchSize ?? sb?.config.batchSize;
     const budget = budgetLabel(lb.config.budget);
     const series = seriesOf(lb.coordinates);
     const id = `${series}|${budget}|${lbSize}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    const r = m.result as { points: Point[]; curved?: Point[]; distance: number; distanceFromInitial: { a: number | null; b: number | null } };
+    const r = m.result;
+    if (!r) continue;
     for (const [path, points] of [['linear', r.points], ['curved', r.curved]] as const) {
       if (!points) continue;
       const values = points.flatMap((p) => (['train', 'test'] as const).flatMap((split) => {
         const e = split === 'train' ? p.train : p.test;
-        return e ? [{ alpha: p.alpha, split, loss: e.loss, accuracy: e.accuracy === null ? null : 100 * e.accuracy }] : [];
+        return e ? [{ alpha: p.alpha, split, loss: e.loss, accuracy: e.accuracy == null ? null : 100 * e.accuracy }] : [];
       }));
       const slug = `interpolation-${path}-b${sbSize}-b${lbSize}-${budget.replace(/[^a-z0-9]+/gi, '')}${series ? `-${seen.size}` : ''}`;
       const overflow = points.filter((p) => p.train.loss === null || !Number.isFinite(p.train.loss)).map((p) => p.alpha);
       const overflowNote = overflow.length > 0 ? ` The loss is not finite (overflow in the network) at α = ${overflow.map((a) => Number(a.toFixed(3))).join(', ')}: those points are missing from the loss curve, and the accuracy there is chance.` : '';
       const formula = path === 'linear' ? 'α·θ_LB + (1 − α)·θ_SB' : 'sin(απ/2)·θ_LB + cos(απ/2)·θ_SB';
-      const ratio = r.distanceFromInitial.a !== null && r.distanceFromInitial.b !== null ? ` ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖ = ${(r.distanceFromInitial.a / r.distanceFromInitial.b).toPrecision(3)} (Keskar et al.: 3–10).` : '';
+      const fromInitial = r.distanceFromInitial;
+      const ratio = fromInitial && fromInitial.a !== null && fromInitial.b !== null ? ` ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖ = ${(fromInitial.a / fromInitial.b).toPrecision(3)} (Keskar et al.: 3–10).` : '';
       const dash = { field: 'split', type: 'nominal' as const, title: 'set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } };
       figures.push({
         id: slug, title: `Interpolation between SB (B = ${sbSize}) and LB (B = ${lbSize}) minima, ${path} path`,
-        caption: `Loss (log scale, blue, left axis) and accuracy (red, right axis) along ${formula}, α from ${points[0]!.alpha} to ${points.at(-1)!.alpha}; training set solid, test set dashed (Keskar et al. 2017, Fig. 3). ‖θ_LB − θ_SB‖ = ${r.distance.toPrecision(4)}.${ratio}${overflowNote}`,
+        caption: `Loss (log scale, blue, left axis) and accuracy (red, right axis) along ${formula}, α from ${points[0]!.alpha} to ${points.at(-1)!.alpha}; training set solid, test set dashed (Keskar et al. 2017, Fig. 3). ‖θ_LB − θ_SB‖ = ${typeof r.distance === 'number' ? r.distance.toPrecision(4) : 'not finite'}.${ratio}${overflowNote}`,
         spec: {
           $schema: SCHEMA, title: `SB (B=${sbSize}) → LB (B=${lbSize}), ${path} path, ${budget}`, width: WIDTH, height: HEIGHT, data: { values },
           encoding: { x: { field: 'alpha', type: 'quantitative', title: 'α' } },

@@ -5,13 +5,9 @@
  */
 import type { Stat } from '../study/index.js';
 import { budgetLabel, type Problem, type ReportRow } from './data.js';
+import type { Table } from './types.js';
 
-export interface Table {
-  id: string;
-  title: string;
-  columns: string[];
-  rows: string[][];
-}
+export type { Table } from './types.js';
 
 export const formatStat = (s: Stat | undefined, percent = false): string => {
   if (!s || !Number.isFinite(s.mean)) return '–';

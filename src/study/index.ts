@@ -2,6 +2,7 @@
 export * from './schema.js';
 export * from './trials.js';
 export * from './store.js';
+export * from './records.js';
 export * from './store-url.js';
 export * from './store-factory.js';
 export * from './artifacts.js';

@@ -20,7 +20,7 @@ const trials: StoredTrial[] = expandTrials(study, '0').map((t, i) => ({
   study: 'levels', key: t.key, coordinates: t.coordinates, config: t.config, status: 'completed', attempt: 1, worker: null, startedAt: null, finishedAt: null, seconds: 1, error: null,
   checkpoint: `/ckpt/${t.key}/model.safetensors`,
   // The small batch reached both levels, the large one only the first.
-  result: { batchSize: t.config.batchSize, steps: 10, epochs: 1, train: { loss: 0.3 + i, accuracy: 0.9 }, test: { loss: 0.4, accuracy: 0.8 }, distanceFromInitial: 7,
+  result: { batchSize: [16, 64][i], steps: 10, epochs: 1, train: { loss: 0.3 + i, accuracy: 0.9 }, test: { loss: 0.4, accuracy: 0.8 }, distanceFromInitial: 7,
     lossLevels: i === 0 ? [level(1, t.key, 0.9), level(0.5, t.key, 0.45)] : [level(1, t.key, 0.8)] },
 }));
 

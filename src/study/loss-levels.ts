@@ -5,8 +5,8 @@
  * spec carries its level, so level measurements never mix with those of the final checkpoints.
  * Needs no addon.
  */
-import type { LossLevelRecord } from '../train/checkpoint-levels.js';
 import type { MeasureSpec } from './schema.js';
+import type { LossLevel } from './records.js';
 import type { StoredTrial } from './store.js';
 
 /** The loss level a measurement job's spec is for (undefined: the trial's final checkpoint). */
@@ -16,10 +16,10 @@ export function levelOf(spec: string): number | undefined {
 }
 
 /** The loss-level checkpoints a trial recorded (empty when it saved none). */
-export const lossLevelsOf = (trial: StoredTrial): LossLevelRecord[] => ((trial.result as { lossLevels?: LossLevelRecord[] } | null)?.lossLevels ?? []).filter((r) => r.checkpoint !== undefined);
+export const lossLevelsOf = (trial: StoredTrial): LossLevel[] => (trial.result?.lossLevels ?? []).filter((r) => r.checkpoint !== undefined);
 
 /** The record of a trial's checkpoint at training-loss `level`. */
-export function lossLevelRecord(trial: StoredTrial, level: number): LossLevelRecord {
+export function lossLevelRecord(trial: StoredTrial, level: number): LossLevel {
   const record = lossLevelsOf(trial).find((r) => r.level === level);
   if (!record) {
     const saved = lossLevelsOf(trial).map((r) => r.level);

@@ -8,6 +8,7 @@ import type { Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
+import { isMeasurementOf, type TrialResult } from './records.js';
 import { canonicalJson, expandTrials } from './trials.js';
 import { levelJobs, levelOf } from './loss-levels.js';
 
@@ -41,9 +42,6 @@ export const stat = (xs: readonly number[]): Stat => {
   return { mean, std, n };
 };
 
-/** What a completed trial's stored result holds that results and reports read (the trainer's summary, train/trainer.ts). */
-export type TrialSummary = { train?: { loss: number; accuracy: number | null }; test?: { loss: number; accuracy: number | null }; validation?: { loss: number; accuracy: number | null }; batchSize?: number };
-
 const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget']);
 
 /** A coordinate value in a few characters: models as mlp(widths=[512]), objects as {k=v}. */
@@ -64,7 +62,7 @@ export function seriesOf(coordinates: Record<string, unknown>): string {
 export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): BatchSizeResult[] {
   const groups = new Map<string, StoredTrial[]>();
   for (const t of trials) {
-    const b = (t.result as TrialSummary | null)?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : NaN);
+    const b = t.result?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : NaN);
     const k = canonicalJson([t.config.budget, seriesOf(t.coordinates), b]);
     groups.set(k, [...(groups.get(k) ?? []), t]);
   }
@@ -73,9 +71,9 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     const byLr = new Map<number, StoredTrial[]>();
     for (const t of group) byLr.set(t.config.optimizer.lr, [...(byLr.get(t.config.optimizer.lr) ?? []), t]);
     const score = (ts: StoredTrial[]): number => {
-      const done = ts.filter((t) => t.status === 'completed').map((t) => t.result as TrialSummary);
+      const done = ts.filter((t) => t.status === 'completed').map((t) => t.result ?? {});
       if (done.length === 0 || done.length < ts.filter((t) => t.status !== 'pending' && t.status !== 'running').length) return -Infinity; // any diverged seed disqualifies
-      const value = (s: TrialSummary) =>
+      const value = (s: TrialResult) =>
         study.select === 'trainLoss' ? -(s.train?.loss ?? Infinity)
         : study.select === 'testAccuracy' ? (s.test?.accuracy ?? -Infinity)
         : (s.validation?.accuracy ?? -Infinity);
@@ -86,12 +84,12 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     const tried = [...byLr].map(([lr, ts]) => ({ lr, completed: ts.filter((t) => t.status === 'completed').length, diverged: ts.filter((t) => t.status === 'diverged').length, failed: ts.filter((t) => t.status === 'failed').length })).sort((a, b) => a.lr - b.lr);
     if (!best || score(best[1]) === -Infinity) continue;
     const bestCompleted = best[1].filter((t) => t.status === 'completed');
-    const done = bestCompleted.map((t) => t.result as TrialSummary);
+    const done = bestCompleted.map((t) => t.result ?? {});
     const first = group[0]!;
     out.push({
       budget: first.config.budget,
       series: seriesOf(first.coordinates),
-      batchSize: (first.result as TrialSummary | null)?.batchSize ?? (first.config.batchSize as number),
+      batchSize: first.result?.batchSize ?? (first.config.batchSize as number),
       bestLr: best[0],
       testAccuracy: stat(done.map((s) => s.test?.accuracy ?? NaN)),
       trainLoss: stat(done.map((s) => s.train?.loss ?? NaN)),
@@ -109,26 +107,32 @@ export async function currentTrials(store: StudyStore, study: Study): Promise<St
   return (await store.trials(study.name)).filter((t) => keys.has(t.key));
 }
 
-/** One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics. */
-export function measurementValues(kind: string, result: Record<string, unknown>): Record<string, number> {
+/**
+ * One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics.
+ * A value stored as null (it was not finite) is left out.
+ */
+export function measurementValues(m: Pick<StoredMeasurement, 'kind' | 'result'>): Record<string, number> {
   const out: Record<string, number> = {};
-  if (kind === 'hessian') {
-    const eig = result.eigenvalues as number[] | undefined;
-    if (eig?.[0] !== undefined) out.lambdaMax = eig[0];
-    if (typeof result.trace === 'number') out.hessianTrace = result.trace;
-  } else if (kind === 'sharpness') {
+  if (isMeasurementOf(m, 'hessian')) {
+    const lambdaMax = m.result?.eigenvalues?.[0];
+    if (typeof lambdaMax === 'number') out.lambdaMax = lambdaMax;
+    if (typeof m.result?.trace === 'number') out.hessianTrace = m.result.trace;
+  } else if (isMeasurementOf(m, 'sharpness')) {
     // φ by sgdlab's projected maximizer keeps the plain name; by the paper's L-BFGS-B it says so; φ₁ is the first-order part.
-    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number; solver?: string; firstOrder?: number }[] | undefined) ?? []) {
+    for (const v of m.result?.values ?? []) {
       const name = `phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`;
-      out[v.solver === 'lbfgsb' ? `${name} L-BFGS-B` : name] = v.phi;
+      if (v.phi !== null) out[v.solver === 'lbfgsb' ? `${name} L-BFGS-B` : name] = v.phi;
       if (typeof v.firstOrder === 'number') out[`${name} first-order`] = v.firstOrder;
     }
-  } else if (kind === 'interpolate') {
-    const d = result.distanceFromInitial as { a: number | null; b: number | null } | undefined;
-    if (typeof result.distance === 'number') out['‖θ_LB − θ_SB‖'] = result.distance;
+  } else if (isMeasurementOf(m, 'interpolate')) {
+    const d = m.result?.distanceFromInitial;
+    if (typeof m.result?.distance === 'number') out['‖θ_LB − θ_SB‖'] = m.result.distance;
     if (d?.a != null && d.b != null) out['‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖'] = d.a / d.b;
-  } else if (kind === 'noise') {
-    for (const name of ['gradNormSq', 'traceSigma', 'bSimple'] as const) if (typeof result[name] === 'number') out[name] = result[name] as number;
+  } else if (isMeasurementOf(m, 'noise')) {
+    for (const name of ['gradNormSq', 'traceSigma', 'bSimple'] as const) {
+      const v = m.result?.[name];
+      if (typeof v === 'number') out[name] = v;
+    }
   }
   return out;
 }
@@ -172,7 +176,7 @@ export function summarizeMeasurements(jobs: readonly MeasurementJob[], keys: rea
   const values = new Map<string, number[]>();
   for (const m of measurements) {
     if (m.status !== 'completed' || m.result === null || !mine.has(m.key) || !wanted.has(jobId(m)) || levelOf(m.spec) !== undefined) continue;
-    for (const [name, v] of Object.entries(measurementValues(m.kind, m.result))) values.set(name, [...(values.get(name) ?? []), v]);
+    for (const [name, v] of Object.entries(measurementValues(m))) values.set(name, [...(values.get(name) ?? []), v]);
   }
   return Object.fromEntries([...values].map(([name, xs]) => [name, stat(xs)]));
 }

@@ -77,7 +77,7 @@ export class StatusTracker {
     for (const f of this.finished.splice(0)) {
       const t = await store.trial(study, f.key);
       const error = f.measurement === undefined ? t?.error : (await store.measurements(study, f.key)).find((m) => jobId(m) === f.id)?.error;
-      const result = (f.measurement === undefined ? t?.result : null) as { test?: { accuracy?: number | null } } | null | undefined;
+      const result = f.measurement === undefined ? t?.result : null;
       out.push({
         key: f.key, ...(f.measurement !== undefined ? { measurement: f.measurement } : {}), status: f.status, coordinates: this.coordinatesOf.get(f.key) ?? t?.coordinates ?? {},
         seconds: f.measurement === undefined ? t?.seconds ?? null : null, testAccuracy: result?.test?.accuracy ?? null, error: error ?? null, worker: t?.worker ?? null,

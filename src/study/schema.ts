@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { describeIssues, ConfigError, deviceSchema } from '../train/config.js';
 import { SHARPNESS_SOLVERS, type SharpnessSolver } from '../measure/sharpness-solver.js';
+import { MEASUREMENT_KINDS } from './records.js';
 
 const solverName = z.enum(SHARPNESS_SOLVERS as unknown as [SharpnessSolver, ...SharpnessSolver[]]);
 
@@ -35,9 +36,8 @@ const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs 
  * or on the seeds of the best learning rate per batch size and budget. Each is computed from the trial's
  * checkpoint on the first `subset` examples of its training split; a changed option measures again.
  */
-/** The kinds of measurement a study can ask for. */
-export const MEASUREMENT_KINDS = ['hessian', 'sharpness', 'noise', 'interpolate', 'gradientVariance'] as const;
-export const isMeasurementKind = (kind: string): kind is MeasurementKind => (MEASUREMENT_KINDS as readonly string[]).includes(kind);
+// The kinds of measurement a study can ask for: records.ts, beside the shape of each one's result.
+export { MEASUREMENT_KINDS, isMeasurementKind, type MeasurementKind } from './records.js';
 
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
@@ -116,7 +116,6 @@ export const measureSchema = z.strictObject({
 });
 
 export type MeasureSpec = z.output<typeof measureSchema>;
-export type MeasurementKind = MeasureSpec['what'][number];
 
 export const studySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { message: 'a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit' }),

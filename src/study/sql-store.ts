@@ -9,6 +9,7 @@
  * concurrent claimers skip each other's candidates; SQLite: none needed, BEGIN IMMEDIATE admits one
  * writer at a time), marked running with the next attempt and a lease on the store's clock.
  */
+import { readMeasurementResult, readTrialResult } from './records.js';
 import type { Study } from './schema.js';
 import type { Query, Row, SqlDialect } from './sql-dialect.js';
 import {
@@ -29,13 +30,14 @@ const jsonText = (v: unknown) => (v === null ? null : JSON.stringify(v));
 /** A trials row as a StoredTrial: the one place a stored trial is decoded. */
 export const trialFromRow = (r: Row): StoredTrial => ({
   study: r.study as string, key: r.key as string, coordinates: json(r.coordinates), config: json(r.config), status: r.status as TrialStatus, worker: text(r.worker),
-  attempt: Number(r.attempt), startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), seconds: num(r.seconds), result: json(r.result), error: text(r.error), checkpoint: text(r.checkpoint),
+  attempt: Number(r.attempt), startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), seconds: num(r.seconds), result: readTrialResult(r.result, r.study as string, r.key as string), error: text(r.error),
+  checkpoint: text(r.checkpoint),
 });
 
 /** A measurement_jobs row as a StoredMeasurement: the one place a stored measurement is decoded. */
 export const measurementFromRow = (r: Row): StoredMeasurement => ({
   key: r.key as string, kind: r.kind as string, spec: r.spec as string, status: r.status as MeasurementStatus, worker: text(r.worker), attempt: Number(r.attempt),
-  seconds: num(r.seconds), result: json(r.result), error: text(r.error),
+  seconds: num(r.seconds), result: readMeasurementResult(r.result, r.study as string, r.key as string, r.kind as string, r.spec as string), error: text(r.error),
 });
 
 const refusalFromRow = (r: Row): Refusal => ({

@@ -13,9 +13,10 @@
 import type { TrainConfig } from '../train/config.js';
 import type { Study } from './schema.js';
 import type { Trial } from './trials.js';
+import type { MeasurementResult, MeasurementResultOf, MeasurementStatus, Metric, StudySummary, TrialResult, TrialStatus } from './records.js';
 
-export type TrialStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'failed';
-export type MeasurementStatus = 'pending' | 'running' | 'completed' | 'failed';
+// The records' shapes live in records.ts (zod only: the dashboard's client imports them too).
+export type { MeasurementStatus, Metric, StudySummary, TrialStatus } from './records.js';
 export type StoreBackend = 'sqlite' | 'postgres';
 
 export interface StoredTrial {
@@ -30,8 +31,8 @@ export interface StoredTrial {
   startedAt: string | null;
   finishedAt: string | null;
   seconds: number | null;
-  /** The training result (JSON) for completed and diverged trials. */
-  result: Record<string, unknown> | null;
+  /** The training result for completed and diverged trials (checked as it left the store: records.ts). */
+  result: TrialResult | null;
   error: string | null;
   /** Where its checkpoint is: a directory, or `store:` when the files are in the store (`artifact`). */
   checkpoint: string | null;
@@ -44,19 +45,15 @@ export interface MeasurementJob {
   spec: string;
 }
 
-export interface StoredMeasurement extends MeasurementJob {
+/** A measurement of kind K; its result has K's shape (isMeasurementOf in records.ts narrows a measurement to a kind). */
+export interface StoredMeasurement<K extends string = string> extends MeasurementJob {
+  kind: K;
   status: MeasurementStatus;
   worker: string | null;
   attempt: number;
   seconds: number | null;
-  result: Record<string, unknown> | null;
+  result: MeasurementResultOf<K> | null;
   error: string | null;
-}
-
-export interface Metric {
-  step: number;
-  name: string;
-  value: number;
 }
 
 /** One file of a checkpoint kept in the store (model.safetensors, model.json, initial.safetensors). */
@@ -73,19 +70,6 @@ export interface ArtifactSize {
 
 /** The checkpoint marker of a trial whose files are in the store. */
 export const IN_STORE = 'store:';
-
-export interface StudySummary {
-  name: string;
-  createdAt: string;
-  /** The last time anything of the study changed (a claim, a result, a queued measurement), not heartbeats. */
-  updatedAt: string;
-  counts: Record<TrialStatus, number>;
-  measurements: Record<MeasurementStatus, number>;
-  /** Late results refused (stale attempts). */
-  refused: number;
-  /** Workers whose last heartbeat is within their lease. */
-  activeWorkers: number;
-}
 
 /** What a worker holds now. */
 export type WorkerHolding =
@@ -146,7 +130,7 @@ export interface ClaimOptions {
 
 export interface TrialOutcome {
   status: 'completed' | 'diverged';
-  result: Record<string, unknown>;
+  result: TrialResult;
   seconds: number;
   /** A checkpoint directory, or IN_STORE with `artifacts`. */
   checkpoint?: string;
@@ -213,7 +197,7 @@ export interface StudyStore {
   withdrawMeasurements(study: string, keep: readonly MeasurementJob[], isWorkerAlive?: (worker: string) => boolean): Promise<number>;
   /** Like `claim`, for measurements. */
   claimMeasurement(study: string, worker: string, options?: ClaimOptions): Promise<StoredMeasurement | undefined>;
-  finishMeasurement(study: string, job: MeasurementJob, attempt: number, result: Record<string, unknown>, seconds: number): Promise<boolean>;
+  finishMeasurement(study: string, job: MeasurementJob, attempt: number, result: MeasurementResult, seconds: number): Promise<boolean>;
   failMeasurement(study: string, job: MeasurementJob, attempt: number, error: string, seconds: number): Promise<boolean>;
   /** The measurements of a study (of one trial with `key`), in the order they were queued. */
   measurements(study: string, key?: string): Promise<StoredMeasurement[]>;

@@ -26,6 +26,7 @@ import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
 import { IN_STORE, type StudyStore } from './store.js';
+import { storedMeasurementResult, storedTrialResult } from './records.js';
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -151,8 +152,8 @@ async function trainTrials(c: Context): Promise<void> {
       await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
       accepted = await store.finish(study.name, key, attempt, {
         status: result.status,
-        // The claim's latency (the store's round trips and locks), for the benchmark.
-        result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs } as unknown as Record<string, unknown>,
+        // The claim's latency (the store's round trips and locks), for the benchmark. Checked as the store will keep it (records.ts).
+        result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs }, study.name, key),
         seconds: (performance.now() - started) / 1000,
         checkpoint: inStore ? IN_STORE : result.checkpoint,
         ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
@@ -200,7 +201,8 @@ async function measureTrials(c: Context): Promise<void> {
           partner = { model: loadCheckpoint(otherCheckpoint, { device }).model, checkpoint: otherCheckpoint, self: checkpoint };
         }
         const result = measureModel(kind, target.measure, model, trial.config, data.get(trial.config.data, device), partner);
-        accepted = await store.finishMeasurement(study.name, job, attempt, { ...result, seconds: (performance.now() - started) / 1000 }, (performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        accepted = await store.finishMeasurement(study.name, job, attempt, storedMeasurementResult(kind, { ...result, seconds }, study.name, job.key, job.spec), seconds);
       } finally {
         model.dispose();
         partner?.model.dispose();

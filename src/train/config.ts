@@ -6,6 +6,7 @@
  *   optimizer: { name: adam, lr: 0.001 }   // lr per step at batchSize (scaled by `scaling` if set)
  */
 import { z } from 'zod';
+import { describeIssues } from './issues.js';
 // Names only: reading a configuration must not load the libtorch addon (the results CLI reads them).
 import { DATASET_NAMES, type DatasetName } from '../data/names.js';
 import { ACTIVATIONS, INIT_NAMES, MODEL_NAMES, type ActivationName, type InitName, type ModelName } from '../nn/names.js';
@@ -213,6 +214,8 @@ export const trainConfigSchema = z.strictObject({
   stopAt: z.strictObject({ trainLoss: z.number().positive() }).optional(),
 });
 
+export { describeIssues };
+
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 
@@ -222,24 +225,6 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[], source = 'configuration') {
     super(`invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
-/** Formats zod's issues as 'field: message (got value)'. */
-export function describeIssues(error: z.ZodError, input: unknown): string[] {
-  return error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
-    const got = valueAt(input, issue.path);
-    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
-    if (issue.code === 'unrecognized_keys') return `${field}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    if (issue.code === 'invalid_type' && got === undefined) return `${field}: missing (expected ${issue.expected})`;
-    return `${field}: ${issue.message} (got ${shown})`;
-  });
 }
 
 export function parseTrainConfig(input: unknown, source = 'training configuration'): TrainConfig {

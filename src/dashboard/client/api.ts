@@ -19,6 +19,7 @@ export async function getJson<T>(path: string): Promise<T> {
     }
     throw new ApiError(response.status, message);
   }
+  // The server is this same build: api.ts types what each route answers, and the server builds its answers to those types.
   return (await response.json()) as T;
 }
 
@@ -72,6 +73,7 @@ export function useLive(params: { study?: string; trial?: string }, onEvent: (e:
       if (connectedBefore) handler.current({ type: 'reconnected' });
       connectedBefore = true;
     });
+    // As getJson: the server sends api.ts's LiveEvent.
     for (const type of ['studies', 'study', 'workers', 'report', 'trial'] as const) {
       source.addEventListener(type, (e) => handler.current(JSON.parse((e as MessageEvent<string>).data) as LiveEvent));
     }

@@ -34,15 +34,13 @@ const DISTANCE = '‖θ − θ₀‖';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const title = (name: string) => (name === 'lambdaMax' ? 'λ_max' : name === 'hessianTrace' ? 'tr H' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
 
-type Result = { batchSize?: number; steps?: number; epochs?: number; train?: { loss: number }; test?: { accuracy: number | null }; distanceFromInitial?: number } | null;
-
 /** One row per trial and loss level that has measurements or a recorded level, and per measured final minimum. */
 export function keskarEqualLossRows(trials: readonly StoredTrial[], measurements: readonly StoredMeasurement[]): EqualLossRow[] {
   const rows = new Map<string, EqualLossRow>();
   const byKey = new Map(trials.map((t) => [t.key, t]));
   const levelled = trials.filter((t) => lossLevelsOf(t).length > 0);
   for (const t of levelled) {
-    const r = t.result as Result;
+    const r = t.result;
     const batchSize = r?.batchSize ?? (t.config.batchSize as number);
     for (const l of lossLevelsOf(t)) {
       rows.set(`${t.key}/${l.level}`, { key: t.key, batchSize, series: seriesOf(t.coordinates), level: l.level, trainLoss: l.trainLoss, step: l.step, epoch: l.epoch, testAccuracy: l.testAccuracy, values: { [DISTANCE]: l.distanceFromInitial } });
@@ -55,7 +53,7 @@ export function keskarEqualLossRows(trials: readonly StoredTrial[], measurements
     const id = `${m.key}/${level ?? 'final'}`;
     let row = rows.get(id);
     if (!row && level === undefined) {
-      const r = t.result as Result;
+      const r = t.result;
       row = {
         key: t.key, batchSize: r?.batchSize ?? (t.config.batchSize as number), series: seriesOf(t.coordinates), trainLoss: r?.train?.loss ?? NaN, step: r?.steps ?? NaN, epoch: r?.epochs ?? NaN,
         testAccuracy: r?.test?.accuracy ?? null, values: typeof r?.distanceFromInitial === 'number' ? { [DISTANCE]: r.distanceFromInitial } : {},
@@ -63,7 +61,7 @@ export function keskarEqualLossRows(trials: readonly StoredTrial[], measurements
       rows.set(id, row);
     }
     if (!row) continue;
-    Object.assign(row.values, measurementValues(m.kind, m.result));
+    Object.assign(row.values, measurementValues(m));
     if (typeof m.result.examples === 'number') row.examples = m.result.examples;
   }
   return [...rows.values()].sort((a, b) => a.series.localeCompare(b.series) || a.batchSize - b.batchSize || (a.level === undefined ? 1 : 0) - (b.level === undefined ? 1 : 0) || b.trainLoss - a.trainLoss);

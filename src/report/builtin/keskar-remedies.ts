@@ -36,7 +36,7 @@ export function remedyRows(d: ReportData): RemedyRow[] {
     const b = String(row.batchSize);
     if (c.batchSchedule) {
       const s = c.batchSchedule;
-      const largest = (trial.result as { batchSchedule?: { largestBatchSize?: number } } | null)?.batchSchedule?.largestBatchSize;
+      const largest = trial.result?.batchSchedule?.largestBatchSize;
       const how = s.kind === 'geometric' ? (s.to !== undefined ? 'geometric growth over the budget' : `×${s.factor} every ${s.every ?? 1} steps`) : s.kind === 'adaptive' ? `Byrd et al.'s norm test, θ = ${s.theta}` : `steps at ${s.milestones.join(', ')}`;
       const to = largest ?? (s.kind === 'geometric' ? s.to : undefined) ?? s.max;
       return [{ kind: 'dynamic', label: `dynamic sampling (${how})`, batch: `${b} → ${to ?? '?'}`, row }];

@@ -5,27 +5,20 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
+import { finiteVarianceCurves, isMeasurementOf, type GradientVarianceCurve } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 
-export interface VarianceCurve {
-  key: string;
-  model: string;
-  seed: number;
-  replacement: boolean;
-  step: number;
-  points: { b: number; variance: number; standardError: number }[];
-  fit: number[];
-  nonIncreasing: boolean;
-  exact?: number[];
-}
+/** A measured curve (its values finite) with its trial's key, model and seed. */
+export type VarianceCurve = GradientVarianceCurve & { key: string; model: string; seed: number };
 
 export function qkCurves(trials: readonly StoredTrial[], measurements: readonly StoredMeasurement[]): VarianceCurve[] {
   const byKey = new Map(trials.map((t) => [t.key, t]));
-  return measurements.filter((m) => m.kind === 'gradientVariance' && m.result && byKey.has(m.key)).flatMap((m) => {
-    const t = byKey.get(m.key)!;
+  return measurements.filter((m) => isMeasurementOf(m, 'gradientVariance')).flatMap((m) => {
+    const t = byKey.get(m.key);
+    if (!t || !m.result) return [];
     const model = t.config.model.name === 'deep-linear' ? `deep linear ${JSON.stringify(t.config.model.widths ?? [])}` : t.config.model.name;
-    return (m.result!.curves as Omit<VarianceCurve, 'key' | 'model' | 'seed'>[]).map((c) => ({ key: m.key, model, seed: t.config.seed, ...c }));
+    return finiteVarianceCurves(m.result).map((c) => ({ key: m.key, model, seed: t.config.seed, ...c }));
   });
 }
 

@@ -7,13 +7,13 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate, tailIndex } from '../../theory/index.js';
 import type { StoredTrial } from '../../study/index.js';
+import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 
-type Fluctuations = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; lossMean: number; lossVariance: number; traceCovariance: number };
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
-const fluctuationsOf = (t: StoredTrial) => (t.result as { fluctuations?: Fluctuations } | null)?.fluctuations;
+const fluctuationsOf = (t: StoredTrial) => t.result?.fluctuations;
 const regressionOf = (t: StoredTrial) => (t.config.data.name === 'linear-regression' && t.config.model.name === 'linear-regression' ? t.config.data.linearRegression as LR | undefined : undefined);
 
 export interface SigmaComparison {
@@ -51,7 +51,7 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
     const continuous = sigma1dContinuous(s2, S, lambda) * 1;
     const beta = tailIndex(a, S, lambda);
     const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
-    const f = fluctuationsOf(t);
+    const f = fullFluctuations(t.result);
     if (t.status === 'completed' && f && exact.stable) {
       const rho = Math.abs(1 - lambda * a);
       row.measured = f.weightVariance[0]!;
@@ -79,7 +79,7 @@ export interface ZiyinEllipse {
 export function ziyinEllipse(trials: readonly StoredTrial[]): ZiyinEllipse | undefined {
   for (const t of trials) {
     const lr = regressionOf(t);
-    const f = fluctuationsOf(t);
+    const f = fullFluctuations(t.result);
     if (!lr || lr.dim !== 2 || !f?.weightCovariance || typeof t.config.batchSize !== 'number') continue;
     const A = lr.covariance as number[][];
     // Eigen-decomposition of the symmetric 2×2 A.
@@ -286,7 +286,7 @@ function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
 function weightDecayFigure(trials: readonly StoredTrial[]): Figure | undefined {
   const decay = trials.filter((t) => t.config.model.name === 'logistic-regression' && t.status === 'completed');
   if (decay.length === 0) return undefined;
-  const values = decay.map((t) => ({ weightDecay: t.config.optimizer.weightDecay ?? 0, testLoss: (t.result as { test: { loss: number } }).test.loss })).sort((a, b) => a.weightDecay - b.weightDecay);
+  const values = decay.map((t) => ({ weightDecay: t.config.optimizer.weightDecay ?? 0, testLoss: t.result?.test?.loss ?? NaN })).sort((a, b) => a.weightDecay - b.weightDecay);
   const best = values.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
   return {
     id: 'ziyin-weight-decay', title: 'Test loss vs weight decay (logistic regression on MNIST, λ = 1.5, S = 32)',
