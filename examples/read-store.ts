@@ -45,15 +45,15 @@ try {
     const byKey = new Map(trials.map((t) => [t.key, t]));
     console.log(`\n${name}: trials`);
     console.log(markdown(['trial', 'grid point', 'status', 'seconds', 'training loss', 'validation accuracy', 'test accuracy'], trials.map((t) => {
-      const r = t.result as S.TrialSummary | null;
-      return [t.key.slice(0, 12), coordinates(t.coordinates), t.status, t.seconds?.toFixed(1) ?? '–', r?.train?.loss.toPrecision(4) ?? '–', pct(r?.validation?.accuracy), pct(r?.test?.accuracy)];
+      const r = t.result;
+      return [t.key.slice(0, 12), coordinates(t.coordinates), t.status, t.seconds?.toFixed(1) ?? '–', r?.train?.loss?.toPrecision(4) ?? '–', pct(r?.validation?.accuracy), pct(r?.test?.accuracy)];
     })));
 
     const measurements = await store.measurements(name);
     console.log(`\n${name}: measurements`);
     console.log(markdown(['trial', 'grid point', 'kind', 'status', 'values'], measurements.map((m) => [
       m.key.slice(0, 12), coordinates(byKey.get(m.key)?.coordinates ?? {}), m.kind, m.status,
-      m.result === null ? (m.error ?? '–') : Object.entries(S.measurementValues(m.kind, m.result)).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(', '),
+      m.result === null ? (m.error ?? '–') : Object.entries(S.measurementValues(m)).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(', '),
     ])));
 
     // The metrics recorded during training (loss per step, evaluations) of the first completed trial.

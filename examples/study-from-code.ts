@@ -84,7 +84,7 @@ try {
     const t = trials.find((x) => x.config.batchSize === b && x.config.optimizer.lr === lr);
     if (t === undefined) return '?';
     if (t.status !== 'completed') return t.status;
-    return pct((t.result as S.TrialSummary).validation?.accuracy);
+    return pct(t.result?.validation?.accuracy);
   };
   console.log('\nvalidation accuracy, batch size × learning rate');
   console.log(markdown(['B', ...learningRates.map((lr) => `lr ${lr}`)], batchSizes.map((b) => [String(b), ...learningRates.map((lr) => cell(b, lr))])));
