@@ -1,9 +1,12 @@
 /**
  * ε-sharpness of Keskar et al. 2017 (Metric 2.1). For parameters x ∈ Rⁿ and A ∈ R^{n×p}
- * (A = I for the full space, or a seeded random Gaussian n×p matrix) with pseudo-inverse A⁺:
+ * (A = I for the full space, or a seeded random n×p matrix) with pseudo-inverse A⁺:
  *   C_ε = { z ∈ Rᵖ : |z_i| ≤ ε(|(A⁺x)_i| + 1) },
  *   φ_{x,f}(ε, A) = (max_{y ∈ C_ε} f(x + Ay) − f(x)) / (1 + f(x)) × 100,
- * f the training loss over the data (model in evaluation mode). The inner maximization runs 10
+ * f the training loss over the data, under the objective's batch-norm convention (objective.ts). The
+ * paper does not say how A is drawn: entries standard normal ('normal', sgdlab's default) or uniform in
+ * [0, 1) ('uniform', as the one public re-implementation draws them); `subspaceDistribution` chooses.
+ * The inner maximization runs 10
  * iterations by default, as in the paper, with one of two solvers:
  *   - 'lbfgsb': the paper's L-BFGS-B (Debian's L-BFGS-B 3.0, the code scipy's fmin_l_bfgs_b drives,
  *     with scipy's defaults m = 10, factr = 1e7, pgtol = 1e-5; lbfgsb-native.ts), which stops at
@@ -31,10 +34,15 @@ import { DEFAULT_SHARPNESS_SOLVER, SHARPNESS_SOLVERS, type SharpnessSolver } fro
 
 export * from './sharpness-solver.js';
 
+export type SubspaceDistribution = 'normal' | 'uniform';
+export const SUBSPACE_DISTRIBUTIONS: readonly SubspaceDistribution[] = ['normal', 'uniform'];
+
 export interface SharpnessOptions {
   epsilon: number;
   /** p for a random subspace; omit for the full space (A = I). */
   subspace?: number;
+  /** How A's entries are drawn (default 'normal'); see the header. */
+  subspaceDistribution?: SubspaceDistribution;
   maxIter?: number;
   memory?: number;
   /** Random starts (uniform in the box) in addition to the start at y = 0. */
@@ -68,6 +76,8 @@ export interface SharpnessResult {
   solver: SharpnessSolver;
   epsilon: number;
   space: 'full' | 'random-subspace';
+  /** How A was drawn; null for the full space. */
+  subspaceDistribution: SubspaceDistribution | null;
   /** Dimension of y: n (full space) or p. */
   dimension: number;
   /** f(x) and the largest f(x + Ay) found. */
@@ -120,8 +130,10 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
   const n = x.numel;
   const p = options.subspace;
   if (p !== undefined && !(Number.isInteger(p) && p >= 1 && p <= n)) throw new RangeError(`subspace must be an integer in 1..${n}, got ${p}`);
+  const distribution = options.subspaceDistribution ?? 'normal';
+  if (!SUBSPACE_DISTRIBUTIONS.includes(distribution)) throw new RangeError(`subspaceDistribution must be one of ${SUBSPACE_DISTRIBUTIONS.join(', ')}, got ${String(distribution)}`);
   const g = new T.Generator(options.seed ?? 0);
-  const { A, half } = subspaceBox(x, epsilon, p, g);
+  const { A, half } = subspaceBox(x, epsilon, p === undefined ? undefined : { p, distribution }, g);
   const setParams = parameterSetter(params);
   const solver = options.solver ?? DEFAULT_SHARPNESS_SOLVER;
   let m: Maximization;
@@ -139,6 +151,7 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
     solver,
     epsilon,
     space: p === undefined ? 'full' : 'random-subspace',
+    subspaceDistribution: p === undefined ? null : distribution,
     dimension: p ?? n,
     loss: f0,
     maxLoss: bestMax,
@@ -153,11 +166,12 @@ export function keskarSharpness(objective: Objective, options: SharpnessOptions)
 }
 
 /**
- * A (an n×p Gaussian matrix for a random subspace, stored whole: n·p floats; none for the full space)
+ * A (an n×p random matrix for a random subspace, stored whole: n·p floats; none for the full space)
  * and the box's half-widths ε(|(A⁺x)_i| + 1).
  */
-function subspaceBox(x: T.Tensor, epsilon: number, p: number | undefined, g: T.Generator): { A: T.Tensor | undefined; half: T.Tensor } {
-  const A = p === undefined ? undefined : T.keep(T.randn([x.numel, p], { generator: g, dtype: x.dtype, device: T.deviceOf(x) }));
+function subspaceBox(x: T.Tensor, epsilon: number, subspace: { p: number; distribution: SubspaceDistribution } | undefined, g: T.Generator): { A: T.Tensor | undefined; half: T.Tensor } {
+  const draw = subspace?.distribution === 'uniform' ? T.rand : T.randn;
+  const A = subspace === undefined ? undefined : T.keep(draw([x.numel, subspace.p], { generator: g, dtype: x.dtype, device: T.deviceOf(x) }));
   const half = T.keep(T.tidy(() => {
     const coords = A === undefined ? x : T.pinv(A.double()).matmul(x.double()).to(x.dtype);
     return coords.abs().add(1).mul(epsilon);
