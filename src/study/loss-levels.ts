@@ -6,7 +6,7 @@
  * Needs no addon.
  */
 import type { LossLevelRecord } from '../train/checkpoint-levels.js';
-import type { MeasureSpec } from './schema.js';
+import { objectiveKey, type MeasureSpec } from './schema.js';
 import type { StoredTrial } from './store.js';
 
 /** The loss level a measurement job's spec is for (undefined: the trial's final checkpoint). */
@@ -34,7 +34,7 @@ export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], 
   if (!levels) return [];
   const byKey = new Map(trials.map((t) => [t.key, t]));
   return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null }),
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey(measure) }),
   }))));
 }
 

@@ -4,7 +4,7 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
  * failed trials never count as best. Needs no addon.
  */
-import type { Study } from './schema.js';
+import { objectiveKey, type Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
@@ -109,17 +109,33 @@ export async function currentTrials(store: StudyStore, study: Study): Promise<St
   return (await store.trials(study.name)).filter((t) => keys.has(t.key));
 }
 
-/** One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics. */
+/** The objective's convention as a measurement records it (measure/objective.ts, ObjectiveConvention). */
+interface StoredConvention {
+  batchNorm: 'running' | 'batch';
+  batchNormBatch: 'all' | number | null;
+  probabilityClip: number | null;
+}
+
+/** What a value's name adds for a non-default objective: ' BN batch' (' BN batch/N' in chunks of N), ' clip c'; '' for the default. */
+function objectiveLabel(c: StoredConvention | undefined): string {
+  if (!c) return '';
+  const bn = c.batchNorm === 'batch' ? ` BN batch${c.batchNormBatch === 'all' || c.batchNormBatch === null ? '' : `/${c.batchNormBatch}`}` : '';
+  return `${bn}${c.probabilityClip === null ? '' : ` clip ${c.probabilityClip}`}`;
+}
+
+/** One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics; a non-default objective labels its values. */
 export function measurementValues(kind: string, result: Record<string, unknown>): Record<string, number> {
   const out: Record<string, number> = {};
+  const convention = objectiveLabel(result.objective as StoredConvention | undefined);
   if (kind === 'hessian') {
     const eig = result.eigenvalues as number[] | undefined;
-    if (eig?.[0] !== undefined) out.lambdaMax = eig[0];
-    if (typeof result.trace === 'number') out.hessianTrace = result.trace;
+    if (eig?.[0] !== undefined) out[`lambdaMax${convention}`] = eig[0];
+    if (typeof result.trace === 'number') out[`hessianTrace${convention}`] = result.trace;
   } else if (kind === 'sharpness') {
     // φ by sgdlab's projected maximizer keeps the plain name; by the paper's L-BFGS-B it says so; φ₁ is the first-order part.
-    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number; solver?: string; firstOrder?: number }[] | undefined) ?? []) {
-      const name = `phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`;
+    for (const v of (result.values as { epsilon: number; space: 'full' | number; phi: number; solver?: string; firstOrder?: number; subspaceDistribution?: string | null }[] | undefined) ?? []) {
+      const space = v.space === 'full' ? 'full' : `p=${v.space}${v.subspaceDistribution === 'uniform' ? ' uniform' : ''}`;
+      const name = `phi(eps=${v.epsilon}, ${space})${convention}`;
       out[v.solver === 'lbfgsb' ? `${name} L-BFGS-B` : name] = v.phi;
       if (typeof v.firstOrder === 'number') out[`${name} first-order`] = v.firstOrder;
     }
@@ -145,7 +161,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const targets = measure.trials === 'all' ? trials.filter((t) => t.status === 'completed').map((t) => t.key) : rows.flatMap((r) => r.bestTrials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
   const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
+    key, kind, spec: kind === 'hessian' || kind === 'sharpness' ? spec(measure[kind], objectiveKey(measure)) : spec(kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
   })));
   jobs.push(...levelJobs(measure, trials, targets, spec));
   if (measure.what.includes('interpolate')) {
