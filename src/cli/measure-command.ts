@@ -16,7 +16,7 @@ import { DEFAULT_SHARPNESS_SOLVER, Objective, SHARPNESS_SOLVERS, alphaGrid, hess
 import { UsageError } from './errors.js';
 import { countFlag, numberFlag, positiveFlag as positive, seedFlag } from './flags.js';
 import { robustnessCommand } from './robustness-command.js';
-import { common, output, withCheckpoint, type CommonFlags } from './measure-checkpoint.js';
+import { common, conventionNote, objectiveFlags, objectiveOptions, output, subspaceDistributionFlag, withCheckpoint, type CommonFlags, type ObjectiveFlags } from './measure-checkpoint.js';
 
 /** A progress bar on stderr (shown on terminals only) counting passes over the data. */
 function progress(objective: Objective, task: string, expectedPasses: number): { stop(): void } {
@@ -41,7 +41,7 @@ function range(flags: { from?: string; to?: string }, from: number, to: number):
 export function measureCommand(): Command {
   const measure = new Command('measure').description('measure a checkpoint: Hessian spectrum, sharpness, gradient noise, interpolation');
 
-  measure.addCommand(common(new Command('hessian'))
+  measure.addCommand(objectiveFlags(common(new Command('hessian')))
     .description('top Hessian eigenvalues (Lanczos or power iteration), optionally the trace (Hutchinson) and spectral density (SLQ)')
     .option('--top-k <k>', 'number of top eigenvalues (default 1)')
     .option('--method <name>', 'lanczos (default) or power')
@@ -49,15 +49,16 @@ export function measureCommand(): Command {
     .option('--trace-probes <k>', 'also estimate the trace with k Rademacher probes')
     .option('--density', 'also estimate the spectral density (stochastic Lanczos quadrature)')
     .option('--seed <n>', 'random seed of the probes (default 0)')
-    .action((flags: CommonFlags & { topK?: string; method?: string; maxIter?: string; traceProbes?: string; density?: boolean; seed?: string }) => {
+    .action((flags: CommonFlags & ObjectiveFlags & { topK?: string; method?: string; maxIter?: string; traceProbes?: string; density?: boolean; seed?: string }) => {
       if (flags.method !== undefined && flags.method !== 'lanczos' && flags.method !== 'power') throw new UsageError(`--method: '${flags.method}' must be lanczos or power`);
       const topK = positive('top-k', flags.topK, 1);
       const seed = seedFlag(flags.seed);
       const maxIter = flags.maxIter === undefined ? undefined : positive('max-iter', flags.maxIter, 1);
       const traceProbes = flags.traceProbes === undefined ? undefined : positive('trace-probes', flags.traceProbes, 2);
       if (traceProbes === 1) throw new UsageError(`--trace-probes: '1' must be at least 2 (the standard error needs two probes)`);
+      const objectiveOptionsOf = objectiveOptions(flags);
       withCheckpoint(flags, (s) => {
-        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
+        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n, ...objectiveOptionsOf });
         const bar = progress(objective, 'hessian', (maxIter ?? lanczosSteps(topK)) + topK + (traceProbes ?? 0) + (flags.density ? 80 : 0));
         const eig = topEigenvalues(objective, { topK, method: flags.method as 'lanczos' | 'power' | undefined, maxIter, seed });
         const trace = traceProbes ? hessianTrace(objective, { probes: traceProbes, seed }) : undefined;
@@ -65,16 +66,16 @@ export function measureCommand(): Command {
         bar.stop();
         const result = {
           eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations,
-          hvps: objective.cost.hessianVectorProducts, examples: s.n, seconds: objective.cost.seconds,
+          hvps: objective.cost.hessianVectorProducts, examples: s.n, seconds: objective.cost.seconds, objective: objective.convention,
           ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
           ...(density ? { density: { grid: density.grid, density: density.density, sigma: density.sigma } } : {}),
         };
         output(flags, result, `top eigenvalues ${eig.eigenvalues.map((e) => e.toPrecision(5)).join(', ')} (${eig.method}, ${objective.cost.hessianVectorProducts} Hessian-vector products on ${s.n} examples, ${objective.cost.seconds.toFixed(1)} s)` +
-          (trace ? `\ntrace ${trace.trace.toPrecision(5)} ± ${trace.standardError.toPrecision(2)} (${trace.probes} probes)` : ''));
+          (trace ? `\ntrace ${trace.trace.toPrecision(5)} ± ${trace.standardError.toPrecision(2)} (${trace.probes} probes)` : '') + conventionNote(objective.convention));
       });
     }));
 
-  measure.addCommand(common(new Command('sharpness'))
+  measure.addCommand(objectiveFlags(common(new Command('sharpness')))
     .description("Keskar et al.'s ε-sharpness φ(ε, A): full space, or a random subspace with --subspace p")
     .option('--epsilon <e>', 'box size ε (default 1e-3; the paper also uses 5e-4)')
     .option('--subspace <p>', 'dimension p of a random subspace (the paper uses 100)')
@@ -82,20 +83,23 @@ export function measureCommand(): Command {
     .option('--random-starts <k>', 'random starts in the box besides y = 0 (default 2)')
     .option('--seed <n>', 'seed of A and of the random starts (default 0)')
     .option('--solver <name>', `inner maximizer: lbfgsb (the paper's L-BFGS-B, scipy's defaults) or projected (default ${DEFAULT_SHARPNESS_SOLVER})`)
-    .action((flags: CommonFlags & { epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string; solver?: string }) => {
+    .option('--subspace-distribution <name>', "entries of the random subspace's A: normal (default) or uniform in [0, 1) (the paper does not say)")
+    .action((flags: CommonFlags & ObjectiveFlags & { subspaceDistribution?: string; epsilon?: string; subspace?: string; maxIter?: string; randomStarts?: string; seed?: string; solver?: string }) => {
       const solver = (flags.solver ?? DEFAULT_SHARPNESS_SOLVER) as SharpnessSolver;
       if (!SHARPNESS_SOLVERS.includes(solver)) throw new UsageError(`--solver: '${flags.solver}' must be one of ${SHARPNESS_SOLVERS.join(', ')}`);
       const epsilon = positive('epsilon', flags.epsilon, 1e-3, false);
       const subspace = flags.subspace === undefined ? undefined : positive('subspace', flags.subspace, 100);
       const randomStarts = countFlag('random-starts', flags.randomStarts, 2);
       const seed = seedFlag(flags.seed);
+      const objectiveOptionsOf = objectiveOptions(flags);
+      const subspaceDistribution = subspaceDistributionFlag(flags.subspaceDistribution);
       withCheckpoint(flags, (s) => {
-        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n });
+        const objective = new Objective(s.model, s.split.x, s.split.y, s.loss, { limit: s.n, ...objectiveOptionsOf });
         const bar = progress(objective, 'sharpness', 1 + (randomStarts + 1) * 2 * positive('max-iter', flags.maxIter, 10));
-        const r = keskarSharpness(objective, { epsilon, subspace, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed, solver });
+        const r = keskarSharpness(objective, { epsilon, subspace, subspaceDistribution, maxIter: positive('max-iter', flags.maxIter, 10), randomStarts, seed, solver });
         bar.stop();
-        output(flags, { ...r, examples: s.n }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected maximizer'}, ${objective.cost.seconds.toFixed(1)} s); first-order part ${r.firstOrder.toPrecision(5)}\n` +
-          r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n'));
+        output(flags, { ...r, examples: s.n, objective: objective.convention }, `φ(ε=${epsilon}, ${r.space === 'full' ? 'A = I' : `random ${r.dimension}-dim A`}) = ${r.phi.toPrecision(5)} at training loss ${r.loss.toPrecision(4)} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected maximizer'}, ${objective.cost.seconds.toFixed(1)} s); first-order part ${r.firstOrder.toPrecision(5)}\n` +
+          r.starts.map((st) => `  start ${st.start}: φ ${st.phi.toPrecision(4)}, ${st.iterations} iterations, ${st.evaluations} evaluations, ${st.moved ? 'moved' : 'DID NOT MOVE'}, ${st.coordinatesAtBound} of ${r.dimension} coordinates on the box (${st.reason})`).join('\n') + conventionNote(objective.convention));
       });
     }));
 
