@@ -180,7 +180,7 @@ test('errors: a missing checkpoint, a checkpoint that does not match its spec, p
     [['measure', 'hessian'], /required option '--checkpoint <path>' not specified/],
     [['measure', 'noise', '--checkpoint', a, '--seed', '-1'], /--seed: '-1' must be an integer from 0 to 9007199254740991/],
     [['measure', 'landscape', '--checkpoint', a, '--seed', '1.5'], /--seed: '1.5' must be an integer/],
-    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm', 'mix'], /--batch-norm: 'mix' must be recompute or interpolate/],
+    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm', 'mix'], /--batch-norm: 'mix' must be recompute, interpolate or batch/],
     [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--from', 'x'], /--from: 'x' is not a number/],
     [['measure', 'curvature', '--checkpoint', a], /unknown command 'curvature'/],
     [['measure', 'hessian', '--checkpoint', a, '--batch-norm', 'eval'], /--batch-norm: 'eval' must be running or batch/],

@@ -75,7 +75,9 @@ function interpolationFromPartner(measure: MeasureSpec, model: Module, partner: 
     const split = { train: data.train, test: data.test };
     const path = (curved: boolean) => interpolate(partner.model, model, probe, split, loss, {
       alphas: alphaGrid(o.from, o.to, o.points), curved, limit: n,
-      batchNorm: o.batchNorm.mode, batchNormExamples: o.batchNorm.examples, batchNormBatchSize: o.batchNorm.batchSize, seed: measure.seed,
+      // measure.objective's 'batch' convention evaluates every point by batch statistics (no running ones to set).
+      ...(measure.objective?.batchNorm === 'batch' ? { batchNorm: 'batch' as const, batchNormBatch: measure.objective.batchNormBatch } : { batchNorm: o.batchNorm.mode, batchNormExamples: o.batchNorm.examples, batchNormBatchSize: o.batchNorm.batchSize }),
+      seed: measure.seed,
     });
     const linear = path(false);
     const curved = o.curved ? path(true) : undefined;

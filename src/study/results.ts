@@ -171,7 +171,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
       if (sb === row) continue;
       for (const key of row.bestTrials) {
         const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);
-        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner }) });
+        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner, ...objectiveKey(measure) }) });
       }
     }
   }

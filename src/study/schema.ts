@@ -46,13 +46,15 @@ export const measureSchema = z.strictObject({
   subset: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
   /**
-   * The function the Hessian and sharpness measurements evaluate at moved weights (measure/objective.ts):
+   * The function the Hessian, sharpness and interpolation measurements evaluate at moved weights (measure/objective.ts):
    * batch norm by its running statistics (`batchNorm: running`, evaluation mode, the default) or by the
    * statistics of the evaluated examples (`batch`, Keskar et al. 2017's convention: `batchNormBatch: all`,
    * the measured examples as one batch, default; or N, chunks of N examples, as Keras's
    * evaluate(batch_size=N)); `probabilityClip: 1e-7` clips the predicted probability of the true class to
-   * [1e-7, 1 − 1e-7] as Keras 1's categorical_crossentropy did (default: none). Omitted, or the
-   * defaults, keep the measurements' keys of studies written before the option.
+   * [1e-7, 1 − 1e-7] as Keras 1's categorical_crossentropy did (default: none). `batch` also evaluates
+   * every point of an interpolation by batch statistics (interpolate.batchNorm then does not apply);
+   * clipping applies to hessian and sharpness only. Omitted, or the defaults, keep the measurements' keys
+   * of studies written before the option.
    */
   objective: z.strictObject({
     batchNorm: z.enum(['running', 'batch']).default('running'),
