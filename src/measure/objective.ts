@@ -16,10 +16,12 @@
  *     one batch, Keras PR #3064's way; or a number B, consecutive chunks of B examples, each normalized
  *     by its own statistics, f the mean of the per-example losses (Keras's evaluate(batch_size=B)):
  *     the last chunk holds the N mod B remaining examples, normalized by their own statistics, as
- *     Keras's last batch was (a chunk of one example normalizes every unit to its β, as Keras did).
+ *     Keras's last batch was (a chunk of one example has zero variance and normalizes every unit to its β,
+ *     as in Keras; choose N dividing the number of examples to avoid it).
  *     A whole-set batch holds the activations (and, for Hessian-vector products, their double
  *     backward) of all N examples at once. Ghost batch sizes are a training option and play no part.
- *     Running statistics are neither read nor updated.
+ *     Running statistics are neither read nor updated. Gradient-noise measurements (per-example
+ *     gradients, noise.ts) keep 'running': under 'batch' an example's loss depends on the others.
  * With `probabilityClip` c (cross-entropy only), the per-example loss is −log clip(p_y, c, 1 − c), p the
  * softmax, as Keras 1's categorical_crossentropy clipped predictions to [1e-7, 1 − 1e-7]: each example's
  * loss is at most −log c (16.1 for 1e-7), and a clipped example has zero gradient.
