@@ -162,6 +162,19 @@ test('measure interpolate --json: mixed buffers reproduce both endpoints at α =
   assert.ok(out.distanceFromInitial.a > 0 && out.distanceFromInitial.b > 0);
 });
 
+test("measure interpolate --batch-norm batch: the endpoints' losses are those of the 'batch' objective, in chunks as asked", () => {
+  const r = sgdlab('measure', 'interpolate', '--checkpoint', a, '--other', b, '--points', '2', '--from', '0', '--to', '1', '--subset', '300', '--batch-norm', 'batch', '--batch-norm-batch', '100', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.batchNorm.mode, out.batchNorm.batchSize], ['batch', 100]);
+  for (const [path, point] of [[a, out.points[0]], [b, out.points[1]]] as const) {
+    const ref = reference(path, 300);
+    const f = new Objective(ref.model, ref.x, ref.y, 'cross-entropy', { batchNorm: 'batch', batchNormBatch: 100 }).value();
+    ref.dispose();
+    assert.ok(Math.abs(point.train.loss - f) < 1e-5 * f, `α ${point.alpha}: ${point.train.loss} vs the objective's ${f}`);
+  }
+});
+
 test('every --seed accepts 0 (as the default is) and gives the same numbers as the default', () => {
   const withZero = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--seed', '0', '--json');
   const without = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--json');
@@ -185,6 +198,7 @@ test('errors: a missing checkpoint, a checkpoint that does not match its spec, p
     [['measure', 'curvature', '--checkpoint', a], /unknown command 'curvature'/],
     [['measure', 'hessian', '--checkpoint', a, '--batch-norm', 'eval'], /--batch-norm: 'eval' must be running or batch/],
     [['measure', 'hessian', '--checkpoint', a, '--batch-norm-batch', '100'], /--batch-norm-batch: '100' needs --batch-norm batch/],
+    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm-batch', '100'], /--batch-norm-batch: '100' needs --batch-norm batch/],
     [['measure', 'sharpness', '--checkpoint', a, '--batch-norm', 'batch', '--batch-norm-batch', '0'], /--batch-norm-batch: '0' must be a positive integer/],
     [['measure', 'sharpness', '--checkpoint', a, '--probability-clip', '0.7'], /--probability-clip: '0.7' must be a number in \(0, 0\.5\)/],
     [['measure', 'sharpness', '--checkpoint', a, '--subspace-distribution', 'gaussian'], /--subspace-distribution: 'gaussian' must be normal or uniform/],
