@@ -12,6 +12,7 @@ import { loadCheckpoint, type CheckpointSidecar } from '../train/index.js';
 import { UsageError } from './errors.js';
 import { deviceFlag } from './device-flag.js';
 import { numberFlag, positiveFlag as positive } from './flags.js';
+import type { ObjectiveConvention, ObjectiveConventionOptions, SubspaceDistribution } from '../measure/index.js';
 
 export interface CommonFlags {
   checkpoint: string;
@@ -85,3 +86,48 @@ export const common = (c: Command) =>
     .option('--device <name>', "where to measure: cpu (default), cuda or cuda:K (the checkpoint may come from any device)")
     .option('--json', 'print JSON');
 
+
+/** The objective's flags (measure/objective.ts): what f is at moved weights. */
+export interface ObjectiveFlags {
+  batchNorm?: string;
+  batchNormBatch?: string;
+  probabilityClip?: string;
+}
+
+/**
+ * --batch-norm running|batch, --batch-norm-batch all|N, --probability-clip c: for the subcommands whose
+ * measurement evaluates the objective at moved weights (hessian, sharpness). Not on interpolate, whose
+ * --batch-norm says how running statistics are made along the path.
+ */
+export const objectiveFlags = (c: Command) =>
+  c.option('--batch-norm <convention>', "batch norm by its running statistics (running, default: evaluation mode) or by those of the evaluated examples (batch: Keskar et al.'s convention)")
+    .option('--batch-norm-batch <n>', 'with --batch-norm batch: all (default: the measured examples as one batch) or n, chunks of n examples each normalized by its own statistics')
+    .option('--probability-clip <c>', "clip the predicted probability of the true class to [c, 1 − c] (Keras 1's categorical cross-entropy used 1e-7; default none)");
+
+/** The objective's options from its flags; a bad value is a UsageError naming the flag. */
+export function objectiveOptions(flags: ObjectiveFlags): Partial<ObjectiveConventionOptions> {
+  const { batchNorm, batchNormBatch, probabilityClip } = flags;
+  if (batchNorm !== undefined && batchNorm !== 'running' && batchNorm !== 'batch') throw new UsageError(`--batch-norm: '${batchNorm}' must be running or batch`);
+  if (batchNormBatch !== undefined && batchNorm !== 'batch') throw new UsageError(`--batch-norm-batch: '${batchNormBatch}' needs --batch-norm batch`);
+  const clip = probabilityClip === undefined ? undefined : numberFlag('probability-clip', probabilityClip);
+  if (clip !== undefined && !(clip > 0 && clip < 0.5)) throw new UsageError(`--probability-clip: '${probabilityClip}' must be a number in (0, 0.5)`);
+  return {
+    ...(batchNorm === undefined ? {} : { batchNorm }),
+    ...(batchNormBatch === undefined ? {} : { batchNormBatch: batchNormBatch === 'all' ? 'all' : positive('batch-norm-batch', batchNormBatch, 1) }),
+    ...(clip === undefined ? {} : { probabilityClip: clip }),
+  };
+}
+
+/** --subspace-distribution normal|uniform of sharpness's random subspace. */
+export function subspaceDistributionFlag(value: string | undefined): SubspaceDistribution | undefined {
+  if (value !== undefined && value !== 'normal' && value !== 'uniform') throw new UsageError(`--subspace-distribution: '${value}' must be normal or uniform`);
+  return value;
+}
+
+/** A line for a summary when the objective is not the default one ('' for running statistics, no clipping). */
+export function conventionNote(c: ObjectiveConvention): string {
+  const bn = c.batchNorm === 'batch' ? `batch norm by the statistics of the evaluated examples (${c.batchNormBatch === 'all' ? 'all as one batch' : `in chunks of ${c.batchNormBatch}`})` : '';
+  const clip = c.probabilityClip === null ? '' : `probabilities clipped to [${c.probabilityClip}, 1 − ${c.probabilityClip}]`;
+  const parts = [bn, clip].filter((p) => p !== '');
+  return parts.length === 0 ? '' : `\nobjective: ${parts.join('; ')}`;
+}

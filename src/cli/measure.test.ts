@@ -52,6 +52,30 @@ test('measure hessian --json: λ₁ agrees with power iteration (a second method
   ref.dispose();
 });
 
+test('measure hessian --batch-norm batch: λ₁ of the objective with batch statistics (power iteration in this process), recorded and labelled; it differs from the running-statistics λ₁', () => {
+  const r = sgdlab('measure', 'hessian', '--checkpoint', a, '--subset', '300', '--batch-norm', 'batch', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.objective, { batchNorm: 'batch', batchNormBatch: 'all', probabilityClip: null });
+  const ref = reference(a, 300);
+  const lambda = (batchNorm: 'batch' | 'running') => topEigenvalues(new Objective(ref.model, ref.x, ref.y, 'cross-entropy', { batchNorm }), { method: 'power', maxIter: 300, tol: 1e-6, seed: 4 }).eigenvalues[0]!;
+  const batch = lambda('batch');
+  assert.ok(Math.abs(out.eigenvalues[0] - batch) < 1e-3 * batch, `λ₁ ${out.eigenvalues[0]} vs power iteration ${batch}`);
+  const running = lambda('running');
+  assert.ok(Math.abs(running - batch) > 1e-2 * batch, `running ${running} vs batch ${batch}: the conventions should differ on a batch-norm network`);
+  ref.dispose();
+  const text = sgdlab('measure', 'hessian', '--checkpoint', a, '--subset', '300', '--batch-norm', 'batch', '--batch-norm-batch', '100', '--probability-clip', '1e-7');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /objective: batch norm by the statistics of the evaluated examples \(in chunks of 100\); probabilities clipped to \[1e-7, 1 − 1e-7\]/);
+});
+
+test('measure sharpness records the objective and the subspace distribution', () => {
+  const r = sgdlab('measure', 'sharpness', '--checkpoint', a, '--subset', '200', '--batch-norm', 'batch', '--subspace', '5', '--subspace-distribution', 'uniform', '--random-starts', '0', '--max-iter', '2', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.objective, out.subspaceDistribution, out.space], [{ batchNorm: 'batch', batchNormBatch: 'all', probabilityClip: null }, 'uniform', 'random-subspace']);
+});
+
 test('measure sharpness --json: φ = (max f − f)/(1 + f)·100 of what it reports, and beats every one of 20 random corners of the box', () => {
   const ref = reference(a, 500);
   const objective = new Objective(ref.model, ref.x, ref.y, 'cross-entropy');
@@ -138,6 +162,19 @@ test('measure interpolate --json: mixed buffers reproduce both endpoints at α =
   assert.ok(out.distanceFromInitial.a > 0 && out.distanceFromInitial.b > 0);
 });
 
+test("measure interpolate --batch-norm batch: the endpoints' losses are those of the 'batch' objective, in chunks as asked", () => {
+  const r = sgdlab('measure', 'interpolate', '--checkpoint', a, '--other', b, '--points', '2', '--from', '0', '--to', '1', '--subset', '300', '--batch-norm', 'batch', '--batch-norm-batch', '100', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.batchNorm.mode, out.batchNorm.batchSize], ['batch', 100]);
+  for (const [path, point] of [[a, out.points[0]], [b, out.points[1]]] as const) {
+    const ref = reference(path, 300);
+    const f = new Objective(ref.model, ref.x, ref.y, 'cross-entropy', { batchNorm: 'batch', batchNormBatch: 100 }).value();
+    ref.dispose();
+    assert.ok(Math.abs(point.train.loss - f) < 1e-5 * f, `α ${point.alpha}: ${point.train.loss} vs the objective's ${f}`);
+  }
+});
+
 test('every --seed accepts 0 (as the default is) and gives the same numbers as the default', () => {
   const withZero = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--seed', '0', '--json');
   const without = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--json');
@@ -156,9 +193,15 @@ test('errors: a missing checkpoint, a checkpoint that does not match its spec, p
     [['measure', 'hessian'], /required option '--checkpoint <path>' not specified/],
     [['measure', 'noise', '--checkpoint', a, '--seed', '-1'], /--seed: '-1' must be an integer from 0 to 9007199254740991/],
     [['measure', 'landscape', '--checkpoint', a, '--seed', '1.5'], /--seed: '1.5' must be an integer/],
-    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm', 'mix'], /--batch-norm: 'mix' must be recompute or interpolate/],
+    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm', 'mix'], /--batch-norm: 'mix' must be recompute, interpolate or batch/],
     [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--from', 'x'], /--from: 'x' is not a number/],
     [['measure', 'curvature', '--checkpoint', a], /unknown command 'curvature'/],
+    [['measure', 'hessian', '--checkpoint', a, '--batch-norm', 'eval'], /--batch-norm: 'eval' must be running or batch/],
+    [['measure', 'hessian', '--checkpoint', a, '--batch-norm-batch', '100'], /--batch-norm-batch: '100' needs --batch-norm batch/],
+    [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm-batch', '100'], /--batch-norm-batch: '100' needs --batch-norm batch/],
+    [['measure', 'sharpness', '--checkpoint', a, '--batch-norm', 'batch', '--batch-norm-batch', '0'], /--batch-norm-batch: '0' must be a positive integer/],
+    [['measure', 'sharpness', '--checkpoint', a, '--probability-clip', '0.7'], /--probability-clip: '0.7' must be a number in \(0, 0\.5\)/],
+    [['measure', 'sharpness', '--checkpoint', a, '--subspace-distribution', 'gaussian'], /--subspace-distribution: 'gaussian' must be normal or uniform/],
   ];
   for (const [args, pattern] of cases) {
     const r = sgdlab(...args);

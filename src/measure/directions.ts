@@ -8,7 +8,7 @@
  */
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
-import type { LossName, Module } from '../nn/index.js';
+import type { BatchNormConvention, LossName, Module } from '../nn/index.js';
 import { evaluate, type Evaluation } from '../train/evaluate.js';
 import { emptyCost, type MeasurementCost } from './objective.js';
 import type { ParamVector } from './vectors.js';
@@ -41,9 +41,10 @@ export interface LandscapeSlice {
 /**
  * Evaluates f(θ + α·d₁ [+ β·d₂]) on a grid; the model's parameters are restored afterwards. Batch norm
  * keeps its running statistics: the directions move no batch-norm parameter and no buffer (Li et
- * al.'s "ignore biasbn"), and evaluation uses the statistics the model was trained with, as theirs does.
+ * al.'s "ignore biasbn"), and evaluation uses the statistics the model was trained with, as theirs does,
+ * unless `batchNorm: 'batch'` asks for the statistics of the evaluated examples (measure/objective.ts).
  */
-export function landscapeSlice(model: Module, data: { train: TensorDataset; test?: TensorDataset }, loss: LossName, options: { alphas: number[]; betas?: number[]; seed?: number; limit?: number }): LandscapeSlice {
+export function landscapeSlice(model: Module, data: { train: TensorDataset; test?: TensorDataset }, loss: LossName, options: { alphas: number[]; betas?: number[]; seed?: number; limit?: number; batchNorm?: BatchNormConvention; batchNormBatch?: 'all' | number }): LandscapeSlice {
   const started = performance.now();
   const cost = emptyCost();
   const params = model.parameters();
@@ -60,8 +61,9 @@ export function landscapeSlice(model: Module, data: { train: TensorDataset; test
           if (d2 && beta !== undefined) v = v.add(d2[i]!, beta);
           p.copy_(v);
         })));
-        const train = evaluate(model, data.train, loss, { limit: options.limit });
-        const test = data.test ? evaluate(model, data.test, loss, { limit: options.limit }) : undefined;
+        const evaluation = { limit: options.limit, batchNorm: options.batchNorm, batchNormBatch: options.batchNormBatch };
+        const train = evaluate(model, data.train, loss, evaluation);
+        const test = data.test ? evaluate(model, data.test, loss, evaluation) : undefined;
         for (const e of [train, test]) if (e) {
           cost.lossEvaluations++;
           cost.examples += e.examples;

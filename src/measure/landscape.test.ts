@@ -233,3 +233,39 @@ test('the two-batch tracker, at fixed parameters, converges to the exact |G|² a
   dataLayer.disposeSplits(splits);
   model.dispose();
 });
+
+/** The network and data of tools/reference/make_batchnorm_convention_fixtures.py, with PyTorch's 'batch' losses. */
+interface ConventionFixture {
+  x: number[]; xShape: number[]; y: number[]; chunk: number;
+  state: Record<string, { shape: number[]; data: number[] }>;
+  batch: { loss: number }; batchChunks: { loss: number }; running: { loss: number };
+}
+const conventionFixture = readFixture<ConventionFixture>(import.meta.url, 'fixtures/batchnorm-convention.json');
+
+test("interpolation and slices under 'batch': every point evaluated by the statistics of the evaluated examples (PyTorch's train-mode loss), whatever the running statistics", () => {
+  const f = conventionFixture;
+  const model = () => {
+    const m = buildModel(bnSpec, { inputShape: [6], outputs: 3 }, new T.Generator(0));
+    const tensors = new Map(Object.entries(f.state).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, dtype: k.endsWith('num_batches_tracked') ? 'int64' : 'float32' })]));
+    m.loadStateDict(tensors);
+    T.dispose([...tensors.values()]);
+    return m;
+  };
+  const [a, b, probe] = [model(), model(), fixtureModel()];
+  const data = makeDataset(T.tensor(f.x, { shape: f.xShape }), T.tensor(f.y, { dtype: 'int64' }), 3);
+  // A path from the network to itself: every point holds its weights (to float32 rounding of (1 − α)θ + αθ,
+  // ≤ 3u|θ| for α ∈ [−1, 2], within the 8e-6 relative tolerance of objective-convention.test.ts).
+  const at = (options: { batchNorm: 'batch' | 'recompute'; batchNormBatch?: number }) => interpolate(a, b, probe, { train: data }, 'cross-entropy', { alphas: [-1, 0, 2], ...options });
+  for (const [options, want] of [[{ batchNorm: 'batch' as const }, f.batch.loss], [{ batchNorm: 'batch' as const, batchNormBatch: f.chunk }, f.batchChunks.loss]] as const) {
+    const r = at(options);
+    for (const p of r.points) assert.ok(Math.abs(p.train.loss - want) <= 8e-6 * want, `α ${p.alpha} (${JSON.stringify(options)}): ${p.train.loss} vs PyTorch ${want}`);
+    assert.deepEqual(r.batchNorm, { mode: 'batch', examples: 0, batchSize: options.batchNormBatch ?? 'all', layers: 2 });
+  }
+  // The slice at α = 0 is the network itself.
+  const slice = landscapeSlice(a, { train: data }, 'cross-entropy', { alphas: [0], batchNorm: 'batch' });
+  assert.ok(Math.abs(slice.points[0]!.train.loss - f.batch.loss) <= 8e-6 * f.batch.loss);
+  assert.ok(Math.abs(landscapeSlice(a, { train: data }, 'cross-entropy', { alphas: [0] }).points[0]!.train.loss - f.running.loss) <= 8e-6 * f.running.loss);
+  assert.throws(() => at({ batchNorm: 'recompute', batchNormBatch: 10 }), /^RangeError: interpolate: batchNormBatch \(10\) applies to batchNorm 'batch' only, but batchNorm is 'recompute'$/);
+  for (const m of [a, b, probe]) m.dispose();
+  T.dispose([data.x, data.y]);
+});

@@ -10,7 +10,10 @@
  * (nn/batchnorm-statistics.ts, as the mode-connectivity literature does). `batchNorm: 'interpolate'`
  * mixes the endpoints' buffers with the path's coefficients instead — kept for comparison only: the
  * mixed running variance is negative for some units as soon as α leaves [0, 1] (and on the curved
- * path), and evaluation then takes its square root (NaN losses, chance accuracy).
+ * path), and evaluation then takes its square root (NaN losses, chance accuracy). `batchNorm: 'batch'`
+ * uses no running statistics at all: every point is evaluated with batch norm by the statistics of the
+ * evaluated examples (measure/objective.ts's 'batch' convention, Keskar et al.'s), the whole split as one
+ * batch (`batchNormBatch: 'all'`, default) or in chunks of N.
  */
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
@@ -24,7 +27,7 @@ export interface InterpolationPoint {
   test?: Evaluation;
 }
 
-export type BatchNormAlongPath = 'recompute' | 'interpolate';
+export type BatchNormAlongPath = 'recompute' | 'interpolate' | 'batch';
 
 export interface InterpolationOptions {
   /** α values (default: alphaGrid(), Keskar et al.'s [−1, 2]). */
@@ -38,14 +41,19 @@ export interface InterpolationOptions {
   batchNormExamples?: number;
   /** Batch size of the recomputation's train-mode passes (default 256, Keskar et al.'s SB). */
   batchNormBatchSize?: number;
+  /** With batchNorm 'batch': the evaluated split as one batch ('all', default) or chunks of N examples. */
+  batchNormBatch?: 'all' | number;
   seed?: number;
 }
 
 export interface InterpolationResult {
   points: InterpolationPoint[];
   curved: boolean;
-  /** How batch-norm statistics were set along the path (null: the model has no batch norm). */
-  batchNorm: { mode: BatchNormAlongPath; examples: number; batchSize: number; layers: number } | null;
+  /**
+   * How batch-norm statistics were set along the path (null: the model has no batch norm): for 'recompute'
+   * the examples and batch size of the recomputation; for 'batch' the evaluated batch ('all' or N).
+   */
+  batchNorm: { mode: BatchNormAlongPath; examples: number; batchSize: number | 'all'; layers: number } | null;
   /** lossEvaluations: passes of `evaluate` over a split; examples: every example pushed through the model, recomputation included. */
   cost: MeasurementCost;
 }
@@ -77,6 +85,9 @@ export function interpolate(a: Module, b: Module, probe: Module, data: { train: 
       return data.train.x.indexSelect(0, T.randperm(n, { generator: new T.Generator(options.seed ?? 0), device: T.deviceOf(data.train.x) }).narrow(0, 0, k));
     }))
     : undefined;
+  const batches = options.batchNormBatch ?? 'all';
+  if (options.batchNormBatch !== undefined && mode !== 'batch') throw new RangeError(`interpolate: batchNormBatch (${String(options.batchNormBatch)}) applies to batchNorm 'batch' only, but batchNorm is '${mode}'`);
+  const evaluation = { limit: options.limit, ...(mode === 'batch' ? { batchNorm: 'batch' as const, batchNormBatch: batches } : {}) };
   let layers = 0;
   try {
     const points = (options.alphas ?? alphaGrid()).map((alpha) => {
@@ -96,8 +107,8 @@ export function interpolate(a: Module, b: Module, probe: Module, data: { train: 
         layers = r.layers;
         cost.examples += r.examples;
       }
-      const train = evaluate(probe, data.train, loss, { limit: options.limit });
-      const test = data.test ? evaluate(probe, data.test, loss, { limit: options.limit }) : undefined;
+      const train = evaluate(probe, data.train, loss, evaluation);
+      const test = data.test ? evaluate(probe, data.test, loss, evaluation) : undefined;
       for (const e of [train, test]) if (e) {
         cost.lossEvaluations++;
         cost.examples += e.examples;
@@ -107,7 +118,8 @@ export function interpolate(a: Module, b: Module, probe: Module, data: { train: 
     cost.seconds = (performance.now() - started) / 1000;
     return {
       points, curved, cost,
-      batchNorm: !hasBatchNorm ? null : bnX ? { mode, examples: bnX.shape[0]!, batchSize: bnBatchSize, layers } : { mode, examples: 0, batchSize: 0, layers: batchNormLayers(probe).length },
+      batchNorm: !hasBatchNorm ? null : bnX ? { mode, examples: bnX.shape[0]!, batchSize: bnBatchSize, layers }
+        : { mode, examples: 0, batchSize: mode === 'batch' ? batches : 0, layers: batchNormLayers(probe).length },
     };
   } finally {
     bnX?.dispose();

@@ -58,24 +58,29 @@ test('full space: on a quadratic at its minimum, φ equals the vertex maximum; t
   T.dispose([q.x, q.y, q.H]);
 });
 
-test('random subspace: φ equals the maximum over the vertices of the p-dimensional box C_ε', () => {
-  const q = quadratic();
-  const objective = new Objective(q.model, q.x, q.y, 'half-mse');
-  T.tidy(() => {
-    const eps = 5e-2;
-    const p = 3;
-    const r = keskarSharpness(objective, { epsilon: eps, subspace: p, randomStarts: 6, maxIter: 30, seed: 2 });
-    // Rebuild the same A (the first draw from the same seed) and its box independently.
-    const A = T.randn([5, p], { generator: new T.Generator(2) }).double();
-    const coords = T.pinv(A).matmul(T.tensor(q.w, { dtype: 'float64' })).toArray() as number[];
-    const exact = vertexMax(q.H, coords.map((c) => eps * (Math.abs(c) + 1)), A);
-    assert.equal(r.space, 'random-subspace');
-    assert.equal(r.dimension, 3);
-    assert.ok(Math.abs(r.phi - exact * 100) < 1e-3 * exact * 100, `φ ${r.phi} vs exact ${exact * 100}`);
+for (const distribution of ['normal', 'uniform'] as const) {
+  test(`random subspace, A ${distribution}: φ equals the maximum over the vertices of the p-dimensional box C_ε`, () => {
+    const q = quadratic();
+    const objective = new Objective(q.model, q.x, q.y, 'half-mse');
+    T.tidy(() => {
+      const eps = 5e-2;
+      const p = 3;
+      const r = keskarSharpness(objective, { epsilon: eps, subspace: p, subspaceDistribution: distribution, randomStarts: 6, maxIter: 30, seed: 2 });
+      // Rebuild the same A (the first draw from the same seed: standard normal, or uniform in [0, 1)) and its box independently.
+      const draw = distribution === 'normal' ? T.randn : T.rand;
+      const A = draw([5, p], { generator: new T.Generator(2) }).double();
+      if (distribution === 'uniform') assert.ok(A.min().item() >= 0 && A.max().item() < 1);
+      const coords = T.pinv(A).matmul(T.tensor(q.w, { dtype: 'float64' })).toArray() as number[];
+      const exact = vertexMax(q.H, coords.map((c) => eps * (Math.abs(c) + 1)), A);
+      assert.equal(r.space, 'random-subspace');
+      assert.equal(r.subspaceDistribution, distribution);
+      assert.equal(r.dimension, 3);
+      assert.ok(Math.abs(r.phi - exact * 100) < 1e-3 * exact * 100, `φ ${r.phi} vs exact ${exact * 100}`);
+    });
+    q.model.dispose();
+    T.dispose([q.x, q.y, q.H]);
   });
-  q.model.dispose();
-  T.dispose([q.x, q.y, q.H]);
-});
+}
 
 test('on a trained network φ is at least the value at the best of 30 random corners of the box', () => {
   const { model } = train(parseTrainConfig({

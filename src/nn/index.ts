@@ -5,3 +5,4 @@ export * from './init.js';
 export * from './zoo.js';
 export * from './safetensors.js';
 export * from './batchnorm-statistics.js';
+export * from './batchnorm-convention.js';

@@ -86,8 +86,20 @@ export interface BatchNormOptions {
   ghostBatchSize?: number;
 }
 
+/**
+ * What batch norm normalizes by outside training: 'running', the running statistics (PyTorch's eval
+ * mode); 'batch', the mean and biased variance of the batch being evaluated, as in training, with the
+ * running statistics neither read nor updated (Keras 1's BatchNormalization(mode=2), which "uses
+ * per-batch statistics to normalize the data during both testing and training": the convention of
+ * Keskar et al. 2017's measurements). Set for a measurement by inBatchNormConvention.
+ */
+export type BatchNormConvention = 'running' | 'batch';
+export const BATCH_NORM_CONVENTIONS: readonly BatchNormConvention[] = ['running', 'batch'];
+
 /** Batch normalization over the channel dimension 1 (Ioffe & Szegedy 2015), for [B, C] or [B, C, H, W]. */
 export class BatchNorm extends Module {
+  /** See BatchNormConvention; training mode always normalizes by the batch. */
+  evaluationStatistics: BatchNormConvention = 'running';
   readonly eps: number;
   /** See BatchNormOptions.momentum; recomputeBatchNormStatistics switches it to null while it runs. */
   momentum: number | null;
@@ -122,6 +134,8 @@ export class BatchNorm extends Module {
     return this.buffer('num_batches_tracked');
   }
   forward(x: T.Tensor): T.Tensor {
+    // No running statistics passed: a 'batch' evaluation cannot touch them.
+    if (!this.training && this.evaluationStatistics === 'batch') return T.batchNorm(x, { weight: this.weight, bias: this.bias, training: true, eps: this.eps });
     const normalize = (chunk: T.Tensor) => {
       let momentum = this.momentum ?? 0;
       if (this.training) {

@@ -5,7 +5,7 @@
  * spec carries its level, so level measurements never mix with those of the final checkpoints.
  * Needs no addon.
  */
-import type { MeasureSpec } from './schema.js';
+import { objectiveKey, type MeasureSpec } from './schema.js';
 import type { LossLevel } from './records.js';
 import type { StoredTrial } from './store.js';
 
@@ -34,7 +34,7 @@ export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], 
   if (!levels) return [];
   const byKey = new Map(trials.map((t) => [t.key, t]));
   return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null }),
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey(measure) }),
   }))));
 }
 

@@ -47,6 +47,29 @@ test('hessian and noise measurements of a trained trial equal power iteration an
   model.dispose();
 });
 
+test("measure.objective 'batch': λ_max and φ of the objective with batch statistics (power iteration, the box at ε), recorded with the convention", () => {
+  const cfg = config(4, 50);
+  train(cfg).model.dispose();
+  const { model } = loadCheckpoint(cfg.save!);
+  const data = prepareData(cfg.data);
+  const measure = measureSchema.parse({ what: ['hessian', 'sharpness'], subset: 200, objective: { batchNorm: 'batch', batchNormBatch: 100 }, sharpness: { epsilon: [1e-3], space: ['full'], randomStarts: 0 } });
+  const hessian = measureModel('hessian', measure, model, cfg, data) as { eigenvalues: number[]; objective: object };
+  const sharpness = measureModel('sharpness', measure, model, cfg, data) as { values: { phi: number; loss: number }[]; objective: object };
+  const convention = { batchNorm: 'batch', batchNormBatch: 100, probabilityClip: null };
+  assert.deepEqual([hessian.objective, sharpness.objective], [convention, convention]);
+  const x = data.train.x.narrow(0, 0, 200);
+  const y = data.train.y.narrow(0, 0, 200);
+  const batch = new Objective(model, x, y, 'cross-entropy', { batchNorm: 'batch', batchNormBatch: 100 });
+  const power = topEigenvalues(batch, { method: 'power', maxIter: 300, tol: 1e-7, seed: 9 });
+  assert.ok(Math.abs(hessian.eigenvalues[0]! - power.eigenvalues[0]!) < 1e-3 * power.eigenvalues[0]!, `λ_max ${hessian.eigenvalues[0]} vs power iteration ${power.eigenvalues[0]}`);
+  // φ's f(x) is the 'batch' loss, not the running-statistics one.
+  const [f, running] = [batch.value(), new Objective(model, x, y, 'cross-entropy').value()];
+  assert.ok(Math.abs(sharpness.values[0]!.loss - f) < 1e-6 * f && Math.abs(f - running) > 1e-4 * f, `f ${sharpness.values[0]!.loss}, batch ${f}, running ${running}`);
+  T.dispose([x, y]);
+  disposeSplits(data);
+  model.dispose();
+});
+
 test("gradientVariance measures from the trial's own w₀: bit for bit the initial.safetensors the trainer saved", () => {
   const cfg = config(5, 50);
   train(cfg).model.dispose();

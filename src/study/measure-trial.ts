@@ -11,7 +11,7 @@ import type { DataSplits, TensorDataset } from '../data/index.js';
 import { BatchNorm, Dropout, buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
 import { configDevice, distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
 import { minibatchGradientVariance } from '../theory/index.js';
-import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
+import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, objectiveConvention, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import { MEASUREMENT_KINDS, type MeasureSpec, type MeasurementKind } from './schema.js';
 
 /**
@@ -23,14 +23,14 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
   const total = data.train.x.shape[0]!;
   const n = Math.min(measure.subset ?? total, total);
   const loss = config.loss ?? modelInfo(config.model.name).defaultLoss;
-  const objective = () => new Objective(model, data.train.x, data.train.y, loss, { limit: n });
+  const objective = () => new Objective(model, data.train.x, data.train.y, loss, { limit: n, ...measure.objective });
   switch (kind) {
     case 'hessian': {
       const o = objective();
       const eig = topEigenvalues(o, { topK: measure.hessian.topK, method: measure.hessian.method, maxIter: measure.hessian.maxIter, seed: measure.seed });
       const trace = measure.hessian.traceProbes > 0 ? hessianTrace(o, { probes: measure.hessian.traceProbes, seed: measure.seed }) : undefined;
       return {
-        eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n, cost: o.cost,
+        eigenvalues: eig.eigenvalues, residuals: eig.residuals, method: eig.method, iterations: eig.iterations, hvps: o.cost.hessianVectorProducts, examples: n, cost: o.cost, objective: o.convention,
         ...(trace ? { trace: trace.trace, traceStandardError: trace.standardError, traceProbes: trace.probes } : {}),
       };
     }
@@ -38,13 +38,13 @@ export function measureModel(kind: MeasurementKind, measure: MeasureSpec, model:
       const o = measure.sharpness;
       const solvers = o.solver === undefined ? [DEFAULT_SHARPNESS_SOLVER] : [o.solver].flat();
       const values = o.space.flatMap((space) => o.epsilon.flatMap((epsilon) => solvers.map((solver) => {
-        const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, maxIter: o.maxIter, randomStarts: o.randomStarts, seed: measure.seed, solver });
+        const r = keskarSharpness(objective(), { epsilon, subspace: space === 'full' ? undefined : space, subspaceDistribution: o.subspaceDistribution, maxIter: o.maxIter, randomStarts: o.randomStarts, seed: measure.seed, solver });
         return {
-          epsilon, space, solver, phi: r.phi, firstOrder: r.firstOrder, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations,
+          epsilon, space, solver, subspaceDistribution: r.subspaceDistribution, phi: r.phi, firstOrder: r.firstOrder, loss: r.loss, maxLoss: r.maxLoss, dimension: r.dimension, moved: r.moved, iterations: r.iterations,
           evaluations: r.evaluations, coordinatesAtBound: r.coordinatesAtBound, reason: r.starts[0]!.reason, seconds: r.seconds,
         };
       })));
-      return { values, examples: n };
+      return { values, examples: n, objective: objectiveConvention({ ...measure.objective }, loss) };
     }
     case 'interpolate':
       if (!partner) throw new Error('an interpolation needs the SB partner model');
@@ -75,7 +75,9 @@ function interpolationFromPartner(measure: MeasureSpec, model: Module, partner: 
     const split = { train: data.train, test: data.test };
     const path = (curved: boolean) => interpolate(partner.model, model, probe, split, loss, {
       alphas: alphaGrid(o.from, o.to, o.points), curved, limit: n,
-      batchNorm: o.batchNorm.mode, batchNormExamples: o.batchNorm.examples, batchNormBatchSize: o.batchNorm.batchSize, seed: measure.seed,
+      // measure.objective's 'batch' convention evaluates every point by batch statistics (no running ones to set).
+      ...(measure.objective?.batchNorm === 'batch' ? { batchNorm: 'batch' as const, batchNormBatch: measure.objective.batchNormBatch } : { batchNorm: o.batchNorm.mode, batchNormExamples: o.batchNorm.examples, batchNormBatchSize: o.batchNorm.batchSize }),
+      seed: measure.seed,
     });
     const linear = path(false);
     const curved = o.curved ? path(true) : undefined;

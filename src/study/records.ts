@@ -130,6 +130,15 @@ export type Evaluation = z.output<typeof evaluationSchema>;
 export type LossLevel = z.output<typeof lossLevelSchema>;
 export type Fluctuations = z.output<typeof fluctuationsSchema>;
 
+/** The objective's convention a measurement was made under (measure/objective.ts, ObjectiveConvention); absent: stored before the option, i.e. running statistics, no clipping. */
+const objectiveConventionSchema = z.looseObject({
+  batchNorm: z.enum(['running', 'batch']),
+  /** Under 'batch': 'all' (the whole evaluated set as one batch) or the chunk size; null under 'running'. */
+  batchNormBatch: z.union([z.literal('all'), z.number(), z.null()]).optional(),
+  probabilityClip: z.number().nullable().optional(),
+});
+export type ObjectiveConventionRecord = z.output<typeof objectiveConventionSchema>;
+
 /** Top Hessian eigenvalues (largest first) and, with probes, Hutchinson's trace. */
 const hessianSchema = z.looseObject({
   eigenvalues: z.array(measured).optional(),
@@ -142,6 +151,7 @@ const hessianSchema = z.looseObject({
   trace: measured.optional(),
   traceStandardError: measured.optional(),
   traceProbes: z.number().optional(),
+  objective: objectiveConventionSchema.optional(),
   seconds: z.number().optional(),
 });
 
@@ -162,11 +172,14 @@ const sharpnessValueSchema = z.looseObject({
   iterations: z.number().optional(),
   evaluations: z.number().optional(),
   coordinatesAtBound: z.number().optional(),
+  /** The random subspace's distribution of A (absent: stored before the option, normal). */
+  subspaceDistribution: z.string().nullable().optional(),
   reason: z.string().optional(),
   seconds: z.number().optional(),
 });
 const sharpnessSchema = z.looseObject({
   values: z.array(sharpnessValueSchema).optional(),
+  objective: objectiveConventionSchema.optional(),
   examples: z.number().optional(),
   seconds: z.number().optional(),
 });

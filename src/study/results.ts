@@ -4,11 +4,11 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
  * failed trials never count as best. Needs no addon.
  */
-import type { Study } from './schema.js';
+import { objectiveKey, type Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
-import { isMeasurementOf, type TrialResult } from './records.js';
+import { isMeasurementOf, type ObjectiveConventionRecord, type TrialResult } from './records.js';
 import { canonicalJson, expandTrials } from './trials.js';
 import { levelJobs, levelOf } from './loss-levels.js';
 
@@ -107,20 +107,30 @@ export async function currentTrials(store: StudyStore, study: Study): Promise<St
   return (await store.trials(study.name)).filter((t) => keys.has(t.key));
 }
 
+/** What a value's name adds for a non-default objective: ' BN batch' (' BN batch/N' in chunks of N), ' clip c'; '' for the default. */
+function objectiveLabel(c: ObjectiveConventionRecord | undefined): string {
+  if (!c) return '';
+  const bn = c.batchNorm === 'batch' ? ` BN batch${c.batchNormBatch === 'all' || c.batchNormBatch === null || c.batchNormBatch === undefined ? '' : `/${c.batchNormBatch}`}` : '';
+  return `${bn}${c.probabilityClip === null || c.probabilityClip === undefined ? '' : ` clip ${c.probabilityClip}`}`;
+}
+
 /**
- * One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics.
- * A value stored as null (it was not finite) is left out.
+ * One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics; a
+ * non-default objective labels its values. A value stored as null (it was not finite) is left out.
  */
 export function measurementValues(m: Pick<StoredMeasurement, 'kind' | 'result'>): Record<string, number> {
   const out: Record<string, number> = {};
   if (isMeasurementOf(m, 'hessian')) {
+    const convention = objectiveLabel(m.result?.objective);
     const lambdaMax = m.result?.eigenvalues?.[0];
-    if (typeof lambdaMax === 'number') out.lambdaMax = lambdaMax;
-    if (typeof m.result?.trace === 'number') out.hessianTrace = m.result.trace;
+    if (typeof lambdaMax === 'number') out[`lambdaMax${convention}`] = lambdaMax;
+    if (typeof m.result?.trace === 'number') out[`hessianTrace${convention}`] = m.result.trace;
   } else if (isMeasurementOf(m, 'sharpness')) {
+    const convention = objectiveLabel(m.result?.objective);
     // φ by sgdlab's projected maximizer keeps the plain name; by the paper's L-BFGS-B it says so; φ₁ is the first-order part.
     for (const v of m.result?.values ?? []) {
-      const name = `phi(eps=${v.epsilon}, ${v.space === 'full' ? 'full' : `p=${v.space}`})`;
+      const space = v.space === 'full' ? 'full' : `p=${v.space}${v.subspaceDistribution === 'uniform' ? ' uniform' : ''}`;
+      const name = `phi(eps=${v.epsilon}, ${space})${convention}`;
       if (v.phi !== null) out[v.solver === 'lbfgsb' ? `${name} L-BFGS-B` : name] = v.phi;
       if (typeof v.firstOrder === 'number') out[`${name} first-order`] = v.firstOrder;
     }
@@ -149,7 +159,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const targets = measure.trials === 'all' ? trials.filter((t) => t.status === 'completed').map((t) => t.key) : rows.flatMap((r) => r.bestTrials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
   const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : kind === 'sharpness' ? measure.sharpness : kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
+    key, kind, spec: kind === 'hessian' || kind === 'sharpness' ? spec(measure[kind], objectiveKey(measure)) : spec(kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
   })));
   jobs.push(...levelJobs(measure, trials, targets, spec));
   if (measure.what.includes('interpolate')) {
@@ -159,7 +169,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
       if (sb === row) continue;
       for (const key of row.bestTrials) {
         const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);
-        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner }) });
+        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner, ...objectiveKey(measure) }) });
       }
     }
   }

@@ -45,6 +45,22 @@ export const measureSchema = z.strictObject({
   /** The first n training examples (default: all of them). */
   subset: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
+  /**
+   * The function the Hessian, sharpness and interpolation measurements evaluate at moved weights (measure/objective.ts):
+   * batch norm by its running statistics (`batchNorm: running`, evaluation mode, the default) or by the
+   * statistics of the evaluated examples (`batch`, Keskar et al. 2017's convention: `batchNormBatch: all`,
+   * the measured examples as one batch, default; or N, chunks of N examples, as Keras's
+   * evaluate(batch_size=N)); `probabilityClip: 1e-7` clips the predicted probability of the true class to
+   * [1e-7, 1 − 1e-7] as Keras 1's categorical_crossentropy did (default: none). `batch` also evaluates
+   * every point of an interpolation by batch statistics (interpolate.batchNorm then does not apply);
+   * clipping applies to hessian and sharpness only. Omitted, or the defaults, keep the measurements' keys
+   * of studies written before the option.
+   */
+  objective: z.strictObject({
+    batchNorm: z.enum(['running', 'batch']).default('running'),
+    batchNormBatch: z.union([z.literal('all'), z.number().int().positive()]).optional(),
+    probabilityClip: z.number().positive().lt(0.5).optional(),
+  }).refine((o) => o.batchNormBatch === undefined || o.batchNorm === 'batch', { message: '`batchNormBatch` applies to `batchNorm: batch` only' }).optional(),
   hessian: z.strictObject({
     topK: z.number().int().positive().default(1),
     method: z.enum(['lanczos', 'power']).default('lanczos'),
@@ -65,6 +81,11 @@ export const measureSchema = z.strictObject({
      * default DEFAULT_SHARPNESS_SOLVER. Values by L-BFGS-B are named 'phi(…) L-BFGS-B' in results.
      */
     solver: z.union([solverName, z.array(solverName).min(1)]).optional(),
+    /**
+     * How the random subspace's A is drawn: entries standard normal (default) or uniform in [0, 1) (as the
+     * one public re-implementation of Keskar et al. draws them; the paper does not say).
+     */
+    subspaceDistribution: z.enum(['normal', 'uniform']).optional(),
   }).prefault({}),
   /**
    * Also measure every loss-level checkpoint (training option checkpointAt) of the target trials, on
@@ -116,6 +137,16 @@ export const measureSchema = z.strictObject({
 });
 
 export type MeasureSpec = z.output<typeof measureSchema>;
+
+/**
+ * The objective's options as they enter a measurement's key: nothing for the default (running statistics,
+ * no clipping), so that studies written before the option keep their measurements.
+ */
+export function objectiveKey(measure: Pick<MeasureSpec, 'objective'>): { objective?: { batchNorm: 'running' | 'batch'; batchNormBatch?: 'all' | number; probabilityClip?: number } } {
+  const o = measure.objective;
+  if (o === undefined || (o.batchNorm === 'running' && o.probabilityClip === undefined)) return {};
+  return { objective: { batchNorm: o.batchNorm, ...(o.batchNorm === 'batch' ? { batchNormBatch: o.batchNormBatch ?? 'all' } : {}), ...(o.probabilityClip === undefined ? {} : { probabilityClip: o.probabilityClip }) } };
+}
 
 export const studySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { message: 'a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit' }),

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { axisValues, expandTrials, parseStudy, trialKey } from './index.js';
+import { axisValues, expandTrials, measurementValues, objectiveKey, parseStudy, trialKey } from './index.js';
+import type { ObjectiveConventionRecord } from './records.js';
 
 const GOOD = `
 name: smith-fmnist
@@ -67,6 +68,9 @@ test('bad study files: each message names the field, the value and what is allow
     [GOOD + 'measure: { what: [hessian, curvature] }\n', ['measure.what.1: Invalid option: expected one of "hessian"|"sharpness"|"noise"|"interpolate"|"gradientVariance" (got "curvature")']],
     [GOOD + 'measure: { what: [sharpness], sharpness: { space: [full, 0] } }\n', ['measure.sharpness.space.1: Too small: expected number to be >0 (got 0)']],
     [GOOD + 'measure: { what: [hessian], hessian: { topk: 3 } }\n', ["measure.hessian: unknown field(s) 'topk'"]],
+    [GOOD + 'measure: { what: [hessian], objective: { batchNorm: eval } }\n', ['measure.objective.batchNorm: Invalid option: expected one of "running"|"batch" (got "eval")']],
+    [GOOD + 'measure: { what: [hessian], objective: { batchNormBatch: 100 } }\n', ['measure.objective: `batchNormBatch` applies to `batchNorm: batch` only (got {"batchNormBatch":100})']],
+    [GOOD + 'measure: { what: [sharpness], sharpness: { subspaceDistribution: gaussian } }\n', ['measure.sharpness.subspaceDistribution: Invalid option: expected one of "normal"|"uniform" (got "gaussian")']],
   ];
   for (const [text, expected] of cases) assert.deepEqual(problemsOf(() => load(text)), expected);
   // Problems only visible once the grid is applied to the base configuration.
@@ -92,4 +96,18 @@ test('reading studies and trials does not load libtorch (the results CLI must no
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { trials: 2, libtorch: false });
+});
+
+test("the objective's batch-norm convention: the default adds nothing to a measurement's key or names, 'batch' and clipping do", () => {
+  const measure = (objective: string) => load(`${GOOD}measure: { what: [hessian, sharpness]${objective} }\n`).measure!;
+  assert.deepEqual(objectiveKey(measure('')), {});
+  assert.deepEqual(objectiveKey(measure(', objective: { batchNorm: running }')), {});
+  assert.deepEqual(objectiveKey(measure(', objective: { batchNorm: batch }')), { objective: { batchNorm: 'batch', batchNormBatch: 'all' } });
+  assert.deepEqual(objectiveKey(measure(', objective: { batchNorm: batch, batchNormBatch: 256, probabilityClip: 1.0e-7 }')), { objective: { batchNorm: 'batch', batchNormBatch: 256, probabilityClip: 1e-7 } });
+  const hessian = (objective?: ObjectiveConventionRecord) => measurementValues({ kind: 'hessian', result: { eigenvalues: [3], ...(objective ? { objective } : {}) } });
+  assert.deepEqual(hessian(), { lambdaMax: 3 });
+  assert.deepEqual(hessian({ batchNorm: 'running', batchNormBatch: null, probabilityClip: null }), { lambdaMax: 3 });
+  assert.deepEqual(hessian({ batchNorm: 'batch', batchNormBatch: 'all', probabilityClip: 1e-7 }), { 'lambdaMax BN batch clip 1e-7': 3 });
+  const sharpness = measurementValues({ kind: 'sharpness', result: { values: [{ epsilon: 0.001, space: 100, phi: 2, solver: 'lbfgsb', subspaceDistribution: 'uniform' }], objective: { batchNorm: 'batch', batchNormBatch: 1000, probabilityClip: null } } });
+  assert.deepEqual(sharpness, { 'phi(eps=0.001, p=100 uniform) BN batch/1000 L-BFGS-B': 2 });
 });

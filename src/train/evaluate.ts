@@ -1,7 +1,11 @@
-/** Loss and accuracy of a model on a dataset, in evaluation mode, in chunks, without gradients. */
+/**
+ * Loss and accuracy of a model on a dataset, in evaluation mode, in chunks, without gradients; batch norm
+ * by its running statistics, or (batchNorm 'batch', measure/objective.ts) by the statistics of the
+ * evaluated examples: all of them as one batch (batchNormBatch 'all', default) or chunks of N.
+ */
 import * as T from '../tensor/index.js';
 import type { TensorDataset } from '../data/index.js';
-import { inEvaluationMode, type LossName, type Module } from '../nn/index.js';
+import { inBatchNormConvention, type BatchNormConvention, type LossName, type Module } from '../nn/index.js';
 import { correctCount, perExampleLoss } from './loss.js';
 
 export interface Evaluation {
@@ -15,10 +19,13 @@ export interface Evaluation {
  * Evaluates on the first `limit` examples (all by default). Restores the model's mode afterwards.
  * `inputs` replaces each chunk's inputs before the forward pass (e.g. by adversarial examples).
  */
-export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number; inputs?: (x: T.Tensor, y: T.Tensor) => T.Tensor } = {}): Evaluation {
+export function evaluate(model: Module, data: TensorDataset, loss: LossName, options: { batchSize?: number; limit?: number; inputs?: (x: T.Tensor, y: T.Tensor) => T.Tensor; batchNorm?: BatchNormConvention; batchNormBatch?: 'all' | number } = {}): Evaluation {
   const n = Math.min(options.limit ?? Infinity, data.x.shape[0]!);
-  const chunk = options.batchSize ?? 2000;
-  return inEvaluationMode(model, () => {
+  const batches = options.batchNormBatch ?? 'all';
+  if (batches !== 'all' && !(Number.isInteger(batches) && batches >= 1)) throw new RangeError(`evaluate: batchNormBatch must be 'all' or a positive integer, got ${batches}`);
+  // Under 'batch' a chunk is a batch of the convention.
+  const chunk = options.batchNorm === 'batch' ? (batches === 'all' ? n : batches) : options.batchSize ?? 2000;
+  return inBatchNormConvention(model, options.batchNorm ?? 'running', () => {
     return T.noGrad(() => {
       let lossSum = 0;
       let correct = 0;
