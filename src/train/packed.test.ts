@@ -38,9 +38,9 @@ const GAUSSIAN: DataSpec = { name: 'gaussian-classification', gaussianClassifica
 
 type Optimizer = TrainConfigInput['optimizer'];
 
-function member(data: DataSpec, model: TrainConfigInput['model'], optimizer: Optimizer, seed: number): TrainConfig {
+function member(data: DataSpec, model: TrainConfigInput['model'], optimizer: Optimizer, seed: number, overrides: Partial<TrainConfigInput> = {}): TrainConfig {
   // eval.every 10: the packed evaluations during training are compared too.
-  return parseTrainConfig({ model, data, optimizer, batchSize: BATCH, budget: { steps: STEPS }, eval: { every: 10 }, seed });
+  return parseTrainConfig({ model, data, optimizer, batchSize: BATCH, budget: { steps: STEPS }, eval: { every: 10 }, seed, ...overrides });
 }
 
 /** Relative tolerance S·n·u (see the header), n the longest inner product of a step. */
@@ -79,10 +79,10 @@ function assertSameWeights(packed: Map<string, T.Tensor>, separate: Map<string, 
 }
 
 /** Trains the members packed and one by one on the same prepared data, and compares every member. */
-function comparePackedWithSeparate(dataSpec: DataSpec, model: TrainConfigInput['model'], optimizers: readonly Optimizer[], n: number): void {
+function comparePackedWithSeparate(dataSpec: DataSpec, model: TrainConfigInput['model'], optimizers: readonly Optimizer[], n: number, overrides: Partial<TrainConfigInput> = {}): void {
   const data = prepareData(dataSpec);
   try {
-    const configs = optimizers.map((o, k) => member(dataSpec, model, o, k));
+    const configs = optimizers.map((o, k) => member(dataSpec, model, o, k, overrides));
     const packed = trainPacked(configs, { data });
     const separate = configs.map((c) => train(c, { data }));
     configs.forEach((_, k) => {
@@ -120,6 +120,13 @@ test('packed Adam (learning rate, betas, eps, weight decay per member) equals se
 
 test('packed AdamW (decoupled weight decay per member) equals separate runs', () => {
   comparePackedWithSeparate(GAUSSIAN, { name: 'mlp', widths: [32, 16] }, ADAM.map((o) => ({ ...o, name: 'adamw' as const, weightDecay: (o.weightDecay ?? 0) + 1e-2 })), BATCH);
+});
+
+test('micro-batches, ghost batch norm, a learning-rate schedule and sampling with replacement are those of the separate runs', () => {
+  // B = 100 in micro-batches of 64 + 36 (each its own batch-norm batch, as in train()), ghost batches of 32 within them.
+  const overrides: Partial<TrainConfigInput> = { batchSize: 100, microBatchSize: 64, schedule: { kind: 'cosine' }, warmup: { steps: 5 } };
+  comparePackedWithSeparate(MNIST, { name: 'mlp', widths: [32, 16], batchNorm: true, ghostBatchSize: 32 }, MOMENTUM, 784, overrides);
+  comparePackedWithSeparate(GAUSSIAN, { name: 'mlp', widths: [32, 16] }, SGD, 100, { ...overrides, sampling: 'replacement' });
 });
 
 test('a diverging member ends as its separate run does, and leaves the other members as their separate runs', () => {
