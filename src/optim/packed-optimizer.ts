@@ -14,12 +14,18 @@ export interface PackedOptimizer {
   lrs: number[];
   /** Updates every member's parameters in place from the stacked gradients (one per parameter). */
   step(grads: readonly T.Tensor[]): void;
-  /** Member k's state under the single-model optimizer's names (momentum_buffer.i, exp_avg.i, …), as new tensors the caller owns. */
-  memberState(k: number): Map<string, T.Tensor>;
+  /**
+   * Member k's state under the single-model optimizer's names (momentum_buffer.i, exp_avg.i, …), as new
+   * tensors the caller owns; `layout` puts parameter i's slice into the member model's layout (PackedMlp.toMemberLayout).
+   */
+  memberState(k: number, layout?: MemberLayout): Map<string, T.Tensor>;
   /** Zeroes member k's state, so that a frozen member computes finite numbers. */
   clearMember(k: number): void;
   dispose(): void;
 }
+
+/** A stacked parameter's slice in the member model's layout. */
+export type MemberLayout = (stackedParameter: T.Tensor, slice: T.Tensor) => T.Tensor;
 
 /** values [K] as a [K, 1, …, 1] column on `like`'s device and dtype, broadcasting against it. */
 function column(values: readonly number[], like: T.Tensor): T.Tensor {
@@ -36,8 +42,8 @@ class StackedBuffers {
     this.#buffers ??= params.map((p) => T.keep(T.zerosLike(p)));
     return this.#buffers;
   }
-  slices(k: number, name: string): [string, T.Tensor][] {
-    return T.tidy(() => (this.#buffers ?? []).map((b, i): [string, T.Tensor] => [`${name}.${i}`, T.keep(b.select(0, k).clone())]));
+  slices(k: number, name: string, params: readonly T.Tensor[], layout: MemberLayout = (_, t) => t): [string, T.Tensor][] {
+    return T.tidy(() => (this.#buffers ?? []).map((b, i): [string, T.Tensor] => [`${name}.${i}`, T.keep(layout(params[i]!, b.select(0, k)).contiguous())]));
   }
   clear(k: number): void {
     T.tidy(() => T.noGrad(() => this.#buffers?.forEach((b) => b.select(0, k).zero_())));
@@ -98,13 +104,14 @@ export class PackedSGD implements PackedOptimizer {
           else buf.mul_(column(momentum, p)).add_(keep.every((v) => v === 1) ? d : d.mul(column(keep, p)));
           d = this.#nesterov ? d.add(buf.mul(column(momentum, p))) : buf;
         }
-        p.sub_(d.mul(column(this.lrs, p)));
+        // p ← p − lr_k·d in one pass (addcmul_ broadcasts the [K, 1, …] column), as add_(d, −lr) does for one model.
+        p.addcmul_(d, column(this.lrs.map((lr) => -lr), p));
       });
     }));
   }
-  memberState(k: number): Map<string, T.Tensor> {
+  memberState(k: number, layout?: MemberLayout): Map<string, T.Tensor> {
     // The single-model SGD keeps a momentum buffer only when it has momentum.
-    return new Map((this.members[k]!.momentum ?? 0) !== 0 ? this.#momentum.slices(k, 'momentum_buffer') : []);
+    return new Map((this.members[k]!.momentum ?? 0) !== 0 ? this.#momentum.slices(k, 'momentum_buffer', this.params, layout) : []);
   }
   clearMember(k: number): void {
     this.#momentum.clear(k);
@@ -160,8 +167,8 @@ export class PackedAdam implements PackedOptimizer {
   get steps(): number {
     return this.#t;
   }
-  memberState(k: number): Map<string, T.Tensor> {
-    const state = new Map([...this.#exp.slices(k, 'exp_avg'), ...this.#expSq.slices(k, 'exp_avg_sq')]);
+  memberState(k: number, layout?: MemberLayout): Map<string, T.Tensor> {
+    const state = new Map([...this.#exp.slices(k, 'exp_avg', this.params, layout), ...this.#expSq.slices(k, 'exp_avg_sq', this.params, layout)]);
     state.set('step', T.keep(T.tensor(this.#t, { dtype: 'int64' })));
     return state;
   }

@@ -58,7 +58,8 @@ export function packedBatchGradient(model: PackedMlp, loss: LossName, x: T.Tenso
 /** Each member's gradient norm ‖∇L_k‖ over all its parameters, from stacked gradients. */
 export function memberGradientNorms(grads: readonly T.Tensor[]): number[] {
   return T.tidy(() => {
-    const squares = grads.map((g) => g.square().flatten(1).sum(1));
+    // ‖∇L_k‖² = Σ_i ‖(∇_i)_k‖², from one norm per stacked gradient over all but the member dimension.
+    const squares = grads.map((g) => g.flatten(1).norm(2, [1]).square());
     return numbers(T.stack(squares, 0).sum(0).sqrt());
   });
 }

@@ -182,6 +182,11 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
   });
   const pack = new PackedMlp(models);
   const optimizer = makeOptimizer(configs, pack.parameters(), members.map((m) => m.baseLr));
+  // Without batch norm a micro-batch only bounds memory (the chunks' gradients add up to the batch's, up to
+  // rounding): the K members' micro-batches together hold at most microBatchSize examples, as one model's
+  // would, which also keeps each activation below the allocator's mmap threshold (src/native/addon.cc).
+  // With batch norm a micro-batch is a normalization batch too, so each member's is train()'s.
+  const packMicroBatch = pack.hasBatchNorm ? microBatch : Math.max(1, Math.floor(microBatch / configs.length));
   const stepsPerEpoch = members[0]!.sampler.stepsPerEpoch;
   const totalSteps = 'steps' in shared.budget ? shared.budget.steps : Math.max(1, Math.round(shared.budget.epochs * stepsPerEpoch));
   const epochAt = (step: number) => step / stepsPerEpoch;
@@ -213,7 +218,7 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
         const indices = T.cat(members.map((m) => m.sampler.next()), 0);
         const { x, y } = take(data.train, indices);
         const b = x.shape[0]! / members.length;
-        const g = packedBatchGradient(pack, loss, x.view([members.length, b, ...x.shape.slice(1)]), y.view([members.length, b, ...y.shape.slice(1)]), microBatch);
+        const g = packedBatchGradient(pack, loss, x.view([members.length, b, ...x.shape.slice(1)]), y.view([members.length, b, ...y.shape.slice(1)]), packMicroBatch);
         const norms = memberGradientNorms(g.grads);
         optimizer.step(g.grads);
         return { losses: g.losses, norms, b };
