@@ -1,6 +1,7 @@
 /**
- * `node dist/bench/packed.js [--quick] [--json] [--k=1,4,13] [--b=16,64,256,1024,4096]`: packed trials
- * (issue 23) against separate runs. The MLP 784–512–512–10 of a Smith-style grid on 10,000 MNIST images,
+ * `node dist/bench/packed.js [--quick] [--json] [--k=1,4,13] [--b=16,64,256,1024,4096] [--widths=512,512]`:
+ * packed trials (issue 23) against separate runs. The MLP 784–512–512–10 (or other hidden widths) of a
+ * Smith-style grid on 10,000 MNIST images,
  * plain SGD, K members differing in seed and learning rate: the training-loop time per step of one
  * packed run of K members (trainPacked) against the sum of K separate runs (train()), the same steps,
  * one libtorch thread as a trial worker has. Only the loop is timed, from the end of its first step (a
@@ -16,6 +17,8 @@ import { parseTrainConfig, train, type TrainConfig } from '../src/train/index.js
 import { trainPacked } from '../src/train/packed.js';
 
 export interface PackedBenchRow {
+  /** Hidden widths of the MLP. */
+  widths: number[];
   batch: number;
   members: number;
   steps: number;
@@ -51,9 +54,9 @@ class LoopClock {
 
 const EXAMPLES = 10_000;
 
-function configs(batch: number, k: number, steps: number): TrainConfig[] {
+function configs(widths: readonly number[], batch: number, k: number, steps: number): TrainConfig[] {
   return Array.from({ length: k }, (_, i) => parseTrainConfig({
-    model: { name: 'mlp', widths: [512, 512] },
+    model: { name: 'mlp', widths: [...widths] },
     data: { name: 'mnist', subset: EXAMPLES },
     // Learning rates of a grid (small enough that no member diverges within the few steps timed).
     optimizer: { name: 'sgd', lr: 0.002 * 1.5 ** i },
@@ -83,8 +86,8 @@ function timeSeparate(members: readonly TrainConfig[], data: DataSplits, steps: 
  * `rounds` rounds that alternate which side goes first; each side keeps its least time over the rounds
  * (the other helpers' load on a shared machine only ever adds time).
  */
-function measure(data: DataSplits, batch: number, k: number, steps: number, rounds: number): PackedBenchRow {
-  const members = configs(batch, k, steps);
+function measure(data: DataSplits, widths: readonly number[], batch: number, k: number, steps: number, rounds: number): PackedBenchRow {
+  const members = configs(widths, batch, k, steps);
   const best = { packed: { cpu: Infinity, wall: Infinity }, separate: { cpu: Infinity, wall: Infinity } };
   const keep = (side: 'packed' | 'separate', c: LoopClock) => {
     best[side] = { cpu: Math.min(best[side].cpu, c.cpu), wall: Math.min(best[side].wall, c.wall) };
@@ -100,15 +103,15 @@ function measure(data: DataSplits, batch: number, k: number, steps: number, roun
   }
   const timed = steps - 1;
   return {
-    batch, members: k, steps,
+    widths: [...widths], batch, members: k, steps,
     packed_cpu_ms: best.packed.cpu / timed, separate_cpu_ms: best.separate.cpu / timed,
     speedup_cpu: best.separate.cpu / best.packed.cpu, speedup_wall: best.separate.wall / best.packed.wall,
   };
 }
 
 export function markdownTable(rows: readonly PackedBenchRow[]): string {
-  const lines = ['| B | K | steps timed | packed CPU ms/step | K separate CPU ms/step | speed-up, CPU | speed-up, wall |', '|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.batch} | ${r.members} | ${r.steps - 1} | ${r.packed_cpu_ms.toFixed(2)} | ${r.separate_cpu_ms.toFixed(2)} | ${r.speedup_cpu.toFixed(2)} | ${r.speedup_wall.toFixed(2)} |`);
+  const lines = ['| MLP | B | K | steps timed | packed CPU ms/step | K separate CPU ms/step | speed-up, CPU | speed-up, wall |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| 784–${r.widths.join('–')}–10 | ${r.batch} | ${r.members} | ${r.steps - 1} | ${r.packed_cpu_ms.toFixed(2)} | ${r.separate_cpu_ms.toFixed(2)} | ${r.speedup_cpu.toFixed(2)} | ${r.speedup_wall.toFixed(2)} |`);
   return lines.join('\n');
 }
 
@@ -125,6 +128,7 @@ function main(): void {
   const quick = args.includes('--quick');
   const ks = listFlag(args, 'k', [1, 4, 13]);
   const batches = listFlag(args, 'b', [16, 64, 256, 1024, 4096]);
+  const widths = listFlag(args, 'widths', [512, 512]);
   // Examples per member and measurement: enough steps at small B for a stable mean, 2 timed steps at B = 4,096.
   const examples = quick ? 1024 : 4096;
   const rounds = quick ? 1 : 2;
@@ -133,12 +137,12 @@ function main(): void {
   log(`bench packed: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}, libtorch ${T.libtorchVersion()}, threads ${T.getNumThreads()}`);
   const data = prepareData({ name: 'mnist', subset: EXAMPLES });
   // One warm-up of both paths (allocator, first-call costs) before anything is timed.
-  measure(data, 64, 2, 3, 1);
+  measure(data, widths, 64, 2, 3, 1);
   const rows: PackedBenchRow[] = [];
   for (const batch of batches) {
     for (const k of ks) {
-      const row = measure(data, batch, k, stepsFor(batch, examples), rounds);
-      log(`  B=${batch} K=${k}: packed ${row.packed_cpu_ms.toFixed(2)} CPU ms/step, separate ${row.separate_cpu_ms.toFixed(2)}, speed-up ${row.speedup_cpu.toFixed(2)} (CPU), ${row.speedup_wall.toFixed(2)} (wall)`);
+      const row = measure(data, widths, batch, k, stepsFor(batch, examples), rounds);
+      log(`  widths ${widths.join(',')} B=${batch} K=${k}: packed ${row.packed_cpu_ms.toFixed(2)} CPU ms/step, separate ${row.separate_cpu_ms.toFixed(2)}, speed-up ${row.speedup_cpu.toFixed(2)} (CPU), ${row.speedup_wall.toFixed(2)} (wall)`);
       rows.push(row);
     }
   }

@@ -100,6 +100,11 @@ export class PackedMlp {
     return this.members.length;
   }
 
+  /** The most features any layer takes or gives (the widest activation per example). */
+  get widestFeatures(): number {
+    return Math.max(0, ...this.#layers.map((l) => (l.kind === 'linear' ? Math.max(l.weight.shape[1]!, l.weight.shape[2]!) : 0)));
+  }
+
   /** Whether a layer normalizes with batch statistics (a member's micro-batch is then its normalization batch). */
   get hasBatchNorm(): boolean {
     return this.#layers.some((l) => l.kind === 'batch-norm');

@@ -32,6 +32,28 @@ function column(values: readonly number[], like: T.Tensor): T.Tensor {
   return T.tensor([...values], { dtype: like.dtype, device: T.deviceOf(like) }).view([values.length, ...Array<number>(like.rank - 1).fill(1)]);
 }
 
+/**
+ * Columns of per-member values, kept while the values stay the same (a learning rate changes only with a
+ * schedule): at small batches the number of operations per step is what a step costs.
+ */
+class Columns {
+  readonly #cache = new Map<string, T.Tensor>();
+  get(values: readonly number[], like: T.Tensor): T.Tensor {
+    const key = `${like.rank}:${values.join(',')}`;
+    let c = this.#cache.get(key);
+    if (c === undefined) {
+      if (this.#cache.size > 64) this.dispose();
+      c = T.tidy(() => T.keep(column(values, like)));
+      this.#cache.set(key, c);
+    }
+    return c;
+  }
+  dispose(): void {
+    T.dispose([...this.#cache.values()]);
+    this.#cache.clear();
+  }
+}
+
 /** Stacked state buffers [K, …] like the parameters, created at the first step, owned by the optimizer. */
 class StackedBuffers {
   #buffers: T.Tensor[] | undefined;
@@ -77,6 +99,7 @@ function sameForAll<V>(name: string, field: string, values: readonly V[]): V {
 export class PackedSGD implements PackedOptimizer {
   lrs: number[];
   readonly #momentum = new StackedBuffers();
+  readonly #columns = new Columns();
   readonly #nesterov: boolean;
   constructor(readonly params: readonly T.Tensor[], readonly members: readonly SGDOptions[]) {
     checkMembers('PackedSGD', params, members);
@@ -92,6 +115,7 @@ export class PackedSGD implements PackedOptimizer {
     // (1 − dampening) multiplies g in the buffer update; 1 for a member without momentum, whose buffer is g.
     const keep = this.members.map((m, k) => (momentum[k] === 0 ? 1 : 1 - (m.dampening ?? 0)));
     const withMomentum = momentum.some((m) => m !== 0);
+    const column = (values: readonly number[], like: T.Tensor) => this.#columns.get(values, like);
     T.tidy(() => T.noGrad(() => {
       const first = !this.#momentum.created;
       const buffers = withMomentum ? this.#momentum.of(this.params) : [];
@@ -118,6 +142,7 @@ export class PackedSGD implements PackedOptimizer {
   }
   dispose(): void {
     this.#momentum.dispose();
+    this.#columns.dispose();
   }
 }
 
@@ -131,6 +156,7 @@ export class PackedAdam implements PackedOptimizer {
   #t = 0;
   readonly #exp = new StackedBuffers();
   readonly #expSq = new StackedBuffers();
+  readonly #columns = new Columns();
   readonly #decoupled: boolean;
   constructor(readonly params: readonly T.Tensor[], readonly members: readonly AdamOptions[]) {
     checkMembers('PackedAdam', params, members);
@@ -146,6 +172,7 @@ export class PackedAdam implements PackedOptimizer {
     const bc1 = beta1.map((b) => 1 - b ** this.#t);
     const sqrtBc2 = beta2.map((b) => Math.sqrt(1 - b ** this.#t));
     const stepSize = this.lrs.map((lr, k) => -lr / bc1[k]!);
+    const column = (values: readonly number[], like: T.Tensor) => this.#columns.get(values, like);
     T.tidy(() => T.noGrad(() => {
       const ms = this.#exp.of(this.params);
       const vs = this.#expSq.of(this.params);
@@ -179,5 +206,6 @@ export class PackedAdam implements PackedOptimizer {
   dispose(): void {
     this.#exp.dispose();
     this.#expSq.dispose();
+    this.#columns.dispose();
   }
 }

@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor/index.js';
-import { disposeSplits, prepareData, size, splitsOnDevice, take, type DataSplits } from '../data/index.js';
+import { disposeSplits, prepareData, size, splitsOnDevice, type DataSplits } from '../data/index.js';
 import { modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { PackedMlp } from '../nn/packed-mlp.js';
 import { scaledLearningRate, scheduleFactor } from '../optim/index.js';
@@ -32,6 +32,9 @@ import { initialModel, streamSeed, type EvalRecord, type StepMetrics, type Train
 
 /** Models whose zoo builder makes a Sequential of Flatten, Linear, BatchNorm and activations (PackedMlp's layers). */
 export const PACKABLE_MODELS = ['mlp', 'keskar-f1', 'logistic-regression', 'linear-regression', 'deep-linear'] as const;
+
+/** The largest activation a pack without batch norm computes at once (see packMicroBatch). */
+const ACTIVATION_BYTES = 16 * 2 ** 20;
 
 /** Top-level fields in which the members of a pack may differ; every other field is the pack's. */
 const MEMBER_FIELDS = ['seed', 'divergenceLoss', 'logEvery', 'save', 'scaling'] as const;
@@ -183,10 +186,12 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
   const pack = new PackedMlp(models);
   const optimizer = makeOptimizer(configs, pack.parameters(), members.map((m) => m.baseLr));
   // Without batch norm a micro-batch only bounds memory (the chunks' gradients add up to the batch's, up to
-  // rounding): the K members' micro-batches together hold at most microBatchSize examples, as one model's
-  // would, which also keeps each activation below the allocator's mmap threshold (src/native/addon.cc).
-  // With batch norm a micro-batch is a normalization batch too, so each member's is train()'s.
-  const packMicroBatch = pack.hasBatchNorm ? microBatch : Math.max(1, Math.floor(microBatch / configs.length));
+  // rounding), so the pack's may be smaller than train()'s: small enough that the widest activation of all K
+  // members, K·b·width float32s, stays under ACTIVATION_BYTES, below the allocator's mmap threshold (32 MB,
+  // src/native/addon.cc; each larger allocation would be mapped and page-faulted anew every step). With
+  // batch norm a micro-batch is a normalization batch too, so each member's is train()'s.
+  const fitting = Math.max(1, Math.floor(ACTIVATION_BYTES / (4 * configs.length * pack.widestFeatures)));
+  const packMicroBatch = pack.hasBatchNorm ? microBatch : Math.min(microBatch, fitting);
   const stepsPerEpoch = members[0]!.sampler.stepsPerEpoch;
   const totalSteps = 'steps' in shared.budget ? shared.budget.steps : Math.max(1, Math.round(shared.budget.epochs * stepsPerEpoch));
   const epochAt = (step: number) => step / stepsPerEpoch;
@@ -214,11 +219,10 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
       const factor = scheduleFactor(shared.schedule, shared.warmup, step, totalSteps);
       optimizer.lrs = members.map((m) => (m.end === undefined ? m.baseLr * factor : 0));
       const { losses, norms, b } = T.tidy(() => {
-        // Every member draws its own batch (a frozen member too, as its draws no longer matter): one gather for all.
-        const indices = T.cat(members.map((m) => m.sampler.next()), 0);
-        const { x, y } = take(data.train, indices);
-        const b = x.shape[0]! / members.length;
-        const g = packedBatchGradient(pack, loss, x.view([members.length, b, ...x.shape.slice(1)]), y.view([members.length, b, ...y.shape.slice(1)]), packMicroBatch);
+        // Every member draws its own batch (a frozen member too, as its draws no longer matter).
+        const indices = T.stack(members.map((m) => m.sampler.next()), 0);
+        const b = indices.shape[1]!;
+        const g = packedBatchGradient(pack, loss, data.train, indices, packMicroBatch);
         const norms = memberGradientNorms(g.grads);
         optimizer.step(g.grads);
         return { losses: g.losses, norms, b };
