@@ -28,7 +28,7 @@ import { evaluatePacked } from './packed-evaluate.js';
 import { memberGradientNorms, packedBatchGradient } from './packed-gradient.js';
 import { runRecord } from './record.js';
 import { RandomReshuffling, WithReplacement, type IndexSampler } from './sampler.js';
-import { initialModel, streamSeed, type EvalRecord, type StepMetrics, type TrainResult } from './trainer.js';
+import { checkLoss, initialModel, streamSeed, type EvalRecord, type StepMetrics, type TrainResult } from './trainer.js';
 
 /** Models whose zoo builder makes a Sequential of Flatten, Linear, BatchNorm and activations (PackedMlp's layers). */
 export const PACKABLE_MODELS = ['mlp', 'keskar-f1', 'logistic-regression', 'linear-regression', 'deep-linear'] as const;
@@ -92,12 +92,6 @@ function checkPack(configs: readonly TrainConfig[]): void {
     }
   });
   if (problems.length > 0) throw new ConfigError(problems, 'pack of training configurations');
-}
-
-function checkLoss(loss: LossName, data: DataSplits, model: string): void {
-  const classification = data.train.numClasses !== undefined;
-  if (loss === 'cross-entropy' && !classification) throw new ConfigError([`loss: cross-entropy needs class labels, but ${data.description} is a regression dataset (use mse or half-mse)`]);
-  if (loss !== 'cross-entropy' && classification) throw new ConfigError([`loss: ${loss} needs regression targets, but ${data.description} has class labels (use cross-entropy, or a regression dataset with model ${model})`]);
 }
 
 function makeOptimizer(configs: readonly TrainConfig[], params: T.Tensor[], baseLrs: readonly number[]): PackedOptimizer {

@@ -122,7 +122,8 @@ function makeOptimizer(config: TrainConfig, params: T.Tensor[], lr: number): Opt
   return o.proximal ? new Proximal(base, o.proximal) : base;
 }
 
-function checkLoss(loss: LossName, data: DataSplits, model: string): void {
+/** The loss fits the data: cross-entropy needs class labels, the regression losses need targets. */
+export function checkLoss(loss: LossName, data: DataSplits, model: string): void {
   const classification = data.train.numClasses !== undefined;
   if (loss === 'cross-entropy' && !classification) throw new ConfigError([`loss: cross-entropy needs class labels, but ${data.description} is a regression dataset (use mse or half-mse)`]);
   if (loss !== 'cross-entropy' && classification) throw new ConfigError([`loss: ${loss} needs regression targets, but ${data.description} has class labels (use cross-entropy, or a regression dataset with model ${model})`]);
