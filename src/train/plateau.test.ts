@@ -135,6 +135,26 @@ test('on: eval monitors the training-set loss of the periodic evaluations, and p
   assert.equal(run({ ...evalEvery, budget: { steps: 20 }, stopAt: { trainLoss: 1e-9 } }).stoppedBy, 'budget');
 });
 
+test('on: epoch checks where the trainer\'s epochs end: a warm phase\'s epochs at its own batch size, and a growing batch\'s epochs in examples', () => {
+  // Warm phase: 2 epochs of 11 steps at B = 24; then batches of 50 (dropLast: 5 steps an epoch) for 3 epochs.
+  const warm = run({ ...base, dropLast: true, batchSize: 50, warmStart: { batchSize: 24, epochs: 2 }, budget: { epochs: 3 }, stopAt: { plateau: { patience: 100 } } });
+  // With dropLast the warm epochs are 10 steps of 24 (the last 10 examples dropped).
+  assert.deepEqual(warm.plateau!.checks.map((c) => c.step), [10, 20, 25, 30, 35]);
+  assert.deepEqual(warm.plateau!.checks.map((c) => c.epoch), [1, 2, 3, 4, 5]);
+  // A batch that grows from 24 to 120 halfway: an epoch ends at the step whose examples pass a multiple of N.
+  const grown = run({ ...base, batchSchedule: { kind: 'step', milestones: [0.5], batchSizes: [120] }, budget: { epochs: 4 }, stopAt: { plateau: { patience: 100 } } });
+  const sizes = grown.history.steps.map((s) => s.batchSize);
+  assert.ok(sizes.includes(24) && sizes.includes(120), `the batch grew: ${[...new Set(sizes)].join(', ')}`);
+  const ends: number[] = [];
+  let examples = 0;
+  sizes.forEach((b, i) => {
+    if (Math.floor((examples + b) / N) > Math.floor(examples / N)) ends.push(i + 1);
+    examples += b;
+  });
+  assert.deepEqual(grown.plateau!.checks.map((c) => c.step), ends);
+  assert.equal(ends.length, 4);
+});
+
 test('a run resumed from a snapshot taken mid-epoch, after the best, stops at the step of the uninterrupted run with the same record', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-plateau-'));
   const config = (save: string): TrainConfigInput => ({ ...base, save, snapshotEvery: 7, stopAt: { plateau: { patience: 3 } } });
