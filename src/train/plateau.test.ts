@@ -107,6 +107,7 @@ test('minDelta decides: gradient descent whose loss falls every step runs its bu
     assert.equal(r.steps, stop + 1, `${mode} ${minDelta}`);
     assert.equal(r.stoppedBy, 'plateau');
     assert.deepEqual(stepLosses(r), losses.slice(0, stop + 1));
+    assert.match(r.stopped!, new RegExp(`did not improve by more than ${mode === 'rel' ? 'a fraction ' : ''}${minDelta} for 2 epochs`));
   }
 });
 

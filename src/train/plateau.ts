@@ -64,9 +64,8 @@ export class PlateauRule {
     return { ...s, checks: s.checks.map((c) => ({ ...c })), best: s.best && { ...s.best } };
   }
 
-  /** A resumed run continues from the state its snapshot kept. */
+  /** A resumed run continues from the state its snapshot kept (written by the same configuration: loadSnapshot checks). */
   restore(state: PlateauRecord): void {
-    if (state.on !== this.config.on) throw new Error(`the snapshot's plateau rule monitored on: ${state.on}, the configuration says on: ${this.config.on}`);
     this.#state = { ...state, checks: state.checks.map((c) => ({ ...c })), best: state.best && { ...state.best } };
   }
 
@@ -116,7 +115,7 @@ export class PlateauRule {
     const s = this.#state;
     const last = s.checks.at(-1)!;
     const what = this.config.on === 'epoch' ? 'epoch mean training loss' : 'training loss at the evaluations';
-    const by = this.config.mode === 'rel' ? `a factor 1 − ${this.config.minDelta}` : `more than ${this.config.minDelta}`;
+    const by = this.config.mode === 'rel' ? `more than a fraction ${this.config.minDelta}` : `more than ${this.config.minDelta}`;
     return `the ${what} did not improve by ${by} for ${s.sinceBest} ${this.config.on === 'epoch' ? 'epochs' : 'evaluations'} (stopAt.plateau.patience ${this.config.patience}): `
       + `best ${s.best!.loss} at step ${s.best!.step} (epoch ${s.best!.epoch}), last ${last.loss} at step ${last.step}`;
   }
