@@ -117,3 +117,16 @@ test('a result is checked as the store keeps it: NaN and Infinity become null, l
   assert.deepEqual(stored, { status: 'diverged', train: { loss: null, accuracy: 0.1, examples: 10 }, distanceFromInitial: null, extra: { kept: true } });
   assert.throws(() => storedTrialResult({ steps: 'ten' }, 's', 'k'), /^RecordError: study 's', trial k: the stored result cannot be read:\n {2}- steps: .*\(got "ten"\)$/);
 });
+
+test("a stopAt run's end is read typed: what stopped it, and the plateau rule's checks and best; an unknown reason is refused", () => {
+  const place = { study: 's', key: 'k', what: 'result' };
+  const check = { step: 22, epoch: 2, loss: 0.15 };
+  const stored = { status: 'completed', steps: 55, stoppedBy: 'plateau', stopped: 'the epoch mean training loss did not improve…',
+    plateau: { on: 'epoch', checks: [{ step: 11, epoch: 1, loss: 0.8 }, check, { step: 33, epoch: 3, loss: 0.2 }], best: check, sinceBest: 1, epochsDone: 3, lossSum: 0, examples: 0 } };
+  const result = parseTrialResult(stored, place);
+  assert.equal(result.stoppedBy, 'plateau');
+  assert.deepEqual(result.plateau?.best, check);
+  assert.equal(result.plateau?.checks.length, 3);
+  assert.throws(() => parseTrialResult({ ...stored, stoppedBy: 'tired' }, place), /stoppedBy: .*"budget"\|"trainLoss"\|"plateau".* \(got "tired"\)/);
+  assert.throws(() => parseTrialResult({ ...stored, plateau: { ...stored.plateau, on: 'val_loss' } }, place), /plateau\.on: .* \(got "val_loss"\)/);
+});

@@ -58,6 +58,21 @@ const lossLevelSchema = z.looseObject({
   checkpoint: z.string().optional(),
 });
 
+/** A loss the plateau rule compared (train/plateau.ts's PlateauCheck). */
+const plateauCheckSchema = z.looseObject({ step: z.number(), epoch: z.number(), loss: measured });
+
+/** The plateau rule of stopAt (train/plateau.ts's PlateauRecord): what it monitored, every value it compared, the best and the checks since. */
+const plateauSchema = z.looseObject({
+  on: z.enum(['epoch', 'eval']),
+  checks: z.array(plateauCheckSchema),
+  best: plateauCheckSchema.nullable(),
+  sinceBest: z.number(),
+  epochsDone: z.number().optional(),
+  lossSum: z.number().optional(),
+  examples: z.number().optional(),
+});
+export type PlateauRecord = z.output<typeof plateauSchema>;
+
 /** Stationary fluctuations recorded during training (measure/fluctuations.ts); the per-coordinate arrays only for small models. */
 const fluctuationsSchema = z.looseObject({
   steps: z.number(),
@@ -108,6 +123,10 @@ export const trialResultSchema = z.looseObject({
   lossLevels: z.array(lossLevelSchema).optional(),
   /** Why the run ended before its budget (config.stopAt). */
   stopped: z.string().optional(),
+  /** With config.stopAt, what ended a completed run (absent: no stopAt, or stored before the field). */
+  stoppedBy: z.enum(['budget', 'trainLoss', 'plateau']).optional(),
+  /** With config.stopAt.plateau: the rule's checks, best loss and checks since it. */
+  plateau: plateauSchema.optional(),
   /** ‖θ − θ₀‖ at the end. */
   distanceFromInitial: measured.optional(),
   numParameters: z.number().optional(),

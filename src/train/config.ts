@@ -157,6 +157,23 @@ export const adversarialSchema = z.strictObject({
   if (a.attack === 'fgsm' && a.steps !== undefined && a.steps !== 1) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'fgsm takes one step; use attack: pgd for several' });
 });
 
+/**
+ * "Until the loss ceased to improve" (Keskar et al. 2017) as Keras's EarlyStopping(monitor='loss'): stop
+ * after `patience` checks without an improvement of more than minDelta on the best training loss (plateau.ts).
+ */
+export const plateauSchema = z.strictObject({
+  /** Checks (epochs, or evaluations with on: eval) without improvement before the run stops. */
+  patience: positiveInt,
+  /** An improvement is a loss below best − minDelta (mode abs, Keras's min_delta) or below best·(1 − minDelta) (mode rel). */
+  minDelta: z.number().nonnegative().default(0),
+  mode: z.enum(['abs', 'rel']).default('abs'),
+  /** epoch: the epoch's mean minibatch loss (Keras's `loss`); eval: the training-set loss at each periodic evaluation. */
+  on: z.enum(['epoch', 'eval']).default('epoch'),
+}).superRefine((p, ctx) => {
+  if (p.mode === 'rel' && p.minDelta >= 1) ctx.addIssue({ code: 'custom', path: ['minDelta'], message: 'with mode rel an improvement is a loss below best·(1 − minDelta), so minDelta must be below 1' });
+});
+export type PlateauConfig = z.output<typeof plateauSchema>;
+
 export const trainConfigSchema = z.strictObject({
   model: modelSchema,
   data: dataSchema,
@@ -210,8 +227,13 @@ export const trainConfigSchema = z.strictObject({
    * save/loss-LEVEL/): minima of different runs compared at equal loss (Keskar et al. 2017, Fig. 6).
    */
   checkpointAt: z.strictObject({ trainLoss: z.array(z.number().positive()).min(1) }).optional(),
-  /** End the run at the first evaluation whose training loss is below this; the budget is then a limit. */
-  stopAt: z.strictObject({ trainLoss: z.number().positive() }).optional(),
+  /**
+   * End the run before its budget (then a limit): at the first evaluation whose training loss is below
+   * trainLoss, or when the training loss ceased to improve (plateau); whichever comes first.
+   */
+  stopAt: z.strictObject({ trainLoss: z.number().positive().optional(), plateau: plateauSchema.optional() })
+    .refine((s) => s.trainLoss !== undefined || s.plateau !== undefined, { message: 'give trainLoss, plateau or both' })
+    .optional(),
 });
 
 export { describeIssues };

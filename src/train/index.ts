@@ -7,6 +7,7 @@ export * from './evaluate.js';
 export * from './gradient.js';
 export * from './checkpoint.js';
 export * from './checkpoint-levels.js';
+export * from './plateau.js';
 export * from './record.js';
 export * from './trainer.js';
 export * from './adversarial.js';

@@ -18,6 +18,7 @@ import { ConfigError, configDevice, type TrainConfig } from './config.js';
 import { checkedDevice } from './device.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { batchGradient } from './gradient.js';
+import { PlateauRule, type PlateauRecord } from './plateau.js';
 import { runRecord, type RunRecord } from './record.js';
 import { RandomReshuffling, ReshufflingStream, WithReplacement, type IndexSampler } from './sampler.js';
 import { restoreTrainingSnapshot, saveInitialWeights, saveTrainingSnapshot, type TrainingParts } from './snapshot.js';
@@ -66,6 +67,10 @@ export interface TrainResult {
   lossLevels?: LossLevelRecord[];
   /** Why the run ended before its budget (config.stopAt). */
   stopped?: string;
+  /** With config.stopAt, a completed run's end: the budget, or the stopAt rule that ended it first. */
+  stoppedBy?: StoppedBy;
+  /** With config.stopAt.plateau: the losses the rule compared, the best and the checks since it. */
+  plateau?: PlateauRecord;
   /** ‖θ − θ₀‖ at the end (when the initial weights are kept: save or checkpointAt). */
   distanceFromInitial?: number;
   numParameters: number;
@@ -73,6 +78,9 @@ export interface TrainResult {
   config: TrainConfig;
   record: RunRecord;
 }
+
+/** What ended a completed run: its budget, or a stopAt rule before it. */
+export type StoppedBy = 'budget' | 'trainLoss' | 'plateau';
 
 export interface StepContext {
   step: number;
@@ -161,8 +169,8 @@ function checkRemedies(config: TrainConfig, n: number): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-/** What a snapshot keeps of the run so far: the history, and the loss levels already crossed (their checkpoints are written). */
-type SnapshotHistory = TrainResult['history'] & { lossLevels?: LossLevelRecord[] };
+/** What a snapshot keeps of the run so far: the history, the loss levels already crossed (their checkpoints are written), and the plateau rule's state. */
+type SnapshotHistory = TrainResult['history'] & { lossLevels?: LossLevelRecord[]; plateau?: PlateauRecord };
 
 /** The generators of a run's seeded streams (streamSeed), in the order its snapshots keep them. */
 function runGenerators(seed: number): Record<'model' | 'sampling' | 'augment' | 'fresh' | 'adversarial', T.Generator> {
@@ -231,12 +239,14 @@ interface Run extends RunSampling {
   inputSpace: InputSpace;
   evalEvery: number;
   levels: LossLevelCheckpoints | undefined;
+  plateau: PlateauRule | undefined;
   /** Snapshots (resume) save and restore these. */
   parts: TrainingParts;
   history: TrainResult['history'];
   status: TrainResult['status'];
   reason: string | undefined;
   stopped: string | undefined;
+  stoppedBy: StoppedBy | undefined;
   stepsDone: number;
   /** Training examples drawn so far. */
   samples: number;
@@ -269,11 +279,12 @@ function prepareRun(config: TrainConfig, data: DataSplits, hooks: TrainHooks): R
     inputSpace: { normalization: appliedNormalization(data), range: data.inputRange },
     evalEvery: config.eval.every ?? Math.min(sampling.stepsPerEpoch, 1000),
     levels: config.checkpointAt ? new LossLevelCheckpoints(config.checkpointAt.trainLoss, config.save, initial!, sidecarAt) : undefined,
+    plateau: config.stopAt?.plateau ? new PlateauRule(config.stopAt.plateau) : undefined,
     parts: {
       model, optimizer, initial, schedule: sampling.dynamic, generators,
       samplers: { warm: sampling.warmSampler, main: sampling.mainSampler, dynamic: sampling.dynamicSampler },
     },
-    history: { steps: [], evals: [] }, status: 'completed', reason: undefined, stopped: undefined, stepsDone: 0, samples: 0, started: performance.now(),
+    history: { steps: [], evals: [] }, status: 'completed', reason: undefined, stopped: undefined, stoppedBy: undefined, stepsDone: 0, samples: 0, started: performance.now(),
   };
 }
 
@@ -305,6 +316,7 @@ function restoreOrStart(r: Run, resume: boolean): void {
   r.history.steps.push(...restored.history.steps);
   r.history.evals.push(...restored.history.evals);
   r.levels?.restore(restored.history.lossLevels ?? []);
+  if (restored.history.plateau) r.plateau?.restore(restored.history.plateau);
   r.started -= restored.seconds * 1000;
   if (r.dynamic) r.totalSteps = r.dynamic.estimatedTotalSteps();
 }
@@ -354,6 +366,13 @@ function trainStep(r: Run, step: number): StepMetrics {
   return metrics!;
 }
 
+/** Ends the run by a stopAt rule: why, in words. */
+function stopBy(r: Run, by: Exclude<StoppedBy, 'budget'>, why: string): false {
+  r.stoppedBy = by;
+  r.stopped = why;
+  return false;
+}
+
 /** After a step: its record, divergence, hooks, the periodic evaluation (and stopAt), snapshots. False when the run ends here. */
 function afterStep(r: Run, step: number, m: StepMetrics): boolean {
   const { config, hooks, history, stepsDone, model } = r;
@@ -370,13 +389,16 @@ function afterStep(r: Run, step: number, m: StepMetrics): boolean {
     history.evals.push(e);
     hooks.onEval?.(e, model);
     r.levels?.observe(e, model);
-    if (config.stopAt && e.train.loss < config.stopAt.trainLoss) {
-      r.stopped = `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${config.stopAt.trainLoss}`;
-      return false;
+    const target = config.stopAt?.trainLoss;
+    if (target !== undefined && e.train.loss < target) {
+      return stopBy(r, 'trainLoss', `the training loss ${e.train.loss} at step ${stepsDone} (on ${e.train.examples} examples) is below stopAt.trainLoss ${target}`);
     }
+    if (r.plateau?.on === 'eval' && r.plateau.afterEvaluation(e.train.loss, stepsDone, e.epoch)) return stopBy(r, 'plateau', r.plateau.describe());
   }
+  // Every step's loss counts, logged or not; at an epoch's end (the budget's last one too) the rule checks the epoch's mean.
+  if (r.plateau?.on === 'epoch' && r.plateau.afterStep(m.loss, m.batchSize, stepsDone, epochAt(r, stepsDone))) return stopBy(r, 'plateau', r.plateau.describe());
   if (config.snapshotEvery !== undefined && stepsDone % config.snapshotEvery === 0 && more) {
-    saveTrainingSnapshot<SnapshotHistory>(config.save!, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}) } });
+    saveTrainingSnapshot<SnapshotHistory>(config.save!, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}), ...(r.plateau ? { plateau: r.plateau.record() } : {}) } });
   }
   hooks.onProgress?.({ step: stepsDone, totalSteps: r.totalSteps, loss: m.loss, samplesPerSecond: r.samples / ((performance.now() - r.started) / 1000) });
   return true;
@@ -408,6 +430,8 @@ function finish(r: Run): TrainResult {
     ...(levels ? { lossLevels: levels.records } : {}),
     ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
     ...(r.stopped ? { stopped: r.stopped } : {}),
+    ...(config.stopAt && status === 'completed' ? { stoppedBy: r.stoppedBy ?? 'budget' } : {}),
+    ...(r.plateau ? { plateau: r.plateau.record() } : {}),
     numParameters: model.numParameters(),
     data: r.data.description,
     config,
