@@ -153,6 +153,41 @@ interface MemberRun {
   end?: { reason: string; seconds: number };
 }
 
+/** Member k's run: its learning rate, and the sampling stream train(configs[k]) draws from (trainer.ts streamSeed). */
+function memberRuns(configs: readonly TrainConfig[], models: readonly Module[], n: number, batchSize: number): MemberRun[] {
+  return configs.map((config, k) => {
+    const samplingGen = new T.Generator(streamSeed(config.seed, 2));
+    return {
+      config,
+      baseLr: scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize),
+      sampler: config.sampling === 'replacement' ? new WithReplacement(n, batchSize, samplingGen) : new RandomReshuffling(n, batchSize, config.dropLast, samplingGen),
+      history: { steps: [], evals: [] },
+      ...(config.save ? { initial: new Map([...models[k]!.stateDict()].map(([name, v]) => [name, T.keep(v.detach().clone())])) } : {}),
+      steps: 0,
+      samples: 0,
+    };
+  });
+}
+
+/** One step's numbers for every live member: its history, and train()'s divergence rule (after the step's update, as there). */
+function recordStep(
+  members: MemberRun[], s: { step: number; losses: number[]; norms: number[]; b: number; seconds: number }, pack: PackedMlp, optimizer: PackedOptimizer,
+): void {
+  members.forEach((m, k) => {
+    if (m.end !== undefined) return;
+    m.steps = s.step + 1;
+    m.samples += s.b;
+    const metrics: StepMetrics = { step: s.step, loss: s.losses[k]!, gradNorm: s.norms[k]!, lr: optimizer.lrs[k]!, batchSize: s.b };
+    if (s.step % m.config.logEvery === 0) m.history.steps.push(metrics);
+    if (!Number.isFinite(metrics.loss) || metrics.loss > m.config.divergenceLoss) {
+      m.end = { reason: `the training loss was ${metrics.loss} at step ${s.step} (limit ${m.config.divergenceLoss})`, seconds: s.seconds };
+      pack.writeMember(k);
+      pack.clearMember(k);
+      optimizer.clearMember(k);
+    }
+  });
+}
+
 function runPack(configs: readonly TrainConfig[], data: DataSplits, options: PackedOptions): PackedMember[] {
   const shared = configs[0]!;
   const record = runRecord(configDevice(shared));
@@ -165,18 +200,7 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
   const microBatch = shared.microBatchSize ?? 2048;
   // Member k's model and sampling streams are those train(configs[k]) draws from (trainer.ts streamSeed).
   const models = configs.map((c) => initialModel(c, io, new T.Generator(streamSeed(c.seed, 1))));
-  const members: MemberRun[] = configs.map((config, k) => {
-    const samplingGen = new T.Generator(streamSeed(config.seed, 2));
-    return {
-      config,
-      baseLr: scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize),
-      sampler: config.sampling === 'replacement' ? new WithReplacement(n, batchSize, samplingGen) : new RandomReshuffling(n, batchSize, config.dropLast, samplingGen),
-      history: { steps: [], evals: [] },
-      ...(config.save ? { initial: new Map([...models[k]!.stateDict()].map(([name, v]) => [name, T.keep(v.detach().clone())])) } : {}),
-      steps: 0,
-      samples: 0,
-    };
-  });
+  const members = memberRuns(configs, models, n, batchSize);
   const pack = new PackedMlp(models);
   const optimizer = makeOptimizer(configs, pack.parameters(), members.map((m) => m.baseLr));
   // Without batch norm a micro-batch only bounds memory (the chunks' gradients add up to the batch's, up to
@@ -222,20 +246,7 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
         return { losses: g.losses, norms, b };
       });
       const seconds = (performance.now() - started) / 1000;
-      members.forEach((m, k) => {
-        if (m.end !== undefined) return;
-        m.steps = step + 1;
-        m.samples += b;
-        const metrics: StepMetrics = { step, loss: losses[k]!, gradNorm: norms[k]!, lr: optimizer.lrs[k]!, batchSize: b };
-        if (step % m.config.logEvery === 0) m.history.steps.push(metrics);
-        // train()'s divergence rule, after the step's update as there.
-        if (!Number.isFinite(metrics.loss) || metrics.loss > m.config.divergenceLoss) {
-          m.end = { reason: `the training loss was ${metrics.loss} at step ${step} (limit ${m.config.divergenceLoss})`, seconds };
-          pack.writeMember(k);
-          pack.clearMember(k);
-          optimizer.clearMember(k);
-        }
-      });
+      recordStep(members, { step, losses, norms, b, seconds }, pack, optimizer);
       const stepsDone = step + 1;
       if (stepsDone % evalEvery === 0 && stepsDone < totalSteps && live().length > 0) evaluateLive(stepsDone);
       options.onProgress?.({ step: stepsDone, totalSteps, losses: members.map((m, k) => (m.end === undefined ? losses[k]! : NaN)), samplesPerSecond: (b * members.length * stepsDone) / seconds });
