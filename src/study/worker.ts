@@ -92,6 +92,8 @@ class DataCache {
 async function trainTrials(c: Context): Promise<void> {
   const { store, study, id, options, heartbeat, data } = c;
   let claimMs = 0;
+  // The latency of this worker's previous finish (a result cannot carry its own finish's): for the benchmark's claim + finish.
+  let finishMs: number | undefined;
   const claim = () => {
     const t = performance.now();
     return claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })).finally(() => (claimMs = performance.now() - t));
@@ -149,15 +151,17 @@ async function trainTrials(c: Context): Promise<void> {
       const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       const inStore = save !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
       await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
+      const finishing = performance.now();
       accepted = await store.finish(study.name, key, attempt, {
         status: result.status,
         // The claim's latency (the store's round trips and locks), for the benchmark.
-        result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs } as unknown as Record<string, unknown>,
+        result: { ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs, finishMs } as unknown as Record<string, unknown>,
         seconds: (performance.now() - started) / 1000,
         checkpoint: inStore ? IN_STORE : result.checkpoint,
         ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
         metrics: sampler.take(),
       });
+      finishMs = performance.now() - finishing;
     } catch (error) {
       accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
     } finally {
