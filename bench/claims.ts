@@ -5,6 +5,7 @@
  * a finish is measured apart from process start, IPC, heartbeats and the scheduling of 8 workers on
  * a few cores. PostgreSQL's transactions per trial come from pg_stat_database.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { expandTrials, openStore, type Study, type StudyStore } from '../src/study/index.js';
 
@@ -74,3 +75,14 @@ export async function storeLoop(url: string, study: Study, clients: number): Pro
   out.transactionsPerTrial = ((await commits(url)) - before) / out.trials;
   return out;
 }
+
+/** CPU seconds of process `pid` and of its children it has waited for (Linux /proc; utime stime cutime cstime, in clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command's ')': state is field 3, utime..cstime are fields 14..17.
+  return fields.slice(11, 15).reduce((s, f) => s + Number(f), 0) / 100;
+}
+
+/** The postmaster of the PostgreSQL cluster in `dir` (its backends' CPU is its children's once they exit). */
+export const postmasterPid = (dir: string) => Number(readFileSync(`${dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);

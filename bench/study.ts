@@ -16,7 +16,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, parseStudy, runStudy } from '../src/study/index.js';
 import { pgCluster } from '../src/study/pg-testing.js';
-import { commits, quantile, storeLoop } from './claims.js';
+import { commits, cpuSeconds, postmasterPid, quantile, storeLoop } from './claims.js';
 
 const study = parseStudy({
   name: 'bench-mlp',
@@ -31,6 +31,7 @@ const study = parseStudy({
   grid: { batchSize: [32, 64, 128], 'optimizer.lr': [0.025, 0.05, 0.1, 0.2], seed: [0, 1] },
 });
 
+const TINY_TRIALS = 500;
 const tiny = parseStudy({
   name: 'bench-claims',
   base: {
@@ -40,7 +41,7 @@ const tiny = parseStudy({
     batchSize: 4,
     budget: { steps: 1 },
   },
-  grid: { seed: Array.from({ length: 500 }, (_, i) => i) },
+  grid: { seed: Array.from({ length: TINY_TRIALS }, (_, i) => i) },
 });
 
 type Backend = 'sqlite' | 'postgres';
@@ -74,11 +75,25 @@ async function measure(backend: Backend, workers: number) {
 
 /** The tiny-trial study with 8 workers: claim and finish latency in the workers, tiny trials per second, store transactions per trial. */
 async function claims(backend: Backend) {
+  // CPU seconds of the runner with its workers, and of PostgreSQL's server: the 8-trial study (one trial a worker) counts what starting them costs.
+  const cpu = async () => [cpuSeconds('self'), backend === 'postgres' ? cpuSeconds(postmasterPid((await pgCluster({ durable: true })).dir)) : 0];
+  const cpuOf = async (s: typeof tiny) => {
+    const url = await newUrl(backend);
+    const [w0, p0] = await cpu();
+    await runStudy(s, { db: url, workers: 8 });
+    const [w1, p1] = await cpu();
+    return { workers: w1! - w0!, server: p1! - p0! };
+  };
+  const start = await cpuOf({ ...tiny, name: 'bench-start', grid: { seed: Array.from({ length: 8 }, (_, i) => i) } });
   const db = await newUrl(backend);
   const before = await commits(db);
+  const [w0, p0] = await cpu();
   const started = performance.now();
   await runStudy(tiny, { db, workers: 8 });
   const wall = (performance.now() - started) / 1000;
+  const [w1, p1] = await cpu();
+  const n = TINY_TRIALS - 8;
+  const cpuMs = { workers: (1000 * (w1! - w0! - start.workers)) / n, server: (1000 * (p1! - p0! - start.server)) / n };
   const trials = await trialsOf(db, tiny.name);
   const transactionsPerTrial = ((await commits(db)) - before) / trials.length;
   const results = trials.map((t) => t.result as { claimMs?: number; finishMs?: number });
@@ -90,17 +105,17 @@ async function claims(backend: Backend) {
   // The steady window: the first claim to the last finish on the store's clock (the workers' start and exit left out).
   const first = Math.min(...trials.map((t) => Date.parse(t.startedAt!)));
   const last = Math.max(...trials.map((t) => Date.parse(t.finishedAt!)));
-  return { backend, trials: trials.length, wall, perSecond: trials.length / wall, steadyPerSecond: trials.length / ((last - first) / 1000), claim, finish, both, transactionsPerTrial };
+  return { backend, trials: trials.length, wall, perSecond: trials.length / wall, steadyPerSecond: trials.length / ((last - first) / 1000), claim, finish, both, transactionsPerTrial, cpuMs };
 }
 
 const ms = (xs: readonly number[]) => (xs.length === 0 ? '— | —' : `${quantile(xs, 0.5).toFixed(2)} | ${quantile(xs, 0.99).toFixed(2)}`);
 const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`;
 
 async function claimsTable(backends: readonly Backend[]): Promise<void> {
-  process.stdout.write(`\n8 worker processes${nosync ? ' (PostgreSQL without fsync at commit)' : ''}, 500 tiny trials (${load()})\n\n| store | trials | wall s | tiny trials/s (wall) | tiny trials/s (first claim → last finish) | claim p50 ms | claim p99 ms | finish p50 ms | finish p99 ms | claim + finish p50 ms | claim + finish p99 ms | store transactions per trial |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
+  process.stdout.write(`\n8 worker processes${nosync ? ' (PostgreSQL without fsync at commit)' : ''}, 500 tiny trials (${load()})\n\n| store | trials | wall s | tiny trials/s (wall) | tiny trials/s (first claim → last finish) | claim p50 ms | claim p99 ms | finish p50 ms | finish p99 ms | claim + finish p50 ms | claim + finish p99 ms | store transactions per trial | CPU ms per trial: runner + workers | CPU ms per trial: PostgreSQL |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
   for (const b of backends) {
     const c = await claims(b);
-    process.stdout.write(`| ${c.backend} | ${c.trials} | ${c.wall.toFixed(1)} | ${c.perSecond.toFixed(0)} | ${c.steadyPerSecond.toFixed(0)} | ${ms(c.claim)} | ${ms(c.finish)} | ${ms(c.both)} | ${c.transactionsPerTrial.toFixed(2)} |\n`);
+    process.stdout.write(`| ${c.backend} | ${c.trials} | ${c.wall.toFixed(1)} | ${c.perSecond.toFixed(0)} | ${c.steadyPerSecond.toFixed(0)} | ${ms(c.claim)} | ${ms(c.finish)} | ${ms(c.both)} | ${c.transactionsPerTrial.toFixed(2)} | ${c.cpuMs.workers.toFixed(1)} | ${b === 'postgres' ? c.cpuMs.server.toFixed(1) : '—'} |\n`);
   }
   process.stdout.write(`(${load()})\n`);
 }
