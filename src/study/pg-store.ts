@@ -97,6 +97,9 @@ function isTransient(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|server closed the connection|terminating connection/i.test(e.message ?? '');
 }
 
+/** PostgreSQL refusing a prepared statement whose table's columns changed since it was prepared. */
+const isStalePlan = (error: unknown) => (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message ?? '');
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long the server lets one of our sessions sit idle inside a transaction before ending it (its locks released). */
@@ -127,8 +130,9 @@ export class PostgresDialect implements SqlDialect {
   private readonly secrets: string[];
   private readonly retrySeconds: number;
   private closed = false;
-  /** Statement names by text (statement()). */
+  /** Statement names by text (statement()), and their generation: new names are prepared afresh on every connection. */
   private readonly names = new Map<string, string>();
+  private generation = 1;
 
   constructor(rawUrl: string, options: OpenStoreOptions) {
     this.url = redactUrl(rawUrl);
@@ -165,10 +169,19 @@ export class PostgresDialect implements SqlDialect {
   /** Runs `work` (a statement or a transaction), retrying transient failures with backoff for retrySeconds. */
   private async retrying<T>(work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + 1000 * this.retrySeconds;
+    let replanned = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return await work();
       } catch (error) {
+        // A table changed under a prepared statement (a newer sgdlab migrated the store): the statement failed
+        // before it did anything (a transaction rolled back); prepare every statement again and retry.
+        if (isStalePlan(error) && !replanned) {
+          replanned = true;
+          this.names.clear();
+          this.generation++;
+          continue;
+        }
         if (!isTransient(error) || Date.now() >= deadline) throw this.redact(error, `the study store ${this.url}`);
         await sleep(Math.min(5000, 100 * 2 ** attempt, Math.max(0, deadline - Date.now())));
       }
@@ -188,7 +201,7 @@ export class PostgresDialect implements SqlDialect {
   private statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
     if (params.length === 0 || params.length > MAX_NAMED_PARAMETERS) return { text: sql, values: params as unknown[] };
     let name = this.names.get(sql);
-    if (name === undefined) this.names.set(sql, name = `sgdlab_${this.names.size + 1}`);
+    if (name === undefined) this.names.set(sql, name = `sgdlab_${this.generation}_${this.names.size + 1}`);
     return { name, text: sql, values: params as unknown[] };
   }
 

@@ -378,6 +378,26 @@ test('postgres: a transaction run again after its COMMIT was acknowledged to nob
   }
 });
 
+test('postgres: a column added to a table while a worker runs (a newer sgdlab migrating) does not break its prepared claim', async () => {
+  const url = await (await pgCluster()).newDatabase();
+  // One connection: the second claim runs on the connection that prepared the first.
+  const store = await openStore(url, { maxConnections: 1 });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 2));
+    const a = (await store.claim('grid', 'w'))!;
+    await admin.query('ALTER TABLE trials ADD COLUMN later_release INTEGER');
+    const b = (await store.claim('grid', 'w'))!;
+    assert.deepEqual([a.attempt, b.attempt, b.status], [1, 1, 'running']);
+    assert.notEqual(a.key, b.key);
+    assert.equal(await store.finish('grid', b.key, 1, { status: 'completed', result: {}, seconds: 0 }), true);
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+});
+
 test('sqlite and postgres: a version-3 store with duplicate metric rows opens; the duplicates are removed and each row kept once', async () => {
   const oldRows = `INSERT INTO studies (name, spec, created_at, updated_at) VALUES ('old', '{}', '2026-01-01', '2026-01-01');
     INSERT INTO trials (study, key, coordinates, config, status, attempt) VALUES ('old', 'k1', '{}', '{}', 'running', 1);
