@@ -3,12 +3,13 @@
  * sql-store.ts's, shared with SQLite; this file is its dialect: the same numbered migrations in
  * PostgreSQL's SQL, the connection pool, transactions, the server's clock and row locks.
  *
- * Coordination is PostgreSQL's own: a claim picks the next claimable row with `FOR UPDATE SKIP LOCKED`
- * (concurrent claimers skip each other's candidates instead of queueing behind them) and marks it
- * running with the next attempt number and a lease measured on the server's clock
- * (`clock_timestamp()`), so machines with skewed clocks agree on who holds what. Results are written
- * in one transaction that first locks the trial's row (`FOR UPDATE`) and checks the attempt (the
- * fencing token); a stale attempt's result is recorded in `refusals` instead.
+ * Coordination is PostgreSQL's own: a claim is one statement that picks the next claimable row with
+ * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's candidates instead of queueing
+ * behind them) and marks it running with the next attempt number and a lease measured on the server's
+ * clock (`clock_timestamp()`), so machines with skewed clocks agree on who holds what. A result is
+ * written by an UPDATE whose WHERE is the running claim's attempt (the fencing token; the UPDATE locks
+ * the row and, in READ COMMITTED, checks the row's newest version); a stale attempt's result is
+ * recorded in `refusals` instead. Statements are named (prepared once per connection).
  *
  * Connection safety: SQL is parameterized only; the URL's libpq parameters (sslmode, host=/socket
  * dir, application_name…) pass through to the driver; a lost connection is retried with
@@ -82,6 +83,9 @@ export const PG_MIGRATIONS: readonly string[] = [
    ALTER TABLE metrics ADD CONSTRAINT metrics_row UNIQUE (study, key, attempt, step, name);`,
 ];
 
+/** Statements with more parameters than this are not named (PostgresDialect.statement). */
+const MAX_NAMED_PARAMETERS = 16;
+
 /** The advisory lock that serializes migrations when many workers open a fresh database at once. */
 const MIGRATION_LOCK = 0x5367646c; // 'Sgdl'
 
@@ -92,6 +96,9 @@ function isTransient(error: unknown): boolean {
   if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT'].includes(e.code)) return true;
   return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|server closed the connection|terminating connection/i.test(e.message ?? '');
 }
+
+/** PostgreSQL refusing a prepared statement whose table's columns changed since it was prepared. */
+const isStalePlan = (error: unknown) => (error as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message ?? '');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,6 +130,9 @@ export class PostgresDialect implements SqlDialect {
   private readonly secrets: string[];
   private readonly retrySeconds: number;
   private closed = false;
+  /** Statement names by text (statement()), and their generation: new names are prepared afresh on every connection. */
+  private readonly names = new Map<string, string>();
+  private generation = 1;
 
   constructor(rawUrl: string, options: OpenStoreOptions) {
     this.url = redactUrl(rawUrl);
@@ -159,10 +169,19 @@ export class PostgresDialect implements SqlDialect {
   /** Runs `work` (a statement or a transaction), retrying transient failures with backoff for retrySeconds. */
   private async retrying<T>(work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + 1000 * this.retrySeconds;
+    let replanned = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return await work();
       } catch (error) {
+        // A table changed under a prepared statement (a newer sgdlab migrated the store): the statement failed
+        // before it did anything (a transaction rolled back); prepare every statement again and retry.
+        if (isStalePlan(error) && !replanned) {
+          replanned = true;
+          this.names.clear();
+          this.generation++;
+          continue;
+        }
         if (!isTransient(error) || Date.now() >= deadline) throw this.redact(error, `the study store ${this.url}`);
         await sleep(Math.min(5000, 100 * 2 ** attempt, Math.max(0, deadline - Date.now())));
       }
@@ -173,7 +192,23 @@ export class PostgresDialect implements SqlDialect {
     return `${timestamp} + make_interval(secs => ${seconds})`;
   }
 
-  query: Query = (sql, params = []) => this.retrying(async () => (await this.pool.query(sql, params as unknown[])).rows);
+  /**
+   * A statement with parameters as a named one: each connection parses and plans it once, then only
+   * binds and executes it (a claim or a finish is parsed once per worker, not once per trial). Texts
+   * with many parameters (multi-row inserts, one text per row count) stay unnamed: the server would keep
+   * a plan of each on every connection.
+   */
+  private statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
+    if (params.length === 0 || params.length > MAX_NAMED_PARAMETERS) return { text: sql, values: params as unknown[] };
+    let name = this.names.get(sql);
+    if (name === undefined) this.names.set(sql, name = `sgdlab_${this.generation}_${this.names.size + 1}`);
+    return { name, text: sql, values: params as unknown[] };
+  }
+
+  query: Query = (sql, params = []) => this.retrying(async () => (await this.pool.query(this.statement(sql, params))).rows);
+
+  // A statement on its own is a transaction: nothing to add.
+  write: Query = this.query;
 
   /** One transaction on one connection (retried whole on a transient failure). */
   transaction<T>(work: (q: Query) => Promise<T>, mode: TransactionMode = 'write'): Promise<T> {
@@ -188,7 +223,7 @@ export class PostgresDialect implements SqlDialect {
       client.on('error', onError);
       try {
         await client.query(mode === 'write' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const result = await work(async (sql, params = []) => (await client.query(sql, params as unknown[])).rows);
+        const result = await work(async (sql, params = []) => (await client.query(this.statement(sql, params))).rows);
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -143,6 +143,8 @@ export const trialResultSchema = z.looseObject({
   trainSeconds: z.number().optional(),
   /** The claim's latency, ms. */
   claimMs: z.number().optional(),
+  /** The previous trial's finish latency in this worker, ms (a result cannot carry its own). */
+  finishMs: z.number().optional(),
 });
 export type TrialResult = z.output<typeof trialResultSchema>;
 export type Evaluation = z.output<typeof evaluationSchema>;

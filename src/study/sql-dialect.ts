@@ -32,6 +32,8 @@ export interface SqlDialect {
 
   /** One statement on its own (PostgreSQL: retried on a lost connection). */
   query: Query;
+  /** One writing statement as a transaction of its own (PostgreSQL: the statement alone, one round trip; SQLite: inside BEGIN IMMEDIATE, as every write). */
+  write: Query;
   /** `work` in one transaction, committed if it resolves, rolled back if it throws (PostgreSQL: retried whole on a lost connection). */
   transaction<T>(work: (q: Query) => Promise<T>, mode?: TransactionMode): Promise<T>;
   close(): Promise<void>;

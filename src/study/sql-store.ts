@@ -4,10 +4,17 @@
  * withdrawing measurements, dump and load. The SQL here is what SQLite and PostgreSQL both accept;
  * what differs (the clock, row locks, transactions, insertion order) comes from the dialect.
  *
- * A claim is one transaction: the first pending row, else a running row whose lease expired or whose
- * worker this host knows dead, picked with the dialect's lock (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
- * concurrent claimers skip each other's candidates; SQLite: none needed, BEGIN IMMEDIATE admits one
- * writer at a time), marked running with the next attempt and a lease on the store's clock.
+ * A claim is one statement: the first pending row, picked with the dialect's lock (PostgreSQL:
+ * `FOR UPDATE SKIP LOCKED`, concurrent claimers skip each other's candidates; SQLite: none needed,
+ * BEGIN IMMEDIATE admits one writer at a time), marked running with the next attempt and a lease on
+ * the store's clock. Only when nothing is pending, a second one takes a running row whose lease
+ * expired or whose worker this host knows dead. A result is one fenced statement too (its WHERE is
+ * the running claim's attempt); the refusal is looked up and recorded only when it matched nothing.
+ *
+ * A trial's claim and result do not touch the studies row: every worker would queue on that one
+ * row's lock, each holding it through its commit's fsync (no two commits could share one), and
+ * rewrite the row, spec and all. A study's last change is read as the latest of the row's
+ * `updated_at` (the other writes still set it) and its trials' `started_at` and `finished_at`.
  */
 import { readMeasurementResult, readTrialResult } from './records.js';
 import type { Study } from './schema.js';
@@ -20,6 +27,8 @@ import type { Trial } from './trials.js';
 
 // Column values as either driver returns them (PostgreSQL: Date, string counts; SQLite: text, numbers).
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+/** The latest of some timestamps (either driver's; nulls skipped), as iso() writes it. */
+const latest = (...vs: unknown[]): string | null => vs.map(iso).reduce<string | null>((a, b) => (b === null || (a !== null && Date.parse(a) >= Date.parse(b)) ? a : b), null);
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.parse(v as string));
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -56,6 +65,8 @@ const bytes = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, da
 const KEYS = { trials: ['key'], measurement_jobs: ['key', 'kind', 'spec'] } as const;
 type QueueTable = keyof typeof KEYS;
 const JOB = 'study = $1 AND key = $2 AND kind = $3 AND spec = $4';
+/** The fence: the row is running under attempt `attempt` (a parameter). */
+const RUNNING = (attempt: string) => `status = 'running' AND attempt = ${attempt}`;
 /** Rows per multi-row INSERT: far under both databases' limit on parameters (SQLite 32766, PostgreSQL 65535). */
 const CHUNK_ROWS = 500;
 
@@ -119,47 +130,60 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   async listStudies(): Promise<StudySummary[]> {
     const d = this.dialect;
     const studies = await d.query('SELECT name, created_at, updated_at FROM studies ORDER BY created_at, name');
-    const counts = await d.query('SELECT study, status, COUNT(*) AS n FROM trials GROUP BY study, status');
+    const counts = await d.query('SELECT study, status, COUNT(*) AS n, MAX(started_at) AS started, MAX(finished_at) AS finished FROM trials GROUP BY study, status');
     const measured = await d.query('SELECT study, status, COUNT(*) AS n FROM measurement_jobs GROUP BY study, status');
     const refused = await d.query('SELECT study, COUNT(*) AS n FROM refusals GROUP BY study');
     const active = await d.query(`SELECT study, COUNT(*) AS n FROM workers WHERE state <> 'exited' AND ${d.leaseAfter('last_seen', 'lease_seconds')} >= ${d.leaseNow} GROUP BY study`);
     return studies.map((s) => {
       const c = emptyTrialCounts();
-      for (const r of counts) if (r.study === s.name) c[r.status as TrialStatus] = Number(r.n);
+      let updated = latest(s.updated_at ?? s.created_at);
+      for (const r of counts) {
+        if (r.study !== s.name) continue;
+        c[r.status as TrialStatus] = Number(r.n);
+        updated = latest(updated, r.started, r.finished);
+      }
       const m = emptyMeasurementCounts();
       for (const r of measured) if (r.study === s.name) m[r.status as MeasurementStatus] = Number(r.n);
       return {
-        name: s.name as string, createdAt: iso(s.created_at)!, updatedAt: iso(s.updated_at ?? s.created_at)!, counts: c, measurements: m,
+        name: s.name as string, createdAt: iso(s.created_at)!, updatedAt: updated!, counts: c, measurements: m,
         refused: Number(refused.find((r) => r.study === s.name)?.n ?? 0), activeWorkers: Number(active.find((r) => r.study === s.name)?.n ?? 0),
       };
     });
   }
 
   /**
-   * One claim transaction: the first pending row of `table`; else the first running row whose lease
-   * expired or whose worker `isWorkerAlive` finds dead (checked here, on this host). Returns the row
-   * as it is once marked running under `worker` with the next attempt and a lease.
+   * Claims the first row of `table` that `where` admits (the dialect's lock skipping rows other claimers
+   * hold), in one statement: marked running under `worker` with the next attempt and a lease. Returns
+   * the row as it is then, or undefined.
    */
-  private claimFrom(table: QueueTable, study: string, worker: string, options: ClaimOptions): Promise<Row | undefined> {
+  private async claimRow(table: QueueTable, study: string, worker: string, leaseSeconds: number, where: string, extra: readonly unknown[]): Promise<Row | undefined> {
     const d = this.dialect;
-    const keys = KEYS[table];
-    const alive = options.isWorkerAlive ?? (() => true);
-    return d.transaction(async (q) => {
-      const pick = async (where: string, params: readonly unknown[]) =>
-        (await q(`SELECT ${keys.join(', ')} FROM ${table} WHERE study = $1 AND ${where} ORDER BY ${d.insertionOrder} LIMIT 1${d.lockRowsSkipLocked}`, [study, ...params]))[0];
-      let candidate = await pick("status = 'pending'", []);
-      if (!candidate) {
-        const holders = await q(`SELECT DISTINCT worker FROM ${table} WHERE study = $1 AND status = 'running' AND worker IS NOT NULL`, [study]);
-        const dead = holders.map((r) => r.worker as string).filter((w) => !alive(w));
-        const deadWorker = dead.map((_, i) => ` OR worker = $${i + 2}`).join('');
-        candidate = await pick(`status = 'running' AND (worker IS NULL OR lease_until IS NULL OR lease_until < ${d.leaseNow}${deadWorker})`, dead);
-      }
-      if (!candidate) return undefined;
-      const claimed = (await q(`UPDATE ${table} SET status = 'running', worker = $1, started_at = ${d.now}, attempt = attempt + 1, lease_until = ${d.leaseAfter(d.now, '$2')}
-        WHERE study = $3 AND ${keys.map((k, i) => `${k} = $${i + 4}`).join(' AND ')} RETURNING *`, [worker, options.leaseSeconds ?? DEFAULT_LEASE_SECONDS, study, ...keys.map((k) => candidate[k])]))[0];
-      await this.touch(q, study);
+    const keys = KEYS[table].join(', ');
+    const claim = async (q: Query) => {
+      const claimed = (await q(`UPDATE ${table} SET status = 'running', worker = $2, started_at = ${d.now}, attempt = attempt + 1, lease_until = ${d.leaseAfter(d.now, '$3')}
+        WHERE study = $1 AND (${keys}) = (SELECT ${keys} FROM ${table} WHERE study = $1 AND ${where} ORDER BY ${d.insertionOrder} LIMIT 1${d.lockRowsSkipLocked}) RETURNING *`,
+      [study, worker, leaseSeconds, ...extra]))[0];
+      // A measurement's claim still marks the study changed (its last change is read from its trials' times only).
+      if (claimed && table === 'measurement_jobs') await this.touch(q, study);
       return claimed;
-    });
+    };
+    return table === 'trials' ? claim(d.write) : d.transaction(claim);
+  }
+
+  /**
+   * The first pending row of `table`; else (nothing pending) the first running row whose lease expired
+   * or whose worker `isWorkerAlive` finds dead (checked here, on this host; a dead worker stays dead, so
+   * the list read before the claim's statement is still true in it).
+   */
+  private async claimFrom(table: QueueTable, study: string, worker: string, options: ClaimOptions): Promise<Row | undefined> {
+    const lease = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    const pending = await this.claimRow(table, study, worker, lease, "status = 'pending'", []);
+    if (pending) return pending;
+    const alive = options.isWorkerAlive ?? (() => true);
+    const holders = await this.dialect.query(`SELECT DISTINCT worker FROM ${table} WHERE study = $1 AND status = 'running' AND worker IS NOT NULL`, [study]);
+    const dead = holders.map((r) => r.worker as string).filter((w) => !alive(w));
+    const deadWorker = dead.map((_, i) => ` OR worker = $${i + 4}`).join('');
+    return this.claimRow(table, study, worker, lease, `status = 'running' AND (worker IS NULL OR lease_until IS NULL OR lease_until < ${this.dialect.leaseNow}${deadWorker})`, dead);
   }
 
   async claim(study: string, worker: string, options: ClaimOptions = {}): Promise<StoredTrial | undefined> {
@@ -168,19 +192,17 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   }
 
   /**
-   * Inside a transaction: locks the row, runs `write` if `attempt` is its running claim, else records
-   * the refusal (a retried call of the current attempt whose first reply was lost is not one).
+   * Inside a transaction: `write` writes the result if `attempt` is the row's running claim (its first
+   * statement fenced by RUNNING in its WHERE, which locks the row) and says whether it did; if it did
+   * not, the row is locked and the refusal recorded (a retried call of the current attempt whose first
+   * reply was lost is not one).
    */
-  private async fenced(q: Query, study: string, key: string, attempt: number, what: string, write: () => Promise<unknown>, job?: MeasurementJob): Promise<boolean> {
+  private async fenced(q: Query, study: string, key: string, attempt: number, what: string, write: () => Promise<boolean>, job?: MeasurementJob): Promise<boolean> {
+    if (await write()) return true;
     const lock = this.dialect.lockRows;
     const row = (job
       ? await q(`SELECT status, attempt, worker FROM measurement_jobs WHERE ${JOB}${lock}`, [study, job.key, job.kind, job.spec])
       : await q(`SELECT status, attempt, worker FROM trials WHERE study = $1 AND key = $2${lock}`, [study, key]))[0];
-    if (row && row.status === 'running' && Number(row.attempt) === attempt) {
-      await write();
-      await this.touch(q, study);
-      return true;
-    }
     // The current attempt's result sent again (a call retried after its reply was lost) is already stored.
     if (row && Number(row.attempt) === attempt && what !== 'metrics' && row.status !== 'pending') return true;
     // Recorded once per stale attempt and kind of write: a stale worker still training sends its live
@@ -208,21 +230,30 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   async finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean> {
     checkMetrics(outcome.metrics ?? []);
     return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'finish', async () => {
-      await q(`UPDATE trials SET status = $1, result = $2, seconds = $3, checkpoint = $4, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL WHERE study = $5 AND key = $6`,
-        [outcome.status, JSON.stringify(outcome.result), outcome.seconds, outcome.checkpoint ?? null, study, key]);
+      const done = await q(`UPDATE trials SET status = $1, result = $2, seconds = $3, checkpoint = $4, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL
+        WHERE study = $5 AND key = $6 AND ${RUNNING('$7')} RETURNING key`, [outcome.status, JSON.stringify(outcome.result), outcome.seconds, outcome.checkpoint ?? null, study, key, attempt]);
+      if (done.length === 0) return false;
       if (outcome.metrics) await this.insertMetrics(q, study, key, attempt, outcome.metrics);
       if (outcome.artifacts) await this.putArtifacts(q, study, key, outcome.artifacts);
+      return true;
     }));
   }
 
   async fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean> {
-    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'fail', () =>
-      q(`UPDATE trials SET status = 'failed', error = $1, seconds = $2, finished_at = ${this.dialect.now}, lease_until = NULL WHERE study = $3 AND key = $4`, [error, seconds, study, key])));
+    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'fail', async () =>
+      (await q(`UPDATE trials SET status = 'failed', error = $1, seconds = $2, finished_at = ${this.dialect.now}, lease_until = NULL
+        WHERE study = $3 AND key = $4 AND ${RUNNING('$5')} RETURNING key`, [error, seconds, study, key, attempt])).length > 0));
   }
 
   async addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean> {
     checkMetrics(rows);
-    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'metrics', () => this.insertMetrics(q, study, key, attempt, rows)));
+    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'metrics', async () => {
+      // Nothing of the row changes: it is locked (the claim cannot be taken over meanwhile) and checked.
+      if ((await q(`SELECT key FROM trials WHERE study = $1 AND key = $2 AND ${RUNNING('$3')}${this.dialect.lockRows}`, [study, key, attempt])).length === 0) return false;
+      await this.insertMetrics(q, study, key, attempt, rows);
+      await this.touch(q, study);
+      return true;
+    }));
   }
 
   async metrics(study: string, key: string): Promise<Metric[]> {
@@ -264,14 +295,19 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
 
   async finishMeasurement(study: string, job: MeasurementJob, attempt: number, result: Record<string, unknown>, seconds: number): Promise<boolean> {
     return this.dialect.transaction((q) => this.fenced(q, study, job.key, attempt, 'finish', () =>
-      q(`UPDATE measurement_jobs SET status = 'completed', result = $5, seconds = $6, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL WHERE ${JOB}`,
-        [study, job.key, job.kind, job.spec, JSON.stringify(result), seconds]), job));
+      this.writeMeasurement(q, `status = 'completed', result = $6, seconds = $7, error = NULL`, [study, job.key, job.kind, job.spec, attempt, JSON.stringify(result), seconds]), job));
   }
 
   async failMeasurement(study: string, job: MeasurementJob, attempt: number, error: string, seconds: number): Promise<boolean> {
     return this.dialect.transaction((q) => this.fenced(q, study, job.key, attempt, 'fail', () =>
-      q(`UPDATE measurement_jobs SET status = 'failed', error = $5, seconds = $6, finished_at = ${this.dialect.now}, lease_until = NULL WHERE ${JOB}`,
-        [study, job.key, job.kind, job.spec, error, seconds]), job));
+      this.writeMeasurement(q, `status = 'failed', error = $6, seconds = $7`, [study, job.key, job.kind, job.spec, attempt, error, seconds]), job));
+  }
+
+  /** A measurement's result (`set`; the job and attempt are $1–$5), fenced; the study marked changed if written. */
+  private async writeMeasurement(q: Query, set: string, params: readonly unknown[]): Promise<boolean> {
+    const done = await q(`UPDATE measurement_jobs SET ${set}, finished_at = ${this.dialect.now}, lease_until = NULL WHERE ${JOB} AND ${RUNNING('$5')} RETURNING key`, params);
+    if (done.length > 0) await this.touch(q, params[0] as string);
+    return done.length > 0;
   }
 
   async measurements(study: string, key?: string): Promise<StoredMeasurement[]> {

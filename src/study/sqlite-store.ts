@@ -167,6 +167,8 @@ export class SqliteDialect implements SqlDialect {
 
   query: Query = (sql, params = []) => this.serially(async () => this.run(sql, params));
 
+  write: Query = (sql, params = []) => this.transaction(async (q) => q(sql, params));
+
   transaction<T>(work: (q: Query) => Promise<T>, mode: TransactionMode = 'write'): Promise<T> {
     return this.serially(async () => {
       // Immediate: the write lock at BEGIN (waiting out busy_timeout), never a deferred reader upgraded mid-way.

@@ -148,6 +148,28 @@ for (const backend of storeBackends()) {
     await store.close();
   });
 
+  test(`${backend.name}: a study's last change (updatedAt) moves to each claim's start and each result's finish, though they do not write the studies row`, async () => {
+    const { store } = await fresh();
+    const trials = expandTrials(STUDY, '0.1.0');
+    await store.upsertStudy(STUDY, trials.slice(0, 3));
+    const updated = async () => (await store.listStudies()).find((s) => s.name === 'grid')!.updatedAt;
+    const ms = (iso: string | null) => Date.parse(iso!);
+    const registered = await updated();
+    await sleep(5);
+    const a = (await store.claim('grid', 'w1'))!;
+    assert.ok(ms(await updated()) >= ms(a.startedAt) && ms(a.startedAt) > ms(registered), 'the claim is the last change');
+    await sleep(5);
+    await store.finish('grid', a.key, 1, { status: 'completed', result: {}, seconds: 0 });
+    const finished = (await store.trial('grid', a.key))!.finishedAt;
+    assert.equal(ms(await updated()), ms(finished), "the finish is the last change, at the trial's finished_at");
+    await sleep(5);
+    const b = (await store.claim('grid', 'w1'))!;
+    await sleep(5);
+    assert.equal(await store.finish('grid', b.key, 2, { status: 'completed', result: {}, seconds: 0 }), false, 'a stale attempt is refused');
+    assert.equal(ms(await updated()), ms(b.startedAt), 'a refused result changes nothing: the last change is still the claim');
+    await store.close();
+  });
+
   test(`${backend.name}: a metric whose value is NaN is refused with the same clear error on both backends, and nothing of that call is stored`, async () => {
     const { store } = await fresh();
     await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 1));
@@ -353,6 +375,26 @@ test('postgres: a transaction run again after its COMMIT was acknowledged to nob
   } finally {
     await store.close();
     await relay.close();
+  }
+});
+
+test('postgres: a column added to a table while a worker runs (a newer sgdlab migrating) does not break its prepared claim', async () => {
+  const url = await (await pgCluster()).newDatabase();
+  // One connection: the second claim runs on the connection that prepared the first.
+  const store = await openStore(url, { maxConnections: 1 });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 2));
+    const a = (await store.claim('grid', 'w'))!;
+    await admin.query('ALTER TABLE trials ADD COLUMN later_release INTEGER');
+    const b = (await store.claim('grid', 'w'))!;
+    assert.deepEqual([a.attempt, b.attempt, b.status], [1, 1, 'running']);
+    assert.notEqual(a.key, b.key);
+    assert.equal(await store.finish('grid', b.key, 1, { status: 'completed', result: {}, seconds: 0 }), true);
+  } finally {
+    await admin.end();
+    await store.close();
   }
 });
 

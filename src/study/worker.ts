@@ -68,6 +68,16 @@ async function claimOrStop<T>(c: Context, claim: () => Promise<T | undefined>): 
   }
 }
 
+/** Awaits `call` and hands its wall time in ms to `took`. */
+async function timed<T>(call: () => Promise<T>, took: (ms: number) => void): Promise<T> {
+  const started = performance.now();
+  try {
+    return await call();
+  } finally {
+    took(performance.now() - started);
+  }
+}
+
 /** Keeps one dataset loaded, on the trials' device: trials of a study usually share their data. */
 class DataCache {
   private cached: { key: string; data: DataSplits } | undefined;
@@ -93,10 +103,9 @@ class DataCache {
 async function trainTrials(c: Context): Promise<void> {
   const { store, study, id, options, heartbeat, data } = c;
   let claimMs = 0;
-  const claim = () => {
-    const t = performance.now();
-    return claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })).finally(() => (claimMs = performance.now() - t));
-  };
+  // The previous finish's latency (a result cannot carry its own finish's), for the benchmark's claim + finish.
+  let finishMs: number | undefined;
+  const claim = () => timed(() => claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })), (ms) => (claimMs = ms));
   for (let trial = await claim(); trial; trial = await claim()) {
     const started = performance.now();
     const coordinates = trial.coordinates;
@@ -150,15 +159,16 @@ async function trainTrials(c: Context): Promise<void> {
       const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       const inStore = save !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
       await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
-      accepted = await store.finish(study.name, key, attempt, {
+      accepted = await timed(() => store.finish(study.name, key, attempt, {
         status: result.status,
-        // The claim's latency (the store's round trips and locks), for the benchmark. Checked as the store will keep it (records.ts).
-        result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs }, study.name, key),
+        // The claim's latency and the previous finish's (the store's round trips and locks), for the benchmark.
+        // Checked as the store will keep it (records.ts).
+        result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs, finishMs }, study.name, key),
         seconds: (performance.now() - started) / 1000,
         checkpoint: inStore ? IN_STORE : result.checkpoint,
         ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
         metrics: sampler.take(),
-      });
+      }), (ms) => (finishMs = ms));
     } catch (error) {
       accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
     } finally {
