@@ -49,8 +49,8 @@ export function objectiveOf(spec: string): MeasureObjective | undefined {
  * What a measurement job measures: the checkpoint (final or at its level) and the options (the level's
  * subset; the job's one objective, of the study's `objectives`, as `objective`).
  */
-export function measurementTarget(study: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
-  const { objectives: _all, ...rest } = study;
+export function measurementTarget(options: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
+  const { objectives: _all, ...rest } = options;
   const measure: MeasureSpec = { ...rest, objective: objectiveOf(spec) };
   const level = levelOf(spec);
   if (level === undefined) {
