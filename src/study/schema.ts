@@ -69,9 +69,9 @@ export const measureSchema = z.strictObject({
   /**
    * Several objectives instead of one (not with `objective`): hessian and sharpness (and their loss-level
    * measurements) are measured under each, one job per objective, its values named by the objective
-   * (results.ts, measurementValues); an interpolation under the first only (its points are the loss and
-   * accuracy, which clipping does not change, and one path per trial keeps Fig. 3 one figure). A list
-   * whose first objective is the default measures that one under the same key as `objective` omitted.
+   * (results.ts, measurementValues); an interpolation under the first only (one path per trial keeps
+   * Fig. 3 one figure: list a `batch` objective first to interpolate by batch statistics). A list whose
+   * first objective is the default measures that one under the same key as `objective` omitted.
    */
   objectives: z.array(objectiveSchema).min(1).optional(),
   hessian: z.strictObject({
