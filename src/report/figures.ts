@@ -18,7 +18,7 @@
  *    log-log axes, lines of slope 1 while B ≪ N.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { bestByBatchSize, isMeasurementOf, levelOf, measurementValues, seriesOf, type Stat } from '../study/index.js';
+import { bestByBatchSize, isMeasurementOf, levelOf, measurementValues, seriesOf, splitObjectiveLabel, type Stat } from '../study/index.js';
 import { sgdTemperature } from '../theory/noise.js';
 import { budgetLabel, type ReportData } from './data.js';
 import type { Figure } from './types.js';
@@ -160,16 +160,21 @@ export function learningCurves(d: ReportData): Figure | undefined {
 
 const SHARPNESS_NAMES = (names: string[]) => names.filter((n) => n === 'lambdaMax' || n === 'hessianTrace' || n.startsWith('phi('));
 const quantityTitle = (name: string) => (name === 'lambdaMax' ? 'λ_max (top Hessian eigenvalue)' : name === 'hessianTrace' ? 'tr H' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
+/** A value's quantity (a column) and objective (a row: 'BN running' for the default, batch norm by running statistics), so that the objectives' values never share a panel. */
+const byObjective = (name: string) => {
+  const { quantity, objective } = splitObjectiveLabel(name);
+  return { quantity: quantityTitle(quantity), objective: objective === '' ? 'BN running' : objective };
+};
 
 export function sharpnessVsBatchSize(d: ReportData): Figure | undefined {
-  const values = d.rows.flatMap((r) => SHARPNESS_NAMES(Object.keys(r.measurements)).map((name) => ({ ...band(r.batchSize, r, r.measurements[name]!), quantity: quantityTitle(name) })));
+  const values = d.rows.flatMap((r) => SHARPNESS_NAMES(Object.keys(r.measurements)).map((name) => ({ ...band(r.batchSize, r, r.measurements[name]!), ...byObjective(name) })));
   if (values.length === 0) return undefined;
   return {
     id: 'sharpness-vs-batch-size', title: 'Sharpness vs batch size',
-    caption: "Keskar et al.'s φ(ε, A) (full space and random subspaces), the top Hessian eigenvalue and the Hessian trace at the best learning rate's minima; mean ± std over seeds.",
+    caption: "Keskar et al.'s φ(ε, A) (full space and random subspaces), the top Hessian eigenvalue and the Hessian trace at the best learning rate's minima; mean ± std over seeds; one row per objective measured under (BN running: batch norm by running statistics; BN batch: by the evaluated examples' statistics, Keskar et al.'s; clip: probabilities clipped as Keras 1 did).",
     spec: {
       $schema: SCHEMA, title: 'Sharpness vs batch size', data: { values },
-      facet: { column: { field: 'quantity', type: 'nominal', title: null } },
+      facet: { column: { field: 'quantity', type: 'nominal', title: null }, row: { field: 'objective', type: 'nominal', title: 'objective' } },
       spec: {
         width: 220, height: 200,
         encoding: { x: batchAxis, color: { field: 'budget', type: 'nominal' } },
@@ -185,7 +190,7 @@ export function sharpnessVsBatchSize(d: ReportData): Figure | undefined {
 
 export function sharpnessVsGap(d: ReportData): Figure | undefined {
   const byKey = new Map(d.trials.map((t) => [t.key, t]));
-  const values: { gap: number; value: number; quantity: string; batchSize: number }[] = [];
+  const values: { gap: number; value: number; quantity: string; objective: string; batchSize: number }[] = [];
   for (const m of d.measurements) {
     const t = byKey.get(m.key);
     const r = t?.result;
@@ -193,15 +198,15 @@ export function sharpnessVsGap(d: ReportData): Figure | undefined {
     // Final minima only: measurements at training-loss levels have their own figure (keskar-sharpness-vs-loss).
     if (levelOf(m.spec) !== undefined) continue;
     const entries = Object.entries(measurementValues(m)).filter(([name]) => SHARPNESS_NAMES([name]).length > 0);
-    for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, quantity: quantityTitle(name), batchSize: r.batchSize ?? 0 });
+    for (const [name, value] of entries) values.push({ gap: 100 * (r.train.accuracy - r.test.accuracy), value, ...byObjective(name), batchSize: r.batchSize ?? 0 });
   }
   if (values.length === 0) return undefined;
   return {
     id: 'sharpness-vs-gap', title: 'Sharpness vs generalization gap',
-    caption: 'Every measured minimum: sharpness against training minus test accuracy (Keskar et al. 2017 relate sharper minima to a larger gap).',
+    caption: 'Every measured minimum: sharpness against training minus test accuracy (Keskar et al. 2017 relate sharper minima to a larger gap); one row per objective measured under.',
     spec: {
       $schema: SCHEMA, title: 'Sharpness vs generalization gap', data: { values },
-      facet: { column: { field: 'quantity', type: 'nominal', title: null } },
+      facet: { column: { field: 'quantity', type: 'nominal', title: null }, row: { field: 'objective', type: 'nominal', title: 'objective' } },
       spec: {
         width: 220, height: 200, mark: { type: 'point', filled: true },
         encoding: {

@@ -5,7 +5,7 @@
  * spec carries its level, so level measurements never mix with those of the final checkpoints.
  * Needs no addon.
  */
-import { objectiveKey, type MeasureSpec } from './schema.js';
+import { measureObjectives, measureSchema, objectiveKey, type MeasureObjective, type MeasureSpec } from './schema.js';
 import type { LossLevel } from './records.js';
 import type { StoredTrial } from './store.js';
 
@@ -33,13 +33,25 @@ export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], 
   const levels = measure.levels;
   if (!levels) return [];
   const byKey = new Map(trials.map((t) => [t.key, t]));
-  return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.map((kind) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey(measure) }),
-  }))));
+  const objectives = measureObjectives(measure);
+  return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.flatMap((kind) => objectives.map((objective) => ({
+    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey({ objective }) }),
+  })))));
 }
 
-/** What a measurement job measures: the checkpoint (final or at its level) and the options (the level's subset). */
-export function measurementTarget(measure: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
+/** The objective a measurement job's spec is for (undefined: the default, running statistics and no clipping; objectiveKey wrote it). */
+export function objectiveOf(spec: string): MeasureObjective | undefined {
+  const objective = (JSON.parse(spec) as { objective?: unknown }).objective;
+  return objective === undefined ? undefined : measureSchema.shape.objective.parse(objective);
+}
+
+/**
+ * What a measurement job measures: the checkpoint (final or at its level) and the options (the level's
+ * subset; the job's one objective, of the study's `objectives`, as `objective`).
+ */
+export function measurementTarget(options: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
+  const { objectives: _all, ...rest } = options;
+  const measure: MeasureSpec = { ...rest, objective: objectiveOf(spec) };
   const level = levelOf(spec);
   if (level === undefined) {
     if (!trial.checkpoint) throw new Error(`trial ${trial.key} has no checkpoint to measure`);

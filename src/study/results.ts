@@ -4,7 +4,7 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
  * failed trials never count as best. Needs no addon.
  */
-import { objectiveKey, type Study } from './schema.js';
+import { measureObjectives, objectiveKey, type Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
@@ -115,6 +115,17 @@ function objectiveLabel(c: ObjectiveConventionRecord | undefined): string {
 }
 
 /**
+ * A value's name split into its quantity and its objective's label (objectiveLabel, without the leading
+ * space; '' for the default): 'phi(eps=0.001, full) BN batch clip 1e-7 L-BFGS-B' is the quantity
+ * 'phi(eps=0.001, full) L-BFGS-B' under 'BN batch clip 1e-7'. For figures and tables that set the
+ * objectives side by side.
+ */
+export function splitObjectiveLabel(name: string): { quantity: string; objective: string } {
+  const m = / BN batch(?:\/\d+)?(?: clip \S+)?| clip \S+/.exec(name);
+  return m ? { quantity: name.slice(0, m.index) + name.slice(m.index + m[0].length), objective: m[0].trim() } : { quantity: name, objective: '' };
+}
+
+/**
  * One number per measured trial, by name: λ_max, trace, φ for each ε and space, noise statistics; a
  * non-default objective labels its values. A value stored as null (it was not finite) is left out.
  */
@@ -148,9 +159,9 @@ export function measurementValues(m: Pick<StoredMeasurement, 'kind' | 'result'>)
 }
 
 /**
- * The measurement jobs a study asks for on its current trials: target trial × kind, keyed by the
- * options (and, for an interpolation, its SB partner: the best trial of the smallest batch size with
- * the same seed and budget).
+ * The measurement jobs a study asks for on its current trials: target trial × kind (× objective, for
+ * hessian and sharpness), keyed by the options (and, for an interpolation, its SB partner: the best
+ * trial of the smallest batch size with the same seed and budget; and the first objective).
  */
 export function measurementJobs(study: Study, trials: readonly StoredTrial[]): MeasurementJob[] {
   const measure = study.measure;
@@ -158,9 +169,10 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const rows = bestByBatchSize(study, trials);
   const targets = measure.trials === 'all' ? trials.filter((t) => t.status === 'completed').map((t) => t.key) : rows.flatMap((r) => r.bestTrials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
-  const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').map((kind) => ({
-    key, kind, spec: kind === 'hessian' || kind === 'sharpness' ? spec(measure[kind], objectiveKey(measure)) : spec(kind === 'gradientVariance' ? measure.gradientVariance : measure.noise),
-  })));
+  const objectives = measureObjectives(measure);
+  const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').flatMap((kind): MeasurementJob[] => (kind === 'hessian' || kind === 'sharpness'
+    ? objectives.map((objective) => ({ key, kind, spec: spec(measure[kind], objectiveKey({ objective })) }))
+    : [{ key, kind, spec: spec(kind === 'gradientVariance' ? measure.gradientVariance : measure.noise) }])));
   jobs.push(...levelJobs(measure, trials, targets, spec));
   if (measure.what.includes('interpolate')) {
     const byKey = new Map(trials.map((t) => [t.key, t]));
@@ -169,7 +181,7 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
       if (sb === row) continue;
       for (const key of row.bestTrials) {
         const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);
-        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner, ...objectiveKey(measure) }) });
+        if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner, ...objectiveKey({ objective: objectives[0] }) }) });
       }
     }
   }

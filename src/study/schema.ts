@@ -39,6 +39,15 @@ const axis = z.union([z.array(z.unknown()).min(1, { message: 'a grid axis needs 
 // The kinds of measurement a study can ask for: records.ts, beside the shape of each one's result.
 export { MEASUREMENT_KINDS, isMeasurementKind, type MeasurementKind } from './records.js';
 
+/** One objective (measure.objective, or an entry of measure.objectives): see measureSchema. */
+const objectiveSchema = z.strictObject({
+  batchNorm: z.enum(['running', 'batch']).default('running'),
+  batchNormBatch: z.union([z.literal('all'), z.number().int().positive()]).optional(),
+  probabilityClip: z.number().positive().lt(0.5).optional(),
+}).refine((o) => o.batchNormBatch === undefined || o.batchNorm === 'batch', { message: '`batchNormBatch` applies to `batchNorm: batch` only' });
+
+export type MeasureObjective = z.output<typeof objectiveSchema>;
+
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
   what: z.array(z.enum(MEASUREMENT_KINDS)).min(1),
@@ -56,11 +65,15 @@ export const measureSchema = z.strictObject({
    * clipping applies to hessian and sharpness only. Omitted, or the defaults, keep the measurements' keys
    * of studies written before the option.
    */
-  objective: z.strictObject({
-    batchNorm: z.enum(['running', 'batch']).default('running'),
-    batchNormBatch: z.union([z.literal('all'), z.number().int().positive()]).optional(),
-    probabilityClip: z.number().positive().lt(0.5).optional(),
-  }).refine((o) => o.batchNormBatch === undefined || o.batchNorm === 'batch', { message: '`batchNormBatch` applies to `batchNorm: batch` only' }).optional(),
+  objective: objectiveSchema.optional(),
+  /**
+   * Several objectives instead of one (not with `objective`): hessian and sharpness (and their loss-level
+   * measurements) are measured under each, one job per objective, its values named by the objective
+   * (results.ts, measurementValues); an interpolation under the first only (one path per trial keeps
+   * Fig. 3 one figure: list a `batch` objective first to interpolate by batch statistics). A list whose
+   * first objective is the default measures that one under the same key as `objective` omitted.
+   */
+  objectives: z.array(objectiveSchema).min(1).optional(),
   hessian: z.strictObject({
     topK: z.number().int().positive().default(1),
     method: z.enum(['lanczos', 'power']).default('lanczos'),
@@ -134,15 +147,25 @@ export const measureSchema = z.strictObject({
     /** Sampled minibatches per batch size to check the closed-form variance (0: none). */
     monteCarlo: z.number().int().nonnegative().default(0),
   }).prefault({}),
-});
+})
+  .refine((m) => m.objective === undefined || m.objectives === undefined, { message: 'give `objective` (one) or `objectives` (a list), not both' })
+  .superRefine((m, ctx) => {
+    // Two entries with one key would be one job measured twice under two names.
+    const keys = (m.objectives ?? []).map((objective) => JSON.stringify(objectiveKey({ objective })));
+    const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    if (twice >= 0) ctx.addIssue({ code: 'custom', path: ['objectives', twice], message: `the objective ${JSON.stringify(m.objectives![twice])} is the same as an earlier entry (${keys[twice] === '{}' ? 'the default: running statistics, no clipping' : keys[twice]})` });
+  });
 
 export type MeasureSpec = z.output<typeof measureSchema>;
+
+/** The objectives a study measures hessian and sharpness under: `objectives`, or the one `objective` (undefined: the default). */
+export const measureObjectives = (measure: Pick<MeasureSpec, 'objective' | 'objectives'>): (MeasureObjective | undefined)[] => measure.objectives ?? [measure.objective];
 
 /**
  * The objective's options as they enter a measurement's key: nothing for the default (running statistics,
  * no clipping), so that studies written before the option keep their measurements.
  */
-export function objectiveKey(measure: Pick<MeasureSpec, 'objective'>): { objective?: { batchNorm: 'running' | 'batch'; batchNormBatch?: 'all' | number; probabilityClip?: number } } {
+export function objectiveKey(measure: { objective?: MeasureObjective | undefined }): { objective?: { batchNorm: 'running' | 'batch'; batchNormBatch?: 'all' | number; probabilityClip?: number } } {
   const o = measure.objective;
   if (o === undefined || (o.batchNorm === 'running' && o.probabilityClip === undefined)) return {};
   return { objective: { batchNorm: o.batchNorm, ...(o.batchNorm === 'batch' ? { batchNormBatch: o.batchNormBatch ?? 'all' } : {}), ...(o.probabilityClip === undefined ? {} : { probabilityClip: o.probabilityClip }) } };

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { axisValues, expandTrials, measurementValues, objectiveKey, parseStudy, trialKey } from './index.js';
+import { axisValues, expandTrials, measurementValues, objectiveKey, parseStudy, splitObjectiveLabel, trialKey } from './index.js';
 import type { ObjectiveConventionRecord } from './records.js';
 
 const GOOD = `
@@ -110,4 +110,10 @@ test("the objective's batch-norm convention: the default adds nothing to a measu
   assert.deepEqual(hessian({ batchNorm: 'batch', batchNormBatch: 'all', probabilityClip: 1e-7 }), { 'lambdaMax BN batch clip 1e-7': 3 });
   const sharpness = measurementValues({ kind: 'sharpness', result: { values: [{ epsilon: 0.001, space: 100, phi: 2, solver: 'lbfgsb', subspaceDistribution: 'uniform' }], objective: { batchNorm: 'batch', batchNormBatch: 1000, probabilityClip: null } } });
   assert.deepEqual(sharpness, { 'phi(eps=0.001, p=100 uniform) BN batch/1000 L-BFGS-B': 2 });
+  // Figures and tables split a name back into its quantity and objective.
+  assert.deepEqual(splitObjectiveLabel('phi(eps=0.001, p=100 uniform) BN batch/1000 L-BFGS-B'), { quantity: 'phi(eps=0.001, p=100 uniform) L-BFGS-B', objective: 'BN batch/1000' });
+  assert.deepEqual(splitObjectiveLabel('lambdaMax BN batch clip 1e-7'), { quantity: 'lambdaMax', objective: 'BN batch clip 1e-7' });
+  const runningClipped = Object.keys(measurementValues({ kind: 'sharpness', result: { values: [{ epsilon: 0.001, space: 'full', phi: 2, firstOrder: 1, solver: 'projected' }], objective: { batchNorm: 'running', batchNormBatch: null, probabilityClip: 0.001 } } }));
+  assert.deepEqual(runningClipped.map(splitObjectiveLabel), [{ quantity: 'phi(eps=0.001, full)', objective: 'clip 0.001' }, { quantity: 'phi(eps=0.001, full) first-order', objective: 'clip 0.001' }]);
+  assert.deepEqual(splitObjectiveLabel('phi(eps=0.001, full)'), { quantity: 'phi(eps=0.001, full)', objective: '' });
 });

@@ -7,12 +7,14 @@ import { qianKlabjanFigures } from './qian-klabjan.js';
 import { ziyinFigures } from './ziyin.js';
 import { keskarFigures } from './keskar.js';
 import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
+import { keskarPaperTables } from './keskar-paper-tables.js';
 
 export * from './ziyin.js';
 export * from './qian-klabjan.js';
 export * from './keskar.js';
 export * from './keskar-remedies.js';
 export * from './keskar-equal-loss.js';
+export * from './keskar-paper-tables.js';
 
 const present = <X>(x: X | undefined): X[] => (x === undefined ? [] : [x]);
 
@@ -22,8 +24,8 @@ const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
   ziyin: ziyinFigures,
   'qian-klabjan': qianKlabjanFigures,
 };
-/** Tables that only a built-in study shows (keskar: sharpness at equal training loss; keskar-remedies: the remedies). */
-const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => present(keskarEqualLossTable(d)), 'keskar-remedies': keskarRemediesTables };
+/** Tables that only a built-in study shows (keskar: Tables 3–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies). */
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

@@ -51,7 +51,7 @@ test('builtin list and show; bad names and sizes name what exists', () => {
   assert.match(sgdlab('run', '--db', join(dir, 'x.db')).stderr, /give a study file \(sgdlab run STUDY\.yaml\) or a built-in study/);
 });
 
-test('keskar paper: one seed, SB 256 for 20 epochs and LB 6,000 until the training loss is below 1e-4 (at most 200 epochs), saved at loss levels and measured with both solvers', () => {
+test('keskar paper: one seed, SB 256 for 20 epochs and LB 6,000 until the training loss is below 1e-4 (at most 200 epochs), saved at loss levels and measured with both solvers, under both objectives', () => {
   const study = builtinStudy('keskar', 'paper');
   const trials = expandTrials(study, '0');
   assert.deepEqual(trials.map((t) => [t.config.batchSize, t.config.budget, t.config.stopAt, t.config.seed]), [[256, { epochs: 20 }, undefined, 0], [6000, { epochs: 200 }, { trainLoss: 1e-4 }, 0]]);
@@ -59,6 +59,10 @@ test('keskar paper: one seed, SB 256 for 20 epochs and LB 6,000 until the traini
   assert.equal(study.measure!.subset, undefined, 'the final minima on all 60,000 examples');
   assert.deepEqual(study.measure!.levels, { what: ['hessian', 'sharpness'], subset: 10000 });
   assert.deepEqual(study.measure!.sharpness.solver, ['lbfgsb', 'projected']);
+  // Under running statistics and Keskar's objective (batches of 10,000: the memory of 60,000 at once), except quick (`npm start`'s time).
+  const keskar = { batchNorm: 'batch', batchNormBatch: 10000, probabilityClip: 1e-7 };
+  assert.deepEqual(['smoke', 'quick', 'full', 'paper'].map((size) => builtinStudy('keskar', size).measure!.objectives), [[{ batchNorm: 'running' }, { ...keskar, batchNormBatch: 'all' }], undefined, [{ batchNorm: 'running' }, keskar], [{ batchNorm: 'running' }, keskar]]);
+  assert.equal(builtinStudy('keskar', 'quick').measure!.objective, undefined);
 });
 
 test('keskar full adds C1 on CIFAR-10 exactly when the binary files are present', () => {

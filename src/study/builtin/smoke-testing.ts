@@ -4,11 +4,11 @@
  * are the suite's longest tests; one file per built-in lets the test runner run them beside the rest.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qkCurves, ziyinEllipse, ziyinSigmaComparisons } from '../../report/index.js';
-import { isMeasurementOf, levelOf, lossLevelsOf, openStore } from '../index.js';
+import { isMeasurementOf, levelOf, lossLevelsOf, measurementValues, objectiveOf, openStore } from '../index.js';
 import { sgdlabCli } from '../testing.js';
 
 /** The test file that runs each built-in's smoke size (builtin.test.ts checks that every built-in has one). */
@@ -29,9 +29,12 @@ export const figuresOf: Record<string, string[]> = {
   'qian-klabjan': ['qk-variance-vs-b'],
 };
 
-/** What a built-in's smoke run must show beyond running: agreement with theory, within statistical error. */
-export const agreement: Record<string, (db: string) => Promise<void>> = {
-  keskar: async (db) => {
+/** What the keskar smoke size's values under Keskar's objective add to their names (results.ts, measurementValues). */
+const KESKAR_LABEL = ' BN batch clip 1e-7';
+
+/** What a built-in's smoke run must show beyond running (given its store and report folder): agreement with theory, within statistical error. */
+export const agreement: Record<string, (db: string, report: string) => Promise<void>> = {
+  keskar: async (db, report) => {
     // Every loss level a measured trial recorded is measured (λ_max and φ by both solvers), and L-BFGS-B reports its own stopping text.
     const store = await openStore(db);
     const trials = await store.trials('keskar');
@@ -43,13 +46,32 @@ export const agreement: Record<string, (db: string) => Promise<void>> = {
     for (const t of levelled) {
       for (const l of lossLevelsOf(t)) {
         const at = measurements.filter((m) => m.key === t.key && levelOf(m.spec) === l.level);
-        assert.deepEqual(at.map((m) => m.kind).sort(), ['hessian', 'sharpness'], `trial ${t.key}, level ${l.level}`);
-        const values = at.filter((m) => isMeasurementOf(m, 'sharpness'))[0]!.result!.values ?? [];
-        assert.deepEqual([...new Set(values.map((v) => v.solver))].sort(), ['lbfgsb', 'projected']);
-        for (const v of values.filter((x) => x.solver === 'lbfgsb')) assert.match(v.reason ?? '', /^(STOP: TOTAL NO\. of ITERATIONS REACHED LIMIT|CONVERGENCE: |ABNORMAL_TERMINATION_IN_LNSRCH)/);
-        assert.ok(values.every((v) => (v.firstOrder ?? 0) > 0));
+        // Under both objectives: running statistics, and Keskar's (batch statistics, probabilities clipped).
+        assert.deepEqual(at.map((m) => `${m.kind} ${objectiveOf(m.spec)?.batchNorm ?? 'running'}`).sort(), ['hessian batch', 'hessian running', 'sharpness batch', 'sharpness running'], `trial ${t.key}, level ${l.level}`);
+        for (const m of at.filter((x) => isMeasurementOf(x, 'sharpness'))) {
+          const values = (isMeasurementOf(m, 'sharpness') ? m.result?.values : undefined) ?? [];
+          assert.deepEqual([...new Set(values.map((v) => v.solver))].sort(), ['lbfgsb', 'projected']);
+          for (const v of values.filter((x) => x.solver === 'lbfgsb')) assert.match(v.reason ?? '', /^(STOP: TOTAL NO\. of ITERATIONS REACHED LIMIT|CONVERGENCE: |ABNORMAL_TERMINATION_IN_LNSRCH)/);
+          assert.ok(values.every((v) => (v.firstOrder ?? 0) > 0));
+        }
       }
     }
+    // The final minima's λ_max and φ under both objectives, by their names; Keskar's φ is another function's, so another number.
+    for (const key of new Set(measurements.filter((m) => m.kind === 'sharpness' && levelOf(m.spec) === undefined).map((m) => m.key))) {
+      const values: Record<string, number> = Object.assign({}, ...measurements.filter((m) => m.key === key && levelOf(m.spec) === undefined).map((m) => measurementValues(m)));
+      for (const name of ['lambdaMax', 'phi(eps=0.001, full)', 'phi(eps=0.001, full) L-BFGS-B', 'phi(eps=0.0005, p=10)']) {
+        const [running, batch] = [values[name], values[name.endsWith(' L-BFGS-B') ? name.replace(' L-BFGS-B', `${KESKAR_LABEL} L-BFGS-B`) : `${name}${KESKAR_LABEL}`]];
+        assert.ok(running !== undefined && batch !== undefined && Number.isFinite(running) && Number.isFinite(batch), `trial ${key}: ${name} ${running} (running), ${batch} (Keskar's)`);
+        if (name.startsWith('phi')) assert.ok(batch >= 0 && batch !== running, `trial ${key}: ${name} ${batch} (Keskar's) vs ${running} (running)`);
+      }
+    }
+    const tables = JSON.parse(readFileSync(join(report, 'tables.json'), 'utf8')) as { id: string; columns: string[] }[];
+    const table3 = tables.find((t) => t.id === 'keskar-table-3');
+    assert.deepEqual(table3?.columns.slice(3), ['paper (F1)', 'sgdlab, BN running (projected)', 'sgdlab, BN running (L-BFGS-B)', `sgdlab,${KESKAR_LABEL} (projected)`, `sgdlab,${KESKAR_LABEL} (L-BFGS-B)`]);
+    // The sharpness figure draws each objective in its own row: a panel never mixes the two.
+    const figure = JSON.parse(readFileSync(join(report, 'sharpness-vs-batch-size.vl.json'), 'utf8')) as { data: { values: { quantity: string; objective: string }[] } };
+    const panels = new Set(figure.data.values.map((v) => `${v.objective} | ${v.quantity}`));
+    assert.ok(panels.has('BN running | φ(ε = 0.001, full) L-BFGS-B') && panels.has(`${KESKAR_LABEL.trim()} | φ(ε = 0.001, full) L-BFGS-B`), [...panels].join('; '));
   },
   ziyin: async (db) => {
     const store = await openStore(db);
@@ -106,7 +128,7 @@ export async function smokeRun(name: string): Promise<string> {
   assert.ok(existsSync(join(out, 'index.html')));
   const pngs = readdirSync(out).filter((f) => f.endsWith('.png'));
   for (const figure of figuresOf[name] ?? []) assert.ok(pngs.includes(`${figure}.png`), `${figure}.png among ${pngs.join(', ')}`);
-  await agreement[name]?.(db);
+  await agreement[name]?.(db, out);
   return db;
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The keskar built-in's Tables 3 and 4 beside the paper's (Keskar et al. 2017, network F1): φ(ε, A = I)
+ * and φ(ε, A) in a random subspace of the SB and LB minima, with one column per objective the study
+ * measured under (batch norm by running statistics; Keskar's, batch statistics with probabilities
+ * clipped as Keras 1 did) and per inner solver, so the two conventions' values stand side by side and
+ * never mix. Needs no addon.
+ */
+import { splitObjectiveLabel, type Stat } from '../../study/index.js';
+import type { ReportData, ReportRow } from '../data.js';
+import { budgetLabel } from '../data.js';
+import { formatStat, type Table } from '../tables.js';
+
+/** Keskar et al. 2017, Tables 3 and 4, network F1 (mean ± std over 5 seeds): φ by ε and minimum. */
+export const KESKAR_PAPER_F1 = {
+  full: { 0.001: { SB: '1.23 ± 0.83', LB: '205.14 ± 69.52' }, 0.0005: { SB: '0.61 ± 0.27', LB: '42.90 ± 17.14' } },
+  subspace: { 0.001: { SB: '0.11 ± 0.00', LB: '9.22 ± 0.56' }, 0.0005: { SB: '0.05 ± 0.00', LB: '9.17 ± 0.14' } },
+} as const;
+
+/** A φ value's name (results.ts, measurementValues), read back: ε, space, the objective's label ('' for the default) and the solver. */
+export interface PhiName {
+  epsilon: number;
+  /** 'full', or the subspace as named: 'p=100', 'p=100 uniform'. */
+  space: string;
+  /** What measurementValues adds for a non-default objective, e.g. 'BN batch clip 1e-7'; '' for running statistics, no clipping. */
+  objective: string;
+  solver: 'lbfgsb' | 'projected';
+}
+
+/** The parts of a φ name, or undefined for another value (and for a first-order part). */
+export function parsePhiName(name: string): PhiName | undefined {
+  const { quantity, objective } = splitObjectiveLabel(name);
+  const m = /^phi\(eps=([^,]+), (full|p=\d+(?: uniform)?)\)( L-BFGS-B)?$/.exec(quantity);
+  return m ? { epsilon: Number(m[1]), space: m[2]!, objective, solver: m[3] ? 'lbfgsb' : 'projected' } : undefined;
+}
+
+const SOLVER_ORDER = { projected: 0, lbfgsb: 1 } as const;
+
+/** A column's title for an objective and solver. */
+const columnTitle = (objective: string, solver: PhiName['solver']) => `sgdlab, ${objective === '' ? 'BN running' : objective} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected'})`;
+
+/** The plain F1 minima at the smallest (SB) and largest (LB) batch size: no warm start, no other model. */
+function sbAndLb(d: ReportData): { row: ReportRow; which: 'SB' | 'LB' }[] {
+  const byKey = new Map(d.trials.map((t) => [t.key, t]));
+  const plain = d.rows.filter((r) => {
+    const config = byKey.get(r.bestTrials[0] ?? '')?.config;
+    return config !== undefined && config.warmStart === undefined && config.model.name === 'keskar-f1';
+  });
+  if (plain.length < 2) return [];
+  const sizes = plain.map((r) => r.batchSize);
+  const [sb, lb] = [Math.min(...sizes), Math.max(...sizes)];
+  if (sb === lb) return [];
+  return plain.filter((r) => r.batchSize === sb || r.batchSize === lb).map((row) => ({ row, which: row.batchSize === sb ? 'SB' as const : 'LB' as const }))
+    .sort((a, b) => a.row.batchSize - b.row.batchSize);
+}
+
+/** Tables 3 (full space) and 4 (random subspaces) in the paper's terms; none without SB and LB φ. */
+export function keskarPaperTables(d: ReportData): Table[] {
+  const minima = sbAndLb(d);
+  if (minima.length === 0) return [];
+  const phis = [...new Set(minima.flatMap((m) => Object.keys(m.row.measurements)))].flatMap((name) => {
+    const p = parsePhiName(name);
+    return p ? [{ name, ...p }] : [];
+  });
+  const label = (r: ReportRow, which: string) => `${which} (B = ${r.batchSize}, ${budgetLabel(r.budget)})`;
+  const table = (id: string, title: string, spaces: string[], paper: Record<number, { SB: string; LB: string }>, paperTitle: string): Table[] => {
+    if (spaces.length === 0) return [];
+    // One column per objective and solver, the default objective first, projected before L-BFGS-B.
+    const columns = [...new Map(phis.filter((p) => spaces.includes(p.space)).sort((a, b) => (a.objective === '' ? 0 : 1) - (b.objective === '' ? 0 : 1) || a.objective.localeCompare(b.objective) || SOLVER_ORDER[a.solver] - SOLVER_ORDER[b.solver])
+      .map((p) => [columnTitle(p.objective, p.solver), p] as const)).values()];
+    const epsilons = [...new Set(phis.filter((p) => spaces.includes(p.space)).map((p) => p.epsilon))].sort((a, b) => b - a);
+    const stat = (r: ReportRow, space: string, epsilon: number, c: PhiName): Stat | undefined =>
+      r.measurements[phis.find((p) => p.space === space && p.epsilon === epsilon && p.objective === c.objective && p.solver === c.solver)?.name ?? ''];
+    return [{
+      id, title,
+      columns: ['space', 'ε', 'minimum', paperTitle, ...columns.map((c) => columnTitle(c.objective, c.solver))],
+      rows: spaces.flatMap((space) => epsilons.flatMap((epsilon) => minima.map(({ row, which }) => [
+        space === 'full' ? 'A = I' : space, String(epsilon), label(row, which), paper[epsilon]?.[which] ?? '–',
+        ...columns.map((c) => formatStat(stat(row, space, epsilon, c))),
+      ]))),
+    }];
+  };
+  const subspaces = [...new Set(phis.map((p) => p.space).filter((s) => s !== 'full'))].sort();
+  return [
+    ...table('keskar-table-3', 'Keskar et al. Table 3: φ(ε, A = I), full space, the paper (F1) beside sgdlab under each objective (mean ± std over seeds)', phis.some((p) => p.space === 'full') ? ['full'] : [], KESKAR_PAPER_F1.full, 'paper (F1)'),
+    ...table('keskar-table-4', 'Keskar et al. Table 4: φ(ε, A) in a random subspace, the paper (F1, p = 100) beside sgdlab under each objective (mean ± std over seeds)', subspaces, KESKAR_PAPER_F1.subspace, 'paper (F1, p = 100)'),
+  ];
+}
