@@ -14,7 +14,7 @@ import type { Study } from './schema.js';
 import type { Query, Row, SqlDialect } from './sql-dialect.js';
 import {
   DEFAULT_LEASE_SECONDS, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
-  type Refusal, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
+  type PrunedOutcome, type Refusal, type RungValue, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import type { Trial } from './trials.js';
 
@@ -223,6 +223,30 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
   async addMetrics(study: string, key: string, attempt: number, rows: readonly Metric[]): Promise<boolean> {
     checkMetrics(rows);
     return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'metrics', () => this.insertMetrics(q, study, key, attempt, rows)));
+  }
+
+  // Pruning (study/pruning.ts): a trial's rung values, and its end as pruned.
+
+  async reportRung(study: string, key: string, attempt: number, row: Metric): Promise<RungValue[] | undefined> {
+    checkMetrics([row]);
+    return this.dialect.transaction(async (q) => {
+      // fenced() writes, then touches the study's row: from there this transaction holds that row's
+      // lock (PostgreSQL), and the SELECT below sees every rung row committed before it.
+      if (!(await this.fenced(q, study, key, attempt, 'metrics', () => this.insertMetrics(q, study, key, attempt, [row])))) return undefined;
+      const rows = await q(`SELECT m.key, m.step, m.value FROM metrics m JOIN trials t ON t.study = m.study AND t.key = m.key AND t.attempt = m.attempt
+        WHERE m.study = $1 AND m.name = $2 ORDER BY m.step, m.${this.dialect.insertionOrder}`, [study, row.name]);
+      return rows.map((r) => ({ key: r.key as string, step: Number(r.step), value: Number(r.value) }));
+    });
+  }
+
+  async prune(study: string, key: string, attempt: number, outcome: PrunedOutcome): Promise<boolean> {
+    checkMetrics(outcome.metrics ?? []);
+    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'prune', async () => {
+      await q(`UPDATE trials SET status = 'pruned', result = $1, seconds = $2, checkpoint = $3, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL WHERE study = $4 AND key = $5`,
+        [JSON.stringify(outcome.result), outcome.seconds, outcome.checkpoint ?? null, study, key]);
+      if (outcome.metrics) await this.insertMetrics(q, study, key, attempt, outcome.metrics);
+      if (outcome.artifacts) await this.putArtifacts(q, study, key, outcome.artifacts);
+    }));
   }
 
   async metrics(study: string, key: string): Promise<Metric[]> {
