@@ -32,6 +32,14 @@ export function readCheckpointFiles(path: string): ArtifactFile[] {
   return CHECKPOINT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, data: new Uint8Array(readFileSync(join(dir, name))) }));
 }
 
+/** The files of a training snapshot (train/snapshot.ts) a pruned trial leaves to resume from, as the store keeps them: under snapshot/. */
+export const SNAPSHOT_FILES = ['snapshot.safetensors', 'snapshot.json', 'initial.safetensors'] as const;
+export const SNAPSHOT_PREFIX = 'snapshot/';
+
+export function readSnapshotFiles(dir: string): ArtifactFile[] {
+  return SNAPSHOT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name: `${SNAPSHOT_PREFIX}${name}`, data: new Uint8Array(readFileSync(join(dir, name))) }));
+}
+
 /**
  * Where the store keeps a loss-level checkpoint's files: under its folder's name (loss-LEVEL, as in the
  * trial's save folder: train/checkpoint-levels.ts), beside the final checkpoint's files.
