@@ -9,7 +9,7 @@
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bestByBatchSize, openStore, type StoredTrial } from './index.js';
@@ -31,11 +31,11 @@ grid:
   seed: [0]
 `;
 
-async function run(name: string, extra: string): Promise<{ stdout: string; trials: StoredTrial[]; best: ReturnType<typeof bestByBatchSize>; metricsEnd: Map<string, number> }> {
+async function run(name: string, extra: string, ...flags: string[]): Promise<{ stdout: string; trials: StoredTrial[]; best: ReturnType<typeof bestByBatchSize>; metricsEnd: Map<string, number> }> {
   const file = join(dir, `${name}.yaml`);
   const db = join(dir, `${name}.db`);
   writeFileSync(file, GRID + extra);
-  const r = sgdlabCli('run', file, '--db', db, '--workers', '1');
+  const r = sgdlabCli('run', file, '--db', db, '--workers', '1', ...flags);
   assert.equal(r.status, 0, r.stderr);
   const store = await openStore(db);
   const study = (await store.getStudy('lrgrid'))!.study;
@@ -75,3 +75,39 @@ test('ASHA and the median rule find the full grid\'s best learning rate per batc
     t.diagnostic(`${name}: ${pruned.length} of 12 trials pruned, ${trained} of ${12 * STEPS} trial-steps trained (${(100 * (1 - trained / (12 * STEPS))).toFixed(1)}% saved)`);
   }
 });
+
+for (const artifacts of ['folder', 'store'] as const) {
+  test(`the same rule run again changes nothing; without it, the pruned trials resume from their snapshots (checkpoints in the ${artifacts}) and end with the full grid's numbers`, async () => {
+    const full = await run('full', '');
+    const asha = 'prune: { rule: asha, unit: steps, gracePeriod: 10, reductionFactor: 2 }\n';
+    const name = `relax-${artifacts}`;
+    const flags = artifacts === 'store' ? ['--artifacts', 'store'] : [];
+    const first = await run(name, asha, ...flags);
+    const pruned = first.trials.filter((x) => x.status === 'pruned');
+    assert.ok(pruned.length > 0);
+    const again = await run(name, asha, ...flags);
+    assert.deepEqual(again.trials.map((x) => [x.key, x.status, x.attempt]), first.trials.map((x) => [x.key, x.status, x.attempt]), 'decisions stand: nothing reopened, nothing run');
+    const store = await openStore(join(dir, `${name}.db`));
+    for (const x of pruned) {
+      if (artifacts === 'folder') assert.ok(existsSync(join(x.checkpoint!, 'snapshot.json')) && existsSync(join(x.checkpoint!, 'snapshot.safetensors')), `${x.key} keeps its snapshot`);
+      else assert.deepEqual((await store.artifactSizes('lrgrid', x.key))?.map((f) => f.name), ['snapshot/initial.safetensors', 'snapshot/snapshot.json', 'snapshot/snapshot.safetensors'], `${x.key} keeps its snapshot`);
+    }
+    await store.close();
+    const relaxed = await run(name, '', ...flags);
+    assert.match(relaxed.stdout, /^lrgrid: 12 completed, 0 diverged, 0 failed, 0 left/m);
+    const byKey = new Map(full.trials.map((x) => [x.key, x]));
+    for (const x of relaxed.trials) assert.deepEqual(x.result?.validation, byKey.get(x.key)!.result?.validation, `${x.key}: the full grid's numbers`);
+    assert.deepEqual(relaxed.best.map((b) => [b.batchSize, b.bestLr]), full.best.map((b) => [b.batchSize, b.bestLr]));
+    const reopened = new Set(pruned.map((x) => x.key));
+    const after = await openStore(join(dir, `${name}.db`));
+    for (const x of relaxed.trials.filter((y) => reopened.has(y.key))) {
+      assert.deepEqual([x.attempt, x.checkpoint], [2, null]);
+      // In the store, the snapshot goes when the resumed run ends: only a run that resumed from it removes it.
+      if (artifacts === 'store') assert.equal(await after.artifactSizes('lrgrid', x.key), undefined, `${x.key} resumed from its snapshot`);
+      // Its curves run from step 0 (the pruned attempt's rows, carried) to the end.
+      const steps = (await after.metrics('lrgrid', x.key)).filter((m) => m.name === 'loss').map((m) => m.step);
+      assert.deepEqual([steps[0], relaxed.metricsEnd.get(x.key)], [0, STEPS]);
+    }
+    await after.close();
+  });
+}

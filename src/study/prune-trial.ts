@@ -18,6 +18,7 @@ import type { Module } from '../nn/index.js';
 import { train, type TrainConfig, type TrainHooks, type TrainResult } from '../train/index.js';
 import { pruneDecision, pruneDirection, pruneGroup, pruneMetric, rungMetricName, rungPoints, type PruneMetric, type PruneRule } from './pruning.js';
 import type { Study } from './schema.js';
+import { canonicalJson } from './trials.js';
 import type { RungValue, StudyStore } from './store.js';
 
 /** Where and why a trial was pruned (stored in its result as `pruned`). */
@@ -27,6 +28,8 @@ export interface PrunedAt {
   metric: PruneMetric;
   value: number;
   rule: PruneRule['rule'];
+  /** The whole rule that decided (canonical JSON): a run with the same rule never reverses the decision (reopen-pruned.ts). */
+  spec: string;
   why: string;
 }
 
@@ -76,6 +79,8 @@ export interface PruneTrialArgs {
   config: TrainConfig;
   data: DataSplits;
   hooks: TrainHooks;
+  /** The step of the snapshot in config.save to resume from (a reopened trial), if any. */
+  resumeFrom?: number;
 }
 
 /** Trains the trial rung by rung until it ends or the rule prunes it. */
@@ -85,7 +90,7 @@ export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
   const name = rungMetricName(metric);
   let points: number[] | undefined;
   let rung = 0;
-  for (let resume = false; ; resume = true) {
+  for (let resume = a.resumeFrom !== undefined; ; resume = true) {
     let paused = false;
     const { result, model } = train(a.config, {
       data: a.data,
@@ -94,7 +99,12 @@ export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
         ...a.hooks,
         pauseAfter: (p) => {
           // The run's length in the rule's unit, known once the trainer has counted its steps.
-          points ??= rungPoints(a.rule, a.rule.unit === 'steps' ? p.totalSteps : (p.epoch / p.step) * p.totalSteps);
+          if (!points) {
+            const inUnit = (step: number) => (a.rule.unit === 'steps' ? step : (p.epoch / p.step) * step);
+            points = rungPoints(a.rule, inUnit(p.totalSteps));
+            // Resumed from a snapshot: the rungs up to its step are behind.
+            if (a.resumeFrom !== undefined) rung = points.filter((x) => inUnit(a.resumeFrom!) >= x * (1 - 1e-9)).length;
+          }
           const at = a.rule.unit === 'steps' ? p.step : p.epoch;
           paused = rung < points.length && at >= points[rung]! * (1 - 1e-9);
           return paused;
@@ -112,8 +122,9 @@ export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
     for (const r of rows as RungValue[]) if (groups.get(r.key) === mine) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.value]);
     const own = byKey.get(a.key) ?? [];
     byKey.delete(a.key);
-    const verdict = pruneDecision(a.rule, direction, { rung, own, others: [...byKey.values()] });
-    if (verdict.prune) return { kind: 'pruned', result, pruned: { step: result.steps, rung, metric, value, rule: a.rule.rule, why: verdict.why } };
+    // Its earlier rung values are missing when an attempt resumed from a snapshot it did not report from (a reopened trial taken over): it continues.
+    const verdict = own.length > rung ? pruneDecision(a.rule, direction, { rung, own, others: [...byKey.values()] }) : { prune: false as const };
+    if (verdict.prune) return { kind: 'pruned', result, pruned: { step: result.steps, rung, metric, value, rule: a.rule.rule, spec: canonicalJson(a.rule), why: verdict.why } };
     rung++;
   }
 }

@@ -132,8 +132,9 @@ export const trialResultSchema = z.looseObject({
     rung: z.number(),
     metric: z.string(),
     value: measured,
-    /** 'asha' or 'median', and the reason in words. */
+    /** 'asha' or 'median', the whole rule (canonical JSON), and the reason in words. */
     rule: z.string(),
+    spec: z.string().optional(),
     why: z.string().optional(),
   }).optional(),
 });

@@ -249,6 +249,24 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
     }));
   }
 
+  async reopenPruned(study: string, keys: readonly string[]): Promise<number> {
+    const d = this.dialect;
+    return d.transaction(async (q) => {
+      let n = 0;
+      for (const key of keys) {
+        const row = (await q(`SELECT attempt FROM trials WHERE study = $1 AND key = $2 AND status = 'pruned'${d.lockRows}`, [study, key]))[0];
+        if (!row) continue;
+        const attempt = Number(row.attempt);
+        await q(`INSERT INTO metrics (study, key, attempt, step, name, value) SELECT study, key, $3, step, name, value FROM metrics WHERE study = $1 AND key = $2 AND attempt = $4 ORDER BY ${d.insertionOrder}`,
+          [study, key, attempt + 1, attempt]);
+        await q("UPDATE trials SET status = 'pending', worker = NULL, lease_until = NULL, result = NULL, finished_at = NULL, seconds = NULL, error = NULL WHERE study = $1 AND key = $2", [study, key]);
+        n++;
+      }
+      if (n > 0) await this.touch(q, study);
+      return n;
+    });
+  }
+
   async metrics(study: string, key: string): Promise<Metric[]> {
     const rows = await this.dialect.query(`SELECT m.step, m.name, m.value FROM metrics m JOIN trials t ON t.study = m.study AND t.key = m.key AND t.attempt = m.attempt
       WHERE m.study = $1 AND m.key = $2 ORDER BY m.${this.dialect.insertionOrder}`, [study, key]);

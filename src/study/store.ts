@@ -209,6 +209,13 @@ export interface StudyStore {
    */
   reportRung(study: string, key: string, attempt: number, row: Metric): Promise<RungValue[] | undefined>;
   /**
+   * Reopens pruned trials (a relaxed or removed pruning rule would not have stopped them): pending
+   * again, with the metrics of their attempt carried to the next one (the attempt their next claim
+   * takes), so that their curves and rung values go on; their snapshot (artifacts) stays for the worker
+   * to resume from. Trials that are not pruned are left alone. Returns how many were reopened.
+   */
+  reopenPruned(study: string, keys: readonly string[]): Promise<number>;
+  /**
    * Appends metrics of attempt `attempt` (refused if stale). A row is kept once per attempt, step and
    * name: rows sent again (a call retried after its reply was lost) are skipped, the first value stays.
    */

@@ -16,7 +16,7 @@ import type { Device } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
 import { checkedDevice, loadCheckpoint, train, type TrainConfig, type TrainHooks } from '../train/index.js';
-import { attemptDir, localCheckpoint, readSnapshotFiles, readTrialArtifacts } from './artifacts.js';
+import { attemptDir, keepSnapshotFiles, localCheckpoint, readSnapshotFiles, readTrialArtifacts, restoreSnapshotFiles } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
 import { measureModel } from './measure-trial.js';
@@ -110,8 +110,9 @@ async function trainTrials(c: Context): Promise<void> {
     // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key):
     // in this attempt's own folder, or in scratch on their way into the store.
     const keep = !study.measure ? undefined : options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(options.artifacts, study.name, key, attempt);
-    // A pruned study pauses its trials at rungs: their snapshots go to scratch when no checkpoint is kept.
-    const save = keep ?? (study.prune ? join(c.scratch, `${key}-attempt-${attempt}`) : undefined);
+    // A pruned study pauses its trials at rungs, and a reopened pruned trial (the only claimable one with
+    // a checkpoint) resumes from its snapshot: both save, in scratch when no checkpoint is kept.
+    const save = keep ?? (study.prune || trial.checkpoint !== null ? join(c.scratch, `${key}-attempt-${attempt}`) : undefined);
     let accepted = true;
     try {
       const config = save ? { ...trial.config, save } : trial.config;
@@ -137,9 +138,11 @@ async function trainTrials(c: Context): Promise<void> {
         },
       };
       const trialData = data.get(config.data, checkedDevice(config));
+      // A reopened trial (its study's pruning rule relaxed) resumes from the snapshot it left in the store.
+      const resumeFrom = save ? await restoreSnapshotFiles(store, trial, save) : undefined;
       const run = study.prune && c.pruneGroups
-        ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks })
-        : { kind: 'ended' as const, ...train(config, { data: trialData, hooks }) };
+        ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom })
+        : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
       if (run.kind !== 'ended') {
         // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
         const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
@@ -148,7 +151,7 @@ async function trainTrials(c: Context): Promise<void> {
           result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs }, study.name, key),
           seconds: (performance.now() - started) / 1000,
           metrics: sampler.take(),
-          ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : {}),
+          ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
         });
       } else {
         const { result, model } = run;
@@ -174,7 +177,8 @@ async function trainTrials(c: Context): Promise<void> {
           result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs }, study.name, key),
           seconds: (performance.now() - started) / 1000,
           checkpoint: inStore ? IN_STORE : keep && result.checkpoint,
-          ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
+          // A resumed trial's snapshot goes once it has ended (its checkpoint files, if kept, replace it).
+          ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : resumeFrom !== undefined ? { artifacts: [] } : {}),
           metrics: sampler.take(),
         });
       }
