@@ -4,16 +4,18 @@
  * size equals the full grid's, every trial that was not pruned ends with the full grid's numbers (its
  * pauses at the rungs change nothing), pruned trials are recorded with the step, rung, metric and
  * rule that stopped them and their curves end there, the best never is a pruned trial, and fewer
- * trial-steps are trained.
+ * trial-steps are trained. Relaxing the rule resumes pruned trials from their snapshots; SIGKILL and a
+ * restart keep every decision.
  */
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bestByBatchSize, openStore, type StoredTrial } from './index.js';
-import { sgdlabCli } from './testing.js';
+import { repoRoot, sgdlabCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-prune-'));
 const STEPS = 80;
@@ -111,3 +113,53 @@ for (const artifacts of ['folder', 'store'] as const) {
     await after.close();
   });
 }
+
+test('two workers killed with SIGKILL once a trial is pruned, then resumed: every pruned trial stays pruned as decided, never claimed or run again', async () => {
+  const file = join(dir, 'killed.yaml');
+  const db = join(dir, 'killed.db');
+  writeFileSync(file, `${GRID}prune: { rule: asha, unit: steps, gracePeriod: 10, reductionFactor: 2 }\n`);
+  const prunedNow = async () => {
+    const store = await openStore(db);
+    try {
+      return (await store.trials('lrgrid')).filter((x) => x.status === 'pruned').map((x) => [x.key, x.attempt, x.result?.pruned] as const);
+    } finally {
+      await store.close();
+    }
+  };
+  // The whole process group (runner and workers) is killed once a pruned trial is stored.
+  let atKill: Awaited<ReturnType<typeof prunedNow>> = [];
+  await new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: repoRoot, detached: true, stdio: 'ignore' });
+    const poll = setInterval(async () => {
+      try {
+        if ((await prunedNow()).length >= 1) {
+          clearInterval(poll);
+          process.kill(-child.pid!, 'SIGKILL');
+        }
+      } catch {
+        /* the store is not created yet */
+      }
+    }, 50);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve();
+    });
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  atKill = await prunedNow();
+  assert.ok(atKill.length >= 1);
+  const killed = await openStore(db);
+  assert.ok((await killed.trials('lrgrid')).some((x) => x.status === 'pending' || x.status === 'running'), 'the kill should have interrupted the study');
+  await killed.close();
+  const resumed = sgdlabCli('run', file, '--db', db, '--workers', '2');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const store = await openStore(db);
+  const after = new Map((await store.trials('lrgrid')).map((x) => [x.key, x]));
+  for (const [key, attempt, pruned] of atKill) {
+    const x = after.get(key)!;
+    assert.deepEqual([x.status, x.attempt, x.result?.pruned], ['pruned', attempt, pruned], `${key}: the decision stands, and no other attempt ran it`);
+  }
+  assert.ok([...after.values()].every((x) => x.status === 'completed' || x.status === 'pruned'));
+  assert.deepEqual((await store.refusals('lrgrid')).filter((r) => atKill.some(([k]) => k === r.key)), [], 'no worker even tried to write to a pruned trial');
+  await store.close();
+});
