@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStudy } from './schema.js';
+import { expandTrials } from './trials.js';
 import { pruneDecision, pruneGroup, pruneSchema, rungPoints } from './pruning.js';
 
 const asha = (reductionFactor: number) => pruneSchema.parse({ rule: 'asha', gracePeriod: 1, reductionFactor });
@@ -79,4 +80,10 @@ test('a study\'s prune option is checked with the field named', () => {
   assert.throws(() => parseStudy({ ...base, prune: { rule: 'hyperband', gracePeriod: 1 } }), /prune\.rule/);
   assert.throws(() => parseStudy({ ...base, prune: { rule: 'asha', gracePeriod: 1, reductionFactor: 1 } }), /reductionFactor/);
   assert.equal(parseStudy({ ...base, prune: { rule: 'asha', gracePeriod: 1 } }).prune?.reductionFactor, 4);
+  const grid = { ...base, base: { model: { name: 'mlp', widths: [4] }, data: { name: 'mnist', subset: 100 }, optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 10, budget: { steps: 5 } }, grid: { batchSize: [10, 20], 'optimizer.lr': [0.1, 0.2] } };
+  assert.throws(() => expandTrials(parseStudy({ ...grid, prune: { rule: 'asha', gracePeriod: 1, across: ['optimiser.lr'] } }), '0'), (e: Error & { problems?: string[] }) => {
+    assert.deepEqual(e.problems, ["prune.across: 'optimiser.lr' is not an axis of the grid (its axes: batchSize, optimizer.lr)"]);
+    return true;
+  });
+  assert.equal(expandTrials(parseStudy({ ...grid, prune: { rule: 'asha', gracePeriod: 1 } }), '0').length, 4);
 });
