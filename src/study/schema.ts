@@ -14,6 +14,7 @@
  *   budgets: [{ epochs: 10 }, { steps: 2000 }]       # constant epochs and/or constant steps (Smith et al.)
  *   select: validationAccuracy                      # best learning rate per batch size
  *   measure: { trials: best, what: [hessian, sharpness] }
+ *   prune: { rule: asha, gracePeriod: 1 }           # stop hopeless learning rates early (pruning.ts)
  */
 import { z } from 'zod';
 import { describeIssues, ConfigError, deviceSchema } from '../train/config.js';
