@@ -14,7 +14,7 @@ export function statusCommand(): Command {
         const c = s.counts;
         const m = s.measurements;
         const measured = m.pending + m.running + m.completed + m.failed > 0 ? `; measurements: ${m.completed} completed, ${m.failed} failed, ${m.running} running, ${m.pending} pending` : '';
-        process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.running} running, ${c.pending} pending${measured} (created ${s.createdAt})\n`);
+        process.stdout.write(`${s.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed${c.pruned > 0 ? `, ${c.pruned} pruned` : ''}, ${c.running} running, ${c.pending} pending${measured} (created ${s.createdAt})\n`);
         if (s.activeWorkers > 0) {
           process.stdout.write(`  ${s.activeWorkers} worker(s) active:\n`);
           for (const w of (await store.workers(s.name)).filter((x) => !x.expired && x.state !== 'exited')) {

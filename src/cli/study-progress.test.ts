@@ -18,7 +18,7 @@ test('without a terminal: a timestamped line per finished trial or measurement, 
   const lines: string[] = [];
   let t = 0;
   const log = new ProgressLog('demo', (l) => lines.push(l), () => t, () => new Date(Date.UTC(2026, 11, 2, 10, 0, t / 1000)));
-  const counts = (completed: number, running: number, pending: number) => ({ completed, running, pending, diverged: 0, failed: 0 });
+  const counts = (completed: number, running: number, pending: number) => ({ completed, running, pending, diverged: 0, failed: 0, pruned: 0 });
   const measurements = { pending: 0, running: 0, completed: 0, failed: 0 };
   const worker = (step: number) => ({ slot: 0, pid: 1, rssMb: 10, doing: { type: 'trial' as const, key: 'k', coordinates: {}, step, totalSteps: 10 } });
   log.update({ phase: 'train', counts: counts(0, 1, 3), measurements, workers: [worker(0)], finished: [] });

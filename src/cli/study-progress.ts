@@ -32,12 +32,12 @@ function phaseState(p: RunProgress): { total: number; done: number; progress: nu
   const fraction = (w: WorkerState) => (w.doing.type === 'trial' && w.doing.totalSteps > 0 ? w.doing.step / w.doing.totalSteps : 0);
   const c = p.phase === 'train' ? p.counts : p.measurements;
   const total = (Object.values(c) as number[]).reduce((a, b) => a + b, 0);
-  const done = p.phase === 'train' ? p.counts.completed + p.counts.diverged + p.counts.failed : p.measurements.completed + p.measurements.failed;
+  const done = p.phase === 'train' ? p.counts.completed + p.counts.diverged + p.counts.failed + p.counts.pruned : p.measurements.completed + p.measurements.failed;
   return {
     total, done,
     progress: done + p.workers.reduce((a, w) => a + fraction(w), 0),
     unit: p.phase === 'train' ? 'trials' : 'measurements',
-    extra: p.phase === 'train' ? `${p.counts.running} running, ${p.counts.failed} failed, ${p.counts.diverged} diverged` : `${p.measurements.running} running, ${p.measurements.failed} failed`,
+    extra: p.phase === 'train' ? `${p.counts.running} running, ${p.counts.failed} failed, ${p.counts.diverged} diverged${p.counts.pruned > 0 ? `, ${p.counts.pruned} pruned` : ''}` : `${p.measurements.running} running, ${p.measurements.failed} failed`,
   };
 }
 

@@ -70,7 +70,7 @@ export function writeSummary(study: Study, result: RunSummary, added?: number): 
   const c = result.counts;
   const m = result.measurements;
   const elsewhere = c.running > 0 ? `, ${c.running} of them running on other workers` : '';
-  process.stdout.write(`${study.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed, ${c.pending + c.running} left${elsewhere}${added === undefined ? '' : ` (${added} new trials this run)`}\n`);
+  process.stdout.write(`${study.name}: ${c.completed} completed, ${c.diverged} diverged, ${c.failed} failed${c.pruned > 0 ? `, ${c.pruned} pruned` : ''}, ${c.pending + c.running} left${elsewhere}${added === undefined ? '' : ` (${added} new trials this run)`}\n`);
   if (study.measure) {
     process.stdout.write(`measurements: ${m.completed} completed, ${m.failed} failed, ${m.pending + m.running} left (${result.measurementsAdded} new this run)\n`);
   }

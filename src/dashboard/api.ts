@@ -12,7 +12,7 @@ import type { Figure, Table } from '../report/types.js';
 export type { MeasurementStatus, TrialStatus };
 
 export interface Progress {
-  /** Trials of the current grid that are finished (completed, diverged or failed), and how many there are. */
+  /** Trials of the current grid that are finished (completed, diverged, failed or pruned), and how many there are. */
   done: number;
   total: number;
   /** Measurements finished and queued (0 when the study measures nothing or has not queued them yet). */

@@ -155,8 +155,8 @@ const measured = (m: MeasurementCounts) => m.pending + m.running + m.completed +
 
 /** Progress of a study (see api.ts): 100% only when nothing is left to claim, measurements included. */
 export function progressOf(study: Study | undefined, counts: Counts, measurements: MeasurementCounts, runningFraction: number, etaSeconds: number | null): Progress {
-  const total = counts.pending + counts.running + counts.completed + counts.diverged + counts.failed;
-  const done = counts.completed + counts.diverged + counts.failed;
+  const total = counts.pending + counts.running + counts.completed + counts.diverged + counts.failed + counts.pruned;
+  const done = counts.completed + counts.diverged + counts.failed + counts.pruned;
   const measurementsTotal = measured(measurements);
   const measurementsDone = measurements.completed + measurements.failed;
   const work = total + measurementsTotal;

@@ -101,7 +101,7 @@ test('the studies answer has the store\'s counts, and progress and ETA from them
 });
 
 test('progress is 100% only when nothing is left, measurements included; ETA from the mean trial and the workers', () => {
-  const c = (pending: number, running: number, completed: number) => ({ pending, running, completed, diverged: 0, failed: 0 });
+  const c = (pending: number, running: number, completed: number) => ({ pending, running, completed, diverged: 0, failed: 0, pruned: 0 });
   const none = { pending: 0, running: 0, completed: 0, failed: 0 };
   const measuring = { measure: { what: ['hessian'] } } as never;
   assert.equal(progressOf(undefined, c(0, 0, 4), none, 0, null).fraction, 1);

@@ -282,22 +282,24 @@ export function isoTemperatureLine(level: number, examples: number, momentum: nu
 }
 
 export function temperatureHeatmaps(d: ReportData): Figure[] {
-  const cells = new Map<string, TemperaturePoint & { budget: string; accuracies: number[]; diverged: number }>();
+  const cells = new Map<string, TemperaturePoint & { budget: string; accuracies: number[]; diverged: number; pruned: number }>();
   for (const t of d.trials) {
     const r = t.result;
     const batchSize = r?.batchSize ?? (typeof t.config.batchSize === 'number' ? t.config.batchSize : undefined);
     // The training-set size N, as the trainer evaluated it (unknown: the N → ∞ limit, ε/B).
     const examples = r?.train?.examples ?? Infinity;
-    if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged')) continue;
+    if (batchSize === undefined || (t.status !== 'completed' && t.status !== 'diverged' && t.status !== 'pruned')) continue;
     const budget = groupLabel({ budget: t.config.budget, series: seriesOf(t.coordinates) });
     const momentum = t.config.optimizer.name === 'sgd' ? t.config.optimizer.momentum ?? 0 : 0;
     const k = `${budget}|${batchSize}|${t.config.optimizer.lr}|${momentum}`;
-    const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, examples, momentum, budget, accuracies: [], diverged: 0 };
+    const cell = cells.get(k) ?? { batchSize, lr: t.config.optimizer.lr, examples, momentum, budget, accuracies: [], diverged: 0, pruned: 0 };
     if (t.status === 'diverged') cell.diverged++;
+    // A pruned trial's accuracy is at the rung that stopped it, not at the end of its budget: the cell is marked, not coloured.
+    else if (t.status === 'pruned') cell.pruned++;
     else if (r?.test?.accuracy != null) cell.accuracies.push(100 * r.test.accuracy);
     cells.set(k, cell);
   }
-  const all = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, examples: c.examples, momentum: c.momentum, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0 }));
+  const all = [...cells.values()].map((c) => ({ batchSize: c.batchSize, lr: c.lr, examples: c.examples, momentum: c.momentum, budget: c.budget, accuracy: c.accuracies.length > 0 && c.diverged === 0 && c.pruned === 0 ? c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length : null, diverged: c.diverged > 0, pruned: c.pruned > 0 }));
   const groups = [...new Set(all.map((v) => v.budget))];
   return groups.slice(0, 6).flatMap((group, index) => {
     const values = all.filter((v) => v.budget === group);
@@ -306,7 +308,7 @@ export function temperatureHeatmaps(d: ReportData): Figure[] {
   });
 }
 
-function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged: boolean })[], group: string | undefined, index: number): Figure | undefined {
+function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged: boolean; pruned: boolean })[], group: string | undefined, index: number): Figure | undefined {
   if (new Set(values.map((v) => v.batchSize)).size < 2 || new Set(values.map((v) => v.lr)).size < 2) return undefined;
   const accs = values.map((v) => v.accuracy).filter((a): a is number => a !== null);
   const [accMin, accMax] = [Math.min(...accs), Math.max(...accs)];
@@ -321,7 +323,7 @@ function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged
   const iso = levels.flatMap((T) => isoTemperatureLine(T, examples, momentum, [bMin, bMax], [lrMin, lrMax]).map((p) => ({ ...p, level: T, T: `T = ${T.toPrecision(2)}` })));
   return {
     id: `batch-size-lr-heatmap${group === undefined ? '' : `-${index + 1}`}`, title: `Test accuracy over batch size × learning rate${group === undefined ? '' : ` (${group})`}`,
-    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε(N − B)/(B(N − 1))${momentum > 0 ? ` /(1 − m), m = ${momentum}` : ''} (Smith, Elsen & De 2020; ≈ ε/B for B ≪ N; ${Number.isFinite(examples) ? `N = ${examples}` : 'N unknown: ε/B'}) at ${levels.map((T) => T.toPrecision(2)).join(', ')}; when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
+    caption: `Mean test accuracy over seeds for every grid point (crosses: a seed diverged; grey rings: a seed was pruned early by the study's pruning rule; the colours span the best 10 points, lower values are clamped). Dashed: iso-lines of the SGD temperature T = ε(N − B)/(B(N − 1))${momentum > 0 ? ` /(1 − m), m = ${momentum}` : ''} (Smith, Elsen & De 2020; ≈ ε/B for B ≪ N; ${Number.isFinite(examples) ? `N = ${examples}` : 'N unknown: ε/B'}) at ${levels.map((T) => T.toPrecision(2)).join(', ')}; when the temperature sets the outcome, accuracy is constant along them (Smith & Le 2018, Jastrzębski et al. 2017).`,
     spec: {
       $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [
@@ -331,6 +333,7 @@ function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged
           color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis', domain: [Math.max(accMin, accMax - 10), accMax], clamp: true } }, tooltip: [{ field: 'batchSize' }, { field: 'lr' }, { field: 'accuracy', format: '.2f' }],
         } },
         { data: { values: values.filter((v) => v.diverged) }, mark: { type: 'point', shape: 'cross', color: '#c00', size: 120 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 } } },
+        { data: { values: values.filter((v) => v.pruned && !v.diverged) }, mark: { type: 'point', shape: 'circle', filled: false, color: '#888', size: 160 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 } } },
         { data: { values: iso }, mark: { type: 'line', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, detail: { field: 'T', type: 'nominal' } } },
       ],
     } as TopLevelSpec,

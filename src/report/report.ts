@@ -12,7 +12,7 @@ import { studyFigures, type Figure } from './figures.js';
 import { builtinFigures, builtinTables } from './builtin/index.js';
 import { reportHtml } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
-import { problemTable, resultTables, type Table } from './tables.js';
+import { problemTable, prunedTable, resultTables, type Table } from './tables.js';
 
 export interface WrittenReport {
   dir: string;
@@ -25,7 +25,7 @@ export interface WrittenReport {
 export async function writeReport(store: StudyStore, study: Study, outDir: string, options: { extraFigures?: (d: ReportData) => Figure[] } = {}): Promise<WrittenReport> {
   const data = await loadReportData(store, study);
   const figures = [...studyFigures(data), ...builtinFigures(data), ...(options.extraFigures?.(data) ?? [])];
-  const tables = [...builtinTables(data), ...resultTables(data.rows), ...problemTable(data.problems)];
+  const tables = [...builtinTables(data), ...resultTables(data.rows), ...problemTable(data.problems), ...prunedTable(data.trials)];
   mkdirSync(outDir, { recursive: true });
   const written: WrittenReport['figures'] = [];
   const rendered: { figure: Figure; svg: string }[] = [];
@@ -47,6 +47,7 @@ export async function writeReport(store: StudyStore, study: Study, outDir: strin
       ...(study.description ? [study.description] : []),
       `${data.trials.length} trials: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}. Best learning rate per batch size chosen by ${study.select}.`,
       ...(data.problems.length > 0 ? [`${data.problems.length} problem(s): see the table "What failed".`] : []),
+      ...(study.prune ? [`Pruning: ${study.prune.rule === 'asha' ? `ASHA (Li et al. 2020, η = ${study.prune.reductionFactor})` : 'median stopping (Golovin et al. 2017)'} across ${study.prune.across.join(', ')}; ${counts.pruned ?? 0} trial(s) stopped early (table "Stopped early"); the best learning rate is chosen among trials that ran to the end.`] : []),
       ...(study.measure ? [`Measurements (${study.measure.what.join(', ')}) on ${study.measure.trials === 'best' ? "the best learning rate's seeds" : 'every completed trial'}: ${data.measurements.length} completed.`] : []),
     ],
     figures: rendered,

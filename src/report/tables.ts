@@ -3,7 +3,7 @@
  * mean ± std over seeds, laid out as Keskar et al.'s Tables 2–4 (training and test accuracy; then
  * φ at each ε for the full space and for random subspaces), plus the other measurements.
  */
-import type { Stat } from '../study/index.js';
+import type { Stat, StoredTrial } from '../study/index.js';
 import { budgetLabel, type Problem, type ReportRow } from './data.js';
 import type { Table } from './types.js';
 
@@ -46,5 +46,19 @@ export function problemTable(problems: readonly Problem[]): Table[] {
     id: 'problems', title: `What failed (${problems.length})`,
     columns: ['trial', 'grid point', 'what', 'error'],
     rows: problems.map((p) => [p.key.slice(0, 12), Object.entries(p.coordinates).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '), p.what, p.error]),
+  }];
+}
+
+/** Trials the study's pruning rule stopped early: where, on what value, by which rule; none: no table. */
+export function prunedTable(trials: readonly StoredTrial[]): Table[] {
+  const pruned = trials.filter((t) => t.status === 'pruned');
+  if (pruned.length === 0) return [];
+  return [{
+    id: 'pruned', title: `Stopped early by the pruning rule (${pruned.length} of ${trials.length} trials)`,
+    columns: ['trial', 'grid point', 'step', 'rung', 'metric', 'value', 'rule'],
+    rows: pruned.map((t) => {
+      const p = t.result?.pruned;
+      return [t.key.slice(0, 12), Object.entries(t.coordinates).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '), String(p?.step ?? '–'), String(p?.rung ?? '–'), p?.metric ?? '–', p?.value == null ? '–' : p.value.toPrecision(4), p?.why ?? p?.rule ?? '–'];
+    }),
   }];
 }

@@ -32,6 +32,59 @@ export function readCheckpointFiles(path: string): ArtifactFile[] {
   return CHECKPOINT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name, data: new Uint8Array(readFileSync(join(dir, name))) }));
 }
 
+/** The files of a training snapshot (train/snapshot.ts) a pruned trial leaves to resume from, as the store keeps them: under snapshot/. */
+export const SNAPSHOT_FILES = ['snapshot.safetensors', 'snapshot.json', 'initial.safetensors'] as const;
+export const SNAPSHOT_PREFIX = 'snapshot/';
+
+export function readSnapshotFiles(dir: string): ArtifactFile[] {
+  return SNAPSHOT_FILES.filter((name) => existsSync(join(dir, name))).map((name) => ({ name: `${SNAPSHOT_PREFIX}${name}`, data: new Uint8Array(readFileSync(join(dir, name))) }));
+}
+
+/**
+ * Keeps a pruned trial's snapshot (in `dir`, where it trained) under an artifacts directory, in its
+ * attempt's folder; returns that folder (the trial's checkpoint, as stored).
+ */
+export function keepSnapshotFiles(dir: string, base: string, study: string, key: string, attempt: number): string {
+  const dest = attemptDir(base, study, key, attempt);
+  if (dest === dir) return dest;
+  mkdirSync(dest, { recursive: true });
+  for (const name of SNAPSHOT_FILES) if (existsSync(join(dir, name))) cpSync(join(dir, name), join(dest, name));
+  return dest;
+}
+
+/**
+ * Writes the snapshot a pruned (since reopened) trial kept, in the store or in its checkpoint folder,
+ * into `dir`, where this attempt saves: its configuration's `save` becomes `dir` (the one field of the
+ * configuration that names a place, not the run). Returns the step it resumes from; undefined when the
+ * trial keeps no snapshot.
+ */
+export async function restoreSnapshotFiles(store: StudyStore, trial: StoredTrial, dir: string): Promise<number | undefined> {
+  const json = `${SNAPSHOT_PREFIX}snapshot.json`;
+  let files: ArtifactFile[];
+  if (trial.checkpoint === IN_STORE) {
+    if (!(await store.artifactSizes(trial.study, trial.key))?.some((f) => f.name === json)) return undefined;
+    files = ((await store.artifact(trial.study, trial.key)) ?? []).filter((f) => f.name.startsWith(SNAPSHOT_PREFIX));
+  } else {
+    if (trial.checkpoint === null || !existsSync(join(trial.checkpoint, 'snapshot.json'))) return undefined;
+    const from = trial.checkpoint;
+    files = SNAPSHOT_FILES.filter((name) => existsSync(join(from, name))).map((name) => ({ name: `${SNAPSHOT_PREFIX}${name}`, data: new Uint8Array(readFileSync(join(from, name))) }));
+  }
+  mkdirSync(dir, { recursive: true });
+  let step: number | undefined;
+  for (const f of files) {
+    const name = f.name.slice(SNAPSHOT_PREFIX.length);
+    if (f.name !== json) {
+      writeFileSync(join(dir, name), f.data);
+      continue;
+    }
+    const meta = JSON.parse(Buffer.from(f.data).toString('utf8')) as { step: number; config: { save?: string } };
+    meta.config.save = dir;
+    step = meta.step;
+    writeFileSync(join(dir, name), JSON.stringify(meta));
+  }
+  return step;
+}
+
 /**
  * Where the store keeps a loss-level checkpoint's files: under its folder's name (loss-LEVEL, as in the
  * trial's save folder: train/checkpoint-levels.ts), beside the final checkpoint's files.

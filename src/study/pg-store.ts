@@ -81,6 +81,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   `DELETE FROM metrics m USING metrics d
      WHERE d.study = m.study AND d.key = m.key AND d.attempt = m.attempt AND d.step = m.step AND d.name = m.name AND d.seq < m.seq;
    ALTER TABLE metrics ADD CONSTRAINT metrics_row UNIQUE (study, key, attempt, step, name);`,
+  // 5: a trial can be 'pruned' (stopped by the study's pruning rule). The CHECK is the one migration 1
+  // declared on the column (PostgreSQL names it trials_status_check).
+  `ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+   ALTER TABLE trials ADD CONSTRAINT trials_status_check CHECK (status IN ('pending','running','completed','diverged','failed','pruned'));`,
 ];
 
 /** Statements with more parameters than this are not named (PostgresDialect.statement). */

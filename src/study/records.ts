@@ -23,7 +23,8 @@ export const RECORD_VERSION = 1;
 /** The field a record of version 2 or later carries its version in. */
 export const VERSION_FIELD = 'recordVersion';
 
-export const TRIAL_STATUSES = ['pending', 'running', 'completed', 'diverged', 'failed'] as const;
+/** 'pruned': stopped early by the study's pruning rule (study/pruning.ts), terminal like 'completed'. */
+export const TRIAL_STATUSES = ['pending', 'running', 'completed', 'diverged', 'failed', 'pruned'] as const;
 export const MEASUREMENT_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 export type MeasurementStatus = (typeof MEASUREMENT_STATUSES)[number];
@@ -145,6 +146,18 @@ export const trialResultSchema = z.looseObject({
   claimMs: z.number().optional(),
   /** The previous trial's finish latency in this worker, ms (a result cannot carry its own). */
   finishMs: z.number().optional(),
+  /** A pruned trial: where and why the study's pruning rule stopped it (its evaluations above are at that step). */
+  pruned: z.looseObject({
+    step: z.number(),
+    /** The rung (0: the first) and the metric's value there. */
+    rung: z.number(),
+    metric: z.string(),
+    value: measured,
+    /** 'asha' or 'median', the whole rule (canonical JSON), and the reason in words. */
+    rule: z.string(),
+    spec: z.string().optional(),
+    why: z.string().optional(),
+  }).optional(),
 });
 export type TrialResult = z.output<typeof trialResultSchema>;
 export type Evaluation = z.output<typeof evaluationSchema>;
@@ -310,7 +323,7 @@ export const studySummarySchema = z.object({
   createdAt: z.string(),
   /** The last time anything of the study changed (a claim, a result, a queued measurement), not heartbeats. */
   updatedAt: z.string(),
-  counts: z.object({ pending: z.number(), running: z.number(), completed: z.number(), diverged: z.number(), failed: z.number() }) satisfies z.ZodType<Record<TrialStatus, number>>,
+  counts: z.object({ pending: z.number(), running: z.number(), completed: z.number(), diverged: z.number(), failed: z.number(), pruned: z.number() }) satisfies z.ZodType<Record<TrialStatus, number>>,
   measurements: z.object({ pending: z.number(), running: z.number(), completed: z.number(), failed: z.number() }) satisfies z.ZodType<Record<MeasurementStatus, number>>,
   /** Late results refused (stale attempts). */
   refused: z.number(),

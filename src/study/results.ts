@@ -1,8 +1,8 @@
 /**
  * A study's results as the papers report them: for each budget and batch size, the best learning
  * rate by the study's selection rule (validation accuracy, test accuracy, or training loss, as in
- * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged and
- * failed trials never count as best. Needs no addon.
+ * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged, failed
+ * and pruned trials never count as best (a learning rate with such a seed is not a candidate). Needs no addon.
  */
 import { measureObjectives, objectiveKey, type Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
@@ -32,8 +32,8 @@ export interface BatchSizeResult {
   validationAccuracy?: Stat;
   /** Keys of the completed seeds of the best learning rate (the trials `measure: { trials: best }` measures). */
   bestTrials: string[];
-  /** Learning rates tried at this batch size, with how many of their seeds diverged or failed. */
-  tried: { lr: number; completed: number; diverged: number; failed: number }[];
+  /** Learning rates tried at this batch size, with how many of their seeds diverged, failed or were pruned. */
+  tried: { lr: number; completed: number; diverged: number; failed: number; pruned: number }[];
 }
 
 /** Mean ± std over seeds (the papers' mean ± std), from theory/statistics.ts. */
@@ -72,7 +72,7 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     for (const t of group) byLr.set(t.config.optimizer.lr, [...(byLr.get(t.config.optimizer.lr) ?? []), t]);
     const score = (ts: StoredTrial[]): number => {
       const done = ts.filter((t) => t.status === 'completed').map((t) => t.result ?? {});
-      if (done.length === 0 || done.length < ts.filter((t) => t.status !== 'pending' && t.status !== 'running').length) return -Infinity; // any diverged seed disqualifies
+      if (done.length === 0 || done.length < ts.filter((t) => t.status !== 'pending' && t.status !== 'running').length) return -Infinity; // any diverged, failed or pruned seed disqualifies
       const value = (s: TrialResult) =>
         study.select === 'trainLoss' ? -(s.train?.loss ?? Infinity)
         : study.select === 'testAccuracy' ? (s.test?.accuracy ?? -Infinity)
@@ -81,7 +81,7 @@ export function bestByBatchSize(study: Study, trials: readonly StoredTrial[]): B
     };
     let best: [number, StoredTrial[]] | undefined;
     for (const entry of byLr) if (!best || score(entry[1]) > score(best[1])) best = entry;
-    const tried = [...byLr].map(([lr, ts]) => ({ lr, completed: ts.filter((t) => t.status === 'completed').length, diverged: ts.filter((t) => t.status === 'diverged').length, failed: ts.filter((t) => t.status === 'failed').length })).sort((a, b) => a.lr - b.lr);
+    const tried = [...byLr].map(([lr, ts]) => ({ lr, completed: ts.filter((t) => t.status === 'completed').length, diverged: ts.filter((t) => t.status === 'diverged').length, failed: ts.filter((t) => t.status === 'failed').length, pruned: ts.filter((t) => t.status === 'pruned').length })).sort((a, b) => a.lr - b.lr);
     if (!best || score(best[1]) === -Infinity) continue;
     const bestCompleted = best[1].filter((t) => t.status === 'completed');
     const done = bestCompleted.map((t) => t.result ?? {});

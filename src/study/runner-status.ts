@@ -26,7 +26,7 @@ export interface StatusCounts {
   measurements: Record<MeasurementStatus, number>;
 }
 
-const terminal = (status: string) => status === 'completed' || status === 'diverged' || status === 'failed';
+const terminal = (status: string) => status === 'completed' || status === 'diverged' || status === 'failed' || status === 'pruned';
 
 export class StatusTracker {
   private readonly coordinatesOf: Map<string, Record<string, unknown>>;

@@ -29,6 +29,7 @@ import { isWorkerAlive } from './liveness.js';
 import type { WorkerOptions } from './worker.js';
 import { StatusTracker, type FinishedWork } from './runner-status.js';
 import { runWorkerPool, type RunPhase, type WorkerState } from './worker-pool.js';
+import { reopenRelaxed } from './reopen-pruned.js';
 
 export type { FinishedWork } from './runner-status.js';
 export type { RunPhase, WorkerState } from './worker-pool.js';
@@ -99,6 +100,8 @@ export async function runStudy(study: Study, options: RunOptions): Promise<RunSu
     // Before the study is registered: a device the workers cannot have stops here (workStudy checks again for `sgdlab worker`).
     if (options.workers !== 0) await checkStudyDevices(study.name, trialDevices(trials), options.gpus);
     const added = await store.upsertStudy(study, trials);
+    // Pruned trials that the study's pruning rule (relaxed, widened or removed since) would not stop resume.
+    await reopenRelaxed(store, study);
     const summary = await workStudy(store, options.db, study, { ...options, workers: options.workers === 0 ? 0 : options.workers });
     return { ...summary, added };
   } finally {

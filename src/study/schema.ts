@@ -14,11 +14,13 @@
  *   budgets: [{ epochs: 10 }, { steps: 2000 }]       # constant epochs and/or constant steps (Smith et al.)
  *   select: validationAccuracy                      # best learning rate per batch size
  *   measure: { trials: best, what: [hessian, sharpness] }
+ *   prune: { rule: asha, gracePeriod: 1 }           # stop hopeless learning rates early (pruning.ts)
  */
 import { z } from 'zod';
 import { describeIssues, ConfigError, deviceSchema } from '../train/config.js';
 import { SHARPNESS_SOLVERS, type SharpnessSolver } from '../measure/sharpness-solver.js';
 import { MEASUREMENT_KINDS } from './records.js';
+import { pruneSchema } from './pruning.js';
 
 const solverName = z.enum(SHARPNESS_SOLVERS as unknown as [SharpnessSolver, ...SharpnessSolver[]]);
 
@@ -194,6 +196,8 @@ export const studySchema = z.strictObject({
   budgets: z.array(z.union([z.strictObject({ epochs: z.number().positive() }), z.strictObject({ steps: z.number().int().positive() })])).min(1).optional(),
   select: z.enum(['validationAccuracy', 'testAccuracy', 'trainLoss']).default('validationAccuracy'),
   measure: measureSchema.optional(),
+  /** Stop hopeless trials early: ASHA or the median stopping rule, per group of competing trials (pruning.ts). */
+  prune: pruneSchema.optional(),
   /**
    * Where every trial trains and is measured: 'cpu' (default), 'cuda' or 'cuda:K'. It becomes each
    * trial's `device` (so it is part of the trial's configuration and key: numbers from a GPU are not

@@ -21,7 +21,7 @@ import type { Study } from './schema.js';
 import type { Query, Row, SqlDialect } from './sql-dialect.js';
 import {
   DEFAULT_LEASE_SECONDS, emptyMeasurementCounts, emptyTrialCounts, jobId, type ArtifactFile, type ArtifactSize, type ClaimOptions, type MeasurementJob, type MeasurementStatus, type Metric,
-  type Refusal, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
+  type PrunedOutcome, type Refusal, type RungValue, type StoreBackend, type StoredMeasurement, type StoredTrial, type StudyDump, type StudyStore, type StudySummary, type TrialOutcome, type TrialStatus, type WorkerBeat, type WorkerRecord,
 } from './store.js';
 import type { Trial } from './trials.js';
 
@@ -254,6 +254,56 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
       await this.touch(q, study);
       return true;
     }));
+  }
+
+  // Pruning (study/pruning.ts): a trial's rung values, and its end as pruned.
+
+  async reportRung(study: string, key: string, attempt: number, row: Metric): Promise<RungValue[] | undefined> {
+    checkMetrics([row]);
+    return this.dialect.transaction(async (q) => {
+      const stored = await this.fenced(q, study, key, attempt, 'metrics', async () => {
+        if ((await q(`SELECT key FROM trials WHERE study = $1 AND key = $2 AND ${RUNNING('$3')}${this.dialect.lockRows}`, [study, key, attempt])).length === 0) return false;
+        await this.insertMetrics(q, study, key, attempt, [row]);
+        // Touching the study's row takes its lock (PostgreSQL; SQLite's BEGIN IMMEDIATE admits one writer):
+        // rung reports of one study are serialized, and the SELECT below sees every rung row committed before it.
+        await this.touch(q, study);
+        return true;
+      });
+      if (!stored) return undefined;
+      const rows = await q(`SELECT m.key, m.step, m.value FROM metrics m JOIN trials t ON t.study = m.study AND t.key = m.key AND t.attempt = m.attempt
+        WHERE m.study = $1 AND m.name = $2 ORDER BY m.step, m.${this.dialect.insertionOrder}`, [study, row.name]);
+      return rows.map((r) => ({ key: r.key as string, step: Number(r.step), value: Number(r.value) }));
+    });
+  }
+
+  async prune(study: string, key: string, attempt: number, outcome: PrunedOutcome): Promise<boolean> {
+    checkMetrics(outcome.metrics ?? []);
+    return this.dialect.transaction((q) => this.fenced(q, study, key, attempt, 'prune', async () => {
+      const done = await q(`UPDATE trials SET status = 'pruned', result = $1, seconds = $2, checkpoint = $3, finished_at = ${this.dialect.now}, error = NULL, lease_until = NULL
+        WHERE study = $4 AND key = $5 AND ${RUNNING('$6')} RETURNING key`, [JSON.stringify(outcome.result), outcome.seconds, outcome.checkpoint ?? null, study, key, attempt]);
+      if (done.length === 0) return false;
+      if (outcome.metrics) await this.insertMetrics(q, study, key, attempt, outcome.metrics);
+      if (outcome.artifacts) await this.putArtifacts(q, study, key, outcome.artifacts);
+      return true;
+    }));
+  }
+
+  async reopenPruned(study: string, keys: readonly string[]): Promise<number> {
+    const d = this.dialect;
+    return d.transaction(async (q) => {
+      let n = 0;
+      for (const key of keys) {
+        const row = (await q(`SELECT attempt FROM trials WHERE study = $1 AND key = $2 AND status = 'pruned'${d.lockRows}`, [study, key]))[0];
+        if (!row) continue;
+        const attempt = Number(row.attempt);
+        await q(`INSERT INTO metrics (study, key, attempt, step, name, value) SELECT study, key, $3, step, name, value FROM metrics WHERE study = $1 AND key = $2 AND attempt = $4 ORDER BY ${d.insertionOrder}`,
+          [study, key, attempt + 1, attempt]);
+        await q("UPDATE trials SET status = 'pending', worker = NULL, lease_until = NULL, result = NULL, finished_at = NULL, seconds = NULL, error = NULL WHERE study = $1 AND key = $2", [study, key]);
+        n++;
+      }
+      if (n > 0) await this.touch(q, study);
+      return n;
+    });
   }
 
   async metrics(study: string, key: string): Promise<Metric[]> {

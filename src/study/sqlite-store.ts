@@ -71,6 +71,24 @@ export const MIGRATIONS: readonly string[] = [
   // retried after its reply was lost) adds nothing. Duplicates an earlier release stored go first.
   `DELETE FROM metrics WHERE rowid NOT IN (SELECT MIN(rowid) FROM metrics GROUP BY study, key, attempt, step, name);
    CREATE UNIQUE INDEX metrics_row ON metrics(study, key, attempt, step, name);`,
+  // 5: a trial can be 'pruned' (stopped by the study's pruning rule). SQLite cannot alter a CHECK
+  // constraint: the table is rebuilt as https://www.sqlite.org/lang_altertable.html#otheralter
+  // prescribes (foreign keys off around the migration: migrate()), keeping every rowid (the insertion order).
+  `CREATE TABLE trials_new (
+     study TEXT NOT NULL REFERENCES studies(name) ON DELETE CASCADE,
+     key TEXT NOT NULL,
+     coordinates TEXT NOT NULL,
+     config TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending','running','completed','diverged','failed','pruned')),
+     worker TEXT, started_at TEXT, finished_at TEXT, seconds REAL,
+     result TEXT, error TEXT, checkpoint TEXT,
+     attempt INTEGER NOT NULL DEFAULT 0, lease_until INTEGER,
+     PRIMARY KEY (study, key));
+   INSERT INTO trials_new (rowid, study, key, coordinates, config, status, worker, started_at, finished_at, seconds, result, error, checkpoint, attempt, lease_until)
+     SELECT rowid, study, key, coordinates, config, status, worker, started_at, finished_at, seconds, result, error, checkpoint, attempt, lease_until FROM trials;
+   DROP TABLE trials;
+   ALTER TABLE trials_new RENAME TO trials;
+   CREATE INDEX trials_status ON trials(study, status);`,
 ];
 
 /** Prepared statements kept per connection; past this many distinct texts the cache starts again. */
@@ -125,11 +143,20 @@ export class SqliteDialect implements SqlDialect {
     const current = row?.version ?? 0;
     if (current > MIGRATIONS.length) throw new Error(`the study store ${this.path} has schema version ${current}, newer than this sgdlab (${MIGRATIONS.length}); upgrade sgdlab`);
     if (current === MIGRATIONS.length) return;
-    this.db.transaction(() => {
-      for (let v = current; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
-      if (row === undefined) this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
-      else this.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
-    }).immediate();
+    // A migration that rebuilds a table drops it: with foreign keys on, that would delete the rows that
+    // reference it (ON DELETE CASCADE). SQLite's procedure: keys off (outside the transaction), check them before COMMIT, on again.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      this.db.transaction(() => {
+        for (let v = current; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
+        const broken = this.db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`migrating the study store ${this.path} would break ${broken.length} foreign key(s): ${JSON.stringify(broken.slice(0, 3))}`);
+        if (row === undefined) this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
+        else this.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
+      }).immediate();
+    } finally {
+      this.db.pragma('foreign_keys = ON');
+    }
   }
 
   /** The statement for `sql` written with `$n` parameters: SQLite's `?` in their order, and which value each binds. */

@@ -85,7 +85,7 @@ for (const backend of storeBackends()) {
     assert.equal(stored.find((t) => t.key === a.key)!.checkpoint, '/x/ckpt');
     assert.equal(stored.find((t) => t.key === b.key)!.error, 'boom');
     const summary = (await store.listStudies())[0]!;
-    assert.deepEqual(summary.counts, { pending: 26, running: 0, completed: 1, diverged: 0, failed: 3 });
+    assert.deepEqual(summary.counts, { pending: 26, running: 0, completed: 1, diverged: 0, failed: 3, pruned: 0 });
     assert.equal(summary.refused, 1, 'the metrics sent after the finish');
     assert.ok(Date.parse(summary.updatedAt) >= Date.parse(summary.createdAt));
     const statuses = await store.statuses('grid');

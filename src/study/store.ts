@@ -140,6 +140,23 @@ export interface TrialOutcome {
   metrics?: readonly Metric[];
 }
 
+/** A trial stopped by the study's pruning rule: its result at the rung (with `pruned`), and what it leaves to resume from. */
+export interface PrunedOutcome {
+  result: TrialResult;
+  seconds: number;
+  /** Where its files are: a directory, or IN_STORE with `artifacts` (a training snapshot, to resume from if a relaxed rule reopens it). */
+  checkpoint?: string;
+  artifacts?: readonly ArtifactFile[];
+  metrics?: readonly Metric[];
+}
+
+/** A trial's value at a rung (a metric row of its current attempt). */
+export interface RungValue {
+  key: string;
+  step: number;
+  value: number;
+}
+
 /** Everything of one study, for `sgdlab copy` (keys, attempts and results as stored). */
 export interface StudyDump {
   name: string;
@@ -153,7 +170,7 @@ export interface StudyDump {
   artifacts: { key: string; files: ArtifactFile[] }[];
 }
 
-export const emptyTrialCounts = (): Record<TrialStatus, number> => ({ pending: 0, running: 0, completed: 0, diverged: 0, failed: 0 });
+export const emptyTrialCounts = (): Record<TrialStatus, number> => ({ pending: 0, running: 0, completed: 0, diverged: 0, failed: 0, pruned: 0 });
 export const emptyMeasurementCounts = (): Record<MeasurementStatus, number> => ({ pending: 0, running: 0, completed: 0, failed: 0 });
 /** One string per measurement job (trial, kind, options). */
 export const jobId = (j: MeasurementJob) => `${j.key}\u0000${j.kind}\u0000${j.spec}`;
@@ -181,6 +198,23 @@ export interface StudyStore {
   /** Stores the result of attempt `attempt`; false (and a refusal recorded) if that attempt is no longer current. */
   finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean>;
   fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean>;
+  /** Stores attempt `attempt` as pruned (terminal: never claimed again); false (and a refusal recorded) if that attempt is no longer current. */
+  prune(study: string, key: string, attempt: number, outcome: PrunedOutcome): Promise<boolean>;
+  /**
+   * Stores the trial's value at a rung (a metric row of attempt `attempt`, fenced like addMetrics) and
+   * returns, in the same transaction, every trial's rows named `row.name` (current attempts), by step:
+   * what the pruning rule decides from. Rung reports of one study are serialized (the study's row is
+   * locked by the write), so of two trials reaching a rung at once the later sees the earlier's value.
+   * Undefined when the attempt is stale.
+   */
+  reportRung(study: string, key: string, attempt: number, row: Metric): Promise<RungValue[] | undefined>;
+  /**
+   * Reopens pruned trials (a relaxed or removed pruning rule would not have stopped them): pending
+   * again, with the metrics of their attempt carried to the next one (the attempt their next claim
+   * takes), so that their curves and rung values go on; their snapshot (artifacts) stays for the worker
+   * to resume from. Trials that are not pruned are left alone. Returns how many were reopened.
+   */
+  reopenPruned(study: string, keys: readonly string[]): Promise<number>;
   /**
    * Appends metrics of attempt `attempt` (refused if stale). A row is kept once per attempt, step and
    * name: rows sent again (a call retried after its reply was lost) are skipped, the first value stays.

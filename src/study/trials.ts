@@ -67,6 +67,9 @@ export function expandTrials(study: Study, sgdlabVersion: string): Trial[] {
   const combos = gridPoints(study);
   const trials: Trial[] = [];
   const problems: string[] = [];
+  // The pruning rule's competing axes must be axes of the grid: a misspelt one would make every trial a group of its own.
+  const axes = [...new Set(combos.flatMap((c) => Object.keys(c)))];
+  for (const a of study.prune?.across ?? []) if (!axes.includes(a)) problems.push(`prune.across: '${a}' is not an axis of the grid (its axes: ${axes.join(', ') || 'none'})`);
   const seen = new Map<string, Record<string, unknown>>();
   for (const coordinates of combos) {
     const raw = structuredClone(study.base) as Record<string, unknown>;

@@ -15,8 +15,8 @@ import { disposeSplits, prepareData, splitsOnDevice, type DataSplits } from '../
 import type { Device } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
-import { checkedDevice, loadCheckpoint, train, type TrainConfig } from '../train/index.js';
-import { attemptDir, localCheckpoint, readTrialArtifacts } from './artifacts.js';
+import { checkedDevice, loadCheckpoint, train, type TrainConfig, type TrainHooks } from '../train/index.js';
+import { attemptDir, keepSnapshotFiles, localCheckpoint, readSnapshotFiles, readTrialArtifacts, restoreSnapshotFiles } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
 import { measureModel } from './measure-trial.js';
@@ -25,8 +25,9 @@ import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
-import { IN_STORE, type StudyStore } from './store.js';
+import { IN_STORE, type StoredTrial, type StudyStore } from './store.js';
 import { storedMeasurementResult, storedTrialResult } from './records.js';
+import { PruneGroups, trainPruned } from './prune-trial.js';
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -50,6 +51,8 @@ interface Context {
   options: WorkerOptions;
   heartbeat: Heartbeat;
   data: DataCache;
+  /** The groups of competing trials, when the study prunes. */
+  pruneGroups: PruneGroups | undefined;
   /** This worker's scratch folder (checkpoints on their way to the store, checkpoints read from it). */
   scratch: string;
 }
@@ -100,6 +103,50 @@ class DataCache {
   }
 }
 
+/** A trial's stationary-fluctuation recorder, made once the run's length is known (its burn-in may be a fraction of it). */
+interface FluctuationRecorder {
+  fluctuations?: StationaryFluctuations;
+}
+
+/** The trainer's hooks for a claimed trial: sampled metrics to the store, progress to the heartbeat and the runner. */
+function trialHooks(c: Context, trial: StoredTrial, sampler: MetricSampler, recorder: FluctuationRecorder): TrainHooks {
+  const recording = c.study.record?.fluctuations;
+  const { key, attempt, coordinates } = trial;
+  let lastSent = 0;
+  return {
+    onStep: (ctx) => {
+      sampler.step(ctx.metrics);
+      recorder.fluctuations?.hooks.onStep?.(ctx);
+    },
+    onEval: (e) => sampler.eval(e),
+    onProgress: (p) => {
+      sampler.setTotalSteps(p.totalSteps);
+      // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
+      if (recording && !recorder.fluctuations) {
+        const burnIn = recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps));
+        recorder.fluctuations = new StationaryFluctuations(burnIn, recording.maxFullDimension);
+      }
+      const t = performance.now();
+      if (t - lastSent < 250 && p.step < p.totalSteps) return;
+      lastSent = t;
+      c.heartbeat.progress(p.step, p.totalSteps, p.loss);
+      c.heartbeat.metrics(key, attempt, sampler.take());
+      tell({ type: 'trial', key, coordinates, step: p.step, totalSteps: p.totalSteps });
+    },
+  };
+}
+
+/** What the fluctuation recorder adds to a result: per-coordinate arrays only for small models (one entry per parameter). */
+function recordedFluctuations(fluctuations: StationaryFluctuations | undefined, maxFullDimension: number): Record<string, unknown> {
+  if (!fluctuations) return {};
+  try {
+    const r = fluctuations.result();
+    return { fluctuations: r.weightMean.length <= maxFullDimension ? r : { steps: r.steps, traceCovariance: r.traceCovariance, lossMean: r.lossMean, lossVariance: r.lossVariance } };
+  } catch (error) {
+    return { fluctuationsError: (error as Error).message };
+  }
+}
+
 async function trainTrials(c: Context): Promise<void> {
   const { store, study, id, options, heartbeat, data } = c;
   let claimMs = 0;
@@ -108,72 +155,64 @@ async function trainTrials(c: Context): Promise<void> {
   const claim = () => timed(() => claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })), (ms) => (claimMs = ms));
   for (let trial = await claim(); trial; trial = await claim()) {
     const started = performance.now();
-    const coordinates = trial.coordinates;
     const { key, attempt } = trial;
     heartbeat.holds({ kind: 'trial', key, attempt });
     const recording = study.record?.fluctuations;
-    let fluctuations: StationaryFluctuations | undefined;
+    const recorder: FluctuationRecorder = {};
     // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key):
     // in this attempt's own folder, or in scratch on their way into the store.
-    const save = !study.measure ? undefined : options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(options.artifacts, study.name, key, attempt);
+    const keep = !study.measure ? undefined : options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(options.artifacts, study.name, key, attempt);
+    // A pruned study pauses its trials at rungs, and a reopened pruned trial (the only claimable one with
+    // a checkpoint) resumes from its snapshot: both save, in scratch when no checkpoint is kept.
+    const save = keep ?? (study.prune || trial.checkpoint !== null ? join(c.scratch, `${key}-attempt-${attempt}`) : undefined);
     let accepted = true;
     try {
       const config = save ? { ...trial.config, save } : trial.config;
-      let lastSent = 0;
       // Sampled losses and evaluations go to the store as the trial trains (its curves grow on the dashboard).
       const sampler = new MetricSampler();
-      const { result, model } = train(config, {
-        data: data.get(config.data, checkedDevice(config)),
-        hooks: {
-          onStep: (ctx) => {
-            sampler.step(ctx.metrics);
-            fluctuations?.hooks.onStep?.(ctx);
-          },
-          onEval: (e) => sampler.eval(e),
-          onProgress: (p) => {
-            sampler.setTotalSteps(p.totalSteps);
-            // The burn-in as a fraction of the run is known once the trainer reports its total steps (after step 0).
-            if (recording && !fluctuations) fluctuations = new StationaryFluctuations(recording.burnIn >= 1 ? Math.floor(recording.burnIn) : Math.max(1, Math.floor(recording.burnIn * p.totalSteps)), recording.maxFullDimension);
-            const t = performance.now();
-            if (t - lastSent < 250 && p.step < p.totalSteps) return;
-            lastSent = t;
-            heartbeat.progress(p.step, p.totalSteps, p.loss);
-            heartbeat.metrics(key, attempt, sampler.take());
-            tell({ type: 'trial', key, coordinates, step: p.step, totalSteps: p.totalSteps });
-          },
-        },
-      });
-      model.dispose();
-      let recorded: Record<string, unknown> = {};
-      if (fluctuations) {
-        try {
-          const r = fluctuations.result();
-          // Per-coordinate arrays only for small models (they have one entry per parameter).
-          recorded = { fluctuations: r.weightMean.length <= (recording?.maxFullDimension ?? 64) ? r : { steps: r.steps, traceCovariance: r.traceCovariance, lossMean: r.lossMean, lossVariance: r.lossVariance } };
-        } catch (error) {
-          recorded = { fluctuationsError: (error as Error).message };
-        }
+      const hooks = trialHooks(c, trial, sampler, recorder);
+      const trialData = data.get(config.data, checkedDevice(config));
+      // A reopened trial (its study's pruning rule relaxed) resumes from the snapshot it left in the store.
+      const resumeFrom = save ? await restoreSnapshotFiles(store, trial, save) : undefined;
+      const run = study.prune && c.pruneGroups
+        ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom })
+        : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
+      if (run.kind !== 'ended') {
+        // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
+        const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
+        await heartbeat.flushMetrics();
+        accepted = run.kind === 'pruned' && await store.prune(study.name, key, attempt, {
+          result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs }, study.name, key),
+          seconds: (performance.now() - started) / 1000,
+          metrics: sampler.take(),
+          ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
+        });
+      } else {
+        const { result, model } = run;
+        model.dispose();
+        const recorded = recordedFluctuations(recorder.fluctuations, recording?.maxFullDimension ?? 64);
+        const { history: _history, ...summary } = result;
+        // The worker's peak resident memory so far (kB → MB): reported with every trial.
+        const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+        const inStore = keep !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
+        await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
+        accepted = await timed(() => store.finish(study.name, key, attempt, {
+          status: result.status,
+          // The claim's latency and the previous finish's (the store's round trips and locks), for the benchmark.
+          // Checked as the store will keep it (records.ts).
+          result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs, finishMs }, study.name, key),
+          seconds: (performance.now() - started) / 1000,
+          checkpoint: inStore ? IN_STORE : keep && result.checkpoint,
+          // A resumed trial's snapshot goes once it has ended (its checkpoint files, if kept, replace it).
+          ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : resumeFrom !== undefined ? { artifacts: [] } : {}),
+          metrics: sampler.take(),
+        }), (ms) => (finishMs = ms));
       }
-      const { history: _history, ...summary } = result;
-      // The worker's peak resident memory so far (kB → MB): reported with every trial.
-      const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      const inStore = save !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
-      await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
-      accepted = await timed(() => store.finish(study.name, key, attempt, {
-        status: result.status,
-        // The claim's latency and the previous finish's (the store's round trips and locks), for the benchmark.
-        // Checked as the store will keep it (records.ts).
-        result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs, finishMs }, study.name, key),
-        seconds: (performance.now() - started) / 1000,
-        checkpoint: inStore ? IN_STORE : result.checkpoint,
-        ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : {}),
-        metrics: sampler.take(),
-      }), (ms) => (finishMs = ms));
     } catch (error) {
       accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
     } finally {
-      fluctuations?.dispose();
-      if (save && (options.artifacts === IN_STORE || !accepted)) rmSync(save, { recursive: true, force: true });
+      recorder.fluctuations?.dispose();
+      if (save && (save !== keep || options.artifacts === IN_STORE || !accepted)) rmSync(save, { recursive: true, force: true });
     }
     if (!accepted) process.stderr.write(`worker ${id}: the result of trial ${key} (attempt ${attempt}) was refused: the trial was claimed again while this worker was out of reach\n`);
     heartbeat.holds(null);
@@ -246,7 +285,7 @@ async function main(): Promise<void> {
   try {
     const study = (await store.getStudy(name))?.study;
     if (!study) throw new Error(`no study '${name}' in ${store.url}`);
-    const c: Context = { store, study, id, options, heartbeat, data, scratch };
+    const c: Context = { store, study, id, options, heartbeat, data, scratch, pruneGroups: study.prune ? new PruneGroups(store, study, study.prune) : undefined };
     try {
       if (phase === 'train') await trainTrials(c);
       else await measureTrials(c);

@@ -97,6 +97,13 @@ export interface TrainHooks {
   onEval?(record: EvalRecord, model: Module): void;
   /** For progress bars: steps done of the total, latest loss, throughput. */
   onProgress?(p: { step: number; totalSteps: number; loss: number; samplesPerSecond: number }): void;
+  /**
+   * After a step (and its progress): true ends the run there as if its budget were done (the final
+   * evaluation, the checkpoint) after writing a training snapshot into config.save, so that a later
+   * `train(config, { resume: true })` continues as if it had never stopped: how a study evaluates a
+   * trial at the rungs of its pruning rule (study/prune-trial.ts). Not asked after the last step.
+   */
+  pauseAfter?(p: { step: number; epoch: number; totalSteps: number }): boolean;
 }
 
 export interface TrainOptions {
@@ -401,7 +408,20 @@ function afterStep(r: Run, step: number, m: StepMetrics): boolean {
     saveTrainingSnapshot<SnapshotHistory>(config.save!, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}), ...(r.plateau ? { plateau: r.plateau.record() } : {}) } });
   }
   hooks.onProgress?.({ step: stepsDone, totalSteps: r.totalSteps, loss: m.loss, samplesPerSecond: r.samples / ((performance.now() - r.started) / 1000) });
+  if (more && hooks.pauseAfter?.({ step: stepsDone, epoch: epochAt(r, stepsDone), totalSteps: r.totalSteps })) return pause(r);
   return true;
+}
+
+/** Ends the run at a pause (hooks.pauseAfter) with a snapshot to resume from, unless the periodic one was just written. */
+function pause(r: Run): false {
+  const { config, history, stepsDone } = r;
+  if (!config.save) throw new Error('pausing a run (hooks.pauseAfter) needs config.save: its snapshot is written there');
+  if (config.snapshotEvery === undefined || stepsDone % config.snapshotEvery !== 0) {
+    mkdirSync(config.save, { recursive: true });
+    saveTrainingSnapshot<SnapshotHistory>(config.save, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}) } });
+  }
+  r.stopped = `paused after step ${stepsDone}`;
+  return false;
 }
 
 /** The final evaluation (on the whole training set), the result, and the checkpoint when the run saves. */

@@ -14,14 +14,15 @@ export function ProgressBar({ progress, label }: { progress: Progress; label: st
 
 export const eta = (p: Progress) => (p.fraction >= 1 ? 'done' : p.etaSeconds === null ? 'unknown' : duration(p.etaSeconds));
 
-const STATUS_ORDER = ['completed', 'running', 'pending', 'diverged', 'failed'] as const;
+const STATUS_ORDER = ['completed', 'running', 'pending', 'diverged', 'failed', 'pruned'] as const;
 
 export function Counts({ entry }: { entry: Pick<StudyListEntry, 'counts' | 'measurements'> }) {
   const m = entry.measurements;
   const measured = m.pending + m.running + m.completed + m.failed;
   return (
     <span class="counts">
-      {STATUS_ORDER.map((s) => (
+      {/* 'pruned' only in studies that prune (it is 0 everywhere else). */}
+      {STATUS_ORDER.filter((s) => s !== 'pruned' || entry.counts.pruned > 0).map((s) => (
         <span key={s} class={`count status-${s}`} data-count={s} title={s}>
           {entry.counts[s]} {s}
         </span>

@@ -27,6 +27,9 @@ function TrialSummary({ t }: { t: TrialDetail }) {
           {t.live.rssMb === null ? '' : `${Math.round(t.live.rssMb)} MB`}
         </p>
       )}
+      {t.status === 'pruned' && (
+        <p class="pruned-note" data-pruned>stopped early by the study's pruning rule: its curves end at the rung that stopped it (<code>pruned.*</code> in the result says where, on what value, and why)</p>
+      )}
       {t.error && (
         <section aria-labelledby="error-title">
           <h2 id="error-title">Error</h2>

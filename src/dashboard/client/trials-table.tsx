@@ -10,7 +10,7 @@ import { Problem } from './common.js';
 import { duration, number, percent } from './format.js';
 import { navigate } from './router.js';
 
-const STATUSES: TrialStatus[] = ['pending', 'running', 'completed', 'diverged', 'failed'];
+const STATUSES: TrialStatus[] = ['pending', 'running', 'completed', 'diverged', 'failed', 'pruned'];
 const PAGE = 25;
 
 interface Query {
