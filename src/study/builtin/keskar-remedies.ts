@@ -33,6 +33,12 @@ function remedyGrids(sb: number, lb: number, seeds: number[], full: boolean): Re
 }
 
 /** The keskar built-in's study at a size, with its grid replaced by the remedies and its measurements narrowed to curvature. */
+/** A measure spec under the default objective: keskar's list of objectives left out. */
+function withoutObjectives<M extends { objectives?: unknown }>(measure: M): Omit<M, 'objectives'> {
+  const { objectives: _objectives, ...rest } = measure;
+  return rest;
+}
+
 function fromKeskar(size: BuiltinSize, sb: number, lb: number, seeds: number[], description: string): StudyInput {
   const k = keskar.sizes[size]();
   return {
@@ -41,7 +47,9 @@ function fromKeskar(size: BuiltinSize, sb: number, lb: number, seeds: number[], 
     base: k.base,
     grid: remedyGrids(sb, lb, seeds, size === 'full'),
     select: 'testAccuracy',
-    ...(k.measure ? { measure: { ...k.measure, what: ['hessian', 'sharpness'] } } : {}),
+    // Running statistics only: the remedies are compared with one another (and with keskar's SB and LB under the same
+    // objective); keskar's own study measures Keskar's batch-statistics objective beside it (issue 21).
+    ...(k.measure ? { measure: { ...withoutObjectives(k.measure), what: ['hessian', 'sharpness'] } } : {}),
   };
 }
 
