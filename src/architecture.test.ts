@@ -5,19 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
+import { repoRoot, sourceFiles, srcDir } from './source-tree.js';
 
-const repoRoot = new URL('../../', import.meta.url).pathname;
-const src = join(repoRoot, 'src');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.tsx?$/.test(name) && !name.endsWith('.test.ts') ? [path] : [];
-  });
-}
 
 /**
  * The project modules a source imports or re-exports from, statically or by dynamic import() (a backend
@@ -67,7 +58,7 @@ function circles(graph: Map<string, string[]>): string[][] {
 }
 
 test('no import circles in src/ (type-only imports included)', () => {
-  const files = sources(src);
+  const files = sourceFiles(srcDir);
   assert.ok(files.length > 100, `${files.length} source files`);
   const graph = new Map(files.map((f) => [f, importsOf(f)]));
   assert.ok([...graph.values()].reduce((n, d) => n + d.length, 0) > 300, 'the imports were read');

@@ -7,23 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import ts from 'typescript';
+import { repoRoot, sourceFiles, srcDir } from './source-tree.js';
 
 const MAX_LINES = 80;
 const MAX_ONE_PIECE = 3;
-
-const repoRoot = new URL('../../', import.meta.url).pathname;
-const src = join(repoRoot, 'src');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.tsx?$/.test(name) && !name.endsWith('.test.ts') ? [path] : [];
-  });
-}
 
 interface LongFunction {
   /** 1-based line the function starts on. */
@@ -85,7 +75,7 @@ function longFunctions(fileName: string, text: string, max: number): LongFunctio
 }
 
 test(`no function in src/ is longer than ${MAX_LINES} lines, but at most ${MAX_ONE_PIECE} that say why they must be one piece`, () => {
-  const files = sources(src);
+  const files = sourceFiles(srcDir);
   assert.ok(files.length > 100, `${files.length} source files`);
   const all = files.flatMap((f) => longFunctions(f, readFileSync(f, 'utf8'), MAX_LINES).map((l) => ({ ...l, at: `${relative(repoRoot, f)}:${l.line}` })));
   const describe = (l: (typeof all)[number]) => `${l.at} ${l.name} (${l.lines} lines${l.onePiece ? `; one piece: ${l.onePiece}` : ''})`;

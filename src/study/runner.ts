@@ -28,7 +28,7 @@ import { checkStudyDevices, trialDevices } from './devices.js';
 import { isWorkerAlive } from './liveness.js';
 import type { WorkerOptions } from './worker.js';
 import { StatusTracker, type FinishedWork } from './runner-status.js';
-import { runWorkerPool, type RunPhase, type WorkerState } from './worker-pool.js';
+import { runWorkerPool, type PoolTally, type RunPhase, type WorkerState } from './worker-pool.js';
 import { reopenRelaxed } from './reopen-pruned.js';
 
 export type { FinishedWork } from './runner-status.js';
@@ -73,21 +73,11 @@ export interface RunOptions extends WorkOptions {
   db: string;
 }
 
-export interface RunSummary {
+export interface RunSummary extends PoolTally {
   added: number;
   measurementsAdded: number;
   counts: Record<TrialStatus, number>;
   measurements: Record<MeasurementStatus, number>;
-  aborted: boolean;
-  /** Workers killed over their memory limit, and workers that died on their own. */
-  memoryKills: number;
-  crashes: number;
-  /** Worker slots given up because their workers died before taking any work (e.g. the addon cannot load). */
-  errors: string[];
-  /** Workers that stopped claiming because the store was out of reach longer than their lease, with why. */
-  unreachable: string[];
-  /** Things the user should know that did not stop the run (each said once), e.g. a memory limit that cannot be enforced. */
-  warnings: string[];
 }
 
 export const defaultMaxMemoryMb = (workers: number) => Math.floor((0.9 * totalmem()) / 2 ** 20 / workers);

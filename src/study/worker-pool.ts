@@ -26,13 +26,17 @@ export interface WorkerState {
   rssMb: number;
 }
 
-/** What the pool adds to the run's summary (RunSummary in runner.ts says what each means); `aborted` is read. */
+/** What the pool adds to the run's summary (runner.ts's RunSummary extends it); `aborted` is read. */
 export interface PoolTally {
   aborted: boolean;
+  /** Workers killed over their memory limit, and workers that died on their own. */
   memoryKills: number;
   crashes: number;
+  /** Worker slots given up because their workers died before taking any work (e.g. the addon cannot load). */
   errors: string[];
+  /** Workers that stopped claiming because the store was out of reach longer than their lease, with why. */
   unreachable: string[];
+  /** Things the user should know that did not stop the run (each said once), e.g. a memory limit that cannot be enforced. */
   warnings: string[];
 }
 
