@@ -1,18 +1,11 @@
 /** Pruned trials in the report: a table of where and why they were stopped, rings on their heatmap cells. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StoredTrial } from '../study/index.js';
 import { temperatureHeatmaps } from './figures.js';
 import type { ReportData } from './data.js';
 import { prunedTable } from './tables.js';
+import { storedTrial as trial } from '../study/testing.js';
 
-const trial = (lr: number, seed: number, status: StoredTrial['status'], accuracy: number): StoredTrial => ({
-  study: 's', key: `lr${lr}-s${seed}`, coordinates: { batchSize: 32, 'optimizer.lr': lr, seed },
-  config: { batchSize: 32, budget: { steps: 100 }, optimizer: { name: 'sgd', lr } } as StoredTrial['config'],
-  status, worker: null, startedAt: null, finishedAt: null, seconds: null, error: null, checkpoint: null, attempt: 1,
-  result: { batchSize: 32, steps: status === 'pruned' ? 10 : 100, validation: { accuracy }, test: { accuracy }, train: { loss: 1, examples: 1000 },
-    ...(status === 'pruned' ? { pruned: { step: 10, rung: 0, metric: 'validationAccuracy', value: accuracy, rule: 'asha', why: 'asha: …' } } : {}) },
-});
 
 test('the report lists pruned trials with their step, value and rule, and rings their heatmap cells instead of colouring them', () => {
   const trials = [trial(0.1, 0, 'completed', 0.8), trial(0.2, 0, 'pruned', 0.5), { ...trial(0.1, 0, 'completed', 0.7), key: 'b64', coordinates: { batchSize: 64 }, result: { batchSize: 64, test: { accuracy: 0.7 }, train: { examples: 1000 } } }, { ...trial(0.2, 0, 'completed', 0.6), key: 'b64b', result: { batchSize: 64, test: { accuracy: 0.6 }, train: { examples: 1000 } } }];

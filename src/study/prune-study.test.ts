@@ -10,12 +10,11 @@
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bestByBatchSize, openStore, type StoredTrial } from './index.js';
-import { repoRoot, sgdlabCli } from './testing.js';
+import { runUntilThenKill, sgdlabCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-prune-'));
 const STEPS = 80;
@@ -128,23 +127,7 @@ test('two workers killed with SIGKILL once a trial is pruned, then resumed: ever
   };
   // The whole process group (runner and workers) is killed once a pruned trial is stored.
   let atKill: Awaited<ReturnType<typeof prunedNow>> = [];
-  await new Promise<void>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: repoRoot, detached: true, stdio: 'ignore' });
-    const poll = setInterval(async () => {
-      try {
-        if ((await prunedNow()).length >= 1) {
-          clearInterval(poll);
-          process.kill(-child.pid!, 'SIGKILL');
-        }
-      } catch {
-        /* the store is not created yet */
-      }
-    }, 50);
-    child.on('exit', () => {
-      clearInterval(poll);
-      resolve();
-    });
-  });
+  await runUntilThenKill([file, '--db', db, '--workers', '2'], async () => (await prunedNow()).length >= 1);
   await new Promise((r) => setTimeout(r, 200));
   atKill = await prunedNow();
   assert.ok(atKill.length >= 1);

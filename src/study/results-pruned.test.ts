@@ -5,16 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestByBatchSize, parseStudy, type StoredTrial } from './index.js';
+import { bestByBatchSize, parseStudy } from './index.js';
+import { storedTrial as trial } from './testing.js';
 
 const study = parseStudy({ name: 's', base: {}, grid: {}, select: 'validationAccuracy' });
-const trial = (lr: number, seed: number, status: StoredTrial['status'], accuracy: number): StoredTrial => ({
-  study: 's', key: `lr${lr}-s${seed}`, coordinates: { batchSize: 32, 'optimizer.lr': lr, seed },
-  config: { batchSize: 32, budget: { steps: 100 }, optimizer: { name: 'sgd', lr } } as StoredTrial['config'],
-  status, worker: null, startedAt: null, finishedAt: null, seconds: null, error: null, checkpoint: null, attempt: 1,
-  result: { batchSize: 32, steps: status === 'pruned' ? 10 : 100, validation: { accuracy }, test: { accuracy }, train: { loss: 1, examples: 1000 },
-    ...(status === 'pruned' ? { pruned: { step: 10, rung: 0, metric: 'validationAccuracy', value: accuracy, rule: 'asha', why: 'asha: …' } } : {}) },
-});
 
 test('bestByBatchSize never picks a pruned trial, nor a learning rate one of whose seeds was pruned', () => {
   // lr 0.4 (pruned) has the highest stored accuracy; lr 0.2 has one completed seed better than 0.1's, and one pruned.

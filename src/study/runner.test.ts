@@ -6,12 +6,11 @@
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from './index.js';
-import { repoRoot as root, sgdlabCli } from './testing.js';
+import { runUntilThenKill, sgdlabCli } from './testing.js';
 
 const sgdlab = sgdlabCli;
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-study-'));
@@ -60,23 +59,9 @@ test('killed with SIGKILL mid-run and restarted, every trial runs exactly once w
   assert.equal(sgdlab('run', file, '--db', reference, '--workers', '1').status, 0);
   const db = join(dir, 'killed.db');
   // The whole process group (runner and workers) is killed once a few trials are stored.
-  await new Promise<void>((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: root, detached: true, stdio: 'ignore' });
-    const poll = setInterval(async () => {
-      try {
-        const done = [...(await outcomes(db)).values()].filter((o) => o.status !== 'pending' && o.status !== 'running').length;
-        if (done >= 4) {
-          clearInterval(poll);
-          process.kill(-child.pid!, 'SIGKILL');
-        }
-      } catch {
-        /* the store is not created yet */
-      }
-    }, 50);
-    child.on('exit', () => {
-      clearInterval(poll);
-      resolve();
-    });
+  await runUntilThenKill([file, '--db', db, '--workers', '2'], async () => {
+    const done = [...(await outcomes(db)).values()].filter((o) => o.status !== 'pending' && o.status !== 'running').length;
+    return done >= 4;
   });
   await new Promise((r) => setTimeout(r, 200));
   const interrupted = [...(await outcomes(db)).values()];

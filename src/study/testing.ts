@@ -1,5 +1,6 @@
 /** Test helpers for the study layer: the sgdlab command as a user runs it, and a small MNIST MLP study file. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import type { StoredTrial } from './store.js';
 import { join } from 'node:path';
 
 /** The repository root (tests run from dist/src/...). */
@@ -64,3 +65,37 @@ export function symmetricEigenvalues(matrix: number[][]): number[] {
   }
   return a.map((r, i) => r[i]!).sort((x, y) => y - x);
 }
+
+/**
+ * Runs `sgdlab run ARGS…` with its own process group and kills the whole group (runner and workers) with
+ * SIGKILL as soon as `stop()` says so (polled every 50 ms; a throw means the store is not there yet).
+ * Resolves once the runner has exited.
+ */
+export function runUntilThenKill(args: readonly string[], stop: () => Promise<boolean>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', ...args], { cwd: repoRoot, detached: true, stdio: 'ignore' });
+    const poll = setInterval(async () => {
+      try {
+        if (await stop()) {
+          clearInterval(poll);
+          process.kill(-child.pid!, 'SIGKILL');
+        }
+      } catch {
+        /* the store is not created yet */
+      }
+    }, 50);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve();
+    });
+  });
+}
+
+/** A stored trial of one seed and learning rate at B = 32 (a pruned one stopped at step 10 by ASHA), for results and report tests. */
+export const storedTrial = (lr: number, seed: number, status: StoredTrial['status'], accuracy: number): StoredTrial => ({
+  study: 's', key: `lr${lr}-s${seed}`, coordinates: { batchSize: 32, 'optimizer.lr': lr, seed },
+  config: { batchSize: 32, budget: { steps: 100 }, optimizer: { name: 'sgd', lr } } as StoredTrial['config'],
+  status, worker: null, startedAt: null, finishedAt: null, seconds: null, error: null, checkpoint: null, attempt: 1,
+  result: { batchSize: 32, steps: status === 'pruned' ? 10 : 100, validation: { accuracy }, test: { accuracy }, train: { loss: 1, examples: 1000 },
+    ...(status === 'pruned' ? { pruned: { step: 10, rung: 0, metric: 'validationAccuracy', value: accuracy, rule: 'asha', why: 'asha: …' } } : {}) },
+});
