@@ -158,7 +158,11 @@ export function learningCurves(d: ReportData): Figure | undefined {
   };
 }
 
-const SHARPNESS_NAMES = (names: string[]) => names.filter((n) => n === 'lambdaMax' || n === 'hessianTrace' || n.startsWith('phi('));
+/** The curvature values among a row's measurements, under any objective (a non-default one labels the name: results.ts). */
+const SHARPNESS_NAMES = (names: string[]) => names.filter((n) => {
+  const { quantity } = splitObjectiveLabel(n);
+  return quantity === 'lambdaMax' || quantity === 'hessianTrace' || quantity.startsWith('phi(');
+});
 const quantityTitle = (name: string) => (name === 'lambdaMax' ? 'λ_max (top Hessian eigenvalue)' : name === 'hessianTrace' ? 'tr H' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
 /** A value's quantity (a column) and objective (a row: 'BN running' for the default, batch norm by running statistics), so that the objectives' values never share a panel. */
 const byObjective = (name: string) => {

@@ -9,7 +9,8 @@ import type { ReportData, ReportRow } from '../data.js';
 import type { Figure } from '../figures.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const quantityTitle = (name: string) => (name === 'lambdaMax' ? 'λ_max' : name.replace('phi', 'φ').replace('eps=', 'ε = '));
+// A non-default objective labels the name after the quantity ('lambdaMax BN batch clip 1e-7'; results.ts measurementValues).
+const quantityTitle = (name: string) => name.replace(/^lambdaMax/, 'λ_max').replace('phi', 'φ').replace('eps=', 'ε = ');
 
 export function keskarFigures(d: ReportData): Figure[] {
   const byKey = new Map(d.trials.map((t) => [t.key, t]));
@@ -23,7 +24,7 @@ export function keskarFigures(d: ReportData): Figure[] {
   const sbRow = plain.find((r) => r.batchSize === sbSize);
   const quantities = (r: ReportRow): [string, Stat | undefined, number][] => [
     ['test accuracy (%)', r.testAccuracy, 100],
-    ...Object.keys(r.measurements).filter((n) => n === 'lambdaMax' || n.startsWith('phi(')).map((n) => [quantityTitle(n), r.measurements[n], 1] as [string, Stat, number]),
+    ...Object.keys(r.measurements).filter((n) => n.startsWith('lambdaMax') || n.startsWith('phi(')).map((n) => [quantityTitle(n), r.measurements[n], 1] as [string, Stat, number]),
   ];
   const values = [...(lbRow ? [{ row: lbRow, k: 0 }] : []), ...warm.map((row) => ({ row, k: warmOf(row)!.epochs }))].flatMap(({ row, k }) =>
     quantities(row).filter(([, s]) => s && Number.isFinite(s.mean)).map(([quantity, s, f]) => ({ k, quantity, mean: f * s!.mean, lo: f * (s!.mean - s!.std), hi: f * (s!.mean + s!.std) })));

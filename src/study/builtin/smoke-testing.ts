@@ -72,6 +72,8 @@ export const agreement: Record<string, (db: string, report: string) => Promise<v
     const figure = JSON.parse(readFileSync(join(report, 'sharpness-vs-batch-size.vl.json'), 'utf8')) as { data: { values: { quantity: string; objective: string }[] } };
     const panels = new Set(figure.data.values.map((v) => `${v.objective} | ${v.quantity}`));
     assert.ok(panels.has('BN running | φ(ε = 0.001, full) L-BFGS-B') && panels.has(`${KESKAR_LABEL.trim()} | φ(ε = 0.001, full) L-BFGS-B`), [...panels].join('; '));
+    // λ_max too under each objective (a labelled 'lambdaMax BN batch …' was once left out of the figures).
+    assert.ok(panels.has('BN running | λ_max (top Hessian eigenvalue)') && panels.has(`${KESKAR_LABEL.trim()} | λ_max (top Hessian eigenvalue)`), [...panels].join('; '));
   },
   ziyin: async (db) => {
     const store = await openStore(db);
