@@ -51,11 +51,16 @@ test('builtin list and show; bad names and sizes name what exists', () => {
   assert.match(sgdlab('run', '--db', join(dir, 'x.db')).stderr, /give a study file \(sgdlab run STUDY\.yaml\) or a built-in study/);
 });
 
-test('keskar paper: one seed, SB 256 for 20 epochs and LB 6,000 until the training loss is below 1e-4 (at most 200 epochs), saved at loss levels and measured with both solvers, under both objectives', () => {
+test('keskar paper: the Fig. 4 sweep B = 256 … 6,000 × 3 seeds, each trained until its epoch loss stops improving (at most 100 epochs); SB and LB saved at loss levels; measured with both solvers, under both objectives', () => {
   const study = builtinStudy('keskar', 'paper');
   const trials = expandTrials(study, '0');
-  assert.deepEqual(trials.map((t) => [t.config.batchSize, t.config.budget, t.config.stopAt, t.config.seed]), [[256, { epochs: 20 }, undefined, 0], [6000, { epochs: 200 }, { trainLoss: 1e-4 }, 0]]);
-  assert.ok(trials.every((t) => t.config.checkpointAt?.trainLoss.join() === '0.1,0.03,0.01,0.003,0.001' && t.config.data.subset === undefined && t.config.model.name === 'keskar-f1'));
+  const plateau = { patience: 5, minDelta: 0.01, mode: 'rel', on: 'epoch' };
+  assert.deepEqual(trials.map((t): [number, number] => [Number(t.config.batchSize), t.config.seed]).sort((a, b) => a[0] - b[0] || a[1] - b[1]),
+    [256, 512, 1024, 2048, 4096, 6000].flatMap((b) => [0, 1, 2].map((seed) => [b, seed])));
+  assert.ok(trials.every((t) => JSON.stringify(t.config.stopAt) === JSON.stringify({ plateau }) && JSON.stringify(t.config.budget) === '{"epochs":100}' && t.config.data.subset === undefined && t.config.model.name === 'keskar-f1'));
+  // Loss-level checkpoints (Fig. 6) on SB and LB only: their measurements are half the run's time.
+  assert.deepEqual(trials.filter((t) => t.config.checkpointAt !== undefined).map((t) => [t.config.batchSize, t.config.checkpointAt!.trainLoss.join()]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [0, 1, 2].map(() => [256, '0.1,0.03,0.01,0.003,0.001']).concat([0, 1, 2].map(() => [6000, '0.1,0.03,0.01,0.003,0.001'])));
   assert.equal(study.measure!.subset, undefined, 'the final minima on all 60,000 examples');
   assert.deepEqual(study.measure!.levels, { what: ['hessian', 'sharpness'], subset: 10000 });
   assert.deepEqual(study.measure!.sharpness.solver, ['lbfgsb', 'projected']);
