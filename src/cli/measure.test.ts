@@ -175,6 +175,22 @@ test("measure interpolate --batch-norm batch: the endpoints' losses are those of
   }
 });
 
+test("measure landscape --batch-norm batch: at α = 0 the loss is the 'batch' objective's (in chunks as asked), recorded; without it, the running-statistics objective's", () => {
+  const ref = reference(a, 300);
+  const objective = (options: object) => new Objective(ref.model, ref.x, ref.y, 'cross-entropy', options).value();
+  const [batch, running] = [objective({ batchNorm: 'batch', batchNormBatch: 100 }), objective({})];
+  ref.dispose();
+  assert.ok(Math.abs(batch - running) > 1e-3 * running, `the conventions differ on this network: ${batch} vs ${running}`);
+  for (const [flags, f, recorded] of [[['--batch-norm', 'batch', '--batch-norm-batch', '100'], batch, { batchNorm: 'batch', batchNormBatch: 100 }], [[], running, { batchNorm: 'running' }]] as const) {
+    const r = sgdlab('measure', 'landscape', '--checkpoint', a, '--points', '3', '--from', '-1', '--to', '1', '--subset', '300', ...flags, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.objective, recorded);
+    assert.equal(out.points[1].alpha, 0);
+    assert.ok(Math.abs(out.points[1].train.loss - f) < 1e-5 * f, `${flags.join(' ')}: ${out.points[1].train.loss} vs the objective's ${f}`);
+  }
+});
+
 test('every --seed accepts 0 (as the default is) and gives the same numbers as the default', () => {
   const withZero = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--seed', '0', '--json');
   const without = sgdlab('measure', 'hessian', '--checkpoint', b, '--subset', '200', '--json');
@@ -193,6 +209,8 @@ test('errors: a missing checkpoint, a checkpoint that does not match its spec, p
     [['measure', 'hessian'], /required option '--checkpoint <path>' not specified/],
     [['measure', 'noise', '--checkpoint', a, '--seed', '-1'], /--seed: '-1' must be an integer from 0 to 9007199254740991/],
     [['measure', 'landscape', '--checkpoint', a, '--seed', '1.5'], /--seed: '1.5' must be an integer/],
+    [['measure', 'landscape', '--checkpoint', a, '--batch-norm', 'eval'], /--batch-norm: 'eval' must be running or batch/],
+    [['measure', 'landscape', '--checkpoint', a, '--batch-norm-batch', 'all'], /--batch-norm-batch: 'all' needs --batch-norm batch/],
     [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--batch-norm', 'mix'], /--batch-norm: 'mix' must be recompute, interpolate or batch/],
     [['measure', 'interpolate', '--checkpoint', a, '--other', b, '--from', 'x'], /--from: 'x' is not a number/],
     [['measure', 'curvature', '--checkpoint', a], /unknown command 'curvature'/],

@@ -227,7 +227,11 @@ test('the report answer: the report\'s tables and figures, each with tooltips an
   const disqualified = new Set(all.filter((t) => t.status === 'failed' || t.status === 'diverged').map((t) => `${t.config.batchSize}/${t.config.optimizer.lr}`));
   const completed = all.filter((t) => t.status === 'completed' && !disqualified.has(`${t.config.batchSize}/${t.config.optimizer.lr}`));
   const col = (name: string) => table.columns.indexOf(name);
-  const parse = (cell: string) => cell.replace('%', '').split(' ± ').map(Number) as [number, number];
+  // One seed has no spread to print: its cell is the value alone (report/tables.ts formatStat).
+  const parse = (cell: string): [number, number] => {
+    const [mean, std] = cell.replace('%', '').split(' ± ').map(Number);
+    return [mean!, std ?? 0];
+  };
   const meanStd = (v: number[]) => {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return [m, v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0];
@@ -243,6 +247,7 @@ test('the report answer: the report\'s tables and figures, each with tooltips an
     const cells: [string, number, number, number][] = [['test accuracy', 100 * m, 100 * sd, 0.005], ['training accuracy', 100 * (m + 0.03), 100 * sd, 0.005], ['training loss', 1.1 - m, sd, 5e-5]];
     for (const [name, mean, std, half] of cells) {
       const [gotMean, gotStd] = parse(row[col(name)]!);
+      assert.equal(row[col(name)]!.includes('±'), acc.length > 1, `B = ${b}, ${name}: a spread exactly when there are seeds to spread: ${row[col(name)]}`);
       assert.ok(Math.abs(gotMean - mean) <= half + 1e-9 && Math.abs(gotStd - std) <= Math.max(half, 0.05 * std) + 1e-9, `B = ${b}, ${name}: ${row[col(name)]} vs ${mean} ± ${std}`);
     }
   }

@@ -9,9 +9,15 @@ import type { Table } from './types.js';
 
 export type { Table } from './types.js';
 
+/**
+ * A mean ± std over trials (seeds) as a table prints it; one trial has no spread to print, so its value
+ * stands alone (a "± 0.0" would claim a spread of zero measured over one seed).
+ */
 export const formatStat = (s: Stat | undefined, percent = false): string => {
   if (!s || !Number.isFinite(s.mean)) return '–';
-  return percent ? `${(100 * s.mean).toFixed(2)}% ± ${(100 * s.std).toFixed(2)}` : `${s.mean.toPrecision(4)} ± ${s.std.toPrecision(2)}`;
+  const mean = percent ? `${(100 * s.mean).toFixed(2)}%` : s.mean.toPrecision(4);
+  if (s.n <= 1) return mean;
+  return `${mean} ± ${percent ? (100 * s.std).toFixed(2) : s.std.toPrecision(2)}`;
 };
 
 export function resultTables(rows: readonly ReportRow[]): Table[] {

@@ -42,7 +42,9 @@ export const stat = (xs: readonly number[]): Stat => {
   return { mean, std, n };
 };
 
-const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget']);
+// checkpointAt only saves checkpoints on the way (a study may save them for some batch sizes only, as
+// keskar's paper size does for SB and LB): it changes no trial's training, so it is not a series.
+const NOT_SERIES = new Set(['optimizer.lr', 'seed', 'batchSize', 'budget', 'checkpointAt']);
 
 /** A coordinate value in a few characters: models as mlp(widths=[512]), objects as {k=v}. */
 export const shortValue = (v: unknown): string => {

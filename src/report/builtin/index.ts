@@ -7,7 +7,8 @@ import { qianKlabjanFigures } from './qian-klabjan.js';
 import { ziyinFigures } from './ziyin.js';
 import { keskarFigures } from './keskar.js';
 import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
-import { keskarPaperTables } from './keskar-paper-tables.js';
+import { keskarPaperTable2, keskarPaperTables } from './keskar-paper-tables.js';
+import { keskarFigure4 } from './keskar-figure-4.js';
 
 export * from './ziyin.js';
 export * from './qian-klabjan.js';
@@ -15,17 +16,18 @@ export * from './keskar.js';
 export * from './keskar-remedies.js';
 export * from './keskar-equal-loss.js';
 export * from './keskar-paper-tables.js';
+export * from './keskar-figure-4.js';
 
 const present = <X>(x: X | undefined): X[] => (x === undefined ? [] : [x]);
 
 const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
-  keskar: (d) => [...keskarFigures(d), ...present(keskarEqualLossFigure(d))],
+  keskar: (d) => [...keskarFigure4(d), ...keskarFigures(d), ...present(keskarEqualLossFigure(d))],
   'keskar-remedies': keskarRemediesFigures,
   ziyin: ziyinFigures,
   'qian-klabjan': qianKlabjanFigures,
 };
-/** Tables that only a built-in study shows (keskar: Tables 3–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies). */
-const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables };
+/** Tables that only a built-in study shows (keskar: Tables 2–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies). */
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

@@ -10,6 +10,15 @@ import type { ReportData, ReportRow } from '../data.js';
 import { budgetLabel } from '../data.js';
 import { formatStat, type Table } from '../tables.js';
 
+/** Keskar et al. 2017, Table 2, network F1 (mean ± std over 5 seeds): accuracy, by minimum, as formatStat prints a percentage. */
+export const KESKAR_PAPER_F1_ACCURACY = {
+  training: { SB: '99.66% ± 0.05', LB: '99.92% ± 0.01' },
+  test: { SB: '98.03% ± 0.07', LB: '97.81% ± 0.07' },
+} as const;
+
+/** The paper's tables average 5 seeds. */
+const PAPER_SEEDS = 5;
+
 /** Keskar et al. 2017, Tables 3 and 4, network F1 (mean ± std over 5 seeds): φ by ε and minimum. */
 export const KESKAR_PAPER_F1 = {
   full: { 0.001: { SB: '1.23 ± 0.83', LB: '205.14 ± 69.52' }, 0.0005: { SB: '0.61 ± 0.27', LB: '42.90 ± 17.14' } },
@@ -35,6 +44,10 @@ export function parsePhiName(name: string): PhiName | undefined {
 
 const SOLVER_ORDER = { projected: 0, lbfgsb: 1 } as const;
 
+/** The order of φ columns and panels: the default objective (running statistics) first, then by label; projected before L-BFGS-B. */
+export const phiOrder = (a: PhiName, b: PhiName): number =>
+  (a.objective === '' ? 0 : 1) - (b.objective === '' ? 0 : 1) || a.objective.localeCompare(b.objective) || SOLVER_ORDER[a.solver] - SOLVER_ORDER[b.solver];
+
 /** A column's title for an objective and solver. */
 const columnTitle = (objective: string, solver: PhiName['solver']) => `sgdlab, ${objective === '' ? 'BN running' : objective} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected'})`;
 
@@ -53,6 +66,25 @@ function sbAndLb(d: ReportData): { row: ReportRow; which: 'SB' | 'LB' }[] {
     .sort((a, b) => a.row.batchSize - b.row.batchSize);
 }
 
+/** A minimum as the tables name it: SB or LB, its batch size and budget, and over how many seeds its values are (the paper's: 5). */
+const minimumLabel = (r: ReportRow, which: 'SB' | 'LB') => `${which} (B = ${r.batchSize}, ${budgetLabel(r.budget)}, n = ${r.bestTrials.length})`;
+
+/** A cell's mean ± std; its n when it is not the row's (a measurement that failed or has not run yet on some seed). */
+const statCell = (s: Stat | undefined, r: ReportRow, percent = false) => `${formatStat(s, percent)}${s && s.n !== r.bestTrials.length ? ` (n = ${s.n})` : ''}`;
+
+/** Table 2: training and test accuracy of SB and LB beside the paper's F1; none without both minima. */
+export function keskarPaperTable2(d: ReportData): Table[] {
+  const minima = sbAndLb(d);
+  if (minima.length === 0) return [];
+  return [{
+    id: 'keskar-table-2', title: `Keskar et al. Table 2: training and test accuracy of the SB and LB minima, the paper (F1, mean ± std over ${PAPER_SEEDS} seeds) beside sgdlab (mean ± std over n seeds)`,
+    columns: ['accuracy', 'minimum', `paper (F1, n = ${PAPER_SEEDS})`, 'sgdlab'],
+    rows: (['training', 'test'] as const).flatMap((which) => minima.map(({ row, which: m }) => [
+      which, minimumLabel(row, m), KESKAR_PAPER_F1_ACCURACY[which][m], statCell(which === 'training' ? row.trainAccuracy : row.testAccuracy, row, true),
+    ])),
+  }];
+}
+
 /** Tables 3 (full space) and 4 (random subspaces) in the paper's terms; none without SB and LB φ. */
 export function keskarPaperTables(d: ReportData): Table[] {
   const minima = sbAndLb(d);
@@ -61,11 +93,10 @@ export function keskarPaperTables(d: ReportData): Table[] {
     const p = parsePhiName(name);
     return p ? [{ name, ...p }] : [];
   });
-  const label = (r: ReportRow, which: string) => `${which} (B = ${r.batchSize}, ${budgetLabel(r.budget)})`;
   const table = (id: string, title: string, spaces: string[], paper: Record<number, { SB: string; LB: string }>, paperTitle: string): Table[] => {
     if (spaces.length === 0) return [];
     // One column per objective and solver, the default objective first, projected before L-BFGS-B.
-    const columns = [...new Map(phis.filter((p) => spaces.includes(p.space)).sort((a, b) => (a.objective === '' ? 0 : 1) - (b.objective === '' ? 0 : 1) || a.objective.localeCompare(b.objective) || SOLVER_ORDER[a.solver] - SOLVER_ORDER[b.solver])
+    const columns = [...new Map(phis.filter((p) => spaces.includes(p.space)).sort(phiOrder)
       .map((p) => [columnTitle(p.objective, p.solver), p] as const)).values()];
     const epsilons = [...new Set(phis.filter((p) => spaces.includes(p.space)).map((p) => p.epsilon))].sort((a, b) => b - a);
     const stat = (r: ReportRow, space: string, epsilon: number, c: PhiName): Stat | undefined =>
@@ -74,14 +105,14 @@ export function keskarPaperTables(d: ReportData): Table[] {
       id, title,
       columns: ['space', 'ε', 'minimum', paperTitle, ...columns.map((c) => columnTitle(c.objective, c.solver))],
       rows: spaces.flatMap((space) => epsilons.flatMap((epsilon) => minima.map(({ row, which }) => [
-        space === 'full' ? 'A = I' : space, String(epsilon), label(row, which), paper[epsilon]?.[which] ?? '–',
-        ...columns.map((c) => formatStat(stat(row, space, epsilon, c))),
+        space === 'full' ? 'A = I' : space, String(epsilon), minimumLabel(row, which), paper[epsilon]?.[which] ?? '–',
+        ...columns.map((c) => statCell(stat(row, space, epsilon, c), row)),
       ]))),
     }];
   };
   const subspaces = [...new Set(phis.map((p) => p.space).filter((s) => s !== 'full'))].sort();
   return [
-    ...table('keskar-table-3', 'Keskar et al. Table 3: φ(ε, A = I), full space, the paper (F1) beside sgdlab under each objective (mean ± std over seeds)', phis.some((p) => p.space === 'full') ? ['full'] : [], KESKAR_PAPER_F1.full, 'paper (F1)'),
-    ...table('keskar-table-4', 'Keskar et al. Table 4: φ(ε, A) in a random subspace, the paper (F1, p = 100) beside sgdlab under each objective (mean ± std over seeds)', subspaces, KESKAR_PAPER_F1.subspace, 'paper (F1, p = 100)'),
+    ...table('keskar-table-3', 'Keskar et al. Table 3: φ(ε, A = I), full space, the paper (F1) beside sgdlab under each objective (mean ± std over seeds)', phis.some((p) => p.space === 'full') ? ['full'] : [], KESKAR_PAPER_F1.full, `paper (F1, n = ${PAPER_SEEDS})`),
+    ...table('keskar-table-4', 'Keskar et al. Table 4: φ(ε, A) in a random subspace, the paper (F1, p = 100) beside sgdlab under each objective (mean ± std over seeds)', subspaces, KESKAR_PAPER_F1.subspace, `paper (F1, p = 100, n = ${PAPER_SEEDS})`),
   ];
 }

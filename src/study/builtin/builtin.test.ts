@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy } from '../index.js';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, seriesOf } from '../index.js';
 import { sgdlabCli } from '../testing.js';
 import { SMOKE_TEST_FILES, smokeRun, smokeTitle } from './smoke-testing.js';
 
@@ -61,6 +61,8 @@ test('keskar paper: the Fig. 4 sweep B = 256 … 6,000 × 3 seeds, each trained 
   // Loss-level checkpoints (Fig. 6) on SB and LB only: their measurements are half the run's time.
   assert.deepEqual(trials.filter((t) => t.config.checkpointAt !== undefined).map((t) => [t.config.batchSize, t.config.checkpointAt!.trainLoss.join()]).sort((a, b) => Number(a[0]) - Number(b[0])),
     [0, 1, 2].map(() => [256, '0.1,0.03,0.01,0.003,0.001']).concat([0, 1, 2].map(() => [6000, '0.1,0.03,0.01,0.003,0.001'])));
+  // Saving checkpoints changes no training: SB and LB are on the same series (one line in Fig. 4) as the batch sizes between.
+  assert.deepEqual([...new Set(trials.map((t) => seriesOf(t.coordinates)))], ['']);
   assert.equal(study.measure!.subset, undefined, 'the final minima on all 60,000 examples');
   assert.deepEqual(study.measure!.levels, { what: ['hessian', 'sharpness'], subset: 10000 });
   assert.deepEqual(study.measure!.sharpness.solver, ['lbfgsb', 'projected']);
