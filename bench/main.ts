@@ -147,6 +147,12 @@ async function main(): Promise<void> {
   if (eig) process.stdout.write(`\ntop Hessian eigenvalue of keskar-f1 on ${eig.batch} MNIST images, 5 power iterations (5 Hessian-vector products): ${(eig.sgdlab_ms / 1000).toFixed(2)} s (sgdlab) vs ${eig.pytorch_ms === null ? '—' : `${(eig.pytorch_ms / 1000).toFixed(2)} s`} (PyTorch, PyHessian's algorithm)\n`);
   const noise = rows.find((r) => r.workload === 'noise-stats');
   if (noise && noise.ratio !== null) process.stdout.write(`per-example noise statistics of keskar-f1 on ${noise.batch} images: ${(noise.sgdlab_ms / 1000).toFixed(2)} s = ${noise.ratio.toFixed(2)}× one full-data gradient (${(noise.pytorch_ms! / 1000).toFixed(2)} s)\n`);
+  const running = rows.find((r) => r.workload === 'f1-objective-running');
+  for (const r of rows.filter((row) => row.workload === 'f1-objective-batch')) {
+    const times = (row: BenchRow) => `${(row.sgdlab_ms / 1000).toFixed(2)} s (sgdlab) / ${row.pytorch_ms === null ? '—' : `${(row.pytorch_ms / 1000).toFixed(2)} s`} (PyTorch)`;
+    const relative = running ? `: ${fmt(r.sgdlab_ms / running.sgdlab_ms)}× running statistics' ${times(running)} for sgdlab${r.pytorch_ms !== null && running.pytorch_ms !== null ? `, ${fmt(r.pytorch_ms / running.pytorch_ms)}× for PyTorch` : ''}` : '';
+    process.stdout.write(`keskar-f1 f and ∇f on 60,000 images, batch norm by the statistics of batches of ${r.batch}: ${times(r)}${relative}\n`);
+  }
   const plainStep = rows.find((r) => r.workload === 'adversarial-none');
   if (plainStep) {
     const ratio = (ms: number | null, base: number | null) => (ms === null || base === null ? '—' : `${(ms / base).toFixed(2)}×`);

@@ -120,6 +120,33 @@ def power_iteration(model, params, x, y, n, chunk, iterations, v):
     return eigenvalue
 
 
+def f1_objective_ms(batch_norm, chunk):
+    """One f and ∇f of a fresh keskar-f1 on all of MNIST's training images: the mean cross-entropy summed
+    over chunks, batch norm by its running statistics (eval mode, chunks of 1,000) or by those of each
+    chunk of `chunk` examples (train mode with momentum 0: the running statistics stay as they were)."""
+    x, y = mnist_train()
+    torch.manual_seed(0)
+    model = keskar_f1()
+    if batch_norm == 'batch':
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.momentum = 0.0
+        model.train()
+    else:
+        model.eval()
+        chunk = 1000
+    params = list(model.parameters())
+    n = len(x)
+    start = time.perf_counter()
+    grads = [torch.zeros_like(p) for p in params]
+    total = 0.0
+    for s in range(0, n, chunk):
+        loss = F.cross_entropy(model(x[s:s + chunk]), y[s:s + chunk], reduction='sum') / n
+        grads = [a + b for a, b in zip(grads, torch.autograd.grad(loss, params))]
+        total += loss.item()
+    return (time.perf_counter() - start) * 1000
+
+
 ATTACKS = {'adversarial-none': None, 'adversarial-fgsm': ('fgsm', 1), 'adversarial-pgd3': ('pgd', 3), 'adversarial-pgd7': ('pgd', 7)}
 
 
@@ -169,6 +196,10 @@ def run(workload, batch, timing):
         return f1_epoch_ms(batch)
     if workload == 'f1-top-eigenvalue':
         return f1_top_eigenvalue_ms(batch)
+    if workload == 'f1-objective-running':
+        return f1_objective_ms('running', batch)
+    if workload == 'f1-objective-batch':
+        return f1_objective_ms('batch', batch)
     if workload == 'noise-stats':
         return float('nan')  # sgdlab-only: its row compares with one sgdlab gradient
     g = torch.Generator().manual_seed(0)

@@ -62,6 +62,21 @@ function noiseCostMs(n: number): { noise: number; gradient: number } {
   return { noise, gradient };
 }
 
+/**
+ * One f and ∇f of a fresh keskar-f1 on all of MNIST's training images, batch norm by its running
+ * statistics (in chunks of MEASURE_CHUNK_SIZE) or by those of batches of `bnBatch` evaluated examples.
+ */
+function f1ObjectiveMs(batchNorm: 'running' | 'batch', bnBatch: number): number {
+  mnist ??= prepareData({ name: 'mnist' });
+  const model = buildModel({ name: 'keskar-f1' }, { inputShape: [1, 28, 28], outputs: 10 }, new T.Generator(0));
+  const options = batchNorm === 'batch' ? { batchNorm, batchNormBatch: bnBatch >= mnist.train.x.shape[0]! ? 'all' as const : bnBatch } : {};
+  const started = performance.now();
+  T.dispose(new Objective(model, mnist.train.x, mnist.train.y, 'cross-entropy', options).valueAndGradient().gradient);
+  const ms = performance.now() - started;
+  model.dispose();
+  return ms;
+}
+
 const ATTACKS: Record<string, AttackSpec | undefined> = {
   'adversarial-none': undefined,
   'adversarial-fgsm': { attack: 'fgsm', norm: 'linf', epsilon: 0.1 },
@@ -100,6 +115,8 @@ export let lastGradientMs = NaN;
 export function runSgdlab(w: Workload, timing: TimingOptions): number {
   if (w.workload === 'f1-epoch') return f1EpochMs(w.batch);
   if (w.workload === 'f1-top-eigenvalue') return f1TopEigenvalueMs(w.batch);
+  if (w.workload === 'f1-objective-running') return f1ObjectiveMs('running', w.batch);
+  if (w.workload === 'f1-objective-batch') return f1ObjectiveMs('batch', w.batch);
   if (w.workload === 'noise-stats') {
     const r = noiseCostMs(w.batch);
     lastGradientMs = r.gradient;

@@ -14,12 +14,20 @@
  *             replacing it by adversarial examples (L∞, ε = 0.1 pixels, attack in eval mode): none, FGSM,
  *             PGD with 3 or 7 steps from a random start (issue 15: the cost of adversarial training,
  *             FGSM ≈ 2×, PGD-k ≈ (k + 1)× a step).
+ *   f1-objective-running / f1-objective-batch: the loss and its gradient (one f and ∇f, as each iteration
+ *             of the sharpness maximization needs) of a freshly initialized keskar-f1 on all 60,000 MNIST
+ *             training images (issue 21: the cost of Keskar's objective): running — batch norm by its
+ *             running statistics (evaluation mode), in chunks of 1,000 (MEASURE_CHUNK_SIZE); batch — by
+ *             the statistics of the evaluated examples in batches of `batch` (10,000: the keskar
+ *             built-in's; 60,000: all as one batch, Keskar et al.'s), PyTorch in train mode with
+ *             momentum 0 so its running statistics stay as they were; the batch column is the batch-norm
+ *             batch (running: the examples); milliseconds per f and ∇f.
  * Step workloads use fixed random tensors, so only compute and dispatch are timed (no data loading).
  */
 export type WorkloadName = 'mlp' | 'cnn' | 'mlp-grad' | 'mlp-hvp' | 'f1-epoch' | 'f1-top-eigenvalue' | 'noise-stats'
-  | 'adversarial-none' | 'adversarial-fgsm' | 'adversarial-pgd3' | 'adversarial-pgd7';
+  | 'adversarial-none' | 'adversarial-fgsm' | 'adversarial-pgd3' | 'adversarial-pgd7' | 'f1-objective-running' | 'f1-objective-batch';
 /** Workloads that time one long run (several rounds of one run each) rather than steps. */
-export const LONG_WORKLOADS: readonly WorkloadName[] = ['f1-epoch', 'f1-top-eigenvalue', 'noise-stats'];
+export const LONG_WORKLOADS: readonly WorkloadName[] = ['f1-epoch', 'f1-top-eigenvalue', 'noise-stats', 'f1-objective-running', 'f1-objective-batch'];
 
 export interface Workload {
   workload: WorkloadName;
@@ -36,6 +44,9 @@ export const WORKLOADS: readonly Workload[] = [
   { workload: 'f1-top-eigenvalue', batch: 10000 },
   { workload: 'noise-stats', batch: 10000 },
   ...(['adversarial-none', 'adversarial-fgsm', 'adversarial-pgd3', 'adversarial-pgd7'] as const).map((workload) => ({ workload, batch: 256 })),
+  { workload: 'f1-objective-running', batch: 60000 },
+  { workload: 'f1-objective-batch', batch: 10000 },
+  { workload: 'f1-objective-batch', batch: 60000 },
 ];
 
 export const LEARNING_RATE = 0.01;
