@@ -95,3 +95,31 @@ export function fitPolynomialInInverseB(points: { b: number; variance: number; s
 
 export const isNonIncreasing = (points: { b: number; variance: number }[]): boolean =>
   [...points].sort((p, q) => p.b - q.b).every((p, i, all) => i === 0 || p.variance <= all[i - 1]!.variance);
+
+/** The degree a curve's data support, and each candidate degree's held-out χ² (index = degree). */
+export interface HeldOutDegree {
+  degree: number;
+  heldOutChiSquare: number[];
+}
+
+/**
+ * The degree of v(b) ≈ Σ_j c_j b^{−j} that two independent halves of the sequences support (the issue's
+ * "chosen by held-out error, not fixed"): for each degree d ≤ maxDegree (and below the number of batch
+ * sizes), fit one half (weighted by its standard errors, fitPolynomialInInverseB) and score the fit by the
+ * other half's points, χ² = Σ_b (v_other(b) − fit(b))² / SE_other(b)², both ways round, summed. A degree
+ * too low misses the curve in both halves; one too high follows the first half's noise, which the other
+ * half does not share. Past the right degree the held-out χ² is flat within its noise, so the rule is the
+ * "one standard error" rule of cross-validation (Hastie, Tibshirani & Friedman, ESL §7.10): the lowest
+ * degree whose χ² is within one standard deviation of the least one, √(2m) for a χ² over m held-out points.
+ */
+export function selectDegreeByHeldOut(folds: readonly [readonly VarianceAtStep[], readonly VarianceAtStep[]], maxDegree: number): HeldOutDegree {
+  const top = Math.min(maxDegree, folds[0].length - 1, folds[1].length - 1);
+  const heldOutChiSquare = Array.from({ length: top + 1 }, (_, d) => ([[0, 1], [1, 0]] as const).reduce((sum, [fit, check]) => {
+    const c = fitPolynomialInInverseB([...folds[fit]], d);
+    return sum + folds[check].reduce((s, p) => s + (p.variance - c.reduce((v, cj, j) => v + cj * p.b ** -j, 0)) ** 2 / p.standardError ** 2, 0);
+  }, 0));
+  const least = Math.min(...heldOutChiSquare);
+  const heldOutPoints = folds[0].length + folds[1].length;
+  const degree = heldOutChiSquare.findIndex((chi) => chi <= least + Math.sqrt(2 * heldOutPoints));
+  return { degree, heldOutChiSquare };
+}

@@ -9,6 +9,7 @@ export * from './sharpness.js';
 export * from './landscape.js';
 export * from './fluctuations.js';
 export * from './along-training.js';
+export * from './along-training-packed.js';
 export * from './directions.js';
 export * from './noise-scale.js';
 export * from './noise-covariance.js';

@@ -10,8 +10,8 @@ import * as T from '../tensor/index.js';
 import type { DataSplits, TensorDataset } from '../data/index.js';
 import { BatchNorm, Dropout, buildModel, modelInfo, type LossName, type Module } from '../nn/index.js';
 import { configDevice, distanceFromInitial, initialModel, streamSeed, type TrainConfig } from '../train/index.js';
-import { minibatchGradientVariance } from '../theory/index.js';
-import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, objectiveConvention, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
+import { linearRegressionGradientVariance, minibatchGradientVariance } from '../theory/index.js';
+import { DEFAULT_SHARPNESS_SOLVER, Objective, alphaGrid, objectiveConvention, fitPolynomialInInverseB, sumCosts, gradientVarianceAlongTraining, gradientVarianceAlongTrainingPacked, canPackSequences, selectDegreeByHeldOut, hessianTrace, interpolate, isNonIncreasing, keskarSharpness, noiseStatistics, parameterDistance, topEigenvalues } from '../measure/index.js';
 import { MEASUREMENT_KINDS, type MeasureSpec, type MeasurementKind } from './schema.js';
 
 /**
@@ -113,18 +113,46 @@ function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, dat
     const atInit = noiseStatistics(w0, split.x, split.y, loss);
     // Each trial seed draws its own sequences (and a different measurement seed others again).
     const sequencesSeed = streamSeed(config.seed, 7) + measure.seed;
-    const curves = o.replacement.flatMap((replacement) => o.steps.map((step) => {
-      const points = gradientVarianceAlongTraining({ model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, step, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: sequencesSeed });
-      return {
-        replacement, step, points,
-        fit: fitPolynomialInInverseB(points, Math.min(o.degree, points.length - 1)),
-        nonIncreasing: isNonIncreasing(points),
-        ...(step === 0 && independentExamples ? { exact: points.map((p) => minibatchGradientVariance(atInit.traceSigma, p.b, n, replacement)) } : {}),
-      };
-    }));
-    return { examples: n, mode: 'train', traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
+    const packed = canPackSequences(w0);
+    if (o.degree === 'held-out' && !packed) throw new Error(`measure.gradientVariance.degree: 'held-out' needs the sequences' two halves, which the packed runs give; model '${config.model.name}' cannot run packed (a Sequential of linear, batch-norm and activation layers can): give a number`);
+    const exactRecursion = linearRegressionRecursion(config, w0, split, Math.max(...o.steps));
+    const curves = o.replacement.flatMap((replacement) => {
+      const common = { model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: sequencesSeed };
+      const runs = packed ? gradientVarianceAlongTrainingPacked({ ...common, steps: o.steps })
+        : o.steps.map((step) => ({ step, points: gradientVarianceAlongTraining({ ...common, step }), folds: undefined }));
+      return runs.map(({ step, points, folds }) => {
+        const heldOut = o.degree === 'held-out' ? selectDegreeByHeldOut(folds!, o.maxDegree) : undefined;
+        return {
+          replacement, step, points,
+          fit: fitPolynomialInInverseB(points, heldOut?.degree ?? Math.min(o.degree as number, points.length - 1)),
+          nonIncreasing: isNonIncreasing(points),
+          ...(heldOut ? { heldOut } : {}),
+          ...(step === 0 && independentExamples ? { exact: points.map((p) => minibatchGradientVariance(atInit.traceSigma, p.b, n, replacement)) } : {}),
+          ...(exactRecursion ? { exactRecursion: points.map((p) => exactRecursion(p.b, replacement, step)) } : {}),
+        };
+      });
+    });
+    return { examples: n, mode: 'train', packed, traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
   } finally {
     w0.dispose();
     T.dispose([split.x, split.y]);
   }
+}
+
+/**
+ * For linear regression (one linear layer, no bias, half squared error: the model the recursion is
+ * for), Var(g_k | w₀) exactly from the moment recursion (theory/qian-klabjan.ts, Qian & Klabjan §3);
+ * undefined for other models, where no such recursion exists.
+ */
+function linearRegressionRecursion(config: TrainConfig, w0: Module, split: TensorDataset, lastStep: number): ((b: number, replacement: boolean, step: number) => number) | undefined {
+  const params = w0.parameters();
+  if (config.model.name !== 'linear-regression' || params.length !== 1 || modelInfo('linear-regression').defaultLoss !== 'half-mse') return undefined;
+  const rows = { x: split.x.reshape([split.x.shape[0]!, -1]).toArray() as number[][], y: split.y.reshape([-1]).toArray() as number[], w0: params[0]!.flatten().toArray() as number[] };
+  // One recursion to the last step per (b, sampling) gives every step's value.
+  const curves = new Map<string, number[]>();
+  return (b, replacement, step) => {
+    const key = `${b} ${replacement}`;
+    if (!curves.has(key)) curves.set(key, linearRegressionGradientVariance({ ...rows, lr: config.optimizer.lr, b, replacement }, lastStep));
+    return curves.get(key)![step]!;
+  };
 }

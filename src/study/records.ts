@@ -263,6 +263,10 @@ const varianceCurve = <N extends z.ZodType<number | null>>(value: N) => z.looseO
   nonIncreasing: z.boolean(),
   /** The closed form at k = 0 (models without batch norm or dropout). */
   exact: z.array(value).optional(),
+  /** Linear regression: the exact variance at this step from the moment recursion (theory/qian-klabjan.ts), per b. */
+  exactRecursion: z.array(value).optional(),
+  /** With degree 'held-out': the degree chosen and each degree's held-out χ² (index = degree). */
+  heldOut: z.looseObject({ degree: z.number(), heldOutChiSquare: z.array(value) }).optional(),
 });
 const varianceCurveSchema = varianceCurve(measured);
 /** A curve whose every value is finite: what the figure and the comparisons read. */

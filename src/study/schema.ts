@@ -142,8 +142,13 @@ export const measureSchema = z.strictObject({
     steps: z.array(z.number().int().nonnegative()).min(1).default([0, 4, 16]),
     sequences: z.number().int().min(2).default(200),
     replacement: z.array(z.boolean()).min(1).default([true, false]),
-    /** Degree of the least-squares polynomial in 1/b. */
-    degree: z.number().int().positive().default(3),
+    /**
+     * Degree of the least-squares polynomial in 1/b, or 'held-out': the degree (≤ maxDegree) whose fit to
+     * one half of the sequences best predicts the other half (measure/along-training.ts selectDegreeByHeldOut).
+     */
+    degree: z.union([z.number().int().positive(), z.literal('held-out')]).default(3),
+    /** With degree 'held-out': the highest degree tried. */
+    maxDegree: z.number().int().positive().default(6),
   }).prefault({}),
   noise: z.strictObject({
     /** Sampled minibatches per batch size to check the closed-form variance (0: none). */
