@@ -117,7 +117,7 @@ function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, dat
     if (o.degree === 'held-out' && !packed) throw new Error(`measure.gradientVariance.degree: 'held-out' needs the sequences' two halves, which the packed runs give; model '${config.model.name}' cannot run packed (a Sequential of linear, batch-norm and activation layers can): give a number`);
     const exactRecursion = linearRegressionRecursion(config, w0, split, Math.max(...o.steps));
     const curves = o.replacement.flatMap((replacement) => {
-      const common = { model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, sequences: o.sequences, lr: config.optimizer.lr, replacement, seed: sequencesSeed };
+      const common = { model: config.model, initial: w0, data: split, batchSizes: o.batchSizes, sequences: sequencesFor(o, config), lr: config.optimizer.lr, replacement, seed: sequencesSeed };
       const runs = packed ? gradientVarianceAlongTrainingPacked({ ...common, steps: o.steps })
         : o.steps.map((step) => ({ step, points: gradientVarianceAlongTraining({ ...common, step }), folds: undefined }));
       return runs.map(({ step, points, folds }) => {
@@ -132,12 +132,15 @@ function gradientVarianceFromInit(measure: MeasureSpec, config: TrainConfig, dat
         };
       });
     });
-    return { examples: n, mode: 'train', packed, traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
+    return { examples: n, mode: 'train', packed, sequences: sequencesFor(o, config), traceSigmaAtInit: atInit.traceSigma, gradNormSqAtInit: atInit.gradNormSq, lr: config.optimizer.lr, curves };
   } finally {
     w0.dispose();
     T.dispose([split.x, split.y]);
   }
 }
+
+/** The number of batch sequences for this trial's model (measure.gradientVariance.sequencesByModel, else sequences). */
+const sequencesFor = (o: MeasureSpec['gradientVariance'], config: TrainConfig): number => o.sequencesByModel?.[config.model.name] ?? o.sequences;
 
 /**
  * For linear regression (one linear layer, no bias, half squared error: the model the recursion is

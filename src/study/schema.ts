@@ -141,6 +141,11 @@ export const measureSchema = z.strictObject({
     batchSizes: z.array(z.number().int().positive()).min(2).default([1, 2, 4, 8, 16, 32]),
     steps: z.array(z.number().int().nonnegative()).min(1).default([0, 4, 16]),
     sequences: z.number().int().min(2).default(200),
+    /**
+     * Sequences for the trials of a named model instead (e.g. { mlp: 2000 }): a network on MNIST costs
+     * hundreds of times a linear model's step, so a study of both gives each its own count.
+     */
+    sequencesByModel: z.record(z.string(), z.number().int().min(2)).optional(),
     replacement: z.array(z.boolean()).min(1).default([true, false]),
     /**
      * Degree of the least-squares polynomial in 1/b, or 'held-out': the degree (≤ maxDegree) whose fit to

@@ -106,13 +106,20 @@ export const agreement: Record<string, (db: string, report: string) => Promise<v
       assert.ok(c.nonIncreasing, `${c.model}, replacement ${c.replacement}, k = ${c.step}: ${JSON.stringify(c.points)}`);
       // At k = 0 the Monte Carlo variance is the closed form within 4 standard errors.
       c.exact?.forEach((v, i) => assert.ok(Math.abs(c.points[i]!.variance - v) < 4 * c.points[i]!.standardError, `${c.model}, b=${c.points[i]!.b}: ${c.points[i]!.variance} ± ${c.points[i]!.standardError} vs ${v}`));
-      // The polynomial in 1/b (degree 2 through 4 batch sizes: a fit, not an interpolation) passes within 3 standard errors of every point.
+      // The polynomial in 1/b (at most degree 3 through 4 batch sizes) passes within 3 standard errors of every point.
       for (const p of c.points) {
         const fitted = c.fit.reduce((s, coef, j) => s + coef * p.b ** -j, 0);
         assert.ok(Math.abs(fitted - p.variance) < 3 * p.standardError, `${c.model}, replacement ${c.replacement}, k = ${c.step}, b = ${p.b}: fit ${fitted} vs ${p.variance} ± ${p.standardError}`);
       }
     }
     assert.ok(curves.filter((c) => c.step === 0).every((c) => c.exact !== undefined));
+    // The degree is the held-out choice (the variance falls with b: degree 0 never fits), and linear
+    // regression's Monte Carlo is its exact moment recursion within 4 standard errors at every k.
+    for (const c of curves) assert.ok(c.heldOut !== undefined && c.heldOut.degree >= 1 && c.fit.length === c.heldOut.degree + 1, `${c.model}, k = ${c.step}: ${JSON.stringify(c.heldOut)}`);
+    const linear = curves.filter((c) => c.model === 'linear-regression');
+    assert.equal(linear.length, 4);
+    for (const c of linear) c.points.forEach((p, i) => assert.ok(Math.abs(p.variance - c.exactRecursion![i]!) < 4 * p.standardError, `linear regression, replacement ${c.replacement}, k = ${c.step}, b = ${p.b}: ${p.variance} ± ${p.standardError} vs exact ${c.exactRecursion![i]}`));
+    assert.ok(curves.filter((c) => c.model !== 'linear-regression').every((c) => c.exactRecursion === undefined));
   },
 };
 
