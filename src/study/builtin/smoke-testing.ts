@@ -97,7 +97,7 @@ export const agreement: Record<string, (db: string, report: string) => Promise<v
     for (const i of [0, 1]) assert.ok(Math.abs(e.measured[i]![i]! / e.exact[i]![i]! - 1) < 0.08, `Σ_${i}${i} ${e.measured[i]![i]} vs ${e.exact[i]![i]}`);
     assert.ok(Math.abs(e.measured[0]![1]! - e.exact[0]![1]!) < 0.1 * Math.sqrt(e.exact[0]![0]! * e.exact[1]![1]!), `Σ_01 ${e.measured[0]![1]} vs ${e.exact[0]![1]}`);
   },
-  'qian-klabjan': async (db) => {
+  'qian-klabjan': async (db, report) => {
     const store = await openStore(db);
     const curves = qkCurves(await store.trials('qian-klabjan'), await store.measurements('qian-klabjan'));
     await store.close();
@@ -120,6 +120,14 @@ export const agreement: Record<string, (db: string, report: string) => Promise<v
     assert.equal(linear.length, 4);
     for (const c of linear) c.points.forEach((p, i) => assert.ok(Math.abs(p.variance - c.exactRecursion![i]!) < 4 * p.standardError, `linear regression, replacement ${c.replacement}, k = ${c.step}, b = ${p.b}: ${p.variance} ± ${p.standardError} vs exact ${c.exactRecursion![i]}`));
     assert.ok(curves.filter((c) => c.model !== 'linear-regression').every((c) => c.exactRecursion === undefined));
+    // The report's claims table: a row per model and sampling, each curve decreasing, linear regression's distance from the recursion.
+    const tables = JSON.parse(readFileSync(join(report, 'tables.json'), 'utf8')) as { id: string; columns: string[]; rows: string[][] }[];
+    const claims = tables.find((t) => t.id === 'qk-claims')!;
+    assert.deepEqual(claims.rows.map((r) => [r[0], r[1], r[4]]).sort(), ['deep linear [4,4]', 'linear-regression'].flatMap((m) => [[m, 'with replacement', '2 of 2'], [m, 'without replacement', '2 of 2']]));
+    for (const row of claims.rows.filter((r) => r[0] === 'linear-regression')) {
+      const mine = linear.filter((c) => (c.replacement ? 'with replacement' : 'without replacement') === row[1]).flatMap((c) => c.points.map((p, i) => Math.abs(p.variance - c.exactRecursion![i]!) / p.standardError));
+      assert.equal(row[6], `${Math.max(...mine).toFixed(2)} (${mine.length} points)`);
+    }
   },
 };
 
