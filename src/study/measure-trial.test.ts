@@ -81,9 +81,11 @@ test("gradientVariance measures from the trial's own w₀: bit for bit the initi
   }
   // The measurement's statistics at w₀ are those of the saved initial weights (noise statistics run in
   // evaluation mode, so batch norm uses the initial running statistics, saved too).
-  const measure = measureSchema.parse({ what: ['gradientVariance'], subset: 100, gradientVariance: { batchSizes: [1, 4], steps: [0], sequences: 4, replacement: [true] } });
+  const measure = measureSchema.parse({ what: ['gradientVariance'], subset: 100, gradientVariance: { batchSizes: [1, 4], steps: [0], sequences: 4, sequencesByModel: { [cfg.model.name]: 6, 'linear-regression': 3 }, replacement: [true] } });
   const { model } = loadCheckpoint(cfg.save!);
-  const r = measureModel('gradientVariance', measure, model, cfg, data) as { traceSigmaAtInit: number; mode: string; curves: { exact?: number[] }[] };
+  const r = measureModel('gradientVariance', measure, model, cfg, data) as { traceSigmaAtInit: number; mode: string; packed: boolean; sequences: number; curves: { exact?: number[] }[] };
+  // The trial's model has its own count of sequences; an MLP (batch norm included) runs them packed.
+  assert.deepEqual([r.sequences, r.packed], [6, true]);
   w0.loadStateDict(saved);
   const atSaved = noiseStatistics(w0, data.train.x.narrow(0, 0, 100), data.train.y.narrow(0, 0, 100), 'cross-entropy');
   assert.equal(r.traceSigmaAtInit, atSaved.traceSigma);
