@@ -196,9 +196,13 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
     const wanted = keys.slice(0, CHUNK_ROWS);
     if (wanted.length === 0 || limit < 1) return [];
     const list = wanted.map((_, i) => `$${i + 5}`).join(', ');
-    // One statement, as claimRow's: the candidates picked with the dialect's lock (PostgreSQL skips rows other claimers hold).
-    const rows = await d.write(`UPDATE trials SET status = 'running', worker = $2, started_at = ${d.now}, attempt = attempt + 1, lease_until = ${d.leaseAfter(d.now, '$3')}
-      WHERE study = $1 AND key IN (SELECT key FROM trials WHERE study = $1 AND status = 'pending' AND checkpoint IS NULL AND key IN (${list}) ORDER BY ${d.insertionOrder} LIMIT $4${d.lockRowsSkipLocked}) RETURNING *`,
+    // One statement, as claimRow's: the candidates picked with the dialect's lock (PostgreSQL skips rows other
+    // claimers hold). Picked in a CTE, which PostgreSQL evaluates once: as an IN (subquery) the LIMIT was
+    // not kept (this suite saw 3 rows claimed under LIMIT 2: the subquery is run again for the join).
+    const rows = await d.write(`WITH picked AS (SELECT key FROM trials WHERE study = $1 AND status = 'pending' AND checkpoint IS NULL AND key IN (${list})
+        ORDER BY ${d.insertionOrder} LIMIT $4${d.lockRowsSkipLocked})
+      UPDATE trials SET status = 'running', worker = $2, started_at = ${d.now}, attempt = attempt + 1, lease_until = ${d.leaseAfter(d.now, '$3')}
+      WHERE study = $1 AND key IN (SELECT key FROM picked) RETURNING *`,
     [study, worker, options.leaseSeconds ?? DEFAULT_LEASE_SECONDS, limit, ...wanted]);
     const byKey = new Map(rows.map((r) => [r.key as string, trialFromRow(r)]));
     return wanted.flatMap((k) => byKey.get(k) ?? []);
