@@ -4,7 +4,8 @@
  * the sampled metrics of the same study run without packing (float32 tolerance: batched products sum in
  * another order), a diverging learning rate diverged and the others undisturbed; killed mid-study and
  * resumed, the members stored before the kill are not trained again; with `when: faster` the timing
- * that decided is recorded in every result, and the decision follows it. Then the option's errors.
+ * that decided is recorded in every result, and the decision follows it; a measured study keeps each
+ * member's checkpoint and measures what the unpacked one does. Then the option's errors.
  */
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, parseStudy, type Metric, type StoredTrial } from './index.js';
+import { IN_STORE, openStore, parseStudy, type Metric, type StoredTrial } from './index.js';
 import { runUntilThenKill, sgdlabCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-packing-'));
@@ -116,6 +117,27 @@ test('two workers killed with SIGKILL mid-study, then resumed: members stored be
     const again = after.trials.find((a) => a.key === t.key)!;
     assert.deepEqual([again.attempt, again.finishedAt, again.worker], [t.attempt, t.finishedAt, t.worker], `${t.key} stored before the kill stays as it was`);
   }
+});
+
+test("a packed study that measures its trials keeps each member's checkpoint in the store, and measures the λ_max of the unpacked study's", async () => {
+  const measured = (name: string, pack: string) => {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, `${grid(30, '[50]').replace('1000]', '0.1]')}measure: { trials: all, what: [hessian], subset: 100 }\n${pack}`);
+    const r = sgdlabCli('run', file, '--db', join(dir, `${name}.db`), '--workers', '1', '--artifacts', 'store');
+    assert.equal(r.status, 0, r.stderr);
+    return openStore(join(dir, `${name}.db`));
+  };
+  const [packed, reference] = [await measured('measured-packed', 'pack: { when: always }\n'), await measured('measured-reference', '')];
+  const lambdas = async (store: Awaited<ReturnType<typeof openStore>>) => new Map((await store.measurements('packs')).map((m) => [m.key, (m.result as { eigenvalues: number[] }).eigenvalues[0]!]));
+  const [a, b] = [await lambdas(packed), await lambdas(reference)];
+  assert.equal(a.size, 3);
+  for (const [key, value] of b) close(a.get(key)!, value, `${key} λ_max`);
+  for (const t of await packed.trials('packs')) {
+    assert.deepEqual([t.checkpoint, result(t).packed?.members], [IN_STORE, 3]);
+    assert.deepEqual((await packed.artifactSizes('packs', t.key))?.map((f) => f.name), (await reference.artifactSizes('packs', t.key))?.map((f) => f.name));
+  }
+  await packed.close();
+  await reference.close();
 });
 
 test('the pack option: bad values are named with what is allowed', () => {
