@@ -7,7 +7,7 @@
  *
  * With `pack.when: faster` the worker first times a few steps of the pack against one member trained
  * alone (train(), the path a lone trial takes), on the real data and batch size, once per pack key, and
- * packs only if a member's step costs less packed. The timed runs learn nothing (learning rate 0: a
+ * packs only if a member's step costs less packed, by more than the noise of such timings (PACK_MARGIN). The timed runs learn nothing (learning rate 0: a
  * step's arithmetic does not depend on its value) and are cut off before their final evaluation.
  *
  * Not packed (they run alone, as before): trials of a study that prunes (they pause rung by rung, each
@@ -61,13 +61,27 @@ const MIN_TIMED_MS = 200;
 const MAX_TIMED_STEPS = 200;
 
 /**
+ * Packing must measure at least this much faster: the speed-ups of equal work measured on this 2-core,
+ * shared machine moved by about ±10% (docs/BENCHMARKS.md, "Packed trials"), so a smaller one is noise.
+ */
+export const PACK_MARGIN = 1.1;
+
+/** Milliseconds now: the process's CPU time on the CPU (one libtorch thread: what a step costs, whoever else shares the cores), wall time on a GPU (asynchronous kernels). */
+type Clock = () => number;
+const cpuClock: Clock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const clockFor = (config: TrainConfig): Clock => (config.device === undefined || config.device === 'cpu' ? cpuClock : () => performance.now());
+
+/**
  * A progress hook that times steps WARM_STEPS… until at least MIN_TIMED_STEPS steps and MIN_TIMED_MS
  * have passed (or MAX_TIMED_STEPS), then throws Timed with the mean milliseconds per step.
  */
-function stepTimer(): (p: { step: number }) => void {
+function stepTimer(clock: Clock): (p: { step: number }) => void {
   let start: { step: number; at: number } | undefined;
   return ({ step }) => {
-    const at = performance.now();
+    const at = clock();
     if (step < WARM_STEPS) return;
     if (start === undefined) {
       start = { step, at };
@@ -79,9 +93,9 @@ function stepTimer(): (p: { step: number }) => void {
 }
 
 /** Milliseconds per step of `run` (which must end by throwing the timer's Timed, or end too soon to be timed). */
-function timeSteps(run: (onProgress: (p: { step: number }) => void) => void): number {
+function timeSteps(clock: Clock, run: (onProgress: (p: { step: number }) => void) => void): number {
   try {
-    run(stepTimer());
+    run(stepTimer(clock));
   } catch (error) {
     if (error instanceof Timed) return error.msPerStep;
     throw error;
@@ -96,15 +110,16 @@ const timingConfig = (c: TrainConfig): TrainConfig => ({
 
 /**
  * A member's step alone (train()) ÷ a member's share of a step of the pack of `configs` (trainPacked), each
- * the faster of two timings (the machine may be shared): above 1, packing is faster.
+ * the least of two timings (the machine may be shared), as bench/packed.ts measures it: above 1, packing is faster.
  */
 export function measureSpeedup(configs: readonly TrainConfig[], data: DataSplits): number {
   const timed = configs.map(timingConfig);
+  const clock = clockFor(configs[0]!);
   let alone = Infinity;
   let packed = Infinity;
   for (let round = 0; round < 2; round++) {
-    alone = Math.min(alone, timeSteps((onProgress) => train(timed[0]!, { data, hooks: { onProgress } })));
-    packed = Math.min(packed, timeSteps((onProgress) => trainPacked(timed, { data, onProgress })));
+    alone = Math.min(alone, timeSteps(clock, (onProgress) => train(timed[0]!, { data, hooks: { onProgress } })));
+    packed = Math.min(packed, timeSteps(clock, (onProgress) => trainPacked(timed, { data, onProgress })));
   }
   return alone / (packed / configs.length);
 }
@@ -142,7 +157,7 @@ export class PackPlanner {
       if (this.spec.when === 'always') decision = { pack: true };
       else {
         const speedup = measureSpeedup([trial.config, ...partners.slice(0, this.spec.maxMembers - 1).map((t) => t.config)], data());
-        decision = { pack: speedup > 1, measuredSpeedup: speedup };
+        decision = { pack: speedup > PACK_MARGIN, measuredSpeedup: speedup };
       }
       this.decisions.set(key, decision);
     }

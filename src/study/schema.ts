@@ -178,7 +178,7 @@ export function objectiveKey(measure: { objective?: MeasureObjective | undefined
  * pending trials of the same pack (src/train/packed.ts packKey) and trains them as one computation.
  * `when: faster` (the default once `pack` is given) times a few steps packed against one member alone on
  * the real data and batch size, once per pack and worker, and packs only if a member's step costs less
- * packed; `always` packs without measuring (tests), `never` turns it off. Without `pack` nothing is
+ * packed (by more than timing noise, packing.ts PACK_MARGIN); `always` packs without measuring (tests), `never` turns it off. Without `pack` nothing is
  * packed: on a CPU packing is often no faster (docs/BENCHMARKS.md), and a study's trials then run as before.
  */
 export const packSchema = z.strictObject({
