@@ -83,6 +83,10 @@ test('packed trials are stored one by one, each once with its own attempt, with 
   // One worker: each batch size's three learning rates were one pack, each member claimed once.
   assert.deepEqual(packed.trials.map((t) => [t.attempt, result(t).packed?.members]), packed.trials.map(() => [1, 3]));
   assert.deepEqual(reference.trials.map((t) => result(t).packed), reference.trials.map(() => undefined), 'without `pack` nothing is packed');
+  // Packs of at most 2: per batch size a pair, then the third trial alone (its partners taken).
+  const pairs = await run('pairs', `${grid(30)}pack: { when: always, maxMembers: 2 }\n`);
+  assertSameResults(pairs, reference);
+  assert.deepEqual(pairs.trials.map((t) => result(t).packed?.members), [2, 2, 1, 2, 2, 1]);
 });
 
 test('with when: faster the timing that decided is recorded in every result, and trials are packed exactly when it found packing faster', async () => {

@@ -174,9 +174,21 @@ export class PackPlanner {
    */
   async claimPack(store: StudyStore, worker: string, trial: StoredTrial, options: ClaimOptions, data: () => DataSplits): Promise<{ members: StoredTrial[]; decision?: PackDecision }> {
     if (!packableTrial(trial)) return { members: [trial] };
-    const partners = this.partners(trial);
-    if (partners.length === 0) return { members: [trial] };
-    const decision = this.decide(trial, partners, data);
+    const known = this.decisions.get(packKey(trial.config));
+    if (known?.pack === false) return { members: [trial], ...(known.measuredSpeedup !== undefined ? { decision: known } : {}) };
+    let partners: Trial[];
+    let decision: PackDecision;
+    try {
+      partners = this.partners(trial);
+      if (partners.length === 0) return { members: [trial] };
+      decision = this.decide(trial, partners, data);
+    } catch (error) {
+      // Packing is an optimization: whatever stops it (a study this version cannot expand, a failed timing
+      // run) leaves the trial to run alone, where its own error, if any, is recorded.
+      this.decisions.set(packKey(trial.config), { pack: false });
+      process.stderr.write(`worker ${worker}: trials like ${trial.key} are not packed: ${(error as Error).message}\n`);
+      return { members: [trial] };
+    }
     if (!decision.pack) return { members: [trial], decision };
     const more = await store.claimPending(this.study.name, worker, partners.map((t) => t.key), this.spec.maxMembers - 1, options);
     return { members: [trial, ...more], decision };
