@@ -329,9 +329,13 @@ async function trainTrials(c: Context): Promise<void> {
   const claim = () => timed(() => claimOrStop(c, () => store.claim(study.name, id, claimOptions)), (ms) => (latency.claimMs = ms));
   for (let trial = await claim(); trial; trial = await claim()) {
     const claimed = trial;
+    if (!c.packing) {
+      await trainOne(c, claimed, latency);
+      continue;
+    }
     // Held (its lease renewed) while its pack is formed: the speed measurement may take seconds.
     c.heartbeat.holds({ kind: 'trial', key: claimed.key, attempt: claimed.attempt });
-    const pack = c.packing ? await c.packing.claimPack(store, id, claimed, claimOptions, () => data.get(claimed.config.data, checkedDevice(claimed.config))) : { members: [claimed] };
+    const pack = await c.packing.claimPack(store, id, claimed, claimOptions, () => data.get(claimed.config.data, checkedDevice(claimed.config)));
     if (pack.members.length > 1) await trainPack(c, pack.members, pack.decision, latency);
     else await trainOne(c, claimed, latency, pack.decision && packRecord(1, pack.decision));
   }
