@@ -33,7 +33,9 @@ async function send(): Promise<void> {
     if (lastOk < lastSent - 1000 * options.heartbeatSeconds) report({ type: 'ok' });
     lastOk = lastSent;
     failures = 0;
-    if (b.holds && renewed === 0 && b.state !== 'exited') report({ type: 'lost', holds: b.holds });
+    // A pack's holding is several claims: losing any of them is a loss (that member's result will be refused).
+    const held = b.holds === null ? 0 : 1 + (b.holds.kind === 'trial' ? b.holds.pack?.length ?? 0 : 0);
+    if (b.holds && renewed < held && b.state !== 'exited') report({ type: 'lost', holds: b.holds });
     while (metrics.length > 0) {
       const m = metrics[0]!;
       await store.addMetrics(b.study, m.key, m.attempt, m.rows); // false: a stale attempt's, refused and dropped

@@ -183,6 +183,21 @@ export function objectiveKey(measure: { objective?: MeasureObjective | undefined
   return { objective: { batchNorm: o.batchNorm, ...(o.batchNorm === 'batch' ? { batchNormBatch: o.batchNormBatch ?? 'all' } : {}), ...(o.probabilityClip === undefined ? {} : { probabilityClip: o.probabilityClip }) } };
 }
 
+/**
+ * Packed trials (issue 23): a worker that claims a packable trial also claims up to `maxMembers` − 1
+ * pending trials of the same pack (src/train/packed.ts packKey) and trains them as one computation.
+ * `when: faster` (the default once `pack` is given) times a few steps packed against one member alone on
+ * the real data and batch size, once per pack and worker, and packs only if a member's step costs less
+ * packed (by more than timing noise, packing.ts PACK_MARGIN); `always` packs without measuring (tests), `never` turns it off. Without `pack` nothing is
+ * packed: on a CPU packing is often no faster (docs/BENCHMARKS.md), and a study's trials then run as before.
+ */
+export const packSchema = z.strictObject({
+  maxMembers: z.number().int().min(2).max(64).default(8),
+  when: z.enum(['faster', 'always', 'never']).default('faster'),
+});
+
+export type PackSpec = z.output<typeof packSchema>;
+
 export const studySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { message: 'a study name uses letters, digits, ".", "_" and "-", starting with a letter or digit' }),
   description: z.string().optional(),
@@ -208,6 +223,8 @@ export const studySchema = z.strictObject({
   measure: measureSchema.optional(),
   /** Stop hopeless trials early: ASHA or the median stopping rule, per group of competing trials (pruning.ts). */
   prune: pruneSchema.optional(),
+  /** Train trials that differ only in seed, learning rate, momentum, weight decay or Adam's betas as one batched computation (packing.ts). */
+  pack: packSchema.optional(),
   /**
    * Where every trial trains and is measured: 'cpu' (default), 'cuda' or 'cuda:K'. It becomes each
    * trial's `device` (so it is part of the trial's configuration and key: numbers from a GPU are not

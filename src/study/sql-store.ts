@@ -191,6 +191,23 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
     return row && trialFromRow(row);
   }
 
+  async claimPending(study: string, worker: string, keys: readonly string[], limit: number, options: ClaimOptions = {}): Promise<StoredTrial[]> {
+    const d = this.dialect;
+    const wanted = keys.slice(0, CHUNK_ROWS);
+    if (wanted.length === 0 || limit < 1) return [];
+    const list = wanted.map((_, i) => `$${i + 5}`).join(', ');
+    // One statement, as claimRow's: the candidates picked with the dialect's lock (PostgreSQL skips rows other
+    // claimers hold). Picked in a CTE, which PostgreSQL evaluates once: as an IN (subquery) the LIMIT was
+    // not kept (this suite saw 3 rows claimed under LIMIT 2: the subquery is run again for the join).
+    const rows = await d.write(`WITH picked AS (SELECT key FROM trials WHERE study = $1 AND status = 'pending' AND checkpoint IS NULL AND key IN (${list})
+        ORDER BY ${d.insertionOrder} LIMIT $4${d.lockRowsSkipLocked})
+      UPDATE trials SET status = 'running', worker = $2, started_at = ${d.now}, attempt = attempt + 1, lease_until = ${d.leaseAfter(d.now, '$3')}
+      WHERE study = $1 AND key IN (SELECT key FROM picked) RETURNING *`,
+    [study, worker, options.leaseSeconds ?? DEFAULT_LEASE_SECONDS, limit, ...wanted]);
+    const byKey = new Map(rows.map((r) => [r.key as string, trialFromRow(r)]));
+    return wanted.flatMap((k) => byKey.get(k) ?? []);
+  }
+
   /**
    * Inside a transaction: `write` writes the result if `attempt` is the row's running claim (its first
    * statement fenced by RUNNING in its WHERE, which locks the row) and says whether it did; if it did
@@ -407,9 +424,15 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
       if (beat.state === 'exited' || h === null) return 0;
       // Only the claim it holds now (key and attempt): a claim it lost, or one whose reply it never got, is not renewed.
       const renew = `lease_until = ${d.leaseAfter(d.now, '$1')}`;
-      return h.kind === 'trial'
-        ? (await q(`UPDATE trials SET ${renew} WHERE study = $2 AND key = $3 AND status = 'running' AND worker = $4 AND attempt = $5 RETURNING key`, [leaseSeconds, beat.study, h.key, beat.id, h.attempt])).length
-        : (await q(`UPDATE measurement_jobs SET ${renew} WHERE study = $2 AND key = $3 AND kind = $4 AND spec = $5 AND status = 'running' AND worker = $6 AND attempt = $7 RETURNING key`,
+      if (h.kind === 'trial') {
+        // A pack's members' claims with the first's (each by its key and attempt).
+        let renewed = 0;
+        for (const c of [{ key: h.key, attempt: h.attempt }, ...(h.pack ?? [])]) {
+          renewed += (await q(`UPDATE trials SET ${renew} WHERE study = $2 AND key = $3 AND status = 'running' AND worker = $4 AND attempt = $5 RETURNING key`, [leaseSeconds, beat.study, c.key, beat.id, c.attempt])).length;
+        }
+        return renewed;
+      }
+      return (await q(`UPDATE measurement_jobs SET ${renew} WHERE study = $2 AND key = $3 AND kind = $4 AND spec = $5 AND status = 'running' AND worker = $6 AND attempt = $7 RETURNING key`,
           [leaseSeconds, beat.study, h.key, h.measurement, h.spec, beat.id, h.attempt])).length;
     });
   }

@@ -71,9 +71,9 @@ export interface ArtifactSize {
 /** The checkpoint marker of a trial whose files are in the store. */
 export const IN_STORE = 'store:';
 
-/** What a worker holds now. */
+/** What a worker holds now; a trial trained in a pack (packing.ts) holds its other members' claims too, in `pack`. */
 export type WorkerHolding =
-  | { kind: 'trial'; key: string; attempt: number }
+  | { kind: 'trial'; key: string; attempt: number; pack?: { key: string; attempt: number }[] }
   | { kind: 'measurement'; key: string; measurement: string; spec: string; attempt: number };
 
 /** What a worker's heartbeat reports. */
@@ -195,6 +195,13 @@ export interface StudyStore {
    * is known dead, marks it running under `worker` with a lease and the next attempt number.
    */
   claim(study: string, worker: string, options?: ClaimOptions): Promise<StoredTrial | undefined>;
+  /**
+   * Claims, of the trials `keys`, up to `limit` that are pending with nothing to resume from (no checkpoint:
+   * not a reopened pruned trial), skipping any another claimer is taking,
+   * each as `claim` would: running under `worker` with its next attempt and a lease. For a worker that
+   * trains several trials at once (packing.ts). Returns them in the order of `keys`.
+   */
+  claimPending(study: string, worker: string, keys: readonly string[], limit: number, options?: ClaimOptions): Promise<StoredTrial[]>;
   /** Stores the result of attempt `attempt`; false (and a refusal recorded) if that attempt is no longer current. */
   finish(study: string, key: string, attempt: number, outcome: TrialOutcome): Promise<boolean>;
   fail(study: string, key: string, attempt: number, error: string, seconds: number): Promise<boolean>;

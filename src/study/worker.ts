@@ -3,7 +3,9 @@
  * each, and records the result with its metrics and checkpoint, or the failure (a crash of a trial is
  * recorded, not fatal). Every claim carries an attempt number; results go back with it, and the store
  * refuses them if the claim was taken over meanwhile (this worker was paused or cut off past its lease).
- * A heartbeat thread renews the lease while the main thread computes.
+ * A heartbeat thread renews the lease while the main thread computes. A study with `pack` has the
+ * worker claim further trials of a claimed trial's pack and train them together (packing.ts), each
+ * stored with its own attempt.
  * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
  * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
@@ -15,7 +17,7 @@ import { disposeSplits, prepareData, splitsOnDevice, type DataSplits } from '../
 import type { Device } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { StationaryFluctuations } from '../measure/index.js';
-import { checkedDevice, loadCheckpoint, train, type TrainConfig, type TrainHooks } from '../train/index.js';
+import { checkedDevice, loadCheckpoint, train, type TrainConfig, type TrainHooks, type TrainResult } from '../train/index.js';
 import { attemptDir, keepSnapshotFiles, localCheckpoint, readSnapshotFiles, readTrialArtifacts, restoreSnapshotFiles } from './artifacts.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricSampler } from './live-metrics.js';
@@ -28,6 +30,14 @@ import { openStore } from './store-factory.js';
 import { IN_STORE, type StoredTrial, type StudyStore } from './store.js';
 import { storedMeasurementResult, storedTrialResult } from './records.js';
 import { PruneGroups, trainPruned } from './prune-trial.js';
+import { PackPlanner, studyPacking, type PackDecision, type PackRecord } from './packing.js';
+import { trainPacked, type PackedProgress } from '../train/packed.js';
+
+/** The study's pack planner, if its trials may be packed. */
+function packPlanner(study: Study): PackPlanner | undefined {
+  const spec = studyPacking(study);
+  return spec && new PackPlanner(study, spec);
+}
 
 /** How a worker claims: its lease and heartbeat periods, and where checkpoints go (IN_STORE or a directory). */
 export interface WorkerOptions {
@@ -53,6 +63,8 @@ interface Context {
   data: DataCache;
   /** The groups of competing trials, when the study prunes. */
   pruneGroups: PruneGroups | undefined;
+  /** What packs trials together, when the study packs (packing.ts). */
+  packing: PackPlanner | undefined;
   /** This worker's scratch folder (checkpoints on their way to the store, checkpoints read from it). */
   scratch: string;
 }
@@ -147,76 +159,185 @@ function recordedFluctuations(fluctuations: StationaryFluctuations | undefined, 
   }
 }
 
-async function trainTrials(c: Context): Promise<void> {
-  const { store, study, id, options, heartbeat, data } = c;
-  let claimMs = 0;
-  // The previous finish's latency (a result cannot carry its own finish's), for the benchmark's claim + finish.
-  let finishMs: number | undefined;
-  const claim = () => timed(() => claimOrStop(c, () => store.claim(study.name, id, { leaseSeconds: options.leaseSeconds, isWorkerAlive })), (ms) => (claimMs = ms));
-  for (let trial = await claim(); trial; trial = await claim()) {
-    const started = performance.now();
-    const { key, attempt } = trial;
-    heartbeat.holds({ kind: 'trial', key, attempt });
-    const recording = study.record?.fluctuations;
-    const recorder: FluctuationRecorder = {};
-    // A study that measures its trials keeps their checkpoints (outside the configuration, so outside the key):
-    // in this attempt's own folder, or in scratch on their way into the store.
-    const keep = !study.measure ? undefined : options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(options.artifacts, study.name, key, attempt);
-    // A pruned study pauses its trials at rungs, and a reopened pruned trial (the only claimable one with
-    // a checkpoint) resumes from its snapshot: both save, in scratch when no checkpoint is kept.
-    const save = keep ?? (study.prune || trial.checkpoint !== null ? join(c.scratch, `${key}-attempt-${attempt}`) : undefined);
-    let accepted = true;
-    try {
-      const config = save ? { ...trial.config, save } : trial.config;
-      // Sampled losses and evaluations go to the store as the trial trains (its curves grow on the dashboard).
-      const sampler = new MetricSampler();
-      const hooks = trialHooks(c, trial, sampler, recorder);
-      const trialData = data.get(config.data, checkedDevice(config));
-      // A reopened trial (its study's pruning rule relaxed) resumes from the snapshot it left in the store.
-      const resumeFrom = save ? await restoreSnapshotFiles(store, trial, save) : undefined;
-      const run = study.prune && c.pruneGroups
-        ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom })
-        : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
-      if (run.kind !== 'ended') {
-        // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
-        const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
-        await heartbeat.flushMetrics();
-        accepted = run.kind === 'pruned' && await store.prune(study.name, key, attempt, {
-          result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs }, study.name, key),
-          seconds: (performance.now() - started) / 1000,
-          metrics: sampler.take(),
-          ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
-        });
-      } else {
-        const { result, model } = run;
-        model.dispose();
-        const recorded = recordedFluctuations(recorder.fluctuations, recording?.maxFullDimension ?? 64);
-        const { history: _history, ...summary } = result;
-        // The worker's peak resident memory so far (kB → MB): reported with every trial.
-        const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-        const inStore = keep !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
-        await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
-        accepted = await timed(() => store.finish(study.name, key, attempt, {
-          status: result.status,
-          // The claim's latency and the previous finish's (the store's round trips and locks), for the benchmark.
-          // Checked as the store will keep it (records.ts).
-          result: storedTrialResult({ ...summary, ...recorded, workerMaxRssMb, trainSeconds: result.seconds, claimMs, finishMs }, study.name, key),
-          seconds: (performance.now() - started) / 1000,
-          checkpoint: inStore ? IN_STORE : keep && result.checkpoint,
-          // A resumed trial's snapshot goes once it has ended (its checkpoint files, if kept, replace it).
-          ...(inStore ? { artifacts: readTrialArtifacts(save!, result.lossLevels ?? []) } : resumeFrom !== undefined ? { artifacts: [] } : {}),
-          metrics: sampler.take(),
-        }), (ms) => (finishMs = ms));
-      }
-    } catch (error) {
-      accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
-    } finally {
-      recorder.fluctuations?.dispose();
-      if (save && (save !== keep || options.artifacts === IN_STORE || !accepted)) rmSync(save, { recursive: true, force: true });
+/** Claim and finish latencies (the previous finish's: a result cannot carry its own), for the benchmark's claim + finish. */
+interface Latency {
+  claimMs: number;
+  finishMs?: number;
+}
+
+/**
+ * Where a trial's files go: `keep`, its kept checkpoint (a study that measures its trials: in this
+ * attempt's own folder, or in scratch on its way into the store; outside the configuration, so outside
+ * the key); `save`, where it trains to: a pruned study pauses its trials at rungs, and a reopened pruned
+ * trial (the only claimable one with a checkpoint) resumes from its snapshot, so both save, in scratch
+ * when no checkpoint is kept.
+ */
+function trialPaths(c: Context, trial: StoredTrial): { keep: string | undefined; save: string | undefined } {
+  const { key, attempt } = trial;
+  const keep = !c.study.measure ? undefined : c.options.artifacts === IN_STORE ? join(c.scratch, `${key}-attempt-${attempt}`) : attemptDir(c.options.artifacts, c.study.name, key, attempt);
+  return { keep, save: keep ?? (c.study.prune || trial.checkpoint !== null ? join(c.scratch, `${key}-attempt-${attempt}`) : undefined) };
+}
+
+/** What storeEnded needs of a trial's run besides its result. */
+interface EndedRun {
+  started: number;
+  keep: string | undefined;
+  save: string | undefined;
+  sampler: MetricSampler;
+  /** Extra fields of the stored result (recorded fluctuations, how it was packed). */
+  extra: Record<string, unknown>;
+  /** It resumed from a snapshot (which goes once it has ended). */
+  resumed: boolean;
+  latency: Latency;
+}
+
+/** Stores a trial that ended (completed or diverged) with its attempt; false if the store refused it (a stale attempt). */
+async function storeEnded(c: Context, trial: StoredTrial, result: TrainResult, run: EndedRun): Promise<boolean> {
+  const { store, study, options, heartbeat } = c;
+  const { key, attempt } = trial;
+  const { history: _history, ...summary } = result;
+  // The worker's peak resident memory so far (kB → MB): reported with every trial.
+  const workerMaxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const inStore = run.keep !== undefined && options.artifacts === IN_STORE && result.checkpoint !== undefined;
+  await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
+  return timed(() => store.finish(study.name, key, attempt, {
+    status: result.status,
+    // The claim's latency and the previous finish's (the store's round trips and locks), for the benchmark.
+    // Checked as the store will keep it (records.ts).
+    result: storedTrialResult({ ...summary, ...run.extra, workerMaxRssMb, trainSeconds: result.seconds, claimMs: run.latency.claimMs, finishMs: run.latency.finishMs }, study.name, key),
+    seconds: (performance.now() - run.started) / 1000,
+    checkpoint: inStore ? IN_STORE : run.keep && result.checkpoint,
+    // A resumed trial's snapshot goes once it has ended (its checkpoint files, if kept, replace it).
+    ...(inStore ? { artifacts: readTrialArtifacts(run.save!, result.lossLevels ?? []) } : run.resumed ? { artifacts: [] } : {}),
+    metrics: run.sampler.take(),
+  }), (ms) => (run.latency.finishMs = ms));
+}
+
+/** Removes a trial's save folder unless it is the checkpoint kept in its attempt's folder (and stored). */
+function removeSave(c: Context, paths: { keep: string | undefined; save: string | undefined }, accepted: boolean): void {
+  if (paths.save && (paths.save !== paths.keep || c.options.artifacts === IN_STORE || !accepted)) rmSync(paths.save, { recursive: true, force: true });
+}
+
+function reportRefused(c: Context, trial: StoredTrial, accepted: boolean): void {
+  if (!accepted) process.stderr.write(`worker ${c.id}: the result of trial ${trial.key} (attempt ${trial.attempt}) was refused: the trial was claimed again while this worker was out of reach\n`);
+}
+
+/** Trains one claimed trial alone (pruned at rungs when the study prunes) and stores its result. */
+async function trainOne(c: Context, trial: StoredTrial, latency: Latency, packed?: PackRecord): Promise<void> {
+  const { store, study, options, heartbeat, data } = c;
+  const started = performance.now();
+  const { key, attempt } = trial;
+  heartbeat.holds({ kind: 'trial', key, attempt });
+  const recording = study.record?.fluctuations;
+  const recorder: FluctuationRecorder = {};
+  const paths = trialPaths(c, trial);
+  const { keep, save } = paths;
+  let accepted = true;
+  try {
+    const config = save ? { ...trial.config, save } : trial.config;
+    // Sampled losses and evaluations go to the store as the trial trains (its curves grow on the dashboard).
+    const sampler = new MetricSampler();
+    const hooks = trialHooks(c, trial, sampler, recorder);
+    const trialData = data.get(config.data, checkedDevice(config));
+    // A reopened trial (its study's pruning rule relaxed) resumes from the snapshot it left in the store.
+    const resumeFrom = save ? await restoreSnapshotFiles(store, trial, save) : undefined;
+    const run = study.prune && c.pruneGroups
+      ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom })
+      : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
+    if (run.kind !== 'ended') {
+      // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
+      const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
+      await heartbeat.flushMetrics();
+      accepted = run.kind === 'pruned' && await store.prune(study.name, key, attempt, {
+        result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs: latency.claimMs }, study.name, key),
+        seconds: (performance.now() - started) / 1000,
+        metrics: sampler.take(),
+        ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
+      });
+    } else {
+      run.model.dispose();
+      // A trial that could have been packed records the measurement that kept it alone.
+      const extra = { ...recordedFluctuations(recorder.fluctuations, recording?.maxFullDimension ?? 64), ...(packed ? { packed } : {}) };
+      accepted = await storeEnded(c, trial, run.result, { started, keep, save, sampler, extra, resumed: resumeFrom !== undefined, latency });
     }
-    if (!accepted) process.stderr.write(`worker ${id}: the result of trial ${key} (attempt ${attempt}) was refused: the trial was claimed again while this worker was out of reach\n`);
-    heartbeat.holds(null);
-    tell({ type: 'idle' });
+  } catch (error) {
+    accepted = await store.fail(study.name, key, attempt, (error as Error).message, (performance.now() - started) / 1000);
+  } finally {
+    recorder.fluctuations?.dispose();
+    removeSave(c, paths, accepted);
+  }
+  reportRefused(c, trial, accepted);
+  heartbeat.holds(null);
+  tell({ type: 'idle' });
+}
+
+/** A pack's progress hook: every member's sampled metrics to the store, progress (the first member's) to the heartbeat and the runner. */
+function packProgress(c: Context, members: readonly StoredTrial[], samplers: readonly MetricSampler[]): (p: PackedProgress) => void {
+  const first = members[0]!;
+  let lastSent = 0;
+  return (p) => {
+    for (const s of samplers) s.setTotalSteps(p.totalSteps);
+    const t = performance.now();
+    if (t - lastSent < 250 && p.step < p.totalSteps) return;
+    lastSent = t;
+    c.heartbeat.progress(p.step, p.totalSteps, p.losses[0]!);
+    members.forEach((m, k) => c.heartbeat.metrics(m.key, m.attempt, samplers[k]!.take()));
+    tell({ type: 'trial', key: first.key, coordinates: first.coordinates, step: p.step, totalSteps: p.totalSteps });
+  };
+}
+
+/** How a trial was packed (or measured and left alone), for its stored result. */
+const packRecord = (members: number, decision: PackDecision | undefined): PackRecord => ({ members, ...(decision?.measuredSpeedup !== undefined ? { measuredSpeedup: decision.measuredSpeedup } : {}) });
+
+/**
+ * Trains claimed trials as one pack (packing.ts) and stores each member's result with its own attempt, as
+ * if it had run alone, plus how it was packed. The heartbeat renews every member's claim.
+ */
+async function trainPack(c: Context, members: readonly StoredTrial[], decision: PackDecision | undefined, latency: Latency): Promise<void> {
+  const { store, study, heartbeat, data } = c;
+  const started = performance.now();
+  const [first, ...rest] = members as [StoredTrial, ...StoredTrial[]];
+  heartbeat.holds({ kind: 'trial', key: first.key, attempt: first.attempt, pack: rest.map(({ key, attempt }) => ({ key, attempt })) });
+  const paths = members.map((t) => trialPaths(c, t));
+  const samplers = members.map(() => new MetricSampler());
+  const packed = packRecord(members.length, decision);
+  const accepted = members.map(() => true);
+  try {
+    const configs = members.map((t, k) => (paths[k]!.save ? { ...t.config, save: paths[k]!.save } : t.config));
+    const trialData = data.get(first.config.data, checkedDevice(first.config));
+    const runs = trainPacked(configs, {
+      data: trialData, onStep: (k, m) => samplers[k]!.step(m), onEval: (k, e) => samplers[k]!.eval(e), onProgress: packProgress(c, members, samplers),
+    });
+    for (const { model } of runs) model.dispose();
+    for (const [k, trial] of members.entries()) {
+      accepted[k] = await storeEnded(c, trial, runs[k]!.result, { started, ...paths[k]!, sampler: samplers[k]!, extra: { packed }, resumed: false, latency });
+    }
+  } catch (error) {
+    for (const [k, t] of members.entries()) accepted[k] = await store.fail(study.name, t.key, t.attempt, (error as Error).message, (performance.now() - started) / 1000);
+  } finally {
+    members.forEach((_, k) => removeSave(c, paths[k]!, accepted[k]!));
+  }
+  members.forEach((t, k) => reportRefused(c, t, accepted[k]!));
+  heartbeat.holds(null);
+  tell({ type: 'idle' });
+}
+
+async function trainTrials(c: Context): Promise<void> {
+  const { store, study, id, options, data } = c;
+  const latency: Latency = { claimMs: 0 };
+  const claimOptions = { leaseSeconds: options.leaseSeconds, isWorkerAlive };
+  const claim = () => timed(() => claimOrStop(c, () => store.claim(study.name, id, claimOptions)), (ms) => (latency.claimMs = ms));
+  for (let trial = await claim(); trial; trial = await claim()) {
+    const claimed = trial;
+    if (!c.packing) {
+      await trainOne(c, claimed, latency);
+      continue;
+    }
+    // Held (its lease renewed) while its pack is formed: the speed measurement may take seconds.
+    c.heartbeat.holds({ kind: 'trial', key: claimed.key, attempt: claimed.attempt });
+    const pack = await c.packing.claimPack(store, id, claimed, claimOptions, () => data.get(claimed.config.data, checkedDevice(claimed.config)));
+    if (pack.members.length > 1) await trainPack(c, pack.members, pack.decision, latency);
+    else await trainOne(c, claimed, latency, pack.decision && packRecord(1, pack.decision));
   }
 }
 
@@ -285,7 +406,7 @@ async function main(): Promise<void> {
   try {
     const study = (await store.getStudy(name))?.study;
     if (!study) throw new Error(`no study '${name}' in ${store.url}`);
-    const c: Context = { store, study, id, options, heartbeat, data, scratch, pruneGroups: study.prune ? new PruneGroups(store, study, study.prune) : undefined };
+    const c: Context = { store, study, id, options, heartbeat, data, scratch, pruneGroups: study.prune ? new PruneGroups(store, study, study.prune) : undefined, packing: packPlanner(study) };
     try {
       if (phase === 'train') await trainTrials(c);
       else await measureTrials(c);

@@ -114,6 +114,8 @@ export interface PackedOptions {
   /** Already prepared data (it stays the caller's); otherwise the pack's data are loaded and freed. */
   data?: DataSplits;
   onProgress?(p: PackedProgress): void;
+  /** After each step of a live member, with train()'s step metrics (not on the step it diverges at, as train()'s onStep). */
+  onStep?(member: number, metrics: StepMetrics): void;
   /** After every evaluation of a member (in training, and its final one). */
   onEval?(member: number, record: EvalRecord): void;
 }
@@ -172,6 +174,7 @@ function memberRuns(configs: readonly TrainConfig[], models: readonly Module[], 
 /** One step's numbers for every live member: its history, and train()'s divergence rule (after the step's update, as there). */
 function recordStep(
   members: MemberRun[], s: { step: number; losses: number[]; norms: number[]; b: number; seconds: number }, pack: PackedMlp, optimizer: PackedOptimizer,
+  onStep: PackedOptions['onStep'],
 ): void {
   members.forEach((m, k) => {
     if (m.end !== undefined) return;
@@ -184,6 +187,8 @@ function recordStep(
       pack.writeMember(k);
       pack.clearMember(k);
       optimizer.clearMember(k);
+    } else {
+      onStep?.(k, metrics);
     }
   });
 }
@@ -246,7 +251,7 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
         return { losses: g.losses, norms, b };
       });
       const seconds = (performance.now() - started) / 1000;
-      recordStep(members, { step, losses, norms, b, seconds }, pack, optimizer);
+      recordStep(members, { step, losses, norms, b, seconds }, pack, optimizer, options.onStep);
       const stepsDone = step + 1;
       if (stepsDone % evalEvery === 0 && stepsDone < totalSteps && live().length > 0) evaluateLive(stepsDone);
       options.onProgress?.({ step: stepsDone, totalSteps, losses: members.map((m, k) => (m.end === undefined ? losses[k]! : NaN)), samplesPerSecond: (b * members.length * stepsDone) / seconds });
