@@ -17,7 +17,7 @@
  *  4. SGD vs momentum at the same effective learning rate ε/(1 − m): the same at small B (the
  *     noise-dominated regime), momentum ahead at large B.
  */
-import { stat, type Stat, type StoredTrial } from '../../study/index.js';
+import { seriesOf, stat, type Stat, type StoredTrial } from '../../study/index.js';
 import type { ReportData } from '../data.js';
 import { linearScalingBoundary } from '../figures.js';
 import type { Table } from '../tables.js';
@@ -37,6 +37,8 @@ export interface SmithRun {
   trainLoss?: number;
   /** The passes over the training set the run made (the trainer's count). */
   epochsDone?: number;
+  /** Its grid coordinates other than ε, seed, B, budget and momentum (results.ts seriesOf): the model, the data, … */
+  series: string;
 }
 
 export function smithRuns(trials: readonly StoredTrial[]): SmithRun[] {
@@ -45,8 +47,9 @@ export function smithRuns(trials: readonly StoredTrial[]): SmithRun[] {
     if (batchSize === undefined || t.config.optimizer.name !== 'sgd') return [];
     const budget = t.config.budget as { epochs?: number; steps?: number };
     const r = t.result;
+    const { 'optimizer.momentum': _momentum, ...others } = t.coordinates;
     return [{
-      batchSize, lr: t.config.optimizer.lr, momentum: t.config.optimizer.momentum ?? 0, seed: t.config.seed,
+      series: seriesOf(others), batchSize, lr: t.config.optimizer.lr, momentum: t.config.optimizer.momentum ?? 0, seed: t.config.seed,
       ...(budget.epochs !== undefined ? { epochs: budget.epochs } : {}), ...(budget.steps !== undefined ? { steps: budget.steps } : {}),
       completed: t.status === 'completed',
       ...(r?.validation?.accuracy != null ? { validationAccuracy: r.validation.accuracy } : {}),
@@ -133,10 +136,16 @@ function sweep(runs: readonly SmithRun[], rule: OptimumRule): SweepPoint[] {
 }
 
 const testStat = (o: readonly SeedOptimum[]) => stat(o.map((x) => x.run.testAccuracy ?? NaN));
-const edgeNote = (ps: readonly SweepPoint[], label = 'B') => {
-  const at = ps.filter((p) => p.best.some((o) => o.edge)).map((p) => `${label} = ${p.batchSize}`);
-  return at.length > 0 ? ` Optimum on the grid's edge at ${at.join(', ')}: the grid does not bound it there.` : '';
-};
+/** The batch sizes whose optimum (in some seed) is the smallest or largest ε tried: the grid does not bound it there. */
+const edgeSizes = (ps: readonly SweepPoint[]): number[] => ps.filter((p) => p.best.some((o) => o.edge)).map((p) => p.batchSize);
+const edgeNote = (at: readonly string[]) => (at.length > 0 ? ` Optimum on the grid's edge at ${at.join('; ')}: the grid does not bound it there.` : '');
+const sizesNote = (ps: readonly SweepPoint[], label = '') => edgeNote(edgeSizes(ps).length > 0 ? [`${label}B = ${edgeSizes(ps).join(', ')}`] : []);
+
+/**
+ * A verdict read from optima of which some lie on the grid's edge is not settled: the true optimum may lie
+ * beyond, and the slope, ratio or difference with it.
+ */
+const unlessOnEdge = (verdict: string, edge: boolean) => (edge ? `not settled (${verdict} within the grid; an optimum on its edge)` : verdict);
 
 /** The slope of log₂ ε_opt over log₂ B between two batch sizes, per seed present at both. */
 function slope(a: SweepPoint, b: SweepPoint): Stat {
@@ -181,14 +190,14 @@ function constantEpochRows(points: readonly SweepPoint[], budget: string): Row[]
   return [
     [`1. constant epochs (${budget}): ε_opt ∝ B, then flat`, 'slope 1 of log ε_opt vs log B below the critical batch size, 0 above it',
       `${optima}. Slope ${fmt(first.mean)} ± ${fmt(first.std)} from B = ${points[0]!.batchSize} to ${points[1]!.batchSize}, ${fmt(last.mean)} ± ${fmt(last.std)} from ${points.at(-2)!.batchSize} to ${largest} (n = ${first.n})`,
-      lrVerdict, `reproduced: first slope ≥ 0.75 and last ≤ 0.25 (the grid resolves slopes to 0.5); partly: the slope falls by more than 0.5.${edgeNote(points)}`],
+      unlessOnEdge(lrVerdict, edgeSizes(points).length > 0), `reproduced: first slope ≥ 0.75 and last ≤ 0.25 (the grid resolves slopes to 0.5); partly: the slope falls by more than 0.5.${sizesNote(points)}`],
     [`1. constant epochs (${budget}): the critical batch size`, 'ε_opt stops growing and test accuracy starts to fall at one B',
       `B* = ${bStar > largest ? `beyond ${largest}` : bStar} (per seed: ${seedsB})`,
-      bStar > largest ? 'not reproduced' : new Set(critical).size === 1 ? 'reproduced' : 'partly',
+      unlessOnEdge(bStar > largest ? 'not reproduced' : new Set(critical).size === 1 ? 'reproduced' : 'partly', edgeSizes(points).length > 0),
       'B* per seed: the first B whose ε_opt is below half the linear-scaling line from the smallest B; reproduced: every seed the same B*, partly: the seeds differ (the uncertainty is their range).'],
     [`1. constant epochs (${budget}): test accuracy flat, then falling`, 'flat up to the critical batch size, falling beyond it',
-      `${accs.map((a) => `B = ${a.batchSize}: ${pct(a.acc)}`).join('; ')}. Best at B = ${top.batchSize}; largest B ${inPoints(fall)} below it`,
-      accVerdict, `flat: every B < B* within 2 standard errors of the best; falling: the largest B more than 2 below it.`],
+      `${accs.map((a) => `B = ${a.batchSize}: ${pct(a.acc)}`).join('; ')}. Best at B = ${top.batchSize}; B = ${largest} − B = ${top.batchSize}: ${inPoints({ diff: -fall.diff, se: fall.se })}`,
+      unlessOnEdge(accVerdict, edgeSizes(points).length > 0), `flat: every B < B* within 2 standard errors of the best; falling: the largest B more than 2 below it.${sizesNote(points)}`],
   ];
 }
 
@@ -205,8 +214,8 @@ function constantStepRows(points: readonly SweepPoint[], steps: number): Row[] {
   const seen = passes === undefined ? '' : ` In ${steps} steps B = ${points[0]!.batchSize} sees the training set ${fmt(passes, 1)} times.`;
   return [[`2. constant steps (${steps}): small or moderate B beats the largest on the test set`, 'yes, even where the largest batch reaches a lower training loss',
     `${accs.map((a) => `B = ${a.p.batchSize}: ${pct(a.acc)}, lowest training loss ${fmt(a.loss.mean, 4)} ± ${fmt(a.loss.std, 4)}`).join('; ')}. B = ${top.p.batchSize} − B = ${largest.p.batchSize}: ${inPoints(d)}.${seen}`,
-    wins ? 'reproduced' : d.diff > 0 ? 'partly' : 'not reproduced',
-    `reproduced: the best smaller B beats the largest by more than 2 standard errors (partly: ahead within them); the largest B ${lowerLoss ? 'does' : 'does not'} reach the lower training loss.${edgeNote(points)}`]];
+    unlessOnEdge(wins ? 'reproduced' : d.diff > 0 ? 'partly' : 'not reproduced', edgeSizes(points).length > 0),
+    `reproduced: the best smaller B beats the largest by more than 2 standard errors (partly: ahead within them); the largest B ${lowerLoss ? 'does' : 'does not'} reach the lower training loss.${sizesNote(points)}`]];
 }
 
 function epochBudgetRows(runs: readonly SmithRun[], rule: OptimumRule): Row[] {
@@ -223,12 +232,12 @@ function epochBudgetRows(runs: readonly SmithRun[], rule: OptimumRule): Row[] {
   const train = range((b) => b.byTrainLoss);
   const span = byBudget.at(-1)!.epochs / byBudget[0]!.epochs;
   const list = (pick: (b: (typeof byBudget)[number]) => SeedOptimum[]) => byBudget.map((b) => `${b.epochs}: ${formatLog2(log2Stat(pick(b).map((o) => o.lr)))}`).join('; ');
-  const edges = byBudget.filter((b) => [...b.best, ...b.byTrainLoss].some((o) => o.edge)).map((b) => `${b.epochs} epochs`);
+  const edges = byBudget.filter((b) => [...b.best, ...b.byTrainLoss].some((o) => o.edge)).map((b) => String(b.epochs));
   const verdict = 2 ** test.mean <= 4 && 2 ** train.mean >= 8 && train.mean > test.mean ? 'reproduced' : train.mean > test.mean ? 'partly' : 'not reproduced';
   const b = runs[0]!.batchSize;
   return [[`3. epoch budget at B = ${b} (${byBudget[0]!.epochs} … ${byBudget.at(-1)!.epochs} epochs, ${span}×)`, '128× the budget: the test-optimal ε moves about 2×, the training-loss-optimal ε about 16× (WRN-16-4, CIFAR-10)',
     `test-optimal ε moves ${formatFactor(test)}, by budget ${list((x) => x.best)}; training-loss-optimal ε moves ${formatFactor(train)}, by budget ${list((x) => x.byTrainLoss)}`,
-    verdict, `per seed, the largest over the smallest optimum over the budgets; reproduced: the test-optimal ε within 4× and the training-loss-optimal ε 8× or more and further than it; partly: it moves further.${edges.length > 0 ? ` Optimum on the grid's edge at ${edges.join(', ')}.` : ''}`]];
+    unlessOnEdge(verdict, edges.length > 0), `per seed, the largest over the smallest optimum over the budgets; reproduced: the test-optimal ε within 4× and the training-loss-optimal ε 8× or more and further than it; partly: it moves further.${edgeNote(edges.length > 0 ? [`${edges.join(', ')} epochs`] : [])}`]];
 }
 
 function momentumRows(withM: readonly SweepPoint[], without: readonly SweepPoint[], m: number, budget: string): Row[] {
@@ -241,18 +250,21 @@ function momentumRows(withM: readonly SweepPoint[], without: readonly SweepPoint
   const eff = (p: SweepPoint, mm: number) => formatLog2(stat(p.best.map((o) => Math.log2(o.lr / (1 - mm)))));
   return [[`4. SGD vs momentum ${m} at the same ε/(1 − m) (${budget})`, 'the same in the noise-dominated regime (small B), momentum ahead at large B',
     diffs.map((p) => `B = ${p.batchSize}: momentum − SGD ${inPoints(p.d)}, ε_opt/(1 − m) ${eff(p.a, m)} vs ${eff(p.b, 0)}`).join('; '),
-    same && ahead ? 'reproduced' : same || ahead ? 'partly' : 'not reproduced',
-    `same: the smallest B within 2 standard errors; ahead: momentum more than 2 above at the largest B.${edgeNote([...withM, ...without])}`]];
+    unlessOnEdge(same && ahead ? 'reproduced' : same || ahead ? 'partly' : 'not reproduced', edgeSizes(withM).length + edgeSizes(without).length > 0),
+    `same: the smallest B within 2 standard errors; ahead: momentum more than 2 above at the largest B.${edgeNote([...(edgeSizes(withM).length > 0 ? [`momentum ${m}, B = ${edgeSizes(withM).join(', ')}`] : []), ...(edgeSizes(without).length > 0 ? [`SGD, B = ${edgeSizes(without).join(', ')}`] : [])])}`]];
 }
 
 /**
- * The claims table: the constant-epoch sweep (the epoch budget run at the most batch sizes) and the
+ * The claims table, for the series (model, data, …) with the most runs: the constant-epoch sweep (the epoch budget run at the most batch sizes) and the
  * constant-step sweep of the largest momentum, the batch size run at the most epoch budgets, and SGD
  * without momentum beside the momentum sweep at the same budget. Claims the study did not run are left out.
  */
 export function smithClaimsTable(d: ReportData): Table[] {
-  const runs = smithRuns(d.trials);
-  if (runs.length === 0) return [];
+  const all = smithRuns(d.trials);
+  if (all.length === 0) return [];
+  // One network and dataset: the series with the most runs (the quick size's MLP, not its LeNet-5 beside it).
+  const series = [...groupBy(all, (r) => r.series)].sort((a, b) => b[1].length - a[1].length)[0]!;
+  const runs = series[1];
   const rule: OptimumRule = d.study.select;
   const m = Math.max(...runs.map((r) => r.momentum));
   const main = runs.filter((r) => r.momentum === m);
@@ -269,7 +281,7 @@ export function smithClaimsTable(d: ReportData): Table[] {
   ];
   if (rows.length === 0) return [];
   return [{
-    id: 'smith-claims', title: 'Smith, Elsen & De 2020: the claims, the paper beside sgdlab (optima per seed, mean ± std over seeds)',
+    id: 'smith-claims', title: `Smith, Elsen & De 2020: the claims, the paper beside sgdlab (optima per seed, mean ± std over seeds${series[0] ? `; ${series[0]}` : ''})`,
     columns: ['claim', 'paper', 'sgdlab (mean ± std, n)', 'verdict', 'rule'],
     rows,
   }];
