@@ -13,7 +13,7 @@
  *  2. constant steps: a small or moderate batch beats the largest on the test set, even where the largest
  *     reaches the lower training loss;
  *  3. the epoch budget at one B: the test-optimal ε moves about 2× over a 128× range of budgets, the
- *     training-loss-optimal ε about 16× (the paper's WRN-16-4 on CIFAR-10, Fig. 6);
+ *     training-loss-optimal ε about 16× (the paper's Wide-ResNet on CIFAR-10; SCIENCE.md §2);
  *  4. SGD vs momentum at the same effective learning rate ε/(1 − m): the same at small B (the
  *     noise-dominated regime), momentum ahead at large B.
  */
@@ -235,7 +235,7 @@ function epochBudgetRows(runs: readonly SmithRun[], rule: OptimumRule): Row[] {
   const edges = byBudget.filter((b) => [...b.best, ...b.byTrainLoss].some((o) => o.edge)).map((b) => String(b.epochs));
   const verdict = 2 ** test.mean <= 4 && 2 ** train.mean >= 8 && train.mean > test.mean ? 'reproduced' : train.mean > test.mean ? 'partly' : 'not reproduced';
   const b = runs[0]!.batchSize;
-  return [[`3. epoch budget at B = ${b} (${byBudget[0]!.epochs} … ${byBudget.at(-1)!.epochs} epochs, ${span}×)`, '128× the budget: the test-optimal ε moves about 2×, the training-loss-optimal ε about 16× (WRN-16-4, CIFAR-10)',
+  return [[`3. epoch budget at B = ${b} (${byBudget[0]!.epochs} … ${byBudget.at(-1)!.epochs} epochs, ${span}×)`, '128× the budget: the test-optimal ε moves about 2×, the training-loss-optimal ε about 16× (Wide-ResNet, CIFAR-10)',
     `test-optimal ε moves ${formatFactor(test)}, by budget ${list((x) => x.best)}; training-loss-optimal ε moves ${formatFactor(train)}, by budget ${list((x) => x.byTrainLoss)}`,
     unlessOnEdge(verdict, edges.length > 0), `per seed, the largest over the smallest optimum over the budgets; reproduced: the test-optimal ε within 4× and the training-loss-optimal ε 8× or more and further than it; partly: it moves further.${edgeNote(edges.length > 0 ? [`${edges.join(', ')} epochs`] : [])}`]];
 }
