@@ -18,7 +18,7 @@
  *     noise-dominated regime), momentum ahead at large B.
  */
 import { seriesOf, stat, type Stat, type StoredTrial } from '../../study/index.js';
-import type { ReportData } from '../data.js';
+import { budgetLabel, type ReportData } from '../data.js';
 import { linearScalingBoundary } from '../figures.js';
 import type { Table } from '../tables.js';
 
@@ -112,7 +112,7 @@ export function meanDifference(a: Stat, b: Stat): { diff: number; se: number } {
 const beyond = (d: { diff: number; se: number }) => Math.abs(d.diff) > 2 * d.se && d.diff !== 0;
 const inPoints = (d: { diff: number; se: number }) => `${d.diff >= 0 ? '+' : '−'}${(100 * Math.abs(d.diff)).toFixed(2)} ± ${(100 * d.se).toFixed(2)} points`;
 
-const budgetOf = (r: SmithRun): string => (r.epochs !== undefined ? `${r.epochs} epoch${r.epochs === 1 ? '' : 's'}` : `${r.steps} steps`);
+const budgetOf = (r: SmithRun): string => budgetLabel(r.epochs !== undefined ? { epochs: r.epochs } : { steps: r.steps });
 
 /** Runs grouped by a key, in insertion order. */
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
@@ -139,7 +139,7 @@ const testStat = (o: readonly SeedOptimum[]) => stat(o.map((x) => x.run.testAccu
 /** The batch sizes whose optimum (in some seed) is the smallest or largest ε tried: the grid does not bound it there. */
 const edgeSizes = (ps: readonly SweepPoint[]): number[] => ps.filter((p) => p.best.some((o) => o.edge)).map((p) => p.batchSize);
 const edgeNote = (at: readonly string[]) => (at.length > 0 ? ` Optimum on the grid's edge at ${at.join('; ')}: the grid does not bound it there.` : '');
-const sizesNote = (ps: readonly SweepPoint[], label = '') => edgeNote(edgeSizes(ps).length > 0 ? [`${label}B = ${edgeSizes(ps).join(', ')}`] : []);
+const sizesNote = (ps: readonly SweepPoint[]) => edgeNote(edgeSizes(ps).length > 0 ? [`B = ${edgeSizes(ps).join(', ')}`] : []);
 
 /**
  * A verdict read from optima of which some lie on the grid's edge is not settled: the true optimum may lie
