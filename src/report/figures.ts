@@ -31,6 +31,27 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const log2 = { type: 'log' as const, base: 2 };
 const batchAxis = { field: 'batchSize', type: 'quantitative' as const, scale: log2, title: 'batch size B' };
 
+/** Superscript digits and minus, for 2⁻ᵏ labels (DejaVu Sans, the PNG renderer's font, has them). */
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+/** A Vega expression labelling a tick at 2^k as 2ᵏ (k read back from the value). */
+const POWER_OF_TWO_LABEL = `'2' + ${Object.entries(SUPERSCRIPT).reduce((e, [c, sup]) => `replace(${e}, regexp('${c}', 'g'), '${sup}')`, 'toString(round(log(datum.value) / LN2))')}`;
+
+/**
+ * A learning-rate axis on a log₂ scale, ticks at the whole powers of 2 labelled 2⁻ᵏ (never 0.0009765625):
+ * its domain `domain` when given, else the powers of 2 around the values (at least a factor of 4); a
+ * tick at every power of 2 in it, every other when there are more than 13.
+ */
+export function lrScaleAxis(lrs: readonly number[], domain?: [number, number]): { scale: { type: 'log'; base: 2; domain: [number, number] }; axis: { values: number[]; labelExpr: string } } {
+  const finite = lrs.filter((x) => Number.isFinite(x) && x > 0);
+  const lo = domain?.[0] ?? 2 ** Math.floor(Math.log2(Math.min(...finite)) + 1e-9);
+  let hi = domain?.[1] ?? 2 ** Math.ceil(Math.log2(Math.max(...finite)) - 1e-9);
+  if (!domain && hi / lo < 4) hi = lo * 4;
+  const powers: number[] = [];
+  for (let k = Math.ceil(Math.log2(lo) - 1e-9); k <= Math.floor(Math.log2(hi) + 1e-9); k++) powers.push(2 ** k);
+  const values = powers.length > 13 ? powers.filter((_, i) => (powers.length - 1 - i) % 2 === 0) : powers;
+  return { scale: { type: 'log', base: 2, domain: [lo, hi] }, axis: { values, labelExpr: POWER_OF_TWO_LABEL } };
+}
+
 type Band = { batchSize: number; budget: string; mean: number; lo: number; hi: number; n: number };
 /** The curve a result belongs to: its budget, and its series when the study sweeps several. */
 const groupLabel = (r: { budget: unknown; series: string }) => (r.series ? `${r.series}, ${budgetLabel(r.budget)}` : budgetLabel(r.budget));
@@ -109,6 +130,7 @@ export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
     const boundary = linearScalingBoundary(mine);
     if (boundary !== undefined) rules.push({ batchSize: boundary, budget });
   }
+  const lrY = lrScaleAxis([...points.map((p) => p.bestLr), ...lines.map((l) => l.lr)]);
   const caption = `Best learning rate (by ${d.study.select}) per batch size; dashed: linear scaling ε ∝ B through the smallest batch. ` +
     (edges.length > 0 ? `Open circles: the best learning rate is at the edge of the grid (${edges.map((e) => `B = ${e.batchSize}, ${e.budget}`).join('; ')}), so the optimum may lie outside it. ` : '') +
     (rules.length > 0 ? `Linear scaling stops holding at ${rules.map((r) => `B = ${r.batchSize} (${r.budget})`).join(', ')} (vertical rule: first B whose best ε is below half the linear prediction), the end of the noise-dominated regime (Smith et al. 2020).` : 'Within the grid, the best learning rate follows linear scaling to within a factor of 2 (no regime boundary seen).');
@@ -117,8 +139,8 @@ export function bestLrVsBatchSize(d: ReportData): Figure | undefined {
     spec: {
       $schema: SCHEMA, title: 'Best learning rate vs batch size', width: WIDTH, height: HEIGHT,
       layer: [
-        { data: { values: lines }, mark: { type: 'line', strokeDash: [5, 4], opacity: 0.7 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', scale: log2 }, color: { field: 'budget', type: 'nominal' } } },
-        { data: { values: points }, mark: { type: 'point', size: 70 }, encoding: { fill: { condition: { test: '!datum.edge', field: 'budget', type: 'nominal' }, value: 'white' }, x: batchAxis, y: { field: 'bestLr', type: 'quantitative', scale: log2, title: 'best learning rate ε' }, color: { field: 'budget', type: 'nominal', title: 'budget' } } },
+        { data: { values: lines }, mark: { type: 'line', strokeDash: [5, 4], opacity: 0.7 }, encoding: { x: batchAxis, y: { field: 'lr', type: 'quantitative', ...lrY }, color: { field: 'budget', type: 'nominal' } } },
+        { data: { values: points }, mark: { type: 'point', size: 70 }, encoding: { fill: { condition: { test: '!datum.edge', field: 'budget', type: 'nominal' }, value: 'white' }, x: batchAxis, y: { field: 'bestLr', type: 'quantitative', ...lrY, title: 'best learning rate ε' }, color: { field: 'budget', type: 'nominal', title: 'budget' } } },
         ...(rules.length > 0 ? [{ data: { values: rules }, mark: { type: 'rule' as const, color: '#888', strokeDash: [2, 2] }, encoding: { x: batchAxis } }] : []),
       ],
     } as TopLevelSpec,
@@ -332,7 +354,7 @@ function heatmap(values: (TemperaturePoint & { accuracy: number | null; diverged
       $schema: SCHEMA, title: `Test accuracy over B × ε${group === undefined ? '' : `, ${group}`}`, width: WIDTH, height: HEIGHT,
       layer: [
         { data: { values: values.filter((v) => v.accuracy !== null) }, mark: { type: 'square', size: 260 }, encoding: {
-          x: { ...batchAxis, scale: { ...log2, domain: [bMin / 1.4, bMax * 1.4] } }, y: { field: 'lr', type: 'quantitative', scale: { ...log2, domain: [lrMin / 1.4, lrMax * 1.4] }, title: 'learning rate ε' },
+          x: { ...batchAxis, scale: { ...log2, domain: [bMin / 1.4, bMax * 1.4] } }, y: { field: 'lr', type: 'quantitative', ...lrScaleAxis(lrs, [lrMin / 1.4, lrMax * 1.4]), title: 'learning rate ε' },
           // The colour range spans the best 10 points of accuracy (collapsed runs are clamped to its bottom), so that differences near the optimum show.
           color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis', domain: [Math.max(accMin, accMax - 10), accMax], clamp: true } }, tooltip: [{ field: 'batchSize' }, { field: 'lr' }, { field: 'accuracy', format: '.2f' }],
         } },
@@ -424,7 +446,7 @@ export function epochBudgetFigure(d: ReportData): Figure | undefined {
     spec: {
       $schema: SCHEMA, title: `Optimal ε vs epoch budget (B = ${b})`, width: WIDTH, height: HEIGHT, data: { values },
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'epochs', type: 'quantitative', scale: log2, title: 'epoch budget' }, y: { field: 'lr', type: 'quantitative', scale: log2, title: 'optimal learning rate ε' }, color: { field: 'rule', type: 'nominal', title: null } },
+      encoding: { x: { field: 'epochs', type: 'quantitative', scale: log2, title: 'epoch budget' }, y: { field: 'lr', type: 'quantitative', ...lrScaleAxis(values.map((v) => v.lr)), title: 'optimal learning rate ε' }, color: { field: 'rule', type: 'nominal', title: null } },
     } as TopLevelSpec,
   };
 }

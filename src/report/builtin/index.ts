@@ -9,6 +9,7 @@ import { keskarFigures } from './keskar.js';
 import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
 import { keskarPaperTable2, keskarPaperTables } from './keskar-paper-tables.js';
 import { keskarFigure4 } from './keskar-figure-4.js';
+import { smithClaimsTable } from './smith-claims.js';
 
 export * from './ziyin.js';
 export * from './qian-klabjan.js';
@@ -17,6 +18,7 @@ export * from './keskar-remedies.js';
 export * from './keskar-equal-loss.js';
 export * from './keskar-paper-tables.js';
 export * from './keskar-figure-4.js';
+export * from './smith-claims.js';
 
 const present = <X>(x: X | undefined): X[] => (x === undefined ? [] : [x]);
 
@@ -26,8 +28,8 @@ const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
   ziyin: ziyinFigures,
   'qian-klabjan': qianKlabjanFigures,
 };
-/** Tables that only a built-in study shows (keskar: Tables 2–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies). */
-const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables, 'qian-klabjan': qianKlabjanTables };
+/** Tables that only a built-in study shows (keskar: Tables 2–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies; smith: its claims, each with a verdict). */
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables, 'qian-klabjan': qianKlabjanTables, smith: smithClaimsTable };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];
