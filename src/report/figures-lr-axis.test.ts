@@ -41,3 +41,11 @@ test('learning-rate axes: ticks at the powers of 2 around the values, labelled 2
   assert.ok(['2⁻⁸', '2⁻⁶', '2⁻⁴'].every((k) => labels[2]!.includes(k)), labels[2]!.join(' | '));
   for (const [i, l] of labels.entries()) assert.ok(!l.some((t) => /^0\.0\d/.test(t)), `figure ${figures[i]!.id} has a decimal learning rate: ${l.join(' | ')}`);
 });
+
+test("the epoch-budget figure draws one series: another series at that batch size (smith's SGD arm at 10× ε) is not a point of it", () => {
+  const inSeries = (r: ReportRow, series: string): ReportRow => ({ ...r, series });
+  const rows = [inSeries(row(64, 2 ** -5, 1), 'momentum=0.9'), inSeries(row(64, 2 ** -4, 4), 'momentum=0.9'), inSeries(row(64, 2 ** -3, 16), 'momentum=0.9'), inSeries(row(64, 2 ** -1, 4), 'momentum=0')];
+  const d = { study: { name: 'smith', select: 'validationAccuracy' }, trials: [], rows, curves: new Map(), measurements: [], problems: [] } as unknown as ReportData;
+  const values = (epochBudgetFigure(d)!.spec as { data: { values: { epochs: number; lr: number; rule: string }[] } }).data.values;
+  assert.deepEqual(values.filter((v) => v.rule === 'best by validationAccuracy').map((v) => [v.epochs, v.lr]), [[1, 2 ** -5], [4, 2 ** -4], [16, 2 ** -3]]);
+});

@@ -428,17 +428,22 @@ export function interpolationFigures(d: ReportData): Figure[] {
  */
 export function epochBudgetFigure(d: ReportData): Figure | undefined {
   const epochsOf = (budget: unknown) => (budget && typeof budget === 'object' && 'epochs' in budget ? (budget as { epochs: number }).epochs : undefined);
-  const counts = new Map<number, Set<number>>();
+  // The batch size and series with the most epoch budgets: another series at that batch size (another
+  // model, or smith's SGD arm at ten times the learning rate) is another curve, not more points of this one.
+  const counts = new Map<string, { batchSize: number; series: string; epochs: Set<number> }>();
   for (const r of d.rows) {
     const e = epochsOf(r.budget);
-    if (e !== undefined) counts.set(r.batchSize, (counts.get(r.batchSize) ?? new Set()).add(e));
+    const id = `${r.batchSize}\u0000${r.series}`;
+    if (e !== undefined) counts.set(id, { batchSize: r.batchSize, series: r.series, epochs: (counts.get(id)?.epochs ?? new Set<number>()).add(e) });
   }
-  const b = [...counts].filter(([, es]) => es.size >= 3).sort((x, y) => y[1].size - x[1].size)[0]?.[0];
-  if (b === undefined) return undefined;
+  const chosen = [...counts.values()].filter((c) => c.epochs.size >= 3).sort((x, y) => y.epochs.size - x.epochs.size)[0];
+  if (chosen === undefined) return undefined;
+  const b = chosen.batchSize;
+  const mine = (r: { batchSize: number; series: string; budget: unknown }) => r.batchSize === b && r.series === chosen.series && epochsOf(r.budget) !== undefined;
   const byTrainLoss = bestByBatchSize({ ...d.study, select: 'trainLoss' }, d.trials);
   const values = [
-    ...d.rows.filter((r) => r.batchSize === b && epochsOf(r.budget) !== undefined).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: `best by ${d.study.select}` })),
-    ...byTrainLoss.filter((r) => r.batchSize === b && epochsOf(r.budget) !== undefined).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: 'best by training loss' })),
+    ...d.rows.filter(mine).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: `best by ${d.study.select}` })),
+    ...byTrainLoss.filter(mine).map((r) => ({ epochs: epochsOf(r.budget)!, lr: r.bestLr, rule: 'best by training loss' })),
   ];
   return {
     id: 'best-lr-vs-epoch-budget', title: `Optimal learning rate vs epoch budget at B = ${b}`,
