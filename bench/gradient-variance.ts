@@ -1,11 +1,13 @@
 /**
- * `node dist/bench/gradient-variance.js [--sequences=R] [--widths=16,16] [--json]`: Qian & Klabjan's Monte
+ * `node dist/bench/gradient-variance.js [--sequences=R] [--widths=16,16] [--batch-sizes=1,8,…] [--steps=0,2,…]
+ * [--packed-only] [--json]`: Qian & Klabjan's Monte
  * Carlo of Var(g_k | w₀) (issue 22) three ways, back to back on one thread: sgdlab's packed runs
  * (measure/along-training-packed.ts, what the study measures), sgdlab's serial runs (one model per
  * sequence and per k, along-training.ts), and the same serial loop in PyTorch
  * (bench/gradient_variance_torch.py, every k from one run per sequence as the packed code does).
  * Linear regression (widths empty) or a deep linear network on 16 Gaussian inputs, N = 1,024, ε = 0.05,
- * b ∈ {1, 8, 64, 512}, k ∈ {0, 2, 8, 16}, with replacement. Wall and CPU seconds per side; the ratios
+ * b ∈ {1, 8, 64, 512}, k ∈ {0, 2, 8, 16} unless given, with replacement; --packed-only times the packed runs
+ * alone (a study's cost estimate). Wall and CPU seconds per side; the ratios
  * are PyTorch (or sgdlab serial) over sgdlab packed: above 1, packing wins.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,8 +18,8 @@ import { gradientVarianceAlongTraining, gradientVarianceAlongTrainingPacked } fr
 
 const DIM = 16;
 const N = 1024;
-const BATCH_SIZES = [1, 8, 64, 512];
-const STEPS = [0, 2, 8, 16];
+const DEFAULT_BATCH_SIZES = [1, 8, 64, 512];
+const DEFAULT_STEPS = [0, 2, 8, 16];
 const LR = 0.05;
 
 interface Side { wall: number; cpu: number }
@@ -33,7 +35,18 @@ function flag(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
+/** A comma-separated list of integers ≥ min, or the default. */
+function integers(name: string, min: number, fallback: number[]): number[] {
+  const raw = flag(name);
+  if (raw === undefined) return fallback;
+  const values = raw.split(',').map(Number);
+  if (values.length === 0 || values.some((v) => !(Number.isInteger(v) && v >= min))) throw new Error(`--${name}: '${raw}' must be integers of at least ${min} separated by commas`);
+  return values;
+}
+
 function main(): void {
+  const BATCH_SIZES = integers('batch-sizes', 1, DEFAULT_BATCH_SIZES);
+  const STEPS = integers('steps', 0, DEFAULT_STEPS);
   const sequences = Number(flag('sequences') ?? 1000);
   const widths = (flag('widths') ?? '').split(',').filter((w) => w !== '').map(Number);
   if (!(Number.isInteger(sequences) && sequences >= 2)) throw new Error(`--sequences: '${flag('sequences')}' must be an integer of at least 2`);
@@ -46,6 +59,10 @@ function main(): void {
   const w0 = buildModel(spec, { inputShape: [DIM], outputs: 1 }, new T.Generator(0));
   const common = { model: spec, initial: w0, data, batchSizes: BATCH_SIZES, sequences, lr: LR, replacement: true, seed: 0 };
   const packed = timed(() => gradientVarianceAlongTrainingPacked({ ...common, steps: STEPS }));
+  if (process.argv.includes('--packed-only')) {
+    process.stdout.write(`sgdlab packed, ${spec.name}${widths.length ? ` ${widths.join('–')}` : ''}, ${sequences} sequences, b ∈ {${BATCH_SIZES.join(', ')}}, k ∈ {${STEPS.join(', ')}}: ${packed.wall.toFixed(2)} s wall, ${packed.cpu.toFixed(2)} s CPU\n`);
+    return;
+  }
   const serial = timed(() => { for (const step of STEPS) gradientVarianceAlongTraining({ ...common, step }); });
   const python = process.env.SGDLAB_PYTHON ?? '/usr/bin/python3';
   const torch = spawnSync(python, [new URL('../../bench/gradient_variance_torch.py', import.meta.url).pathname], {
