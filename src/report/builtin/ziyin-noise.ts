@@ -1,0 +1,117 @@
+/**
+ * The ziyin study's noise covariance C (Ziyin et al. 2022, Lemma 1 / Theorem 3): the per-example gradient
+ * covariance measured at the end of each label-noise-regression trial (measure `noise`: tr Σ₁ = S·tr C over
+ * the training examples, measure/noise.ts) against the exact C at the trial's measured fluctuation Σ,
+ *   S·C = AMA + Tr[AM]A + σ²A,   M = E(w − u)(w − u)ᵀ = Σ + (w̄ − u)(w̄ − u)ᵀ
+ * (theory/ziyin.ts labelNoiseCovariance; the (w̄ − u) term carries a weight decay's bias), and the
+ * Hessian ("continuous-time") approximation C ≈ (2L₀/S)H with L₀ = σ²/2 the loss at the minimum:
+ * S·C ≈ σ²A, which misses the Σ-dependent terms.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { labelNoiseCovariance, labelNoiseRegression, sampleStatistics, trace, type Matrix } from '../../theory/index.js';
+import { isMeasurementOf, type StoredMeasurement, type StoredTrial } from '../../study/index.js';
+import { fullFluctuations } from '../../study/records.js';
+import type { Figure } from '../figures.js';
+
+type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
+
+export interface NoiseComparison {
+  key: string;
+  dim: number;
+  lr: number;
+  batchSize: number;
+  weightDecay: number;
+  /** tr Σ₁ = S·tr C measured from per-example gradients at the final weights. */
+  measured: number;
+  /** S·tr C, exact at the measured Σ and mean. */
+  exact: number;
+  /** S·tr C by the Hessian approximation: σ² tr A. */
+  hessian: number;
+  /**
+   * 1-D only: S·C exact at the final weights w, 2a²(w − u)² + aσ², with a²(w − u)² read off the measured
+   * squared full-batch gradient |∇L(w)|² (over the same examples): the formula checked point by point,
+   * without the spread of one draw of w about its stationary distribution.
+   */
+  exactAtWeights?: number;
+  examples: number;
+}
+
+/** The input covariance A as a matrix (a 1-D covariance is stored as [a], a diagonal as its eigenvalues). */
+const covarianceMatrix = (d: LR): Matrix => (Array.isArray(d.covariance[0]) ? d.covariance as number[][] : (d.covariance as number[]).map((v, i, all) => all.map((_, j) => (i === j ? v : 0))));
+
+/** Label-noise regression trials with a noise measurement and full fluctuations, each with its exact and approximate S·tr C. */
+export function ziyinNoiseComparisons(trials: readonly StoredTrial[], measurements: readonly StoredMeasurement[]): NoiseComparison[] {
+  const noise = new Map(measurements.filter((m) => isMeasurementOf(m, 'noise') && m.status === 'completed').map((m) => [m.key, m as StoredMeasurement<'noise'>]));
+  return trials.flatMap((t) => {
+    const d = t.config.data.linearRegression as LR | undefined;
+    const f = fullFluctuations(t.result);
+    const m = noise.get(t.key)?.result;
+    if (t.config.data.name !== 'linear-regression' || t.config.model.name !== 'linear-regression' || !d || !f || typeof m?.traceSigma !== 'number' || typeof t.config.batchSize !== 'number') return [];
+    const A = covarianceMatrix(d);
+    const sigma = f.weightCovariance ?? [[f.weightVariance[0]!]];
+    if (sigma.length !== A.length) return [];
+    const delta = f.weightMean.map((w, i) => w - d.teacher[i]!);
+    const M = sigma.map((row, i) => row.map((v, j) => v + delta[i]! * delta[j]!));
+    const s2 = d.labelNoise ** 2;
+    return [{
+      key: t.key, dim: A.length, lr: t.config.optimizer.lr, batchSize: t.config.batchSize, weightDecay: t.config.optimizer.weightDecay ?? 0,
+      measured: m.traceSigma, exact: trace(labelNoiseCovariance(A, M, s2, 1)), hessian: s2 * trace(A), examples: m.examples ?? NaN,
+      ...(A.length === 1 && typeof m.gradNormSq === 'number' ? { exactAtWeights: 2 * m.gradNormSq + A[0]![0]! * s2 } : {}),
+    }];
+  });
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/**
+ * S·tr C relative to the Hessian approximation σ² tr A, over λ per batch size (the 1-D trials without weight
+ * decay): measured (mean ± 1 standard error over seeds), exact at the measured Σ, and the exact stationary
+ * curve 1 + 2aΣ(λ)/σ² (1-D, u = w*: M = Σ).
+ */
+export function noiseCovarianceFigure(rows: readonly NoiseComparison[], trials: readonly StoredTrial[]): Figure | undefined {
+  const oneD = rows.filter((r) => r.dim === 1 && r.weightDecay === 0);
+  if (oneD.length === 0) return undefined;
+  const d = trials.find((t) => t.key === oneD[0]!.key)!.config.data.linearRegression as LR;
+  const a = (d.covariance as number[])[0]!;
+  const s2 = d.labelNoise ** 2;
+  const groups = new Map<string, NoiseComparison[]>();
+  for (const r of oneD) groups.set(`${r.batchSize}|${r.lr}`, [...(groups.get(`${r.batchSize}|${r.lr}`) ?? []), r]);
+  const points = [...groups.values()].flatMap((g) => {
+    // Past the divergence threshold Σ is infinite and the recorded variance has no meaning.
+    if (!labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: g[0]!.batchSize, learningRate: g[0]!.lr }).stable) return [];
+    const measured = sampleStatistics(g.map((r) => r.measured / r.hessian));
+    const exact = sampleStatistics(g.map((r) => r.exact / r.hessian));
+    const atWeights = sampleStatistics(g.flatMap((r) => (r.exactAtWeights === undefined ? [] : [r.exactAtWeights / r.hessian])));
+    return [{ lr: g[0]!.lr, S: `S = ${g[0]!.batchSize}`, measured: measured.mean, lo: measured.mean - measured.standardError, hi: measured.mean + measured.standardError, exact: exact.mean, ...(atWeights.n > 0 ? { atWeights: atWeights.mean } : {}), n: measured.n }];
+  });
+  if (points.length === 0) return undefined;
+  const sizes = [...new Set(oneD.map((r) => r.batchSize))].sort((x, y) => x - y);
+  const lrMax = Math.max(...points.map((p) => p.lr));
+  const curve = sizes.flatMap((S) => Array.from({ length: 60 }, (_, k) => 0.02 + ((lrMax - 0.02) * k) / 59).flatMap((lr) => {
+    const e = labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: S, learningRate: lr });
+    const ratio = 1 + (2 * a * e.sigma[0]!) / s2;
+    // Near the divergence threshold the curve runs off to infinity; stop where it would squash the points.
+    return e.stable && ratio < 4 * Math.max(...points.map((p) => p.hi)) ? [{ lr, S: `S = ${S}`, ratio }] : [];
+  }));
+  const examples = Math.max(...oneD.map((r) => r.examples));
+  const y = { type: 'quantitative' as const, scale: { zero: false }, title: 'S·tr C / (σ² tr A)' };
+  return {
+    id: 'ziyin-noise-covariance', title: 'The noise covariance C against its exact formula and the Hessian approximation (1-D label-noise regression)',
+    caption: `S·tr C from per-example gradients over ${examples} training examples at the end of each trial (filled points, mean ± 1 standard error over seeds; `
+      + 'each seed is one draw of w from the stationary distribution), divided by the Hessian approximation C ≈ (2L₀/S)H = σ²A/S (the line at 1). '
+      + 'Open diamonds: the exact C = (1/S)(AMA + Tr[AM]A + σ²A) at the measured M = Var w + (E w − u)²; crosses: the exact C at each '
+      + 'trial\'s final w, 2a²(w − u)² + aσ², with a²(w − u)² the measured |∇L(w)|²; solid curves: the exact stationary '
+      + 'value 1 + 2aΣ(λ)/σ². The same training examples serve every trial, so their sampling error (≈ √(8/n) of σ²a) shifts all points together.',
+    spec: {
+      $schema: SCHEMA, title: 'Noise covariance vs λ', width: 440, height: 280,
+      layer: [
+        { data: { values: curve }, mark: 'line', encoding: { x: { field: 'lr', type: 'quantitative', title: 'learning rate λ' }, y: { field: 'ratio', ...y }, color: { field: 'S', type: 'nominal', title: 'batch size' } } },
+        { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
+        { data: { values: points }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'measured', ...y }, color: { field: 'S', type: 'nominal' } } },
+        { data: { values: points }, mark: 'errorbar', encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'S', type: 'nominal' } } },
+        { data: { values: points }, mark: { type: 'point', shape: 'diamond', size: 70 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'exact', ...y }, color: { field: 'S', type: 'nominal' } } },
+        { data: { values: points.filter((p) => p.atWeights !== undefined) }, mark: { type: 'point', shape: 'cross', size: 60 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'atWeights', ...y }, color: { field: 'S', type: 'nominal' } } },
+      ],
+    } as TopLevelSpec,
+  };
+}
