@@ -16,6 +16,7 @@ import { noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
 export * from './ziyin-noise.js';
+export * from './ziyin-claims.js';
 
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
@@ -296,14 +297,15 @@ function widthRule(t: StoredTrial): string {
   return Math.abs(o.lr * d - 50) < 1e-6 * d ? 'SGD λ = 50/d' : `SGD λ = ${o.lr}`;
 }
 
-/** The MLP trials: the variance of the training loss over the hidden width, per rule (mean ± std over seeds). */
-function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
+export interface WidthRow { width: number; rule: string; lossVariance: number; lo: number; hi: number; n: number }
+
+/** The MLP trials: the variance of the training loss per width and rule, mean (and smallest, largest) over seeds. */
+export function ziyinWidthRows(trials: readonly StoredTrial[]): WidthRow[] {
   // A variance stored as null (it overflowed) or 0 has no place on a log axis.
   const width = trials.flatMap((t) => {
     const v = fluctuationsOf(t)?.lossVariance;
     return t.config.model.name === 'mlp' && t.status === 'completed' && typeof v === 'number' && Number.isFinite(v) && v > 0 ? [{ t, v }] : [];
   });
-  if (width.length === 0) return undefined;
   const groups = new Map<string, { width: number; rule: string; xs: number[] }>();
   for (const { t, v } of width) {
     const w = t.config.model.widths![0]!;
@@ -312,10 +314,16 @@ function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
     g.xs.push(v);
     groups.set(`${rule}|${w}`, g);
   }
-  const values = [...groups.values()].map((g) => {
+  return [...groups.values()].map((g) => {
     const s = sampleStatistics(g.xs);
     return { width: g.width, rule: g.rule, lossVariance: s.mean, lo: Math.min(...g.xs), hi: Math.max(...g.xs), n: s.n };
-  }).sort((a, b) => a.width - b.width);
+  }).sort((a, b) => a.width - b.width || a.rule.localeCompare(b.rule));
+}
+
+/** The width sweep's figure (ziyinWidthRows). */
+function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
+  const values = ziyinWidthRows(trials);
+  if (values.length === 0) return undefined;
   const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'Var(training loss)' };
   const seeds = Math.max(...values.map((v) => v.n));
   return {
