@@ -23,8 +23,15 @@ export interface NoiseComparison {
   weightDecay: number;
   /** tr Σ₁ = S·tr C measured from per-example gradients at the final weights. */
   measured: number;
-  /** S·tr C, exact at the measured Σ and mean. */
-  exact: number;
+  /** S·tr C, exact at the measured Σ and mean; undefined without recorded fluctuations (a run too short to record them). */
+  exact?: number;
+  /** Steps trained: the final w the measurement saw is w after this many steps. */
+  steps: number;
+  /**
+   * Whether the burn-in before the fluctuations were recorded spans at least 20 relaxation times 1/(λa_max):
+   * only then is the measured Σ the stationary one (the along-training trials are not).
+   */
+  stationary: boolean;
   /** S·tr C by the Hessian approximation: σ² tr A. */
   hessian: number;
   /**
@@ -46,16 +53,24 @@ export function ziyinNoiseComparisons(trials: readonly StoredTrial[], measuremen
     const d = t.config.data.linearRegression as LR | undefined;
     const f = fullFluctuations(t.result);
     const m = noise.get(t.key)?.result;
-    if (t.config.data.name !== 'linear-regression' || t.config.model.name !== 'linear-regression' || !d || !f || typeof m?.traceSigma !== 'number' || typeof t.config.batchSize !== 'number') return [];
+    if (t.config.data.name !== 'linear-regression' || t.config.model.name !== 'linear-regression' || !d || typeof t.result?.steps !== 'number' || typeof m?.traceSigma !== 'number' || typeof t.config.batchSize !== 'number') return [];
     const A = covarianceMatrix(d);
-    const sigma = f.weightCovariance ?? [[f.weightVariance[0]!]];
-    if (sigma.length !== A.length) return [];
-    const delta = f.weightMean.map((w, i) => w - d.teacher[i]!);
-    const M = sigma.map((row, i) => row.map((v, j) => v + delta[i]! * delta[j]!));
     const s2 = d.labelNoise ** 2;
+    const lambda = t.config.optimizer.lr;
+    const steps = t.result.steps;
+    let exact: number | undefined;
+    let stationary = false;
+    const sigma = f ? f.weightCovariance ?? [[f.weightVariance[0]!]] : undefined;
+    if (f && sigma && sigma.length === A.length) {
+      const delta = f.weightMean.map((w, i) => w - d.teacher[i]!);
+      const M = sigma.map((row, i) => row.map((v, j) => v + delta[i]! * delta[j]!));
+      exact = trace(labelNoiseCovariance(A, M, s2, 1));
+      // The largest eigenvalue of A is at most its trace: a conservative relaxation rate.
+      stationary = (steps - f.steps) * lambda * Math.max(...A.map((row, i) => row[i]!)) >= 20;
+    }
     return [{
-      key: t.key, dim: A.length, lr: t.config.optimizer.lr, batchSize: t.config.batchSize, weightDecay: t.config.optimizer.weightDecay ?? 0,
-      measured: m.traceSigma, exact: trace(labelNoiseCovariance(A, M, s2, 1)), hessian: s2 * trace(A), examples: m.examples ?? NaN,
+      key: t.key, dim: A.length, lr: lambda, batchSize: t.config.batchSize, weightDecay: t.config.optimizer.weightDecay ?? 0,
+      measured: m.traceSigma, ...(exact === undefined ? {} : { exact }), steps, stationary, hessian: s2 * trace(A), examples: m.examples ?? NaN,
       ...(A.length === 1 && typeof m.gradNormSq === 'number' ? { exactAtWeights: 2 * m.gradNormSq + A[0]![0]! * s2 } : {}),
     }];
   });
@@ -69,7 +84,7 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
  * curve 1 + 2aΣ(λ)/σ² (1-D, u = w*: M = Σ).
  */
 export function noiseCovarianceFigure(rows: readonly NoiseComparison[], trials: readonly StoredTrial[]): Figure | undefined {
-  const oneD = rows.filter((r) => r.dim === 1 && r.weightDecay === 0);
+  const oneD = rows.filter((r) => r.dim === 1 && r.weightDecay === 0 && r.stationary && r.exact !== undefined);
   if (oneD.length === 0) return undefined;
   const d = trials.find((t) => t.key === oneD[0]!.key)!.config.data.linearRegression as LR;
   const a = (d.covariance as number[])[0]!;
@@ -80,7 +95,7 @@ export function noiseCovarianceFigure(rows: readonly NoiseComparison[], trials: 
     // Past the divergence threshold Σ is infinite and the recorded variance has no meaning.
     if (!labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: g[0]!.batchSize, learningRate: g[0]!.lr }).stable) return [];
     const measured = sampleStatistics(g.map((r) => r.measured / r.hessian));
-    const exact = sampleStatistics(g.map((r) => r.exact / r.hessian));
+    const exact = sampleStatistics(g.map((r) => r.exact! / r.hessian));
     const atWeights = sampleStatistics(g.flatMap((r) => (r.exactAtWeights === undefined ? [] : [r.exactAtWeights / r.hessian])));
     return [{ lr: g[0]!.lr, S: `S = ${g[0]!.batchSize}`, measured: measured.mean, lo: measured.mean - measured.standardError, hi: measured.mean + measured.standardError, exact: exact.mean, ...(atWeights.n > 0 ? { atWeights: atWeights.mean } : {}), n: measured.n }];
   });
@@ -111,6 +126,72 @@ export function noiseCovarianceFigure(rows: readonly NoiseComparison[], trials: 
         { data: { values: points }, mark: 'errorbar', encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'S', type: 'nominal' } } },
         { data: { values: points }, mark: { type: 'point', shape: 'diamond', size: 70 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'exact', ...y }, color: { field: 'S', type: 'nominal' } } },
         { data: { values: points.filter((p) => p.atWeights !== undefined) }, mark: { type: 'point', shape: 'cross', size: 60 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'atWeights', ...y }, color: { field: 'S', type: 'nominal' } } },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/**
+ * E[S·C(w_t)]/(σ²a) along 1-D training from w₀: with m_t = E(w_t − u)², m_{t+1} = (1 − λa)²m_t + (λ²/S)(2a²m_t + aσ²)
+ * (the mean step shrinks w − u by 1 − λa; the minibatch adds variance (2a²m_t + aσ²)/S given Isserlis), and
+ * S·C(w) = 2a²(w − u)² + aσ². Returns the ratio at each t in `steps`.
+ */
+export function noiseAlongTraining1d(p: { a: number; noiseVariance: number; batchSize: number; learningRate: number; initialSquaredDistance: number }, steps: readonly number[]): number[] {
+  const { a, noiseVariance: s2, batchSize: S, learningRate: lr } = p;
+  const last = Math.max(...steps);
+  const ratio: number[] = [];
+  let m = p.initialSquaredDistance;
+  for (let t = 0; t <= last; t++) {
+    ratio.push(1 + (2 * a * m) / s2);
+    m = (1 - lr * a) ** 2 * m + ((lr * lr) / S) * (2 * a * a * m + a * s2);
+  }
+  return steps.map((t) => ratio[t]!);
+}
+
+/**
+ * C along training (the 1-D trials of one (λ, S) trained to several step budgets from w₀ = 0): measured
+ * S·tr C at w_t (mean ± 1 standard error over seeds) against the exact C at each trial's w_t (from |∇L(w_t)|²),
+ * the exact expectation along training (noiseAlongTraining1d) and the Hessian approximation (1).
+ */
+export function noiseAlongTrainingFigure(rows: readonly NoiseComparison[], trials: readonly StoredTrial[]): Figure | undefined {
+  const oneD = rows.filter((r) => r.dim === 1 && r.weightDecay === 0);
+  const groups = new Map<string, NoiseComparison[]>();
+  for (const r of oneD) groups.set(`${r.lr}|${r.batchSize}`, [...(groups.get(`${r.lr}|${r.batchSize}`) ?? []), r]);
+  const along = [...groups.values()].find((g) => new Set(g.map((r) => r.steps)).size >= 3);
+  if (!along) return undefined;
+  const { lr, batchSize: S } = along[0]!;
+  const d = trials.find((t) => t.key === along[0]!.key)!.config.data.linearRegression as LR;
+  const a = (d.covariance as number[])[0]!;
+  const s2 = d.labelNoise ** 2;
+  const u = d.teacher[0]!;
+  const bySteps = new Map<number, NoiseComparison[]>();
+  for (const r of along) bySteps.set(r.steps, [...(bySteps.get(r.steps) ?? []), r]);
+  const points = [...bySteps].sort((x, y) => x[0] - y[0]).map(([steps, g]) => {
+    const measured = sampleStatistics(g.map((r) => r.measured / r.hessian));
+    const atWeights = sampleStatistics(g.flatMap((r) => (r.exactAtWeights === undefined ? [] : [r.exactAtWeights / r.hessian])));
+    return { steps, measured: measured.mean, lo: measured.mean - measured.standardError, hi: measured.mean + measured.standardError, atWeights: atWeights.mean, n: measured.n };
+  });
+  const last = points[points.length - 1]!.steps;
+  const grid = [...new Set(Array.from({ length: 61 }, (_, k) => Math.round(10 ** ((Math.log10(last) * k) / 60))))];
+  // The models start from w₀ = 0 (linear-regression's zeros init): (w₀ − u)² = u².
+  const theory = noiseAlongTraining1d({ a, noiseVariance: s2, batchSize: S, learningRate: lr, initialSquaredDistance: u * u }, grid).map((ratio, i) => ({ steps: grid[i]!, ratio }));
+  const x = { field: 'steps', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'SGD steps t' };
+  const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'S·tr C(w_t) / (σ² tr A)' };
+  return {
+    id: 'ziyin-noise-along-training', title: `The noise covariance C along training against its formula (1-D label-noise regression, λ = ${lr}, S = ${S})`,
+    caption: `S·tr C from per-example gradients at w_t, one trial per step budget and seed, trained from w₀ = 0 (points: mean ± 1 standard error over `
+      + `${Math.max(...points.map((p) => p.n))} seeds), divided by the Hessian approximation σ²a (the dashed line at 1). Crosses: the exact `
+      + 'C = (1/S)(2a²(w_t − u)² + aσ²) at each trial\'s w_t, with a²(w_t − u)² the measured |∇L(w_t)|²; solid curve: its expectation along '
+      + 'training, from m_{t+1} = (1 − λa)²m_t + (λ²/S)(2a²m_t + aσ²). Early in training C is several times the "C ∝ H" value; it falls to '
+      + 'the stationary 1 + 2aΣ/σ².',
+    spec: {
+      $schema: SCHEMA, title: 'Noise covariance along training', width: 440, height: 260,
+      layer: [
+        { data: { values: theory }, mark: { type: 'line', color: '#4c78a8' }, encoding: { x, y: { field: 'ratio', ...y } } },
+        { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
+        { data: { values: points }, mark: { type: 'point', filled: true, size: 50, color: '#f58518' }, encoding: { x, y: { field: 'measured', ...y } } },
+        { data: { values: points }, mark: { type: 'errorbar', color: '#f58518' }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
+        { data: { values: points }, mark: { type: 'point', shape: 'cross', size: 70, color: '#54a24b' }, encoding: { x, y: { field: 'atWeights', ...y } } },
       ],
     } as TopLevelSpec,
   };

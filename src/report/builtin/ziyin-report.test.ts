@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
-import { bestWeightDecay, decayPoints, regressionDecayFigure, regressionDecayRows, ziyinClaimsTable, ziyinNoiseComparisons } from './ziyin.js';
+import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinClaimsTable, ziyinNoiseComparisons } from './ziyin.js';
 
 type Fl = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; traceCovariance: number; lossMean: number; lossVariance: number };
 const regressionTrial = (key: string, o: { lr: number; batchSize: number; weightDecay?: number; covariance: number[] | number[][]; teacher: number[]; fluctuations: Fl }): StoredTrial => ({
@@ -16,7 +16,7 @@ const regressionTrial = (key: string, o: { lr: number; batchSize: number; weight
     data: { name: 'linear-regression', linearRegression: { dim: o.teacher.length, covariance: o.covariance, teacher: o.teacher, labelNoise: 1 } },
     optimizer: { name: 'sgd', lr: o.lr, ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
   } as unknown as StoredTrial['config'],
-  result: { batchSize: o.batchSize, steps: 100, epochs: 0, train: { loss: 0.5 }, fluctuations: o.fluctuations } as unknown as StoredTrial['result'],
+  result: { batchSize: o.batchSize, steps: 4000, epochs: 0, train: { loss: 0.5 }, fluctuations: o.fluctuations } as unknown as StoredTrial['result'],
 });
 const fl1 = (mean: number, variance: number): Fl => ({ steps: 1000, weightMean: [mean], weightVariance: [variance], traceCovariance: variance, lossMean: 0.6, lossVariance: 0.1 });
 
@@ -100,9 +100,9 @@ test('the exact S·tr C at the measured Σ equals a Monte Carlo average of per-e
   const monteCarlo = acc / n;
   const standardError = Math.sqrt((acc2 / n - monteCarlo ** 2) / n);
   assert.ok(standardError < 0.01 * monteCarlo);
-  assert.ok(Math.abs(row!.exact - monteCarlo) < 4 * standardError, `exact ${row!.exact} vs Monte Carlo ${monteCarlo} ± ${standardError}`);
+  assert.ok(Math.abs(row!.exact! - monteCarlo) < 4 * standardError, `exact ${row!.exact} vs Monte Carlo ${monteCarlo} ± ${standardError}`);
   // And the Σ-dependent terms matter: the Hessian approximation σ² tr A is more than 10% below.
-  assert.ok(row!.exact / row!.hessian > 1.1, `${row!.exact} vs ${row!.hessian}`);
+  assert.ok(row!.exact! / row!.hessian > 1.1, `${row!.exact} vs ${row!.hessian}`);
 });
 
 test('the claims table: the regression weight-decay row says reproduced when γ = 0 lies outside the best γ\'s range, and partly when the seeds cannot tell them apart', () => {
@@ -116,4 +116,37 @@ test('the claims table: the regression weight-decay row says reproduced when γ 
   assert.deepEqual(row(0.001).slice(1), ['theory (1 < λa < 2S/(S + 2)): γ* = -0.062', 'best γ = -0.0500, seeds cannot tell [-0.0500, -0.0500] from it', 'reproduced']);
   // Seeds 0.02 apart in Var w: standard errors of 0.0058 in the loss, and γ = 0 (0.005 above) is within reach.
   assert.equal(row(0.02)[3], 'partly: negative, not resolved from γ = 0');
+});
+
+test('noiseAlongTraining1d: E[S·C(w_t)]/(σ²a) from w₀ = 0 equals plain-JavaScript SGD on Gaussian data averaged over runs (λ = 0.3, S = 4, a = 1.5, σ² = 0.64)', () => {
+  const [a, sigma, S, lr, u] = [1.5, 0.8, 4, 0.3, 1];
+  const at = [0, 1, 3, 10];
+  const theory = noiseAlongTraining1d({ a, noiseVariance: sigma ** 2, batchSize: S, learningRate: lr, initialSquaredDistance: u * u }, at);
+  assert.ok(Math.abs(theory[0]! - (1 + (2 * a) / sigma ** 2)) < 1e-12, 'at w₀ = 0: 1 + 2a u²/σ²');
+  const rand = normals(9);
+  const runs = 40000;
+  const sums = at.map(() => ({ s: 0, s2: 0 }));
+  for (let r = 0; r < runs; r++) {
+    let w = 0;
+    for (let t = 0; t <= 10; t++) {
+      const k = at.indexOf(t);
+      if (k >= 0) {
+        const v = 1 + (2 * a * (w - u) ** 2) / sigma ** 2;
+        sums[k]!.s += v;
+        sums[k]!.s2 += v * v;
+      }
+      let g = 0;
+      for (let i = 0; i < S; i++) {
+        const x = Math.sqrt(a) * rand();
+        g += x * (x * w - (u * x + sigma * rand()));
+      }
+      w -= (lr * g) / S;
+    }
+  }
+  at.forEach((t, k) => {
+    const mean = sums[k]!.s / runs;
+    const se = Math.sqrt((sums[k]!.s2 / runs - mean * mean) / runs);
+    assert.ok(Math.abs(mean - theory[k]!) < 4 * se + 1e-12, `t = ${t}: simulated ${mean} ± ${se}, recursion ${theory[k]}`);
+  });
+  assert.ok(theory[3]! < 0.5 * theory[0]!, 'it falls along training');
 });

@@ -11,7 +11,7 @@ import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
-import { noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
+import { noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
@@ -58,8 +58,11 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
     const exact = labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: S, learningRate: lambda });
     const continuous = sigma1dContinuous(s2, S, lambda) * 1;
     const beta = tailIndex(a, S, lambda);
-    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
     const f = fullFluctuations(t.result);
+    // A completed run whose burn-in spans fewer than 20 relaxation times 1/(λa) is not at stationarity (the
+    // paper size's along-training trials, ziyin-noise.ts): it has no Σ to compare.
+    if (t.status === 'completed' && !(f && typeof t.result?.steps === 'number' && (t.result.steps - f.steps) * lambda * a >= 20)) continue;
+    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
     if (t.status === 'completed' && f && exact.stable) {
       const rho = Math.abs(1 - lambda * a);
       row.measured = f.weightVariance[0]!;
@@ -354,9 +357,11 @@ function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
 export function ziyinFigures(d: ReportData): Figure[] {
   const rows = ziyinSigmaComparisons(d.trials);
   const es = ziyinEllipses(d.trials);
+  const noise = ziyinNoiseComparisons(d.trials, d.measurements);
   return [
     ...(rows.length > 0 ? [sigmaFigure(rows), lossesFigure(rows)] : []),
-    noiseCovarianceFigure(ziyinNoiseComparisons(d.trials, d.measurements), d.trials),
+    noiseCovarianceFigure(noise, d.trials),
+    noiseAlongTrainingFigure(noise, d.trials),
     es.length > 0 ? ellipseFigure(es) : undefined,
     widthFigure(d.trials),
     mnistDecayFigure(d.trials),

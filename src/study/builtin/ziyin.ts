@@ -68,6 +68,8 @@ export const ZIYIN_REGRESSION_DECAYS = [-0.15, -0.1, -0.075, -0.05, -0.025, 0, 0
  * unbounded below, so the weights grow like e^{λ|γ|t}: |γ| ≤ 2e-4 keeps that below e^{5.6} over 10 epochs.
  */
 export const ZIYIN_MNIST_DECAYS = [-0.0002, -0.0001, -0.00005, -0.000025, 0, 0.000025, 0.00005, 0.0001, 0.0002];
+/** The step budgets of the paper size's C-along-training trials (1-D, λ = 0.05, S = 10). */
+export const ZIYIN_ALONG_TRAINING_STEPS = [1, 3, 10, 30, 100, 300, 1000];
 /** The 2-D fluctuation ellipses of the paper size: (λ, S) — the quick size's, and Fig. 4b–c's S = 50 and S = 10 at one λ. */
 export const ZIYIN_ELLIPSES: readonly { lr: number; batchSize: number }[] = [{ lr: 0.5, batchSize: 4 }, { lr: 1, batchSize: 50 }, { lr: 1, batchSize: 10 }];
 
@@ -116,6 +118,9 @@ function ziyinPaperStudy(): StudyInput {
     grid: [
       { 'optimizer.lr': [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75], batchSize: [2, 5, 10, 32], seed: seeds },
       ...ZIYIN_ELLIPSES.map((e) => ({ 'data.linearRegression': [regression(2, ZIYIN_2D_COVARIANCE)], 'optimizer.lr': [e.lr], batchSize: [e.batchSize], seed: seeds })),
+      // C along training: from w₀ = 0, one trial per step budget (the noise measurement sees the final w_t); 5 seeds
+      // since each is one draw of w_t. λ = 0.05 relaxes over ~10 steps, so the budgets span the approach and stationarity.
+      { 'optimizer.lr': [0.05], batchSize: [10], budget: ZIYIN_ALONG_TRAINING_STEPS.map((steps) => ({ steps })), seed: [0, 1, 2, 3, 4] },
       { 'optimizer.lr': [ZIYIN_DECAY_LR], batchSize: [ZIYIN_DECAY_BATCH], 'optimizer.weightDecay': ZIYIN_REGRESSION_DECAYS.filter((g) => g !== 0), seed: seeds },
       ...[50, 100, 200, 400, 800, 1600].map((d) => ({
         model: [{ name: 'mlp', widths: [d], activation: 'tanh' }], data: [mnist], sampling: ['reshuffle'], budget: [{ epochs: 3 }], batchSize: [32], logEvery: [1],
