@@ -83,6 +83,7 @@ export const ZIYIN_ELLIPSES: readonly { lr: number; batchSize: number }[] = [{ l
  *     per (rule, seed) over d = 50 … 1600 (cost ∝ d above d ≈ 200) ≈ 40 s
  *     × (4 rules × 3 seeds − the 3 where 50/d = 0.5)                        ≈ 6 min
  *   logistic regression on 60,000 images, 10 epochs (18,750 steps): 4.5–15 s; take 10 s × 45 ≈ 7.5 min
+ *   C along training: 35 trials of 1 … 1,000 steps (≤ 1,000 × 0.35 ms each, plus ≈ 0.3 s of start) ≈ 0.5 min
  *   noise measurements (per-example gradients, 4,000 examples): 0.003–0.03 s linear, 0.3–1.3 s MNIST ≈ 1 min
  *   total ≈ 90 min of one busy worker ⇒ about 45 min with 2 workers (about 15 min on idle cores, by the
  *   CPU-time ratio), inside the 2-hour budget with room for contention.
@@ -94,7 +95,8 @@ export const ZIYIN_ELLIPSES: readonly { lr: number; batchSize: number }[] = [{ l
  * Fig. 4b–c; the width sweep with Adam (10⁻³ and 10⁻²) beside SGD (Fig. 1 middle); weight decay in the regression where
  * theory puts the negative optimum (λ = 1.5, S = 32, data scale a = 1) and on all of MNIST (Fig. 1 right,
  * 5 seeds, 10 epochs); and the noise covariance C measured from per-example gradients at the end of every
- * trial (measure `noise`: tr C·S over 4,000 training examples, against the exact C at the measured Σ).
+ * trial (measure `noise`: tr C·S over 4,000 training examples, against the exact C at the measured Σ), and
+ * along training by 1-D trials cut at 1 … 1,000 steps.
  */
 function ziyinPaperStudy(): StudyInput {
   const seeds = [0, 1, 2];
@@ -102,7 +104,7 @@ function ziyinPaperStudy(): StudyInput {
   const mnist = { name: 'mnist', subset: 10000 };
   return {
     name: 'ziyin',
-    description: 'Ziyin et al. 2022, the strength of minibatch noise (paper size: 3 seeds, 100,000 steps per regression point, the noise covariance C measured, Fig. 4b–c ellipses, Adam in the width sweep, negative weight decay in regression and on all of MNIST).',
+    description: 'Ziyin et al. 2022, the strength of minibatch noise (paper size: 3 seeds, 100,000 steps per regression point, the noise covariance C measured at stationarity and along training, Fig. 4b–c ellipses, Adam in the width sweep, negative weight decay in regression and on all of MNIST).',
     base: {
       model: { name: 'linear-regression' },
       // 4,000 training examples: what the noise measurement computes the per-example C over (training itself draws fresh samples).
