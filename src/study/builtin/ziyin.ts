@@ -81,7 +81,7 @@ export const ZIYIN_ELLIPSES: readonly { lr: number; batchSize: number }[] = [{ l
  *     × (96 λ×S×seed + 9 ellipse + 24 weight-decay trials = 129)             ≈ 75 min
  *   MLP on 10,000 MNIST images, 3 epochs (936 steps), d = 1600: 22 s (SGD 0.5), 11 s (SGD 50/d), 17 s (Adam);
  *     per (rule, seed) over d = 50 … 1600 (cost ∝ d above d ≈ 200) ≈ 40 s
- *     × (4 rules × 3 seeds − the 3 where 50/d = 0.5)                        ≈ 6 min
+ *     × (4 rules × 3 seeds; the 3 trials where 50/d = 0.5 are shared)       ≈ 8 min
  *   logistic regression on 60,000 images, 10 epochs (18,750 steps): 4.5–15 s; take 10 s × 45 ≈ 7.5 min
  *   C along training: 35 trials of 1 … 1,000 steps (≤ 1,000 × 0.35 ms each, plus ≈ 0.3 s of start) ≈ 0.5 min
  *   noise measurements (per-example gradients, 4,000 examples): 0.003–0.03 s linear, 0.3–1.3 s MNIST ≈ 1 min
