@@ -66,3 +66,61 @@ export function labelNoiseCovariance(A: Matrix, sigma: Matrix, noiseVariance: nu
   const aSa = matmul(matmul(A, sigma), A);
   return scale(add(add(aSa, scale(A, trace(matmul(A, sigma)))), scale(A, noiseVariance)), 1 / batchSize);
 }
+
+/**
+ * 1-D label-noise regression with weight decay γ (loss ½(wx − y)² + ½γw², x ~ N(0, a), y = ux + ε,
+ * Var ε = σ²), no momentum, closed form. With k = a + γ the minimum is w* = au/k, r = w* − u = −γu/k.
+ * Given w, the minibatch gradient's noise has variance (1/S)[2a²(w − u)² + aσ²] (Isserlis: Var x² = 2a²),
+ * and E(w − u)² = Σ + r² at stationarity, so Σ = (1 − λk)²Σ + (λ²/S)[2a²(Σ + r²) + aσ²], i.e.
+ *   Σ = λ(2a²r² + aσ²) / (S(2k − λk²) − 2λa²),   excess test loss = ½a(Σ + r²)
+ * (the 1-D case of regularized.ts's Lyapunov fixed point; at γ = 0 it is sigma1d).
+ */
+export interface WeightDecay1d { a: number; noiseVariance: number; teacher: number; batchSize: number; learningRate: number; weightDecay: number }
+
+export function regularized1d(p: WeightDecay1d): { stable: boolean; minimum: number; sigma: number; testLoss: number } {
+  const { a, noiseVariance: s2, teacher: u, batchSize: S, learningRate: lr, weightDecay: g } = p;
+  const k = a + g;
+  const r = (-g * u) / k;
+  const denominator = S * (2 * k - lr * k * k) - 2 * lr * a * a;
+  const stable = k > 0 && denominator > 0;
+  const sigma = stable ? (lr * (2 * a * a * r * r + a * s2)) / denominator : Infinity;
+  return { stable, minimum: (a * u) / k, sigma, testLoss: stable ? 0.5 * a * (sigma + r * r) : Infinity };
+}
+
+/**
+ * Whether the weight decay that minimizes the stationary test loss is negative (1-D, no momentum). At
+ * γ = 0 the bias r² is second order in γ, and dΣ/dγ = 2SΣ(λa − 1)/(S(2a − λa²) − 2λa²): positive exactly
+ * when λa > 1. So inside the stable range λa < 2S/(S + 2) the optimal γ is negative iff λa > 1 — past the
+ * learning rate at which the iterates start to overshoot, a smaller curvature a + γ (nearer 1/λ) damps the
+ * fluctuation more than the bias it adds costs. The condition depends on S only through the stability edge,
+ * and on the data only through λa: scaling the inputs by c multiplies a by c², the same as multiplying λ by c².
+ */
+export function optimalWeightDecayIsNegative(a: number, batchSize: number, learningRate: number): boolean {
+  return learningRate * a > 1 && learningRate * a < (2 * batchSize) / (batchSize + 2);
+}
+
+/**
+ * The test-loss-minimizing weight decay of regularized1d, by golden-section search on (γ_lo, γ_hi)
+ * (the loss is smooth and unimodal there for the stable range; γ_lo > −a keeps the curvature positive).
+ */
+export function optimalWeightDecay1d(p: Omit<WeightDecay1d, 'weightDecay'>, range: { lo: number; hi: number } = { lo: -0.9 * p.a, hi: p.a }, tol = 1e-9): { weightDecay: number; testLoss: number } {
+  const f = (g: number) => regularized1d({ ...p, weightDecay: g }).testLoss;
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let [lo, hi] = [range.lo, range.hi];
+  let x1 = hi - phi * (hi - lo);
+  let x2 = lo + phi * (hi - lo);
+  let [f1, f2] = [f(x1), f(x2)];
+  while (hi - lo > tol) {
+    if (f1 <= f2) {
+      [hi, x2, f2] = [x2, x1, f1];
+      x1 = hi - phi * (hi - lo);
+      f1 = f(x1);
+    } else {
+      [lo, x1, f1] = [x1, x2, f2];
+      x2 = lo + phi * (hi - lo);
+      f2 = f(x2);
+    }
+  }
+  const weightDecay = (lo + hi) / 2;
+  return { weightDecay, testLoss: f(weightDecay) };
+}

@@ -4,7 +4,7 @@ import type { Figure } from '../figures.js';
 import type { Table } from '../tables.js';
 import { keskarRemediesFigures, keskarRemediesTables } from './keskar-remedies.js';
 import { qianKlabjanFigures, qianKlabjanTables } from './qian-klabjan.js';
-import { ziyinFigures } from './ziyin.js';
+import { ziyinClaimsTable, ziyinFigures } from './ziyin.js';
 import { keskarFigures } from './keskar.js';
 import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
 import { keskarPaperTable2, keskarPaperTables } from './keskar-paper-tables.js';
@@ -28,8 +28,8 @@ const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
   ziyin: ziyinFigures,
   'qian-klabjan': qianKlabjanFigures,
 };
-/** Tables that only a built-in study shows (keskar: Tables 2–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies; smith: its claims, each with a verdict). */
-const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables, 'qian-klabjan': qianKlabjanTables, smith: smithClaimsTable };
+/** Tables that only a built-in study shows (keskar: Tables 2–4 beside the paper's, sharpness at equal training loss; keskar-remedies: the remedies; qian-klabjan, smith, ziyin: their claims, each with a verdict). */
+const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables, 'qian-klabjan': qianKlabjanTables, smith: smithClaimsTable, ziyin: ziyinClaimsTable };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

@@ -5,11 +5,18 @@
  * test loss over weight decay. The comparisons are plain functions so tests can assert them.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate, tailIndex } from '../../theory/index.js';
+import { labelNoiseRegression, sigma1dContinuous, divergenceLearningRate, sampleStatistics, tailIndex } from '../../theory/index.js';
 import type { StoredTrial } from '../../study/index.js';
 import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
+import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
+import { noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
+
+// The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
+export * from './ziyin-decay.js';
+export * from './ziyin-noise.js';
+export * from './ziyin-claims.js';
 
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
@@ -42,7 +49,8 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
   const out: SigmaComparison[] = [];
   for (const t of trials) {
     const lr = regressionOf(t);
-    if (!lr || lr.dim !== 1 || typeof t.config.batchSize !== 'number') continue;
+    // Trials with weight decay are the regularized experiment's (ziyin-decay.ts), not these formulas'.
+    if (!lr || lr.dim !== 1 || typeof t.config.batchSize !== 'number' || (t.config.optimizer.weightDecay ?? 0) !== 0) continue;
     const a = (lr.covariance as number[])[0]!;
     const s2 = lr.labelNoise ** 2;
     const S = t.config.batchSize;
@@ -50,8 +58,11 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
     const exact = labelNoiseRegression({ eigenvalues: [a], noiseVariance: s2, batchSize: S, learningRate: lambda });
     const continuous = sigma1dContinuous(s2, S, lambda) * 1;
     const beta = tailIndex(a, S, lambda);
-    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
     const f = fullFluctuations(t.result);
+    // A completed run whose burn-in spans fewer than 20 relaxation times 1/(λa) is not at stationarity (the
+    // paper size's along-training trials, ziyin-noise.ts): it has no Σ to compare.
+    if (t.status === 'completed' && !(f && typeof t.result?.steps === 'number' && (t.result.steps - f.steps) * lambda * a >= 20)) continue;
+    const row: SigmaComparison = { key: t.key, lr: lambda, batchSize: S, status: t.status, exact: exact.sigma[0]!, continuous, tailIndex: beta };
     if (t.status === 'completed' && f && exact.stable) {
       const rho = Math.abs(1 - lambda * a);
       row.measured = f.weightVariance[0]!;
@@ -68,20 +79,34 @@ export function ziyinSigmaComparisons(trials: readonly StoredTrial[]): SigmaComp
 
 export interface ZiyinEllipse {
   key: string;
+  lr: number;
+  batchSize: number;
+  /** Measured Cov(w), averaged over the seeds of this (λ, S). */
   measured: number[][];
+  seeds: number;
   exact: number[][];
+  /** The continuous-time prediction: with C ∝ H = A the Lyapunov equation gives Σ = λσ²/(2S)·I, a circle. */
+  continuous: number[][];
   hessian: number[][];
   mean: number[];
   steps: number;
 }
 
-/** The 2-D trial: measured Cov(w) against the exact Σ rotated back from A's eigenbasis. */
-export function ziyinEllipse(trials: readonly StoredTrial[]): ZiyinEllipse | undefined {
+/** The 2-D trials, one per (λ, S) with the seeds' measured Cov(w) averaged, against the exact Σ rotated back from A's eigenbasis. */
+export function ziyinEllipses(trials: readonly StoredTrial[]): ZiyinEllipse[] {
+  const groups = new Map<string, { t: StoredTrial; f: NonNullable<ReturnType<typeof fullFluctuations>> }[]>();
   for (const t of trials) {
     const lr = regressionOf(t);
     const f = fullFluctuations(t.result);
-    if (!lr || lr.dim !== 2 || !f?.weightCovariance || typeof t.config.batchSize !== 'number') continue;
+    if (!lr || lr.dim !== 2 || !f?.weightCovariance || typeof t.config.batchSize !== 'number' || (t.config.optimizer.weightDecay ?? 0) !== 0) continue;
+    const id = `${t.config.optimizer.lr}|${t.config.batchSize}|${t.config.optimizer.momentum ?? 0}|${JSON.stringify(lr)}`;
+    groups.set(id, [...(groups.get(id) ?? []), { t, f }]);
+  }
+  return [...groups.values()].map((g) => {
+    const { t, f } = g[0]!;
+    const lr = regressionOf(t)!;
     const A = lr.covariance as number[][];
+    const S = t.config.batchSize as number;
     // Eigen-decomposition of the symmetric 2×2 A.
     const [p, q, r] = [A[0]![0]!, A[0]![1]!, A[1]![1]!];
     const mid = (p + r) / 2;
@@ -89,15 +114,18 @@ export function ziyinEllipse(trials: readonly StoredTrial[]): ZiyinEllipse | und
     const values = [mid + rad, mid - rad];
     const theta = 0.5 * Math.atan2(2 * q, p - r);
     const Q = [[Math.cos(theta), -Math.sin(theta)], [Math.sin(theta), Math.cos(theta)]];
-    const sol = labelNoiseRegression({
-      eigenvalues: values, noiseVariance: lr.labelNoise ** 2, batchSize: t.config.batchSize,
-      learningRate: t.config.optimizer.lr, momentum: t.config.optimizer.momentum ?? 0,
-    });
+    const s2 = lr.labelNoise ** 2;
+    const sol = labelNoiseRegression({ eigenvalues: values, noiseVariance: s2, batchSize: S, learningRate: t.config.optimizer.lr, momentum: t.config.optimizer.momentum ?? 0 });
     const exact = [0, 1].map((i) => [0, 1].map((j) => Q[i]![0]! * sol.sigma[0]! * Q[j]![0]! + Q[i]![1]! * sol.sigma[1]! * Q[j]![1]!));
-    return { key: t.key, measured: f.weightCovariance, exact, hessian: A, mean: f.weightMean, steps: f.steps };
-  }
-  return undefined;
+    const average = (pick: (x: typeof f) => number[]) => pick(f).map((_, i) => g.reduce((acc, x) => acc + pick(x.f)[i]!, 0) / g.length);
+    const measured = [0, 1].map((i) => average((x) => x.weightCovariance![i]!));
+    const c = sigma1dContinuous(s2, S, t.config.optimizer.lr);
+    return { key: t.key, lr: t.config.optimizer.lr, batchSize: S, measured, seeds: g.length, exact, continuous: [[c, 0], [0, c]], hessian: A, mean: average((x) => x.weightMean), steps: f.steps };
+  }).sort((x, y) => x.batchSize - y.batchSize || x.lr - y.lr);
 }
+
+/** The first 2-D (λ, S) of ziyinEllipses. */
+export const ziyinEllipse = (trials: readonly StoredTrial[]): ZiyinEllipse | undefined => ziyinEllipses(trials)[0];
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -227,84 +255,99 @@ function lossesFigure(rows: readonly SigmaComparison[]): Figure | undefined {
   };
 }
 
-/** The 2-D trial's one-standard-deviation ellipses: measured Cov(w), the exact Σ, and the Hessian scaled to Σ's trace. */
-function ellipseFigure(e: ZiyinEllipse): Figure {
+/** Each 2-D (λ, S)'s one-standard-deviation ellipses: measured Cov(w), the exact Σ, the continuous-time circle, and the Hessian scaled to Σ's trace. */
+function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
   // Scale the Hessian's ellipse to the exact Σ's size so that the shapes can be compared.
   const tr = (m: number[][]) => m[0]![0]! + m[1]![1]!;
-  const values = [
-    ...ellipse(e.measured, e.mean, 1, 'measured Cov(w)'),
-    ...ellipse(e.exact, e.mean, 1, 'exact Σ'),
-    ...ellipse(e.hessian, e.mean, Math.sqrt(tr(e.exact) / tr(e.hessian)), 'Hessian A (scaled)'),
-  ];
-  return {
-    id: 'ziyin-fluctuation-ellipse', title: '2-D fluctuation ellipse vs the exact Σ and the Hessian',
-    caption: `One-standard-deviation ellipses of the weights at stationarity (${e.steps} steps recorded) for A = [[1, 0.5], [0.5, 0.5]], `
-      + "λ = 0.5, S = 4: measured, exact (Ziyin et al.'s Σ, rotated from A's eigenbasis), and the Hessian A scaled to the same trace. "
-      + 'Σ is not proportional to A: the noise is not "∝ H".',
-    spec: {
-      $schema: SCHEMA, title: 'Fluctuation ellipses', width: 320, height: 320, data: { values },
-      mark: 'line',
+  const curves = ['measured Cov(w)', 'exact Σ', 'continuous time λσ²/(2S)·I', 'Hessian A (scaled)'];
+  const values = es.flatMap((e) => [
+    ...ellipse(e.measured, e.mean, 1, curves[0]!),
+    ...ellipse(e.exact, e.mean, 1, curves[1]!),
+    ...ellipse(e.continuous, e.mean, 1, curves[2]!),
+    ...ellipse(e.hessian, e.mean, Math.sqrt(tr(e.exact) / tr(e.hessian)), curves[3]!),
+  ].map((v) => ({ ...v, panel: `λ = ${e.lr}, S = ${e.batchSize}` })));
+  const e0 = es[0]!;
+  // One panel per (λ, S), each with equal x and y ranges about the mean so that a circle looks round.
+  const panels = es.map((e) => {
+    const mine = values.filter((v) => v.panel === `λ = ${e.lr}, S = ${e.batchSize}`);
+    const h = 1.08 * Math.max(...mine.map((v) => Math.max(Math.abs(v.x - e.mean[0]!), Math.abs(v.y - e.mean[1]!))));
+    return {
+      width: 240, height: 240, title: `λ = ${e.lr}, S = ${e.batchSize}`, data: { values: mine }, mark: 'line',
       encoding: {
-        x: { field: 'x', type: 'quantitative', scale: { zero: false }, title: 'w₁' },
-        y: { field: 'y', type: 'quantitative', scale: { zero: false }, title: 'w₂' },
+        x: { field: 'x', type: 'quantitative', scale: { domain: [e.mean[0]! - h, e.mean[0]! + h], nice: false }, title: 'w₁' },
+        y: { field: 'y', type: 'quantitative', scale: { domain: [e.mean[1]! - h, e.mean[1]! + h], nice: false }, title: 'w₂' },
         order: { field: 'order', type: 'quantitative' },
-        color: { field: 'curve', type: 'nominal', title: null },
-        strokeDash: {
-          field: 'curve', type: 'nominal',
-          scale: { domain: ['measured Cov(w)', 'exact Σ', 'Hessian A (scaled)'], range: [[1, 0], [5, 3], [2, 2]] },
-        },
+        color: { field: 'curve', type: 'nominal', title: null, scale: { domain: curves } },
+        strokeDash: { field: 'curve', type: 'nominal', scale: { domain: curves, range: [[1, 0], [5, 3], [1, 3], [2, 2]] } },
       },
-    } as TopLevelSpec,
-  };
-}
-
-/** The MLP trials: the variance of the training loss over the hidden width, at fixed λ and with λ ∝ 1/d. */
-function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
-  const width = trials.filter((t) => t.config.model.name === 'mlp' && t.status === 'completed' && fluctuationsOf(t));
-  if (width.length === 0) return undefined;
-  const values = width.map((t) => {
-    const w = t.config.model.widths![0]!;
-    return { width: w, lossVariance: fluctuationsOf(t)!.lossVariance, rule: t.config.optimizer.lr === 0.5 ? 'λ = 0.5' : 'λ = 50/d' };
+    };
   });
   return {
-    id: 'ziyin-width-sweep', title: 'Variance of the training loss vs width',
-    caption: 'A 1-hidden-layer tanh MLP on MNIST, S = 32: the variance of the minibatch training loss over the last 75% of training, '
-      + 'at a fixed λ = 0.5 and with λ ∝ 1/d (Ziyin et al.: it grows with d at fixed λ; scaling λ with 1/d keeps it bounded).',
-    spec: {
-      $schema: SCHEMA, title: 'Loss variance vs width', width: 380, height: 240, data: { values },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'width', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'hidden width d' },
-        y: { field: 'lossVariance', type: 'quantitative', scale: { type: 'log' }, title: 'Var(training loss)' },
-        color: { field: 'rule', type: 'nominal', title: null },
-      },
-    } as TopLevelSpec,
+    id: 'ziyin-fluctuation-ellipse', title: '2-D fluctuation ellipses vs the exact Σ, the continuous-time Σ and the Hessian',
+    caption: `One-standard-deviation ellipses of the weights at stationarity (${e0.steps} steps recorded per trial; measured Cov(w) averaged over `
+      + `${[...new Set(es.map((e) => e.seeds))].join('/')} seed(s)) for A = ${JSON.stringify(e0.hessian)}, one panel per (λ, S): measured, exact `
+      + "(Ziyin et al.'s Σ, rotated from A's eigenbasis), the continuous-time Σ = λσ²/(2S)·I (a circle), and the Hessian A scaled to the exact trace. "
+      + 'Σ is not proportional to A: the noise is not "∝ H"; the smaller S, the larger and the less round the exact ellipse.',
+    spec: { $schema: SCHEMA, title: 'Fluctuation ellipses', hconcat: panels } as TopLevelSpec,
   };
 }
 
-/** The logistic-regression trials: the test loss over the weight decay γ, the best γ marked. */
-function weightDecayFigure(trials: readonly StoredTrial[]): Figure | undefined {
-  const decay = trials.filter((t) => t.config.model.name === 'logistic-regression' && t.status === 'completed');
-  if (decay.length === 0) return undefined;
-  const values = decay.map((t) => ({ weightDecay: t.config.optimizer.weightDecay ?? 0, testLoss: t.result?.test?.loss ?? NaN })).sort((a, b) => a.weightDecay - b.weightDecay);
-  const best = values.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
+/** How a width-sweep trial's step size was chosen: fixed SGD, SGD with λ ∝ 1/d, or Adam. */
+function widthRule(t: StoredTrial): string {
+  const o = t.config.optimizer;
+  if (o.name !== 'sgd') return `${o.name === 'adam' ? 'Adam' : o.name} ${o.lr}`;
+  const d = t.config.model.widths![0]!;
+  return Math.abs(o.lr * d - 50) < 1e-6 * d ? 'SGD λ = 50/d' : `SGD λ = ${o.lr}`;
+}
+
+export interface WidthRow { width: number; rule: string; lossVariance: number; lo: number; hi: number; n: number }
+
+/** The MLP trials: the variance of the training loss per width and rule, mean (and smallest, largest) over seeds. */
+export function ziyinWidthRows(trials: readonly StoredTrial[]): WidthRow[] {
+  // A variance stored as null (it overflowed) or 0 has no place on a log axis.
+  const width = trials.flatMap((t) => {
+    const v = fluctuationsOf(t)?.lossVariance;
+    return t.config.model.name === 'mlp' && t.status === 'completed' && typeof v === 'number' && Number.isFinite(v) && v > 0 ? [{ t, v }] : [];
+  });
+  const groups = new Map<string, { width: number; rule: string; xs: number[] }>();
+  for (const { t, v } of width) {
+    const w = t.config.model.widths![0]!;
+    const rule = widthRule(t);
+    const g = groups.get(`${rule}|${w}`) ?? { width: w, rule, xs: [] };
+    g.xs.push(v);
+    groups.set(`${rule}|${w}`, g);
+  }
+  return [...groups.values()].map((g) => {
+    const s = sampleStatistics(g.xs);
+    return { width: g.width, rule: g.rule, lossVariance: s.mean, lo: Math.min(...g.xs), hi: Math.max(...g.xs), n: s.n };
+  }).sort((a, b) => a.width - b.width || a.rule.localeCompare(b.rule));
+}
+
+/** The width sweep's figure (ziyinWidthRows). */
+function widthFigure(trials: readonly StoredTrial[]): Figure | undefined {
+  const values = ziyinWidthRows(trials);
+  if (values.length === 0) return undefined;
+  const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'Var(training loss)' };
+  const seeds = Math.max(...values.map((v) => v.n));
   return {
-    id: 'ziyin-weight-decay', title: 'Test loss vs weight decay (logistic regression on MNIST, λ = 1.5, S = 32)',
-    caption: `The best weight decay in this grid is γ = ${best.weightDecay} (test loss ${best.testLoss.toPrecision(4)}). `
-      + 'Ziyin et al. show that at a large learning rate the optimal γ can be negative.',
+    id: 'ziyin-width-sweep', title: 'Variance of the training loss vs width',
+    caption: 'A 1-hidden-layer tanh MLP on MNIST, S = 32: the variance of the minibatch training loss over the last 75% of training '
+      + `(mean over ${seeds} seed(s), bars: the smallest and largest seed), with SGD at a fixed λ = 0.5, SGD with λ ∝ 1/d, and Adam at a fixed `
+      + 'learning rate (Ziyin et al. Fig. 1 middle: it grows with d at a fixed step size, for Adam too; scaling λ with 1/d keeps it bounded).',
     spec: {
-      $schema: SCHEMA, title: 'Test loss vs γ', width: 380, height: 240,
+      $schema: SCHEMA, title: 'Loss variance vs width', width: 380, height: 240, data: { values },
       layer: [
         {
-          data: { values }, mark: { type: 'line', point: true },
+          mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'weightDecay', type: 'quantitative', title: 'weight decay γ' },
-            y: { field: 'testLoss', type: 'quantitative', scale: { zero: false }, title: 'test loss' },
+            x: { field: 'width', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'hidden width d' },
+            y: { field: 'lossVariance', ...y },
+            color: { field: 'rule', type: 'nominal', title: null },
           },
         },
         {
-          data: { values: [best] }, mark: { type: 'point', shape: 'diamond', size: 140, color: '#d62728', filled: true },
-          encoding: { x: { field: 'weightDecay', type: 'quantitative' }, y: { field: 'testLoss', type: 'quantitative' } },
+          mark: 'errorbar',
+          encoding: { x: { field: 'width', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'rule', type: 'nominal' } },
         },
       ],
     } as TopLevelSpec,
@@ -313,11 +356,15 @@ function weightDecayFigure(trials: readonly StoredTrial[]): Figure | undefined {
 
 export function ziyinFigures(d: ReportData): Figure[] {
   const rows = ziyinSigmaComparisons(d.trials);
-  const e = ziyinEllipse(d.trials);
+  const es = ziyinEllipses(d.trials);
+  const noise = ziyinNoiseComparisons(d.trials, d.measurements);
   return [
     ...(rows.length > 0 ? [sigmaFigure(rows), lossesFigure(rows)] : []),
-    e && ellipseFigure(e),
+    noiseCovarianceFigure(noise, d.trials),
+    noiseAlongTrainingFigure(noise, d.trials),
+    es.length > 0 ? ellipseFigure(es) : undefined,
     widthFigure(d.trials),
-    weightDecayFigure(d.trials),
+    mnistDecayFigure(d.trials),
+    regressionDecayFigure(d.trials),
   ].filter((f): f is Figure => f !== undefined);
 }

@@ -53,6 +53,93 @@ function ziyinStudy(size: string, z: Sizes): StudyInput {
   };
 }
 
+/** The paper size's learning rate and batch size of the weight-decay experiments (Ziyin et al. Fig. 1 right). */
+export const ZIYIN_DECAY_LR = 1.5;
+export const ZIYIN_DECAY_BATCH = 32;
+/**
+ * The weight decays of the paper size's label-noise regression at λ = 1.5, S = 32, a = 1 (λa = 1.5, inside
+ * 1 < λa < 2S/(S + 2) = 1.88 where theory/ziyin.ts's optimalWeightDecayIsNegative holds): the exact optimum
+ * is γ* = −0.062, its test loss 7% below γ = 0's.
+ */
+export const ZIYIN_REGRESSION_DECAYS = [-0.15, -0.1, -0.075, -0.05, -0.025, 0, 0.025, 0.05, 0.1];
+/**
+ * The paper size's weight decays on MNIST, fine around 0: at λ = 1.5 on pixels in [0, 1] a decay of ±1e-3
+ * already moves the test accuracy by 6–10 points (a 5-epoch probe), and a negative γ makes the penalized loss
+ * unbounded below, so the weights grow like e^{λ|γ|t}: |γ| ≤ 2e-4 keeps that below e^{5.6} over 10 epochs.
+ */
+export const ZIYIN_MNIST_DECAYS = [-0.0002, -0.0001, -0.00005, -0.000025, 0, 0.000025, 0.00005, 0.0001, 0.0002];
+/** The step budgets of the paper size's C-along-training trials (1-D, λ = 0.05, S = 10). */
+export const ZIYIN_ALONG_TRAINING_STEPS = [1, 3, 10, 30, 100, 300, 1000];
+/** The 2-D fluctuation ellipses of the paper size: (λ, S) — the quick size's, and Fig. 4b–c's S = 50 and S = 10 at one λ. */
+export const ZIYIN_ELLIPSES: readonly { lr: number; batchSize: number }[] = [{ lr: 0.5, batchSize: 4 }, { lr: 1, batchSize: 50 }, { lr: 1, batchSize: 10 }];
+
+/**
+ * What the paper size costs on this machine (2 cores), from single trials of each kind timed on 2026-12-05
+ * while other jobs shared the cores (load average 12–19, so these wall times are upper bounds; the run's
+ * CPU time, user + sys, was 47 s against 159 s of summed trial wall time):
+ *   1-D / 2-D regression, 100,000 steps: 17 s (S = 2), 41 s (S = 32), 46 s (2-D, S = 4); take 35 s
+ *     × (96 λ×S×seed + 9 ellipse + 24 weight-decay trials = 129)             ≈ 75 min
+ *   MLP on 10,000 MNIST images, 3 epochs (936 steps), d = 1600: 22 s (SGD 0.5), 11 s (SGD 50/d), 17 s (Adam);
+ *     per (rule, seed) over d = 50 … 1600 (cost ∝ d above d ≈ 200) ≈ 40 s
+ *     × (4 rules × 3 seeds; the 3 trials where 50/d = 0.5 are shared)       ≈ 8 min
+ *   logistic regression on 60,000 images, 10 epochs (18,750 steps): 4.5–15 s; take 10 s × 45 ≈ 7.5 min
+ *   C along training: 35 trials of 1 … 1,000 steps (≤ 1,000 × 0.35 ms each, plus ≈ 0.3 s of start) ≈ 0.5 min
+ *   noise measurements (per-example gradients, 4,000 examples): 0.003–0.03 s linear, 0.3–1.3 s MNIST ≈ 1 min
+ *   total ≈ 90 min of one busy worker ⇒ about 45 min with 2 workers (about 15 min on idle cores, by the
+ *   CPU-time ratio), inside the 2-hour budget with room for contention.
+ */
+
+/**
+ * The paper size: every claim of Ziyin et al. with seeds, in about 2 hours on 2 cores at most (the
+ * arithmetic is in the comment above). Beyond the quick size: 3 seeds and 100,000 steps per 1-D point; the 2-D ellipses of
+ * Fig. 4b–c; the width sweep with Adam (10⁻³ and 10⁻²) beside SGD (Fig. 1 middle); weight decay in the regression where
+ * theory puts the negative optimum (λ = 1.5, S = 32, data scale a = 1) and on all of MNIST (Fig. 1 right,
+ * 5 seeds, 10 epochs); and the noise covariance C measured from per-example gradients at the end of every
+ * trial (measure `noise`: tr C·S over 4,000 training examples, against the exact C at the measured Σ), and
+ * along training by 1-D trials cut at 1 … 1,000 steps.
+ */
+function ziyinPaperStudy(): StudyInput {
+  const seeds = [0, 1, 2];
+  const regression = (dim: number, covariance: unknown) => ({ dim, covariance, teacher: new Array(dim).fill(1), labelNoise: 1 });
+  const mnist = { name: 'mnist', subset: 10000 };
+  return {
+    name: 'ziyin',
+    description: 'Ziyin et al. 2022, the strength of minibatch noise (paper size: 3 seeds, 100,000 steps per regression point, the noise covariance C measured at stationarity and along training, Fig. 4b–c ellipses, Adam in the width sweep, negative weight decay in regression and on all of MNIST).',
+    base: {
+      model: { name: 'linear-regression' },
+      // 4,000 training examples: what the noise measurement computes the per-example C over (training itself draws fresh samples).
+      data: { name: 'linear-regression', linearRegression: regression(1, [1]), trainSize: 4000, testSize: 100 },
+      optimizer: { name: 'sgd', lr: 0.5 },
+      batchSize: 10,
+      sampling: 'fresh',
+      budget: { steps: 100000 },
+      eval: { every: 1_000_000_000 },
+      divergenceLoss: 1e9,
+      logEvery: 100,
+    },
+    grid: [
+      { 'optimizer.lr': [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75], batchSize: [2, 5, 10, 32], seed: seeds },
+      ...ZIYIN_ELLIPSES.map((e) => ({ 'data.linearRegression': [regression(2, ZIYIN_2D_COVARIANCE)], 'optimizer.lr': [e.lr], batchSize: [e.batchSize], seed: seeds })),
+      // C along training: from w₀ = 0, one trial per step budget (the noise measurement sees the final w_t); 5 seeds
+      // since each is one draw of w_t. λ = 0.05 relaxes over ~10 steps, so the budgets span the approach and stationarity.
+      { 'optimizer.lr': [0.05], batchSize: [10], budget: ZIYIN_ALONG_TRAINING_STEPS.map((steps) => ({ steps })), seed: [0, 1, 2, 3, 4] },
+      { 'optimizer.lr': [ZIYIN_DECAY_LR], batchSize: [ZIYIN_DECAY_BATCH], 'optimizer.weightDecay': ZIYIN_REGRESSION_DECAYS.filter((g) => g !== 0), seed: seeds },
+      ...[50, 100, 200, 400, 800, 1600].map((d) => ({
+        model: [{ name: 'mlp', widths: [d], activation: 'tanh' }], data: [mnist], sampling: ['reshuffle'], budget: [{ epochs: 3 }], batchSize: [32], logEvery: [1],
+        optimizer: [{ name: 'sgd', lr: 0.5 }, { name: 'sgd', lr: Number((0.5 * 100 / d).toPrecision(6)) }, { name: 'adam', lr: 0.001 }, { name: 'adam', lr: 0.01 }], seed: seeds,
+      })),
+      {
+        // All of MNIST, pixels in [0, 1] (not standardized: with standardized inputs λ = 1.5 is past stability).
+        model: [{ name: 'logistic-regression' }], data: [{ name: 'mnist', normalize: false }], sampling: ['reshuffle'], budget: [{ epochs: 10 }],
+        batchSize: [ZIYIN_DECAY_BATCH], 'optimizer.lr': [ZIYIN_DECAY_LR], 'optimizer.weightDecay': ZIYIN_MNIST_DECAYS, logEvery: [1], seed: [0, 1, 2, 3, 4],
+      },
+    ],
+    select: 'trainLoss',
+    record: { fluctuations: { burnIn: 0.25 } },
+    measure: { trials: 'all', what: ['noise'], subset: 4000 },
+  };
+}
+
 export const ziyin: BuiltinStudy = {
   name: 'ziyin',
   paper: 'Ziyin, Liu, Mori & Ueda 2022, Strength of Minibatch Noise in SGD',
@@ -62,4 +149,5 @@ export const ziyin: BuiltinStudy = {
     quick: () => ziyinStudy('quick', { lrs: [0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75], batchSizes: [2, 5, 10, 32], steps: 40000, widths: [50, 100, 200, 400, 800], mnist: 5000, epochs: 3, weightDecays: [-0.004, -0.002, -0.001, 0, 0.001, 0.002, 0.004], seeds: [0] }),
     full: () => ziyinStudy('full', { lrs: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9], batchSizes: [1, 2, 5, 10, 32, 100], steps: 200000, widths: [50, 100, 200, 400, 800, 1600, 3200], mnist: 60000, epochs: 10, weightDecays: [-0.008, -0.004, -0.002, -0.001, 0, 0.001, 0.002, 0.004, 0.008], seeds: [0, 1, 2] }),
   },
+  extraSizes: { paper: ziyinPaperStudy },
 };

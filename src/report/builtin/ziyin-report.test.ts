@@ -1,0 +1,152 @@
+/**
+ * The ziyin report's weight-decay and noise-covariance comparisons on hand-made trials: the best γ and its
+ * range against hand arithmetic, the regression rows against the closed form written out here, and the
+ * exact noise covariance against a Monte Carlo average of per-example gradients (plain JavaScript).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
+import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinClaimsTable, ziyinNoiseComparisons } from './ziyin.js';
+
+type Fl = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; traceCovariance: number; lossMean: number; lossVariance: number };
+const regressionTrial = (key: string, o: { lr: number; batchSize: number; weightDecay?: number; covariance: number[] | number[][]; teacher: number[]; fluctuations: Fl }): StoredTrial => ({
+  study: 'ziyin', key, coordinates: {}, status: 'completed', attempt: 1, worker: null, startedAt: null, finishedAt: null, seconds: 1, error: null, checkpoint: null,
+  config: {
+    model: { name: 'linear-regression' }, batchSize: o.batchSize,
+    data: { name: 'linear-regression', linearRegression: { dim: o.teacher.length, covariance: o.covariance, teacher: o.teacher, labelNoise: 1 } },
+    optimizer: { name: 'sgd', lr: o.lr, ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
+  } as unknown as StoredTrial['config'],
+  result: { batchSize: o.batchSize, steps: 4000, epochs: 0, train: { loss: 0.5 }, fluctuations: o.fluctuations } as unknown as StoredTrial['result'],
+});
+const fl1 = (mean: number, variance: number): Fl => ({ steps: 1000, weightMean: [mean], weightVariance: [variance], traceCovariance: variance, lossMean: 0.6, lossVariance: 0.1 });
+
+test('decayPoints and bestWeightDecay: the least mean, and every γ within one standard error of the difference', () => {
+  const values = [
+    { weightDecay: -0.1, value: 1.0 }, { weightDecay: -0.1, value: 1.2 }, // mean 1.1, se 0.1
+    { weightDecay: -0.05, value: 0.9 }, { weightDecay: -0.05, value: 0.94 }, // mean 0.92, se 0.02
+    { weightDecay: 0, value: 0.95 }, { weightDecay: 0, value: 0.97 }, { weightDecay: 0, value: NaN }, // mean 0.96, se 0.01 (NaN left out)
+    { weightDecay: 0.05, value: 1.3 }, { weightDecay: 0.05, value: 1.5 },
+  ];
+  const points = decayPoints(values);
+  assert.deepEqual(points.map((p) => [p.weightDecay, Number(p.mean.toFixed(6)), Number(p.standardError.toFixed(6)), p.n]), [[-0.1, 1.1, 0.1, 2], [-0.05, 0.92, 0.02, 2], [0, 0.96, 0.01, 2], [0.05, 1.4, 0.1, 2]]);
+  // γ = 0: 0.96 − 0.92 = 0.04 > √(0.02² + 0.01²) = 0.0224, resolved; γ = −0.1: 0.18 > 0.102, also outside.
+  assert.deepEqual(bestWeightDecay(points), { weightDecay: -0.05, mean: points[1]!.mean, standardError: points[1]!.standardError, range: [-0.05, -0.05], negativeResolved: true });
+  // With γ = 0 noisier (se 0.05) it is within reach of the best: negative but not resolved.
+  const noisy = bestWeightDecay(decayPoints([...values.filter((v) => v.weightDecay !== 0), { weightDecay: 0, value: 0.91 }, { weightDecay: 0, value: 1.01 }]))!;
+  assert.deepEqual([noisy.weightDecay, noisy.range, noisy.negativeResolved], [-0.05, [-0.05, 0], false]);
+});
+
+test('regressionDecayRows: measured ½a(Var w + (E w − u)²) and the exact Σ(γ) = λ(2a²r² + aσ²)/(S(2k − λk²) − 2λa²), r = −γu/k', () => {
+  const trials = [
+    regressionTrial('g0', { lr: 1.5, batchSize: 32, covariance: [1], teacher: [1], fluctuations: fl1(1.01, 0.12) }),
+    regressionTrial('g-', { lr: 1.5, batchSize: 32, weightDecay: -0.05, covariance: [1], teacher: [1], fluctuations: fl1(1.05, 0.1) }),
+    regressionTrial('other', { lr: 1, batchSize: 32, covariance: [1], teacher: [1], fluctuations: fl1(1, 0.1) }),
+  ];
+  const rows = regressionDecayRows(trials, 1.5, 32);
+  assert.deepEqual(rows.map((r) => r.key), ['g-', 'g0']);
+  assert.ok(Math.abs(rows[0]!.measured - 0.5 * (0.1 + 0.05 ** 2)) < 1e-12);
+  // γ = −0.05: k = 0.95, r = 0.05/0.95, Σ = 1.5(2r² + 1)/(32(1.9 − 1.5·0.9025) − 3).
+  const r = 0.05 / 0.95;
+  const sigma = (1.5 * (2 * r * r + 1)) / (32 * (1.9 - 1.5 * 0.9025) - 3);
+  assert.ok(Math.abs(rows[0]!.exact - 0.5 * (sigma + r * r)) < 1e-12, `${rows[0]!.exact}`);
+  assert.ok(Math.abs(rows[1]!.exact - 0.5 * 1.5 / 13) < 1e-12);
+  const figure = regressionDecayFigure(trials)!;
+  assert.equal(figure.id, 'ziyin-weight-decay-regression');
+  assert.match(figure.caption, /γ\* = -0\.06\d/);
+  assert.ok(!JSON.stringify(figure.spec).includes('NaN') && !JSON.stringify(figure.spec).includes('null'));
+});
+
+/** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
+function normals(seed: number): () => number {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-300)) * Math.cos(2 * Math.PI * uniform());
+}
+
+test('the exact S·tr C at the measured Σ equals a Monte Carlo average of per-example gradient covariances over w ~ N(w̄, Σ), x ~ N(0, A), ε ~ N(0, 1) (2-D, correlated)', () => {
+  const A = [[1, 0.5], [0.5, 0.5]];
+  const sigma = [[0.11, 0.02], [0.02, 0.09]];
+  const mean = [1.1, 0.8];
+  const u = [1, 1];
+  const trials = [regressionTrial('t', { lr: 0.5, batchSize: 4, covariance: A, teacher: u, fluctuations: { steps: 1000, weightMean: mean, weightVariance: [0.11, 0.09], weightCovariance: sigma, traceCovariance: 0.2, lossMean: 0.6, lossVariance: 0.1 } })];
+  const measurements: StoredMeasurement[] = [{ key: 't', kind: 'noise', spec: '{}', status: 'completed', attempt: 1, worker: null, seconds: 1, error: null, result: { traceSigma: 1.7, examples: 4000 } }];
+  const [row] = ziyinNoiseComparisons(trials, measurements);
+  assert.deepEqual([row!.dim, row!.lr, row!.batchSize, row!.measured, row!.hessian], [2, 0.5, 4, 1.7, 1.5]);
+  // Per-example gradient g = x(xᵀw − y), y = uᵀx + ε; its covariance given w is E ggᵀ − (A(w − u))(A(w − u))ᵀ.
+  const rand = normals(5);
+  const chol = (m: number[][]) => { const l11 = Math.sqrt(m[0]![0]!); const l21 = m[0]![1]! / l11; return [l11, l21, Math.sqrt(m[1]![1]! - l21 * l21)] as const; };
+  const [a11, a21, a22] = chol(A);
+  const [s11, s21, s22] = chol(sigma);
+  let acc = 0;
+  let acc2 = 0;
+  const n = 400000;
+  for (let k = 0; k < n; k++) {
+    const [z1, z2] = [rand(), rand()];
+    const w = [mean[0]! + s11 * z1, mean[1]! + s21 * z1 + s22 * z2];
+    const [e1, e2] = [rand(), rand()];
+    const x = [a11 * e1, a21 * e1 + a22 * e2];
+    const d = [w[0]! - u[0]!, w[1]! - u[1]!];
+    const residual = x[0]! * d[0]! + x[1]! * d[1]! - rand();
+    const ad = [A[0]![0]! * d[0]! + A[0]![1]! * d[1]!, A[1]![0]! * d[0]! + A[1]![1]! * d[1]!];
+    const sample = residual * residual * (x[0]! ** 2 + x[1]! ** 2) - (ad[0]! ** 2 + ad[1]! ** 2);
+    acc += sample;
+    acc2 += sample * sample;
+  }
+  const monteCarlo = acc / n;
+  const standardError = Math.sqrt((acc2 / n - monteCarlo ** 2) / n);
+  assert.ok(standardError < 0.01 * monteCarlo);
+  assert.ok(Math.abs(row!.exact! - monteCarlo) < 4 * standardError, `exact ${row!.exact} vs Monte Carlo ${monteCarlo} ± ${standardError}`);
+  // And the Σ-dependent terms matter: the Hessian approximation σ² tr A is more than 10% below.
+  assert.ok(row!.exact! / row!.hessian > 1.1, `${row!.exact} vs ${row!.hessian}`);
+});
+
+test('the claims table: the regression weight-decay row says reproduced when γ = 0 lies outside the best γ\'s range, and partly when the seeds cannot tell them apart', () => {
+  const trials = (spread: number) => [-0.1, -0.05, 0, 0.05].flatMap((g) => [0, 1, 2].map((seed) => regressionTrial(`${g}/${seed}`, {
+    lr: 1.5, batchSize: 32, ...(g === 0 ? {} : { weightDecay: g }), covariance: [1], teacher: [1],
+    // Var w chosen so that ½(Var w) is 0.060, 0.053, 0.058, 0.068 (mean w = u): the best at γ = −0.05.
+    fluctuations: fl1(1, 2 * ({ '-0.1': 0.06, '-0.05': 0.053, '0': 0.058, '0.05': 0.068 } as Record<string, number>)[String(g)]! + spread * (seed - 1)),
+  })));
+  const data = (t: StoredTrial[]) => ({ study: {}, trials: t, rows: [], curves: new Map(), measurements: [], problems: [] }) as unknown as Parameters<typeof ziyinClaimsTable>[0];
+  const row = (spread: number) => ziyinClaimsTable(data(trials(spread)))[0]!.rows.find((r) => r[0]!.startsWith('negative optimal weight decay, label-noise'))!;
+  assert.deepEqual(row(0.001).slice(1), ['theory (1 < λa < 2S/(S + 2)): γ* = -0.062', 'best γ = -0.0500, seeds cannot tell [-0.0500, -0.0500] from it', 'reproduced']);
+  // Seeds 0.02 apart in Var w: standard errors of 0.0058 in the loss, and γ = 0 (0.005 above) is within reach.
+  assert.equal(row(0.02)[3], 'partly: negative, not resolved from γ = 0');
+});
+
+test('noiseAlongTraining1d: E[S·C(w_t)]/(σ²a) from w₀ = 0 equals plain-JavaScript SGD on Gaussian data averaged over runs (λ = 0.3, S = 4, a = 1.5, σ² = 0.64)', () => {
+  const [a, sigma, S, lr, u] = [1.5, 0.8, 4, 0.3, 1];
+  const at = [0, 1, 3, 10];
+  const theory = noiseAlongTraining1d({ a, noiseVariance: sigma ** 2, batchSize: S, learningRate: lr, initialSquaredDistance: u * u }, at);
+  assert.ok(Math.abs(theory[0]! - (1 + (2 * a) / sigma ** 2)) < 1e-12, 'at w₀ = 0: 1 + 2a u²/σ²');
+  const rand = normals(9);
+  const runs = 40000;
+  const sums = at.map(() => ({ s: 0, s2: 0 }));
+  for (let r = 0; r < runs; r++) {
+    let w = 0;
+    for (let t = 0; t <= 10; t++) {
+      const k = at.indexOf(t);
+      if (k >= 0) {
+        const v = 1 + (2 * a * (w - u) ** 2) / sigma ** 2;
+        sums[k]!.s += v;
+        sums[k]!.s2 += v * v;
+      }
+      let g = 0;
+      for (let i = 0; i < S; i++) {
+        const x = Math.sqrt(a) * rand();
+        g += x * (x * w - (u * x + sigma * rand()));
+      }
+      w -= (lr * g) / S;
+    }
+  }
+  at.forEach((t, k) => {
+    const mean = sums[k]!.s / runs;
+    const se = Math.sqrt((sums[k]!.s2 / runs - mean * mean) / runs);
+    assert.ok(Math.abs(mean - theory[k]!) < 4 * se + 1e-12, `t = ${t}: simulated ${mean} ± ${se}, recursion ${theory[k]}`);
+  });
+  assert.ok(theory[3]! < 0.5 * theory[0]!, 'it falls along training');
+});
