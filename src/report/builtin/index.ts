@@ -4,7 +4,8 @@ import type { Figure } from '../figures.js';
 import type { Table } from '../tables.js';
 import { keskarRemediesFigures, keskarRemediesTables } from './keskar-remedies.js';
 import { qianKlabjanFigures, qianKlabjanTables } from './qian-klabjan.js';
-import { ziyinClaimsTable, ziyinFigures } from './ziyin.js';
+import { ziyinFigures } from './ziyin.js';
+import { ziyinClaimsTable } from './ziyin-claims.js';
 import { keskarFigures } from './keskar.js';
 import { keskarEqualLossFigure, keskarEqualLossTable } from './keskar-equal-loss.js';
 import { keskarPaperTable2, keskarPaperTables } from './keskar-paper-tables.js';
@@ -12,6 +13,7 @@ import { keskarFigure4 } from './keskar-figure-4.js';
 import { smithClaimsTable } from './smith-claims.js';
 
 export * from './ziyin.js';
+export * from './ziyin-claims.js';
 export * from './qian-klabjan.js';
 export * from './keskar.js';
 export * from './keskar-remedies.js';

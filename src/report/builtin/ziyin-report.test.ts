@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
-import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinClaimsTable, ziyinNoiseComparisons } from './ziyin.js';
+import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinNoiseComparisons } from './ziyin.js';
+import { ziyinClaimsTable } from './ziyin-claims.js';
 
 type Fl = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; traceCovariance: number; lossMean: number; lossVariance: number };
 const regressionTrial = (key: string, o: { lr: number; batchSize: number; weightDecay?: number; covariance: number[] | number[][]; teacher: number[]; fluctuations: Fl }): StoredTrial => ({

@@ -16,7 +16,6 @@ import { noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
 export * from './ziyin-noise.js';
-export * from './ziyin-claims.js';
 
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
