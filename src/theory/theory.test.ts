@@ -8,18 +8,8 @@ import assert from 'node:assert/strict';
 import {
   divergenceLearningRate, labelNoiseRegression, linearRegressionGradientVariance, minibatchGradientSecondMoment, minibatchGradientVariance, sgdTemperature, optimalWeightDecay, regularizedLabelNoise, sigma1d, sigma1dContinuous, solveGeneralizedLyapunov, tailIndex, twoBatchEstimates,
 } from './index.js';
+import { normals } from './testing.js';
 
-/** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
-function normals(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
 
 /**
  * Online SGD with momentum (heavy ball, as torch.optim.SGD) on ½(wᵀx − y)², x ~ N(0, diag(a)),

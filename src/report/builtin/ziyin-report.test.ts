@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
 import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinNoiseComparisons } from './ziyin.js';
 import { ziyinClaimsTable } from './ziyin-claims.js';
+import { normals } from '../../theory/testing.js';
 
 type Fl = { steps: number; weightMean: number[]; weightVariance: number[]; weightCovariance?: number[][]; traceCovariance: number; lossMean: number; lossVariance: number };
 const regressionTrial = (key: string, o: { lr: number; batchSize: number; weightDecay?: number; covariance: number[] | number[][]; teacher: number[]; fluctuations: Fl }): StoredTrial => ({
@@ -57,17 +58,6 @@ test('regressionDecayRows: measured ½a(Var w + (E w − u)²) and the exact Σ(
   assert.ok(!JSON.stringify(figure.spec).includes('NaN') && !JSON.stringify(figure.spec).includes('null'));
 });
 
-/** A seeded normal generator (mulberry32 + Box–Muller), independent of libtorch. */
-function normals(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-300)) * Math.cos(2 * Math.PI * uniform());
-}
 
 test('the exact S·tr C at the measured Σ equals a Monte Carlo average of per-example gradient covariances over w ~ N(w̄, Σ), x ~ N(0, A), ε ~ N(0, 1) (2-D, correlated)', () => {
   const A = [[1, 0.5], [0.5, 0.5]];
