@@ -57,6 +57,8 @@ test('options that would be ignored or decide nothing are errors that name them'
   fails(['--variants=median', '--rungs=1,,2'], /--rungs: expected increasing positive epochs/);
   fails(['--variants=median', '--epochs=4', '--rungs=4,8'], /--rungs: 4,8 has no rung inside the 4 epochs/);
   fails(['--variants=median', '--epochs=2', '--grace=2'], /--grace: 2 epochs is not inside the 2 epochs/);
+  // With explicit rungs the grace period places none of them: a grace past the run is then no error.
+  assert.deepEqual(parseOptions(['--variants=median', '--epochs=1', '--rungs=0.5']).prune.rungs, [0.5]);
   fails(['--variants=asha', '--eta=1'], /--eta: '1' is not a number > 1/);
   fails(['--variants=median', '--grace=0'], /--grace: '0' is not a number > 0/);
   fails(['--variants=median', '--prune-metric=accuracy'], /--prune-metric: 'accuracy' is not one of validationAccuracy, testAccuracy, trainLoss/);

@@ -151,7 +151,7 @@ export function parseOptions(args: readonly string[]): Options {
   const prune = parsePrune(args, variants);
   // A rung at or past the end decides nothing (rungPoints keeps the points inside the run): a rule with none prunes nothing.
   if (prune.rungs && prune.rungs[0]! >= epochs) throw new Error(`--rungs: ${prune.rungs.join(',')} has no rung inside the ${epochs} epochs of the run`);
-  if (prune.grace >= epochs && variants.some((v) => v !== 'full')) throw new Error(`--grace: ${prune.grace} epochs is not inside the ${epochs} epochs of the run (no rule could stop anything)`);
+  if (!prune.rungs && prune.grace >= epochs && variants.some((v) => v !== 'full')) throw new Error(`--grace: ${prune.grace} epochs is not inside the ${epochs} epochs of the run (no rule could stop anything)`);
   return {
     batchSizes, lrs, subset, epochs, variants, prune, lrOrder: lrOrder!,
     rounds: positiveInt(args, 'rounds', 1),

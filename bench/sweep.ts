@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { bestByBatchSize, expandTrials, openStore, runStudy, type BatchSizeResult, type Study, type StoredTrial } from '../src/study/index.js';
 import { parseTrialResult, type TrialResult } from '../src/study/records.js';
 import { sgdlabVersion } from '../src/train/version.js';
+import { cpuSeconds } from './claims.js';
 import { parseOptions, sweepStudy, type Options, type Variant } from './sweep-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,6 +46,12 @@ interface Side {
   /** An sgdlab variant, or the PyTorch loop. */
   side: Variant | 'pytorch';
   wall: number;
+  /**
+   * CPU seconds of the side's processes (this one and the workers it waited for: /proc's utime + stime +
+   * cutime + cstime across the side's run): the work done, which other processes on the machine inflate
+   * far less than wall time.
+   */
+  cpu: number;
   best: BatchSizeResult[];
   trials: number;
   diverged: number;
@@ -64,7 +71,7 @@ interface Side {
   prunedAt: { batchSize: number; lr: number; epoch: number }[];
 }
 
-function summarize(side: Side['side'], wall: number, study: Study, trials: readonly StoredTrial[], subset: number, span?: number): Side {
+function summarize(side: Side['side'], wall: number, cpu: number, study: Study, trials: readonly StoredTrial[], subset: number, span?: number): Side {
   const byB: Record<number, number> = {};
   const byStatus: Record<string, number> = {};
   for (const t of trials) {
@@ -73,7 +80,7 @@ function summarize(side: Side['side'], wall: number, study: Study, trials: reado
     byStatus[t.status] = (byStatus[t.status] ?? 0) + (t.seconds ?? 0);
   }
   return {
-    side, wall, best: bestByBatchSize(study, trials), trials: trials.length,
+    side, wall, cpu, best: bestByBatchSize(study, trials), trials: trials.length,
     diverged: trials.filter((t) => t.status === 'diverged').length,
     pruned: trials.filter((t) => t.status === 'pruned').length,
     loop: trials.reduce((sum, t) => sum + (t.result?.trainSeconds ?? 0), 0),
@@ -101,14 +108,14 @@ async function runSgdlab(variant: Variant, o: Options): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-bench-sweep-'));
   const db = join(dir, 'study.db');
   try {
-    const started = performance.now();
+    const [started, cpuBefore] = [performance.now(), cpuSeconds('self')];
     const summary = await runStudy(study, { db, workers: o.workers });
-    const wall = (performance.now() - started) / 1000;
+    const [wall, cpu] = [(performance.now() - started) / 1000, cpuSeconds('self') - cpuBefore];
     if (summary.counts.failed > 0 || summary.errors.length > 0) throw new Error(`sgdlab side (${variant}): ${summary.counts.failed} trials failed ${summary.errors.join('; ')}`);
     const store = await openStore(db);
     try {
       const trials = await store.trials(study.name);
-      return summarize(variant, wall, study, trials, o.subset, spanOf(trials));
+      return summarize(variant, wall, cpu, study, trials, o.subset, spanOf(trials));
     } finally {
       await store.close();
     }
@@ -148,7 +155,7 @@ function runTorch(o: Options): Side {
   const study = sweepStudy(o);
   const python = process.env.SGDLAB_PYTHON ?? '/usr/bin/python3';
   const args = [join(root, 'bench', 'sweep_torch.py'), '--batch-sizes', o.batchSizes.join(','), '--lrs', o.lrs.join(','), '--epochs', String(o.epochs), '--subset', String(o.subset), '--workers', String(o.workers), '--seed', String(o.seed)];
-  const started = performance.now();
+  const [started, cpuBefore] = [performance.now(), cpuSeconds('self')];
   const run = spawnSync(python, args, {
     // One thread a worker, and the allocator policy sgdlab's addon sets with mallopt (src/native/addon.cc), as bench/main.ts gives its PyTorch side.
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) },
@@ -156,11 +163,11 @@ function runTorch(o: Options): Side {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
   });
-  const wall = (performance.now() - started) / 1000;
+  const [wall, cpu] = [(performance.now() - started) / 1000, cpuSeconds('self') - cpuBefore];
   if (run.status !== 0) throw new Error(`PyTorch side: ${python} ${args.join(' ')} exited with ${run.status ?? run.signal}`);
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchTrial | { wall: number });
   const results = lines.filter((l): l is TorchTrial => 'batchSize' in l);
-  return summarize('pytorch', wall, study, asStoredTrials(study, results), o.subset);
+  return summarize('pytorch', wall, cpu, study, asStoredTrials(study, results), o.subset);
 }
 
 const lrText = (lr: number | undefined) => (lr === undefined ? '—' : String(+lr.toPrecision(6)));
@@ -192,6 +199,7 @@ function compare(r: Round, o: Options) {
   return r.sides.filter((s) => s.side !== 'pytorch').map((s) => ({
     variant: s.side,
     ratio: s.wall / torch.wall,
+    cpuRatio: s.cpu / torch.cpu,
     loopRatio: s.loop / torch.loop,
     savedVsFull: full ? 1 - s.trialSeconds / full.trialSeconds : undefined,
     savedVsLoop: 1 - s.trialSeconds / torch.trialSeconds,
@@ -205,12 +213,12 @@ function report(r: Round, o: Options): string {
   const torch = r.sides.find((s) => s.side === 'pytorch')!;
   const rows = compare(r, o);
   const n = o.batchSizes.length;
-  out.push('| side | wall s | / PyTorch | Σ trial s | saved vs full | saved vs PyTorch | Σ loop s | loop / PyTorch | Σ s: completed / pruned / diverged | longest trial s | claim→last result s | pruned | diverged | best lr = full | best lr = PyTorch |\n');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n');
+  out.push('| side | wall s | / PyTorch | CPU s | / PyTorch | Σ trial s | saved vs full | saved vs PyTorch | Σ loop s | loop / PyTorch | Σ s: completed / pruned / diverged | longest trial s | claim→last result s | pruned | diverged | best lr = full | best lr = PyTorch |\n');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n');
   for (const s of r.sides) {
     const c = rows.find((x) => x.variant === s.side);
     const st = (k: string) => (s.trialSecondsByStatus[k] ?? 0).toFixed(1);
-    out.push(`| ${s.side === 'pytorch' ? 'PyTorch loop' : `sgdlab ${s.side}`} | ${s.wall.toFixed(1)} | ${c ? c.ratio.toFixed(3) : '1'} | ${s.trialSeconds.toFixed(1)} | ${c?.savedVsFull !== undefined ? pct(c.savedVsFull) : '—'} | ${c ? pct(c.savedVsLoop) : '—'} | ${s.loop.toFixed(1)} | ${c ? c.loopRatio.toFixed(3) : '1'} | ${st('completed')} / ${st('pruned')} / ${st('diverged')} | ${s.longest.toFixed(1)} | ${s.span?.toFixed(1) ?? '—'} | ${s.pruned} | ${s.diverged} of ${s.trials} | ${c?.agreesWithFull !== undefined ? `${c.agreesWithFull} of ${n}` : '—'} | ${c ? `${c.agreesWithPytorch} of ${n}` : '—'} |\n`);
+    out.push(`| ${s.side === 'pytorch' ? 'PyTorch loop' : `sgdlab ${s.side}`} | ${s.wall.toFixed(1)} | ${c ? c.ratio.toFixed(3) : '1'} | ${s.cpu.toFixed(1)} | ${c ? c.cpuRatio.toFixed(3) : '1'} | ${s.trialSeconds.toFixed(1)} | ${c?.savedVsFull !== undefined ? pct(c.savedVsFull) : '—'} | ${c ? pct(c.savedVsLoop) : '—'} | ${s.loop.toFixed(1)} | ${c ? c.loopRatio.toFixed(3) : '1'} | ${st('completed')} / ${st('pruned')} / ${st('diverged')} | ${s.longest.toFixed(1)} | ${s.span?.toFixed(1) ?? '—'} | ${s.pruned} | ${s.diverged} of ${s.trials} | ${c?.agreesWithFull !== undefined ? `${c.agreesWithFull} of ${n}` : '—'} | ${c ? `${c.agreesWithPytorch} of ${n}` : '—'} |\n`);
   }
   const cols = r.sides.filter((s) => s.side !== 'pytorch').concat(torch);
   const name = (s: Side) => (s.side === 'pytorch' ? 'PyTorch' : s.side);
