@@ -14,6 +14,7 @@ test('the default is the issue\'s grid, the full grid only, learning rates ascen
   assert.deepEqual(o.lrs, [1 / 256, 1 / 128, 1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16]);
   assert.deepEqual(o.variants, ['full']);
   assert.equal(o.epochs, 16);
+  assert.equal(o.first, 'sgdlab');
   assert.equal(sweepStudy(o).prune, undefined);
 });
 
@@ -62,6 +63,7 @@ test('options that would be ignored or decide nothing are errors that name them'
   fails(['--variants=asha', '--eta=1'], /--eta: '1' is not a number > 1/);
   fails(['--variants=median', '--grace=0'], /--grace: '0' is not a number > 0/);
   fails(['--variants=median', '--prune-metric=accuracy'], /--prune-metric: 'accuracy' is not one of validationAccuracy, testAccuracy, trainLoss/);
+  fails(['--first=loop'], /--first: 'loop' is not one of sgdlab, pytorch/);
   fails(['--lr-order=random'], /--lr-order: 'random' is not one of ascending, descending/);
   fails(['--prune=median'], /unknown argument '--prune=median'/);
 });

@@ -10,6 +10,7 @@
  *   --every=E                     median: epochs between rungs after the grace period (median only)
  *   --min-trials=3                median: other trials that must have reached a rung (median only)
  *   --prune-metric=testAccuracy   what the rules rank by (default: the sweep's selection, testAccuracy)
+ *   --first=sgdlab|pytorch        which side runs first in round 1 (later rounds alternate; default sgdlab)
  *   --lr-order=ascending|descending  the order of the learning rates in the grid: the order trials are
  *                                 claimed in within a batch size (the store claims in insertion order),
  *                                 on both sides (the loop hands out its trials in the same order)
@@ -46,10 +47,12 @@ export interface Options {
   variants: Variant[];
   prune: PruneOptions;
   lrOrder: 'ascending' | 'descending';
+  /** The side that runs first in odd rounds (the other one first in even rounds). */
+  first: 'sgdlab' | 'pytorch';
   json: boolean;
 }
 
-const KNOWN = ['batch-sizes', 'lrs', 'epochs', 'subset', 'rounds', 'workers', 'seed', 'variants', 'rungs', 'grace', 'eta', 'every', 'min-trials', 'prune-metric', 'lr-order'];
+const KNOWN = ['batch-sizes', 'lrs', 'epochs', 'subset', 'rounds', 'workers', 'seed', 'variants', 'rungs', 'grace', 'eta', 'every', 'min-trials', 'prune-metric', 'lr-order', 'first'];
 
 function flag(args: readonly string[], name: string): string | undefined {
   const hit = args.find((a) => a.startsWith(`--${name}=`));
@@ -141,6 +144,8 @@ export function parseOptions(args: readonly string[]): Options {
   const [lrOrder] = choices(args, 'lr-order', ['ascending', 'descending'] as const, ['ascending']);
   if (flag(args, 'lr-order') !== undefined && lrOrder === undefined) throw new Error('--lr-order: give one of ascending, descending');
   if ((flag(args, 'lr-order') ?? '').includes(',')) throw new Error(`--lr-order: give one of ascending, descending, got '${flag(args, 'lr-order')}'`);
+  const first = flag(args, 'first') ?? 'sgdlab';
+  if (first !== 'sgdlab' && first !== 'pytorch') throw new Error(`--first: '${first}' is not one of sgdlab, pytorch`);
   lrs = [...lrs].sort((a, b) => (lrOrder === 'descending' ? b - a : a - b));
   const subset = positiveInt(args, 'subset', 10_000);
   if (subset > 60_000) throw new Error(`--subset: ${subset} exceeds MNIST's 60,000 training images`);
@@ -153,7 +158,7 @@ export function parseOptions(args: readonly string[]): Options {
   if (prune.rungs && prune.rungs[0]! >= epochs) throw new Error(`--rungs: ${prune.rungs.join(',')} has no rung inside the ${epochs} epochs of the run`);
   if (!prune.rungs && prune.grace >= epochs && variants.some((v) => v !== 'full')) throw new Error(`--grace: ${prune.grace} epochs is not inside the ${epochs} epochs of the run (no rule could stop anything)`);
   return {
-    batchSizes, lrs, subset, epochs, variants, prune, lrOrder: lrOrder!,
+    batchSizes, lrs, subset, epochs, variants, prune, lrOrder, first,
     rounds: positiveInt(args, 'rounds', 1),
     workers: positiveInt(args, 'workers', 2),
     seed: positiveInt(args, 'seed', 0, 0),

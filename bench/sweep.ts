@@ -19,12 +19,12 @@
  * training-loop seconds, the trials pruned and diverged, and the best learning rate per batch size by
  * one rule (results.ts's bestByBatchSize, `select: testAccuracy`, a diverged or pruned trial never
  * best), compared with the full grid's and the loop's. Round 2 (and every even round) runs PyTorch
- * first and the variants in reverse order.
+ * first and the variants in reverse order (`--first=pytorch`: the other way round).
  *
  *   node dist/bench/sweep.js [--batch-sizes=16,32,…] [--lrs=13|0.01,0.02,…] [--epochs=16]
  *     [--subset=10000] [--rounds=1] [--workers=2] [--seed=0] [--variants=full,median,asha]
  *     [--rungs=1,2,4] [--grace=1] [--eta=4] [--every=1] [--min-trials=3] [--prune-metric=testAccuracy]
- *     [--lr-order=ascending|descending] [--json]
+ *     [--lr-order=ascending|descending] [--first=sgdlab|pytorch] [--json]
  *
  * Default: the issue's grid, 9 batch sizes (16 … 4,096) × 13 learning rates (2⁻⁸ … 2⁴) × 16 epochs on
  * 10,000 images, the full grid only. `--lrs=N` takes the N middle rates of that ladder.
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   log(`bench sweep: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}; ${o.batchSizes.length} batch sizes (${o.batchSizes.join(', ')}) × ${o.lrs.length} learning rates (${o.lrs.map(lrText).join(', ')}, ${o.lrOrder}), ${o.epochs} epochs, ${o.subset} MNIST images, seed ${o.seed}, ${o.workers} workers, ${o.rounds} round(s); sgdlab variants ${o.variants.join(', ')}${prune}`);
   const rounds: Round[] = [];
   for (let round = 1; round <= o.rounds; round++) {
-    const torchFirst = round % 2 === 0;
+    const torchFirst = (round % 2 === 0) !== (o.first === 'pytorch');
     const order: (Variant | 'pytorch')[] = torchFirst ? ['pytorch', ...[...o.variants].reverse()] : [...o.variants, 'pytorch'];
     const loadBefore = load();
     const sides: Side[] = [];
