@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       log(`round ${round}: ${side} (load average ${load()})`);
       const s = side === 'pytorch' ? runTorch(o) : await runSgdlab(side, o);
       sides.push(s);
-      log(`round ${round}: ${side} ${s.wall.toFixed(1)} s (load average ${load()})`);
+      log(`round ${round}: ${side} ${s.wall.toFixed(1)} s, CPU ${s.cpu.toFixed(1)} s, Σ trial ${s.trialSeconds.toFixed(1)} s, Σ loop ${s.loop.toFixed(1)} s, ${s.pruned} pruned, ${s.diverged} diverged; best lr ${s.best.map((b) => `${b.batchSize}:${lrText(b.bestLr)}`).join(' ')} (load average ${load()})`);
     }
     const r: Round = { round, order: order.map((s) => (s === 'pytorch' ? 'PyTorch' : s)).join(' → '), loadBefore, loadAfter: load(), sides };
     rounds.push(r);
