@@ -6,136 +6,116 @@
  * `subset: N`, one seed; evaluation only at the end. Each side runs its trials on `--workers` processes
  * with one libtorch thread each; sgdlab into a fresh SQLite store.
  *
- * Reported per round: each side's wall time (process start to the last result, the store included on
- * sgdlab's side and Python's start and imports on PyTorch's), the ratio sgdlab / PyTorch, and the best
- * learning rate per batch size on each side by the same rule (results.ts's bestByBatchSize with the
- * study's `select: testAccuracy`, applied to both sides' results; a diverged trial never counts as
- * best), and whether they agree. With `--rounds=2` the second round runs PyTorch first.
+ * sgdlab's side runs one or more variants (`--variants=full,median,asha`): the full grid, or the same
+ * grid under the study's `prune` option (the median stopping rule or ASHA, the learning rates of one
+ * batch size competing; the rules' parameters: bench/sweep-options.ts). Pruning only removes trials: a
+ * trial that is not pruned is the full grid's trial, bit for bit, so the best learning rate per batch
+ * size is the full grid's iff its winner is never pruned.
+ *
+ * Reported per round and side: wall time (process start to the last result, the store included on
+ * sgdlab's side and Python's start and imports on PyTorch's), the ratio to PyTorch, Σ trial-seconds
+ * (each trial from claim to result, rung evaluations and snapshots included; the loop's trials with
+ * their evaluation), the share of them saved against the full grid and against the loop, Σ
+ * training-loop seconds, the trials pruned and diverged, and the best learning rate per batch size by
+ * one rule (results.ts's bestByBatchSize, `select: testAccuracy`, a diverged or pruned trial never
+ * best), compared with the full grid's and the loop's. Round 2 (and every even round) runs PyTorch
+ * first and the variants in reverse order (`--first=pytorch`: the other way round).
  *
  *   node dist/bench/sweep.js [--batch-sizes=16,32,…] [--lrs=13|0.01,0.02,…] [--epochs=16]
- *     [--subset=10000] [--rounds=1] [--workers=2] [--seed=0] [--json]
+ *     [--subset=10000] [--rounds=1] [--workers=2] [--seed=0] [--variants=full,median,asha]
+ *     [--rungs=1,2,4] [--grace=1] [--eta=4] [--every=1] [--min-trials=3] [--prune-metric=testAccuracy]
+ *     [--lr-order=ascending|descending] [--first=sgdlab|pytorch] [--json]
  *
  * Default: the issue's grid, 9 batch sizes (16 … 4,096) × 13 learning rates (2⁻⁸ … 2⁴) × 16 epochs on
- * 10,000 images. `--lrs=N` takes the N middle rates of that ladder.
+ * 10,000 images, the full grid only. `--lrs=N` takes the N middle rates of that ladder.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestByBatchSize, expandTrials, openStore, parseStudy, runStudy, type BatchSizeResult, type Study, type StoredTrial } from '../src/study/index.js';
+import { bestByBatchSize, expandTrials, openStore, runStudy, type BatchSizeResult, type Study, type StoredTrial } from '../src/study/index.js';
 import { parseTrialResult, type TrialResult } from '../src/study/records.js';
 import { sgdlabVersion } from '../src/train/version.js';
+import { cpuSeconds } from './claims.js';
+import { parseOptions, sweepStudy, type Options, type Variant } from './sweep-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The issue's ladder of learning rates: 13 factors of 2, 2⁻⁸ … 2⁴. */
-const LR_LADDER = Array.from({ length: 13 }, (_, i) => 2 ** (i - 8));
-const DEFAULT_BATCH_SIZES = Array.from({ length: 9 }, (_, i) => 16 * 2 ** i);
-
-interface Options {
-  batchSizes: number[];
-  lrs: number[];
-  epochs: number;
-  subset: number;
-  rounds: number;
-  workers: number;
-  seed: number;
-  json: boolean;
-}
-
-function flag(args: readonly string[], name: string): string | undefined {
-  const hit = args.find((a) => a.startsWith(`--${name}=`));
-  return hit?.slice(name.length + 3);
-}
-
-function positiveInt(args: readonly string[], name: string, fallback: number, min = 1): number {
-  const raw = flag(args, name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!(Number.isInteger(v) && v >= min)) throw new Error(`--${name}: '${raw}' is not an integer ≥ ${min}`);
-  return v;
-}
-
-function parseOptions(args: readonly string[]): Options {
-  const known = ['batch-sizes', 'lrs', 'epochs', 'subset', 'rounds', 'workers', 'seed'];
-  for (const a of args) {
-    if (a === '--json') continue;
-    const name = /^--([a-z-]+)=/.exec(a)?.[1];
-    if (!name || !known.includes(name)) throw new Error(`unknown argument '${a}': expected --json or --NAME=VALUE with NAME one of ${known.join(', ')}`);
-  }
-  const rawB = flag(args, 'batch-sizes');
-  const batchSizes = rawB === undefined ? DEFAULT_BATCH_SIZES : rawB.split(',').map(Number);
-  if (batchSizes.some((b) => !(Number.isInteger(b) && b > 0))) throw new Error(`--batch-sizes: expected positive integers separated by commas, got '${rawB}'`);
-  const rawLr = flag(args, 'lrs');
-  let lrs = LR_LADDER;
-  if (rawLr !== undefined && !rawLr.includes(',') && Number.isInteger(Number(rawLr))) {
-    const n = Number(rawLr);
-    if (!(n >= 1 && n <= LR_LADDER.length)) throw new Error(`--lrs: a count must be in 1..${LR_LADDER.length} (the ladder 2⁻⁸ … 2⁴), got ${rawLr}`);
-    const from = Math.floor((LR_LADDER.length - n) / 2);
-    lrs = LR_LADDER.slice(from, from + n);
-  } else if (rawLr !== undefined) {
-    lrs = rawLr.split(',').map(Number);
-    if (lrs.some((v) => !(Number.isFinite(v) && v > 0))) throw new Error(`--lrs: expected a count or positive learning rates separated by commas, got '${rawLr}'`);
-  }
-  const subset = positiveInt(args, 'subset', 10_000);
-  if (subset > 60_000) throw new Error(`--subset: ${subset} exceeds MNIST's 60,000 training images`);
-  const tooLarge = batchSizes.filter((b) => b > subset);
-  if (tooLarge.length > 0) throw new Error(`--batch-sizes: ${tooLarge.join(', ')} exceed the ${subset} training images of --subset`);
-  return {
-    batchSizes, lrs, subset,
-    epochs: positiveInt(args, 'epochs', 16),
-    rounds: positiveInt(args, 'rounds', 1),
-    workers: positiveInt(args, 'workers', 2),
-    seed: positiveInt(args, 'seed', 0, 0),
-    json: args.includes('--json'),
-  };
-}
-
-/** The sweep as an sgdlab study: one seed, evaluation only at the end (as the loop), best lr by test accuracy. */
-function sweepStudy(o: Options): Study {
-  return parseStudy({
-    name: 'bench-sweep',
-    base: {
-      model: { name: 'mlp', widths: [512, 512] },
-      data: { name: 'mnist', subset: o.subset },
-      optimizer: { name: 'sgd', lr: o.lrs[0] },
-      batchSize: o.batchSizes[0],
-      budget: { epochs: o.epochs },
-      eval: { every: 1_000_000_000 },
-      seed: o.seed,
-    },
-    grid: { batchSize: o.batchSizes, 'optimizer.lr': o.lrs },
-    select: 'testAccuracy',
-  });
-}
-
 interface Side {
-  side: 'sgdlab' | 'pytorch';
+  /** An sgdlab variant, or the PyTorch loop. */
+  side: Variant | 'pytorch';
   wall: number;
+  /**
+   * CPU seconds of the side's processes (this one and the workers it waited for: /proc's utime + stime +
+   * cutime + cstime across the side's run): the work done, which other processes on the machine inflate
+   * far less than wall time.
+   */
+  cpu: number;
   best: BatchSizeResult[];
   trials: number;
   diverged: number;
-  /** Σ over trials of the training loop's seconds (the worker's trainSeconds on sgdlab's side, the loop's on PyTorch's side; no evaluation). */
+  pruned: number;
+  /** Σ over trials of the training loop's seconds (the trainer's on sgdlab's side, its pauses' evaluations excluded; the loop's on PyTorch's side). */
   loop: number;
+  /** Σ over trials of each trial's seconds: sgdlab's from claim to stored result (rung evaluations, snapshots and the final evaluation included), the loop's with its evaluation. */
+  trialSeconds: number;
+  /** The same sum per batch size, and split by how the trial ended. */
+  trialSecondsByB: Record<number, number>;
+  trialSecondsByStatus: Record<string, number>;
+  /** The longest trial, seconds. */
+  longest: number;
+  /** sgdlab only: from the first trial's claim to the last result (the rest of the wall time is worker start, data loading and the store's setup). */
+  span?: number;
+  /** The pruned trials: batch size, learning rate, and the epoch they were stopped at. */
+  prunedAt: { batchSize: number; lr: number; epoch: number }[];
 }
 
-const summarize = (side: Side['side'], wall: number, study: Study, trials: readonly StoredTrial[]): Side => ({
-  side, wall, best: bestByBatchSize(study, trials), trials: trials.length, diverged: trials.filter((t) => t.status === 'diverged').length,
-  loop: trials.reduce((sum, t) => sum + (t.result?.trainSeconds ?? 0), 0),
-});
+function summarize(side: Side['side'], wall: number, cpu: number, study: Study, trials: readonly StoredTrial[], subset: number, span?: number): Side {
+  const byB: Record<number, number> = {};
+  const byStatus: Record<string, number> = {};
+  for (const t of trials) {
+    const b = t.config.batchSize as number;
+    byB[b] = (byB[b] ?? 0) + (t.seconds ?? 0);
+    byStatus[t.status] = (byStatus[t.status] ?? 0) + (t.seconds ?? 0);
+  }
+  return {
+    side, wall, cpu, best: bestByBatchSize(study, trials), trials: trials.length,
+    diverged: trials.filter((t) => t.status === 'diverged').length,
+    pruned: trials.filter((t) => t.status === 'pruned').length,
+    loop: trials.reduce((sum, t) => sum + (t.result?.trainSeconds ?? 0), 0),
+    trialSeconds: trials.reduce((sum, t) => sum + (t.seconds ?? 0), 0),
+    trialSecondsByB: byB, trialSecondsByStatus: byStatus,
+    longest: Math.max(0, ...trials.map((t) => t.seconds ?? 0)),
+    prunedAt: trials.filter((t) => t.status === 'pruned').map((t) => {
+      const b = t.config.batchSize as number;
+      // Steps per epoch: the subset's batches, the last partial one dropped (as the sweep trains).
+      return { batchSize: b, lr: t.config.optimizer.lr, epoch: (t.result?.pruned?.step ?? NaN) / Math.floor(subset / b) };
+    }),
+    ...(span !== undefined ? { span } : {}),
+  };
+}
 
-async function runSgdlab(study: Study, o: Options): Promise<Side> {
+/** From the first trial's start to the last one's end, seconds. */
+function spanOf(trials: readonly StoredTrial[]): number | undefined {
+  const starts = trials.map((t) => t.startedAt).filter((x): x is string => x !== null).map((x) => Date.parse(x));
+  const ends = trials.map((t) => t.finishedAt).filter((x): x is string => x !== null).map((x) => Date.parse(x));
+  return starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
+}
+
+async function runSgdlab(variant: Variant, o: Options): Promise<Side> {
+  const study = sweepStudy(o, variant);
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-bench-sweep-'));
   const db = join(dir, 'study.db');
   try {
-    const started = performance.now();
+    const [started, cpuBefore] = [performance.now(), cpuSeconds('self')];
     const summary = await runStudy(study, { db, workers: o.workers });
-    const wall = (performance.now() - started) / 1000;
-    if (summary.counts.failed > 0 || summary.errors.length > 0) throw new Error(`sgdlab side: ${summary.counts.failed} trials failed ${summary.errors.join('; ')}`);
+    const [wall, cpu] = [(performance.now() - started) / 1000, cpuSeconds('self') - cpuBefore];
+    if (summary.counts.failed > 0 || summary.errors.length > 0) throw new Error(`sgdlab side (${variant}): ${summary.counts.failed} trials failed ${summary.errors.join('; ')}`);
     const store = await openStore(db);
     try {
-      return summarize('sgdlab', wall, study, await store.trials(study.name));
+      const trials = await store.trials(study.name);
+      return summarize(variant, wall, cpu, study, trials, o.subset, spanOf(trials));
     } finally {
       await store.close();
     }
@@ -149,7 +129,10 @@ interface TorchTrial {
   lr: number;
   status: 'completed' | 'diverged';
   steps: number;
+  /** The training loop's seconds. */
   seconds: number;
+  /** The trial's seconds with its evaluation. */
+  total: number;
   train: { loss: number | null; accuracy: number; examples: number };
   test: { loss: number | null; accuracy: number; examples: number };
 }
@@ -164,14 +147,15 @@ function asStoredTrials(study: Study, results: readonly TorchTrial[]): StoredTri
     const r = byPoint.get(`${t.config.batchSize} ${t.config.optimizer.lr}`);
     if (!r) throw new Error(`PyTorch side: no result for batch size ${t.config.batchSize}, lr ${t.config.optimizer.lr}`);
     const result: TrialResult = parseTrialResult({ status: r.status, steps: r.steps, batchSize: r.batchSize, baseLr: r.lr, seconds: r.seconds, trainSeconds: r.seconds, train: r.train, test: r.test }, { study: study.name, key: t.key, what: 'result of the PyTorch loop' });
-    return { study: study.name, key: t.key, coordinates: t.coordinates, config: t.config, status: r.status, worker: null, attempt: 1, startedAt: null, finishedAt: null, seconds: r.seconds, result, error: null, checkpoint: null };
+    return { study: study.name, key: t.key, coordinates: t.coordinates, config: t.config, status: r.status, worker: null, attempt: 1, startedAt: null, finishedAt: null, seconds: r.total, result, error: null, checkpoint: null };
   });
 }
 
-function runTorch(study: Study, o: Options): Side {
+function runTorch(o: Options): Side {
+  const study = sweepStudy(o);
   const python = process.env.SGDLAB_PYTHON ?? '/usr/bin/python3';
   const args = [join(root, 'bench', 'sweep_torch.py'), '--batch-sizes', o.batchSizes.join(','), '--lrs', o.lrs.join(','), '--epochs', String(o.epochs), '--subset', String(o.subset), '--workers', String(o.workers), '--seed', String(o.seed)];
-  const started = performance.now();
+  const [started, cpuBefore] = [performance.now(), cpuSeconds('self')];
   const run = spawnSync(python, args, {
     // One thread a worker, and the allocator policy sgdlab's addon sets with mallopt (src/native/addon.cc), as bench/main.ts gives its PyTorch side.
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024) },
@@ -179,64 +163,104 @@ function runTorch(study: Study, o: Options): Side {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
   });
-  const wall = (performance.now() - started) / 1000;
+  const [wall, cpu] = [(performance.now() - started) / 1000, cpuSeconds('self') - cpuBefore];
   if (run.status !== 0) throw new Error(`PyTorch side: ${python} ${args.join(' ')} exited with ${run.status ?? run.signal}`);
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchTrial | { wall: number });
   const results = lines.filter((l): l is TorchTrial => 'batchSize' in l);
-  return summarize('pytorch', wall, study, asStoredTrials(study, results));
+  return summarize('pytorch', wall, cpu, study, asStoredTrials(study, results), o.subset);
 }
 
 const lrText = (lr: number | undefined) => (lr === undefined ? '—' : String(+lr.toPrecision(6)));
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const pct = (saved: number) => `${(100 * saved).toFixed(1)}%`;
 
 interface Round {
   round: number;
   order: string;
   loadBefore: string;
   loadAfter: string;
-  sgdlab: Side;
-  pytorch: Side;
+  /** In the order they ran. */
+  sides: Side[];
+}
+
+/** At how many of the batch sizes two sides pick the same best learning rate (a batch size with no best on either side disagrees). */
+function agreement(a: Side, b: Side, batchSizes: readonly number[]): number {
+  return batchSizes.filter((B) => {
+    const x = a.best.find((r) => r.batchSize === B);
+    const y = b.best.find((r) => r.batchSize === B);
+    return x !== undefined && y !== undefined && x.bestLr === y.bestLr;
+  }).length;
+}
+
+/** Each side's figures against the loop and the full grid of the same round. */
+function compare(r: Round, o: Options) {
+  const torch = r.sides.find((s) => s.side === 'pytorch')!;
+  const full = r.sides.find((s) => s.side === 'full');
+  return r.sides.filter((s) => s.side !== 'pytorch').map((s) => ({
+    variant: s.side,
+    ratio: s.wall / torch.wall,
+    cpuRatio: s.cpu / torch.cpu,
+    loopRatio: s.loop / torch.loop,
+    savedVsFull: full ? 1 - s.trialSeconds / full.trialSeconds : undefined,
+    savedVsLoop: 1 - s.trialSeconds / torch.trialSeconds,
+    agreesWithFull: full ? agreement(s, full, o.batchSizes) : undefined,
+    agreesWithPytorch: agreement(s, torch, o.batchSizes),
+  }));
 }
 
 function report(r: Round, o: Options): string {
   const out = [`\nround ${r.round} (${r.order}; load average ${r.loadBefore} before, ${r.loadAfter} after, on ${availableParallelism()} cores)\n`];
-  out.push(`sgdlab ${r.sgdlab.wall.toFixed(1)} s, PyTorch ${r.pytorch.wall.toFixed(1)} s, sgdlab / PyTorch ${(r.sgdlab.wall / r.pytorch.wall).toFixed(3)}; Σ training-loop s: sgdlab ${r.sgdlab.loop.toFixed(1)}, PyTorch ${r.pytorch.loop.toFixed(1)} (${(r.sgdlab.loop / r.pytorch.loop).toFixed(3)}); diverged trials: sgdlab ${r.sgdlab.diverged}, PyTorch ${r.pytorch.diverged} of ${r.sgdlab.trials}\n`);
-  out.push('| B | best lr, sgdlab | test acc. | train loss | best lr, PyTorch | test acc. | train loss | agree |\n|---:|---:|---:|---:|---:|---:|---:|---|\n');
-  let agree = 0;
-  for (const b of o.batchSizes) {
-    const s = r.sgdlab.best.find((x) => x.batchSize === b);
-    const p = r.pytorch.best.find((x) => x.batchSize === b);
-    const same = s !== undefined && p !== undefined && s.bestLr === p.bestLr;
-    if (same) agree++;
-    const steps = s && p ? Math.round(Math.log2(p.bestLr / s.bestLr)) : NaN;
-    const fmt = (x: BatchSizeResult | undefined) => `${lrText(x?.bestLr)} | ${x ? x.testAccuracy.mean.toFixed(4) : '—'} | ${x ? x.trainLoss.mean.toPrecision(3) : '—'}`;
-    out.push(`| ${b} | ${fmt(s)} | ${fmt(p)} | ${same ? 'yes' : Number.isFinite(steps) ? `no (${steps > 0 ? '+' : ''}${steps} step${Math.abs(steps) === 1 ? '' : 's'})` : 'no'} |\n`);
+  const torch = r.sides.find((s) => s.side === 'pytorch')!;
+  const rows = compare(r, o);
+  const n = o.batchSizes.length;
+  out.push('| side | wall s | / PyTorch | CPU s | / PyTorch | Σ trial s | saved vs full | saved vs PyTorch | Σ loop s | loop / PyTorch | Σ s: completed / pruned / diverged | longest trial s | claim→last result s | pruned | diverged | best lr = full | best lr = PyTorch |\n');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n');
+  for (const s of r.sides) {
+    const c = rows.find((x) => x.variant === s.side);
+    const st = (k: string) => (s.trialSecondsByStatus[k] ?? 0).toFixed(1);
+    out.push(`| ${s.side === 'pytorch' ? 'PyTorch loop' : `sgdlab ${s.side}`} | ${s.wall.toFixed(1)} | ${c ? c.ratio.toFixed(3) : '1'} | ${s.cpu.toFixed(1)} | ${c ? c.cpuRatio.toFixed(3) : '1'} | ${s.trialSeconds.toFixed(1)} | ${c?.savedVsFull !== undefined ? pct(c.savedVsFull) : '—'} | ${c ? pct(c.savedVsLoop) : '—'} | ${s.loop.toFixed(1)} | ${c ? c.loopRatio.toFixed(3) : '1'} | ${st('completed')} / ${st('pruned')} / ${st('diverged')} | ${s.longest.toFixed(1)} | ${s.span?.toFixed(1) ?? '—'} | ${s.pruned} | ${s.diverged} of ${s.trials} | ${c?.agreesWithFull !== undefined ? `${c.agreesWithFull} of ${n}` : '—'} | ${c ? `${c.agreesWithPytorch} of ${n}` : '—'} |\n`);
   }
-  out.push(`best lr agrees at ${agree} of ${o.batchSizes.length} batch sizes\n`);
+  const cols = r.sides.filter((s) => s.side !== 'pytorch').concat(torch);
+  const name = (s: Side) => (s.side === 'pytorch' ? 'PyTorch' : s.side);
+  out.push(`\n| B | ${cols.map((s) => `best lr, ${name(s)} | test acc.`).join(' | ')} | ${cols.map((s) => `Σ trial s, ${name(s)}`).join(' | ')} |\n`);
+  out.push(`|---:|${cols.map(() => '---:|---:|').join('')}${cols.map(() => '---:|').join('')}\n`);
+  for (const b of o.batchSizes) {
+    const cells = cols.map((s) => {
+      const x = s.best.find((y) => y.batchSize === b);
+      return `${lrText(x?.bestLr)} | ${x ? x.testAccuracy.mean.toFixed(4) : '—'}`;
+    });
+    out.push(`| ${b} | ${cells.join(' | ')} | ${cols.map((s) => (s.trialSecondsByB[b] ?? 0).toFixed(1)).join(' | ')} |\n`);
+  }
+  for (const s of r.sides.filter((x) => x.pruned > 0)) {
+    const byB = o.batchSizes.map((b) => [b, s.prunedAt.filter((p) => p.batchSize === b).sort((x, y) => y.lr - x.lr)] as const).filter(([, ps]) => ps.length > 0);
+    out.push(`pruned by ${s.side} (lr@epoch): ${byB.map(([b, ps]) => `B=${b}: ${ps.map((p) => `${lrText(p.lr)}@${+p.epoch.toFixed(2)}`).join(' ')}`).join('; ')}\n`);
+  }
   return out.join('');
 }
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const study = sweepStudy(o);
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench sweep: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}; ${o.batchSizes.length} batch sizes (${o.batchSizes.join(', ')}) × ${o.lrs.length} learning rates (${o.lrs.map(lrText).join(', ')}), ${o.epochs} epochs, ${o.subset} MNIST images, seed ${o.seed}, ${o.workers} workers, ${o.rounds} round(s)`);
+  const prune = o.variants.some((v) => v !== 'full') ? `; pruning ${JSON.stringify(o.prune)}` : '';
+  log(`bench sweep: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}; ${o.batchSizes.length} batch sizes (${o.batchSizes.join(', ')}) × ${o.lrs.length} learning rates (${o.lrs.map(lrText).join(', ')}, ${o.lrOrder}), ${o.epochs} epochs, ${o.subset} MNIST images, seed ${o.seed}, ${o.workers} workers, ${o.rounds} round(s); sgdlab variants ${o.variants.join(', ')}${prune}`);
   const rounds: Round[] = [];
   for (let round = 1; round <= o.rounds; round++) {
-    const torchFirst = round % 2 === 0;
+    const torchFirst = (round % 2 === 0) !== (o.first === 'pytorch');
+    const order: (Variant | 'pytorch')[] = torchFirst ? ['pytorch', ...[...o.variants].reverse()] : [...o.variants, 'pytorch'];
     const loadBefore = load();
-    const sides: Partial<Record<Side['side'], Side>> = {};
-    for (const side of torchFirst ? ['pytorch', 'sgdlab'] as const : ['sgdlab', 'pytorch'] as const) {
+    const sides: Side[] = [];
+    for (const side of order) {
       log(`round ${round}: ${side} (load average ${load()})`);
-      sides[side] = side === 'sgdlab' ? await runSgdlab(study, o) : runTorch(study, o);
-      log(`round ${round}: ${side} ${sides[side]!.wall.toFixed(1)} s`);
+      const s = side === 'pytorch' ? runTorch(o) : await runSgdlab(side, o);
+      sides.push(s);
+      log(`round ${round}: ${side} ${s.wall.toFixed(1)} s, CPU ${s.cpu.toFixed(1)} s, Σ trial ${s.trialSeconds.toFixed(1)} s, Σ loop ${s.loop.toFixed(1)} s, ${s.pruned} pruned, ${s.diverged} diverged; best lr ${s.best.map((b) => `${b.batchSize}:${lrText(b.bestLr)}`).join(' ')} (load average ${load()})`);
     }
-    const r: Round = { round, order: torchFirst ? 'PyTorch first' : 'sgdlab first', loadBefore, loadAfter: load(), sgdlab: sides.sgdlab!, pytorch: sides.pytorch! };
+    const r: Round = { round, order: order.map((s) => (s === 'pytorch' ? 'PyTorch' : s)).join(' → '), loadBefore, loadAfter: load(), sides };
     rounds.push(r);
     if (!o.json) process.stdout.write(report(r, o));
   }
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ options: o, rounds: rounds.map((r) => ({ ...r, ratio: r.sgdlab.wall / r.pytorch.wall })) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ options: o, rounds: rounds.map((r) => ({ ...r, comparisons: compare(r, o) })) }, null, 2)}\n`);
   }
 }
 
