@@ -50,6 +50,9 @@ const objectiveSchema = z.strictObject({
 
 export type MeasureObjective = z.output<typeof objectiveSchema>;
 
+/** The fewest batch sequences a held-out choice of degree splits in two (4 a half). */
+const HELD_OUT_MIN_SEQUENCES = 8;
+
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
   what: z.array(z.enum(MEASUREMENT_KINDS)).min(1),
@@ -154,6 +157,10 @@ export const measureSchema = z.strictObject({
     degree: z.union([z.number().int().positive(), z.literal('held-out')]).default(3),
     /** With degree 'held-out': the highest degree tried. */
     maxDegree: z.number().int().positive().default(6),
+  }).superRefine((g, ctx) => {
+    // Each half needs a few sequences for its own variance and standard error.
+    const fewest = Math.min(g.sequences, ...Object.values(g.sequencesByModel ?? {}));
+    if (g.degree === 'held-out' && fewest < HELD_OUT_MIN_SEQUENCES) ctx.addIssue({ code: 'custom', path: ['degree'], message: `'held-out' splits the sequences into two halves and needs at least ${HELD_OUT_MIN_SEQUENCES} of them, but a trial would get ${fewest}` });
   }).prefault({}),
   noise: z.strictObject({
     /** Sampled minibatches per batch size to check the closed-form variance (0: none). */

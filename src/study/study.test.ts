@@ -71,6 +71,7 @@ test('bad study files: each message names the field, the value and what is allow
     [GOOD + 'measure: { what: [hessian], objective: { batchNorm: eval } }\n', ['measure.objective.batchNorm: Invalid option: expected one of "running"|"batch" (got "eval")']],
     [GOOD + 'measure: { what: [hessian], objective: { batchNormBatch: 100 } }\n', ['measure.objective: `batchNormBatch` applies to `batchNorm: batch` only (got {"batchNormBatch":100})']],
     [GOOD + 'measure: { what: [sharpness], sharpness: { subspaceDistribution: gaussian } }\n', ['measure.sharpness.subspaceDistribution: Invalid option: expected one of "normal"|"uniform" (got "gaussian")']],
+    [GOOD + 'measure: { what: [gradientVariance], gradientVariance: { degree: held-out, sequences: 2000, sequencesByModel: { mlp: 6 } } }\n', ["measure.gradientVariance.degree: 'held-out' splits the sequences into two halves and needs at least 8 of them, but a trial would get 6 (got \"held-out\")"]],
   ];
   for (const [text, expected] of cases) assert.deepEqual(problemsOf(() => load(text)), expected);
   // Problems only visible once the grid is applied to the base configuration.
