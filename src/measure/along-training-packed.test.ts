@@ -14,24 +14,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../tensor/index.js';
-import { makeDataset } from '../data/index.js';
 import { buildModel, type ModelSpec } from '../nn/index.js';
 import { linearRegressionGradientVariance } from '../theory/index.js';
 import { gradientVarianceAlongTraining, gradientVarianceAlongTrainingPacked, selectDegreeByHeldOut } from './index.js';
+import { regressionData } from './testing.js';
 
-function data() {
-  const g = new T.Generator(4);
-  const x = T.randn([200, 3], { generator: g });
-  const y = x.matmul(T.tensor([1, -1, 0.5])).unsqueeze(1).add(T.randn([200, 1], { generator: g }).mul(0.3));
-  return makeDataset(x, y, undefined);
-}
 const io = { inputShape: [3], outputs: 1 };
 const linear: ModelSpec = { name: 'linear-regression', init: { scheme: 'normal', std: 0.5 } };
 const deep: ModelSpec = { name: 'deep-linear', widths: [4, 4] };
 
 for (const [name, spec] of [['linear regression', linear], ['a deep linear network 3-4-4-1', deep]] as const) {
   test(`${name}: the packed runs give the serial runs' variance at every b and k, with and without replacement, in one pack or in packs of 7`, () => {
-    const d = data();
+    const d = regressionData();
     const w0 = buildModel(spec, io, new T.Generator(0));
     const steps = [0, 2, 5];
     for (const replacement of [true, false]) {
@@ -57,7 +51,7 @@ for (const [name, spec] of [['linear regression', linear], ['a deep linear netwo
 }
 
 test('linear regression: the whole and each half of the sequences agree with the exact moment recursion at k = 0, 3 and 8', () => {
-  const d = data();
+  const d = regressionData();
   const w0 = buildModel(linear, io, new T.Generator(0));
   const rows = { x: d.x.toArray() as number[][], y: (d.y.squeeze(1).toArray() as number[]), w0: (w0.parameters()[0]!.flatten().toArray() as number[]) };
   const steps = [0, 3, 8];

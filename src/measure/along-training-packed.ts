@@ -95,7 +95,7 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
   const recorded = new Set(o.steps);
   const replacement = o.replacement ?? true;
   const perB = o.batchSizes.map((b) => {
-    // acc[k][fold]
+    // The running sums of each step k, per fold.
     const acc = new Map(o.steps.map((k) => [k, [{ sum: undefined, squares: [] }, { sum: undefined, squares: [] }] as Accumulator[]]));
     const shift = new Map<number, T.Tensor>();
     for (let first = 0; first < o.sequences; ) {
@@ -125,9 +125,10 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
       }
       first += count;
     }
+    // Per step k: the whole and each half (fold) of the sequences at this b.
     const result = o.steps.map((k) => {
       const folds = acc.get(k)!;
-      return { step: k, points: [estimate(b, folds)], folds: [[estimate(b, [folds[0]!])], [estimate(b, [folds[1]!])]] as [VarianceAtStep[], VarianceAtStep[]] };
+      return { all: estimate(b, folds), halves: [estimate(b, [folds[0]!]), estimate(b, [folds[1]!])] as const };
     });
     for (const folds of acc.values()) T.dispose(folds.flatMap((f) => (f.sum ? [f.sum] : [])));
     T.dispose([...shift.values()]);
@@ -135,8 +136,8 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
   });
   return o.steps.map((step, i) => ({
     step,
-    points: perB.map((r) => r[i]!.points[0]!),
-    folds: [perB.map((r) => r[i]!.folds[0][0]!), perB.map((r) => r[i]!.folds[1][0]!)],
+    points: perB.map((r) => r[i]!.all),
+    folds: [perB.map((r) => r[i]!.halves[0]), perB.map((r) => r[i]!.halves[1])],
   }));
 }
 

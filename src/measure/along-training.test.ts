@@ -6,22 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../tensor/index.js';
-import { makeDataset } from '../data/index.js';
 import { buildModel } from '../nn/index.js';
 import { linearRegressionGradientVariance } from '../theory/index.js';
 import { fitPolynomialInInverseB, gradientVarianceAlongTraining, isNonIncreasing } from './index.js';
+import { regressionData } from './testing.js';
 
-function data() {
-  const g = new T.Generator(4);
-  const x = T.randn([200, 3], { generator: g });
-  const y = x.matmul(T.tensor([1, -1, 0.5])).unsqueeze(1).add(T.randn([200, 1], { generator: g }).mul(0.3));
-  return makeDataset(x, y, undefined);
-}
 const spec = { name: 'linear-regression' as const, init: { scheme: 'normal' as const, std: 0.5 } };
 const io = { inputShape: [3], outputs: 1 };
 
 test('after k = 0 and k = 4 steps the measured variance equals the exact moment recursion for every b, with and without replacement', () => {
-  const d = data();
+  const d = regressionData();
   const w0 = buildModel(spec, io, new T.Generator(0));
   const rows = { x: d.x.toArray() as number[][], y: (d.y.squeeze(1).toArray() as number[]), w0: (w0.parameters()[0]!.flatten().toArray() as number[]) };
   for (const replacement of [true, false]) {
@@ -38,7 +32,7 @@ test('after k = 0 and k = 4 steps the measured variance equals the exact moment 
 });
 
 test('the polynomial fit in 1/b recovers a held-out batch size of the exact curve (degree k + 1 = 5 at k = 4)', () => {
-  const d = data();
+  const d = regressionData();
   const w0 = buildModel(spec, io, new T.Generator(0));
   const rows = { x: d.x.toArray() as number[][], y: (d.y.squeeze(1).toArray() as number[]), w0: (w0.parameters()[0]!.flatten().toArray() as number[]) };
   const exact = (b: number) => linearRegressionGradientVariance({ ...rows, lr: 0.05, b, replacement: true }, 4)[4]!;
@@ -56,7 +50,7 @@ test('the polynomial fit in 1/b recovers a held-out batch size of the exact curv
 });
 
 test('after k = 4 steps of a deep linear network the variance still decreases in b', () => {
-  const d = data();
+  const d = regressionData();
   const model = { name: 'deep-linear' as const, widths: [3] };
   const w0 = buildModel(model, io, new T.Generator(1));
   const points = gradientVarianceAlongTraining({ model, initial: w0, data: d, batchSizes: [1, 2, 4, 8, 32], step: 4, sequences: 300, lr: 0.05, seed: 1 });
@@ -66,7 +60,7 @@ test('after k = 4 steps of a deep linear network the variance still decreases in
 });
 
 test('the sequences follow the seed: the same seed repeats every number, another seed draws other batches; w₀ is never changed', () => {
-  const d = data();
+  const d = regressionData();
   const w0 = buildModel(spec, io, new T.Generator(0));
   const before = T.tidy(() => w0.parameters()[0]!.toArray());
   const run = (seed: number) => gradientVarianceAlongTraining({ model: spec, initial: w0, data: d, batchSizes: [2], step: 3, sequences: 20, lr: 0.05, seed }).map((p) => p.variance);

@@ -149,7 +149,8 @@ const sequencesFor = (o: MeasureSpec['gradientVariance'], config: TrainConfig): 
  */
 function linearRegressionRecursion(config: TrainConfig, w0: Module, split: TensorDataset, lastStep: number): ((b: number, replacement: boolean, step: number) => number) | undefined {
   const params = w0.parameters();
-  if (config.model.name !== 'linear-regression' || params.length !== 1 || modelInfo('linear-regression').defaultLoss !== 'half-mse') return undefined;
+  // The sequences run on the model's default loss (along-training.ts): the recursion is for ½ squared error.
+  if (config.model.name !== 'linear-regression' || params.length !== 1 || modelInfo(config.model.name).defaultLoss !== 'half-mse') return undefined;
   const rows = { x: split.x.reshape([split.x.shape[0]!, -1]).toArray() as number[][], y: split.y.reshape([-1]).toArray() as number[], w0: params[0]!.flatten().toArray() as number[] };
   // One recursion to the last step per (b, sampling) gives every step's value.
   const curves = new Map<string, number[]>();
