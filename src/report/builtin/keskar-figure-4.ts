@@ -53,8 +53,8 @@ export function keskarFigure4(d: ReportData): Figure[] {
       $schema: SCHEMA, title: 'Test accuracy and sharpness vs batch size', data: { values },
       facet: { column: { field: 'quantity', type: 'nominal', title: null, sort: values.map((v) => v.quantity).filter((q, i, all) => all.indexOf(q) === i) } },
       spec: {
-        width: 200, height: 180,
-        encoding: { x: { field: 'batchSize', type: 'quantitative', scale: { type: 'log' }, axis: { values: [...new Set(rows.map((r) => r.batchSize))].sort((a, b) => a - b) }, title: 'batch size B' } },
+        width: 240, height: 180,
+        encoding: { x: { field: 'batchSize', type: 'quantitative', scale: { type: 'log' }, axis: { values: [...new Set(rows.map((r) => r.batchSize))].sort((a, b) => a - b), labelAngle: -45, labelOverlap: false }, title: 'batch size B' } },
         layer: [
           { mark: 'errorbar', encoding: { y: { field: 'lo', type: 'quantitative', title: null, scale: { zero: false } }, y2: { field: 'hi' } } },
           { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'batchSize' }, { field: 'mean', format: '.4g' }, { field: 'n', title: 'seeds' }] } },
