@@ -16,7 +16,7 @@ const stat = (xs: readonly number[]) => {
   return `${fmt(s.mean)} ± ${fmt(s.std, 2)} (n = ${s.n})`;
 };
 const decayVerdict = (b: BestWeightDecay) => (b.negativeResolved ? 'reproduced' : b.weightDecay < 0 ? 'partly: negative, not resolved from γ = 0' : 'not');
-const decayText = (b: BestWeightDecay) => `best γ = ${b.weightDecay.toPrecision(3)}, seeds cannot tell [${b.range[0].toPrecision(3)}, ${b.range[1].toPrecision(3)}] from it`;
+const decayText = (b: BestWeightDecay) => `best γ = ${b.weightDecay.toPrecision(3)}, seeds cannot tell [${b.range[0].toPrecision(3)}, ${b.range[1].toPrecision(3)}] from it${b.onEdge ? '; at the edge of the grid' : ''}`;
 
 export function ziyinClaimsTable(d: ReportData): Table[] {
   const rows: string[][] = [];

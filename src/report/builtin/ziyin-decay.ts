@@ -29,6 +29,8 @@ export interface BestWeightDecay {
   range: [number, number];
   /** Whether γ = 0 is in the grid and outside `range` with the best γ negative: a negative optimum the seeds resolve. */
   negativeResolved: boolean;
+  /** Whether the best γ is the grid's smallest or largest (of more than one): the optimum may lie beyond it. */
+  onEdge: boolean;
 }
 
 /** Mean ± standard error of `value` per weight decay (one value per seed), sorted by γ. */
@@ -48,30 +50,50 @@ export function bestWeightDecay(points: readonly DecayPoint[]): BestWeightDecay 
   const close = points.filter((p) => p.mean - best.mean <= Math.hypot(p.standardError, best.standardError));
   const range: [number, number] = [Math.min(...close.map((p) => p.weightDecay)), Math.max(...close.map((p) => p.weightDecay))];
   const hasZero = points.some((p) => p.weightDecay === 0);
-  return { weightDecay: best.weightDecay, mean: best.mean, standardError: best.standardError, range, negativeResolved: hasZero && best.weightDecay < 0 && range[1] < 0 };
+  const onEdge = points.length > 1 && (best === points[0] || best === points[points.length - 1]);
+  return { weightDecay: best.weightDecay, mean: best.mean, standardError: best.standardError, range, negativeResolved: hasZero && best.weightDecay < 0 && range[1] < 0, onEdge };
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const decayOf = (t: StoredTrial) => t.config.optimizer.weightDecay ?? 0;
 
-/** γ on an axis with ticks at the grid's values: in 1e-4 style for the MNIST grid (2.5e-5 prints as 0.000025 otherwise), plain for the regression's. */
-const gammaAxis = (title: string, grid: readonly number[] = []) => ({
-  field: 'weightDecay', type: 'quantitative' as const, title,
-  axis: { ...(grid.length > 0 ? { values: [...grid] } : {}), format: Math.max(...grid.map(Math.abs), 0) < 1e-3 ? '.2~e' : '~g', labelAngle: -45 },
-});
+/**
+ * γ on an axis with ticks at the grid's values: in 1e-4 style for the MNIST grid (2.5e-5 prints as 0.000025
+ * otherwise) with 0 as "0" (not "0e+0"), plain for the regression's. The MNIST grid is geometric on each
+ * side of 0 (±2.5e-5 … ±8e-4), so its axis is symmetric-logarithmic, linear within its least |γ| of 0:
+ * on a linear axis the points near 0 would crowd into one tick.
+ */
+const gammaAxis = (title: string, grid: readonly number[] = []) => {
+  const exponent = Math.max(...grid.map(Math.abs), 0) < 1e-3;
+  const least = Math.min(...grid.filter((g) => g !== 0).map(Math.abs));
+  return {
+    field: 'weightDecay', type: 'quantitative' as const, title,
+    ...(exponent && Number.isFinite(least) ? { scale: { type: 'symlog' as const, constant: least } } : {}),
+    axis: {
+      ...(grid.length > 0 ? { values: [...grid] } : {}), labelAngle: -45, labelOverlap: false,
+      ...(exponent ? { labelExpr: "datum.value === 0 ? '0' : format(datum.value, '.2~e')" } : { format: '~g' }),
+    },
+  };
+};
+
+/** A y scale for means that span more than a factor of 30 (a runaway point would flatten the rest): log, else linear without zero. */
+const meanScale = (points: readonly DecayPoint[]) => {
+  const lows = points.map((p) => p.mean - p.standardError);
+  return Math.min(...lows) > 0 && Math.max(...points.map((p) => p.mean)) > 30 * Math.min(...points.map((p) => p.mean)) ? { type: 'log' as const } : { zero: false };
+};
 
 /** Points ± 1 standard error, the best γ as a red diamond with its range as a horizontal bar, and optional theory lines. */
 function decayLayers(points: readonly DecayPoint[], best: BestWeightDecay, yTitle: string, theory: { weightDecay: number; value: number }[] = [], title = 'weight decay γ'): object[] {
   const x = gammaAxis(title, points.map((p) => p.weightDecay));
   const values = points.map((p) => ({ ...p, lo: p.mean - p.standardError, hi: p.mean + p.standardError }));
-  const y = { field: 'mean', type: 'quantitative' as const, scale: { zero: false }, title: yTitle };
+  const y = { field: 'mean', type: 'quantitative' as const, scale: meanScale(points), title: yTitle };
   return [
     ...(theory.length > 0 ? [{
       data: { values: theory }, mark: { type: 'line' as const, color: '#888', strokeDash: [5, 3] },
-      encoding: { x: x, y: { field: 'value', type: 'quantitative' as const, scale: { zero: false }, title: yTitle } },
+      encoding: { x: x, y: { field: 'value', type: 'quantitative' as const, scale: y.scale, title: yTitle } },
     }] : []),
     { data: { values }, mark: { type: 'line' as const, point: true }, encoding: { x: x, y } },
-    { data: { values }, mark: 'errorbar' as const, encoding: { x: x, y: { field: 'lo', type: 'quantitative' as const, title: yTitle }, y2: { field: 'hi' } } },
+    { data: { values }, mark: 'errorbar' as const, encoding: { x: x, y: { field: 'lo', type: 'quantitative' as const, scale: y.scale, title: yTitle }, y2: { field: 'hi' } } },
     {
       data: { values: [{ weightDecay: best.range[0], weightDecay2: best.range[1], mean: best.mean }] }, mark: { type: 'rule' as const, color: '#d62728', strokeWidth: 2 },
       encoding: { x: x, x2: { field: 'weightDecay2' }, y },
@@ -85,7 +107,22 @@ function decayLayers(points: readonly DecayPoint[], best: BestWeightDecay, yTitl
 }
 
 const verdict = (b: BestWeightDecay) => `best γ = ${b.weightDecay.toPrecision(3)} (seeds cannot tell γ in [${b.range[0].toPrecision(3)}, ${b.range[1].toPrecision(3)}] from it, red bar)`
-  + (b.negativeResolved ? ': a negative optimum, resolved from γ = 0' : b.weightDecay < 0 ? ': negative, but not resolved from γ = 0' : ': not negative');
+  + (b.negativeResolved ? ': a negative optimum, resolved from γ = 0' : b.weightDecay < 0 ? ': negative, but not resolved from γ = 0' : ': not negative')
+  + (b.onEdge ? ', at the edge of the grid (the optimum may lie beyond it)' : '');
+
+/**
+ * The trials that did not complete, per γ and status, with the test error of those that still have one: a
+ * run stopped for its training loss (the weights' runaway at γ < 0) may still classify well, since the
+ * predicted class depends only on the direction of the weights.
+ */
+function failedText(failed: readonly StoredTrial[]): string {
+  const groups = new Map<string, StoredTrial[]>();
+  for (const t of failed) groups.set(`γ = ${decayOf(t)}: ${t.status}`, [...(groups.get(`γ = ${decayOf(t)}: ${t.status}`) ?? []), t]);
+  return [...groups].map(([label, ts]) => {
+    const errors = ts.flatMap((t) => (t.result?.test?.accuracy == null ? [] : [100 * (1 - t.result.test.accuracy)]));
+    return errors.length === 0 ? label : `${label}, test error ${sampleStatistics(errors).mean.toFixed(2)}% (n = ${errors.length})`;
+  }).join('; ');
+}
 
 /** The MNIST logistic-regression trials at λ = 1.5, S = 32: test loss and test accuracy (lower error = 1 − accuracy) over γ. */
 export function mnistDecayFigure(trials: readonly StoredTrial[]): Figure | undefined {
@@ -103,7 +140,7 @@ export function mnistDecayFigure(trials: readonly StoredTrial[]): Figure | undef
     caption: `Mean ± 1 standard error over ${seeds} seed(s) at the end of training. Test loss: ${verdict(bestLoss)}.`
       + (bestError ? ` Test error: ${verdict(bestError)}.` : '')
       + ' Ziyin et al. report a negative optimal γ here; a negative γ makes the penalized loss unbounded below, so the weights grow like e^{λ|γ|t} and the grid stays at small |γ|.'
-      + (failed.length > 0 ? ` ${failed.length} trial(s) did not complete (${[...new Set(failed.map((t) => `γ = ${decayOf(t)}: ${t.status}`))].join('; ')}).` : ''),
+      + (failed.length > 0 ? ` ${failed.length} trial(s) did not complete (${failedText(failed)}).` : ''),
     spec: {
       $schema: SCHEMA, title: 'Test loss and test error vs γ',
       hconcat: [

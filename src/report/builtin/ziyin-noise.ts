@@ -13,6 +13,9 @@ import { isMeasurementOf, type StoredMeasurement, type StoredTrial } from '../..
 import { fullFluctuations } from '../../study/records.js';
 import type { Figure } from '../figures.js';
 
+/** The colour scale of batch sizes labelled "S = …", in numeric order (a nominal field's labels sort as text: S = 10 before S = 2). */
+export const batchSizeScale = (sizes: Iterable<number>) => ({ domain: [...new Set(sizes)].sort((a, b) => a - b).map((S) => `S = ${S}`) });
+
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
 export interface NoiseComparison {
@@ -120,12 +123,12 @@ export function noiseCovarianceFigure(rows: readonly NoiseComparison[], trials: 
     spec: {
       $schema: SCHEMA, title: 'Noise covariance vs λ', width: 440, height: 280,
       layer: [
-        { data: { values: curve }, mark: 'line', encoding: { x: { field: 'lr', type: 'quantitative', title: 'learning rate λ' }, y: { field: 'ratio', ...y }, color: { field: 'S', type: 'nominal', title: 'batch size' } } },
+        { data: { values: curve }, mark: 'line', encoding: { x: { field: 'lr', type: 'quantitative', title: 'learning rate λ' }, y: { field: 'ratio', ...y }, color: { field: 'S', type: 'nominal', title: 'batch size', scale: batchSizeScale(sizes) } } },
         { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
-        { data: { values: points }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'measured', ...y }, color: { field: 'S', type: 'nominal' } } },
-        { data: { values: points }, mark: 'errorbar', encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'S', type: 'nominal' } } },
-        { data: { values: points }, mark: { type: 'point', shape: 'diamond', size: 70 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'exact', ...y }, color: { field: 'S', type: 'nominal' } } },
-        { data: { values: points.filter((p) => p.atWeights !== undefined) }, mark: { type: 'point', shape: 'cross', size: 60 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'atWeights', ...y }, color: { field: 'S', type: 'nominal' } } },
+        { data: { values: points }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'measured', ...y }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) } } },
+        { data: { values: points }, mark: 'errorbar', encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) } } },
+        { data: { values: points }, mark: { type: 'point', shape: 'diamond', size: 70 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'exact', ...y }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) } } },
+        { data: { values: points.filter((p) => p.atWeights !== undefined) }, mark: { type: 'point', shape: 'cross', size: 60 }, encoding: { x: { field: 'lr', type: 'quantitative' }, y: { field: 'atWeights', ...y }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) } } },
       ],
     } as TopLevelSpec,
   };
@@ -147,6 +150,10 @@ export function noiseAlongTraining1d(p: { a: number; noiseVariance: number; batc
   }
   return steps.map((t) => ratio[t]!);
 }
+
+/** The along-training figure's series, in its legend's order, and their colours. */
+const ALONG_SERIES = ['exact expectation along training', 'measured (mean ± 1 SE)', 'exact C at each trial\'s w_t'] as const;
+const series = (name: (typeof ALONG_SERIES)[number]) => ({ datum: name, title: null, scale: { domain: [...ALONG_SERIES], range: ['#4c78a8', '#f58518', '#54a24b'] } });
 
 /**
  * C along training (the 1-D trials of one (λ, S) trained to several step budgets from w₀ = 0): measured
@@ -187,11 +194,11 @@ export function noiseAlongTrainingFigure(rows: readonly NoiseComparison[], trial
     spec: {
       $schema: SCHEMA, title: 'Noise covariance along training', width: 440, height: 260,
       layer: [
-        { data: { values: theory }, mark: { type: 'line', color: '#4c78a8' }, encoding: { x, y: { field: 'ratio', ...y } } },
+        { data: { values: theory }, mark: 'line', encoding: { x, y: { field: 'ratio', ...y }, color: series(ALONG_SERIES[0]) } },
         { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
-        { data: { values: points }, mark: { type: 'point', filled: true, size: 50, color: '#f58518' }, encoding: { x, y: { field: 'measured', ...y } } },
-        { data: { values: points }, mark: { type: 'errorbar', color: '#f58518' }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
-        { data: { values: points }, mark: { type: 'point', shape: 'cross', size: 70, color: '#54a24b' }, encoding: { x, y: { field: 'atWeights', ...y } } },
+        { data: { values: points }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x, y: { field: 'measured', ...y }, color: series(ALONG_SERIES[1]) } },
+        { data: { values: points }, mark: 'errorbar', encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: series(ALONG_SERIES[1]) } },
+        { data: { values: points }, mark: { type: 'point', shape: 'cross', size: 70 }, encoding: { x, y: { field: 'atWeights', ...y }, color: series(ALONG_SERIES[2]) } },
       ],
     } as TopLevelSpec,
   };

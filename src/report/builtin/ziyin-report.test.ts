@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
-import { bestWeightDecay, decayPoints, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinNoiseComparisons } from './ziyin.js';
+import { bestWeightDecay, decayPoints, mnistDecayFigure, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinNoiseComparisons } from './ziyin.js';
 import { ziyinClaimsTable } from './ziyin-claims.js';
 import { normals } from '../../theory/testing.js';
 
@@ -32,10 +32,31 @@ test('decayPoints and bestWeightDecay: the least mean, and every γ within one s
   const points = decayPoints(values);
   assert.deepEqual(points.map((p) => [p.weightDecay, Number(p.mean.toFixed(6)), Number(p.standardError.toFixed(6)), p.n]), [[-0.1, 1.1, 0.1, 2], [-0.05, 0.92, 0.02, 2], [0, 0.96, 0.01, 2], [0.05, 1.4, 0.1, 2]]);
   // γ = 0: 0.96 − 0.92 = 0.04 > √(0.02² + 0.01²) = 0.0224, resolved; γ = −0.1: 0.18 > 0.102, also outside.
-  assert.deepEqual(bestWeightDecay(points), { weightDecay: -0.05, mean: points[1]!.mean, standardError: points[1]!.standardError, range: [-0.05, -0.05], negativeResolved: true });
+  assert.deepEqual(bestWeightDecay(points), { weightDecay: -0.05, mean: points[1]!.mean, standardError: points[1]!.standardError, range: [-0.05, -0.05], negativeResolved: true, onEdge: false });
   // With γ = 0 noisier (se 0.05) it is within reach of the best: negative but not resolved.
   const noisy = bestWeightDecay(decayPoints([...values.filter((v) => v.weightDecay !== 0), { weightDecay: 0, value: 0.91 }, { weightDecay: 0, value: 1.01 }]))!;
   assert.deepEqual([noisy.weightDecay, noisy.range, noisy.negativeResolved], [-0.05, [-0.05, 0], false]);
+  // Without γ = −0.1 the best, −0.05, is the grid's smallest: on its edge, the optimum may lie beyond.
+  const edge = bestWeightDecay(points.filter((p) => p.weightDecay !== -0.1))!;
+  assert.deepEqual([edge.weightDecay, edge.onEdge, edge.negativeResolved], [-0.05, true, true]);
+});
+
+test('mnistDecayFigure: the caption names the trials that did not complete with their own test error, and says when the best γ is on the grid\'s edge', () => {
+  const mnistTrial = (key: string, weightDecay: number, status: StoredTrial['status'], accuracy: number, loss: number): StoredTrial => ({
+    study: 'ziyin', key, coordinates: {}, status, attempt: 1, worker: null, startedAt: null, finishedAt: null, seconds: 1, error: null, checkpoint: null,
+    config: { model: { name: 'logistic-regression' }, batchSize: 32, data: { name: 'mnist' }, optimizer: { name: 'sgd', lr: 1.5, weightDecay } } as unknown as StoredTrial['config'],
+    result: { test: { loss, accuracy } } as unknown as StoredTrial['result'],
+  });
+  const trials = [
+    mnistTrial('a0', -1e-4, 'completed', 0.91, 2), mnistTrial('a1', -1e-4, 'completed', 0.92, 3),
+    mnistTrial('b0', 0, 'completed', 0.90, 0.5), mnistTrial('b1', 0, 'completed', 0.89, 0.6),
+    // Stopped for their training loss, yet classifying: errors 8% and 9%, mean 8.50%.
+    mnistTrial('c0', -2e-4, 'diverged', 0.92, 1e9), mnistTrial('c1', -2e-4, 'diverged', 0.91, 1e9),
+  ];
+  const caption = mnistDecayFigure(trials)!.caption;
+  assert.match(caption, /2 trial\(s\) did not complete \(γ = -0\.0002: diverged, test error 8\.50% \(n = 2\)\)/);
+  // The best test error, −1e-4 (8.5%), is the smallest completed γ: on the grid's edge. The best loss, γ = 0, is the largest.
+  assert.match(caption, /Test error: best γ = -0\.000100 .*at the edge of the grid/);
 });
 
 test('regressionDecayRows: measured ½a(Var w + (E w − u)²) and the exact Σ(γ) = λ(2a²r² + aσ²)/(S(2k − λk²) − 2λa²), r = −γu/k', () => {

@@ -11,7 +11,7 @@ import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
-import { noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
+import { batchSizeScale, noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
@@ -176,7 +176,7 @@ function sigmaFigure(rows: readonly SigmaComparison[]): Figure {
           encoding: {
             x: { field: 'lr', type: 'quantitative', title: 'learning rate λ' },
             y: { field: 'sigma', type: 'quantitative', scale: { type: 'log' }, title: 'Var(w) at stationarity' },
-            color: { field: 'S', type: 'nominal', title: 'batch size' },
+            color: { field: 'S', type: 'nominal', title: 'batch size', scale: batchSizeScale(sizes) },
             strokeDash: {
               field: 'theory', type: 'nominal', title: 'theory',
               scale: { domain: ['exact (discrete time)', 'continuous time λσ²/(2S)'], range: [[1, 0], [5, 4]] },
@@ -187,8 +187,8 @@ function sigmaFigure(rows: readonly SigmaComparison[]): Figure {
           data: { values: measured }, mark: { type: 'point', size: 50 },
           encoding: {
             x: { field: 'lr', type: 'quantitative' }, y: { field: 'sigma', type: 'quantitative', scale: { type: 'log' } },
-            color: { field: 'S', type: 'nominal' },
-            fill: { condition: { test: '!datum.heavy', field: 'S', type: 'nominal' }, value: 'white' },
+            color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) },
+            fill: { condition: { test: '!datum.heavy', field: 'S', type: 'nominal', scale: batchSizeScale(sizes) }, value: 'white' },
           },
         },
         {
@@ -196,12 +196,12 @@ function sigmaFigure(rows: readonly SigmaComparison[]): Figure {
           encoding: {
             x: { field: 'lr', type: 'quantitative' },
             y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'Var(w) at stationarity' },
-            y2: { field: 'hi' }, color: { field: 'S', type: 'nominal' },
+            y2: { field: 'hi' }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) },
           },
         },
         {
           data: { values: thresholds }, mark: { type: 'rule', strokeDash: [2, 2] },
-          encoding: { x: { field: 'lr', type: 'quantitative' }, color: { field: 'S', type: 'nominal' } },
+          encoding: { x: { field: 'lr', type: 'quantitative' }, color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) } },
         },
       ],
     } as TopLevelSpec,
@@ -220,6 +220,7 @@ function lossesFigure(rows: readonly SigmaComparison[]): Figure | undefined {
     ];
   }));
   if (losses.length === 0) return undefined;
+  const sizes = rows.map((r) => r.batchSize);
   return {
     id: 'ziyin-losses-vs-lr', title: 'Training and test loss vs learning rate (1-D label-noise regression)',
     caption: 'Measured at stationarity (points: the mean minibatch loss; the excess test loss ½a(Var w + (E w − u)²)) against the exact '
@@ -235,7 +236,7 @@ function lossesFigure(rows: readonly SigmaComparison[]): Figure | undefined {
             encoding: {
               x: { field: 'lr', type: 'quantitative', title: 'λ' },
               y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: null },
-              color: { field: 'S', type: 'nominal' },
+              color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) },
               strokeDash: { field: 'source', type: 'nominal', scale: { domain: ['exact', 'continuous time'], range: [[1, 0], [5, 4]] } },
             },
           },
@@ -244,7 +245,7 @@ function lossesFigure(rows: readonly SigmaComparison[]): Figure | undefined {
             encoding: {
               x: { field: 'lr', type: 'quantitative' },
               y: { field: 'value', type: 'quantitative', scale: { type: 'log' } },
-              color: { field: 'S', type: 'nominal' },
+              color: { field: 'S', type: 'nominal', scale: batchSizeScale(sizes) },
             },
           },
         ],

@@ -65,9 +65,11 @@ export const ZIYIN_REGRESSION_DECAYS = [-0.15, -0.1, -0.075, -0.05, -0.025, 0, 0
 /**
  * The paper size's weight decays on MNIST, fine around 0: at λ = 1.5 on pixels in [0, 1] a decay of ±1e-3
  * already moves the test accuracy by 6–10 points (a 5-epoch probe), and a negative γ makes the penalized loss
- * unbounded below, so the weights grow like e^{λ|γ|t}: |γ| ≤ 2e-4 keeps that below e^{5.6} over 10 epochs.
+ * unbounded below, so the weights grow like e^{λ|γ|t} (e^{5.6} over 10 epochs at |γ| = 2e-4). The first paper-size
+ * run (2026-12-05) put the best test error at −2e-4 and the best test loss at +2e-4, both on the grid's edges, so
+ * ±4e-4 and ±8e-4 extend it to where each curve turns or the runaway growth (e^{22} at −8e-4) takes over.
  */
-export const ZIYIN_MNIST_DECAYS = [-0.0002, -0.0001, -0.00005, -0.000025, 0, 0.000025, 0.00005, 0.0001, 0.0002];
+export const ZIYIN_MNIST_DECAYS = [-0.0008, -0.0004, -0.0002, -0.0001, -0.00005, -0.000025, 0, 0.000025, 0.00005, 0.0001, 0.0002, 0.0004, 0.0008];
 /** The step budgets of the paper size's C-along-training trials (1-D, λ = 0.05, S = 10). */
 export const ZIYIN_ALONG_TRAINING_STEPS = [1, 3, 10, 30, 100, 300, 1000];
 /** The 2-D fluctuation ellipses of the paper size: (λ, S) — the quick size's, and Fig. 4b–c's S = 50 and S = 10 at one λ. */
