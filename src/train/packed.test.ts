@@ -162,8 +162,11 @@ test('a member ended at a rung ends as train() with its budget cut at that step,
   const before = T.memory().numTensors;
   const data = prepareData(MNIST);
   try {
-    // Batch norm and momentum: the running statistics and the momentum buffers lose the member's rows too.
-    const configs = MOMENTUM.map((o, k) => member(MNIST, { name: 'mlp', widths: [32, 16], batchNorm: true }, o, k));
+    // Batch norm and momentum (member 2's too, so that it would notice member 1's buffer): the running
+    // statistics and the momentum buffers lose the ended member's rows, and member 2 moves to its slot.
+    // The periodic evaluations on half the training set: the rung's is on all of it, as train()'s at a pause.
+    const optimizers: Optimizer[] = [MOMENTUM[0]!, MOMENTUM[1]!, { name: 'sgd', lr: 0.02, momentum: 0.8 }];
+    const configs = optimizers.map((o, k) => member(MNIST, { name: 'mlp', widths: [32, 16], batchNorm: true }, o, k, { eval: { every: 10, trainSubset: 500 } }));
     // Rungs at steps 15 and 25, between the periodic evaluations (every 10), so that the cut run's evaluation steps are the ended member's.
     const run = new PackedRun(configs, { data, pauseAfter: ({ step }) => step === 15 || step === 25 });
     const rungs: PackRung[] = [];
