@@ -12,7 +12,7 @@ import type { AdamOptions, SGDOptions } from './optimizer.js';
 export interface PackedOptimizer {
   /** The stacked parameters it updates (replaced by keepMembers). */
   readonly params: readonly T.Tensor[];
-  /** Each member's learning rate for the next step (a schedule sets them; 0 freezes a member). */
+  /** Each member's learning rate for the next step, in slot order (a schedule sets them). */
   lrs: number[];
   /** Updates every member's parameters in place from the stacked gradients (one per parameter). */
   step(grads: readonly T.Tensor[]): void;
