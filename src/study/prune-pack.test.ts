@@ -1,6 +1,6 @@
 /**
  * A study that both prunes and packs (issue 23's "both"), end to end (`sgdlab run`, SQLite): each batch
- * size's six learning rates are one pack and one prune group; the pack stops at the rule's rungs, each
+ * size's five learning rates are one pack and one prune group; the pack stops at the rule's rungs, each
  * member is reported and decided on its own, and a pruned member leaves the pack. The second method is
  * the same study with `pack: { when: never }`, where every trial runs alone and pauses at its rungs.
  *
@@ -27,9 +27,13 @@ import { runUntilThenKill, sgdlabCli } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-prune-pack-'));
 const STEPS = 80;
+// Learning rates up to 0.1: at 0.3 (with momentum 0.9) the run is unstable (its loss rises after step 40),
+// and the float32 rounding by which a packed member differs from its lone run grows from 1e-7 at step 5 to
+// 7e-3 at step 79 (measured at B = 100, packed or not pruned alike): beyond any tolerance tied to rounding.
+// In an order that has the rule prune at more than one rung.
 // ASHA with η = 2 at steps 10, 20 and 40 on the validation loss.
 const RULE = 'prune: { rule: asha, metric: validationLoss, unit: steps, gracePeriod: 10, reductionFactor: 2 }\n';
-const GRID = `
+const BASE = `
 name: lrgrid
 base:
   model: { name: mlp, widths: [16] }
@@ -39,9 +43,10 @@ base:
   budget: { steps: ${STEPS} }
 grid:
   batchSize: [25, 100]
-  optimizer.lr: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+  optimizer.lr: [0.01, 0.1, 0.001, 0.03, 0.003]
   seed: [0]
-${RULE}`;
+`;
+const GRID = BASE + RULE;
 
 interface Stored {
   trials: StoredTrial[];
@@ -59,10 +64,10 @@ async function stored(db: string): Promise<Stored> {
   return { trials, metrics, best: bestByBatchSize(study, trials) };
 }
 
-async function run(name: string, pack: string): Promise<Stored> {
+async function run(name: string, pack: string, grid = GRID): Promise<Stored> {
   const file = join(dir, `${name}.yaml`);
   const db = join(dir, `${name}.db`);
-  writeFileSync(file, GRID + pack);
+  writeFileSync(file, grid + pack);
   const r = sgdlabCli('run', file, '--db', db, '--workers', '1');
   assert.equal(r.status, 0, r.stderr);
   return stored(db);
@@ -79,11 +84,11 @@ test('a packed study that prunes stops each member at the rungs on its own, and 
   const byKey = new Map(alone.trials.map((x) => [x.key, x]));
   assert.deepEqual(packed.trials.map((x) => [x.key, x.status]), alone.trials.map((x) => [x.key, x.status]), 'the same trials pruned, the others completed');
   const pruned = packed.trials.filter((x) => x.status === 'pruned');
-  assert.ok(pruned.length > 0 && pruned.length <= 10, `${pruned.length} of 12 pruned`);
+  assert.ok(pruned.length > 0 && pruned.length <= 8, `${pruned.length} of 10 pruned`);
   for (const x of packed.trials) {
     const ref = byKey.get(x.key)!;
     const [a, b] = [result(x), result(ref)];
-    assert.deepEqual([x.attempt, a.packed?.members, a.steps], [1, 6, b.steps], `${x.key}: one attempt, in a pack of its batch size's six, as many steps as alone`);
+    assert.deepEqual([x.attempt, a.packed?.members, a.steps], [1, 5, b.steps], `${x.key}: one attempt, in a pack of its batch size's five, as many steps as alone`);
     for (const split of ['train', 'validation', 'test'] as const) close(a[split].loss, b[split].loss, `${x.key} ${split} loss`);
     if (x.status !== 'pruned') continue;
     const at = a.pruned!;
@@ -100,7 +105,28 @@ test('a packed study that prunes stops each member at the rungs on its own, and 
   }
   assert.deepEqual(packed.best.map((b) => [b.batchSize, b.bestLr]), alone.best.map((b) => [b.batchSize, b.bestLr]));
   for (const b of packed.best) for (const k of b.bestTrials) assert.equal(packed.trials.find((x) => x.key === k)!.status, 'completed', `the best of batch size ${b.batchSize} is no pruned trial`);
-  t.diagnostic(`${pruned.length} of 12 trials pruned: ${pruned.map((x) => `${x.key} at step ${result(x).pruned!.step}`).join(', ')}`);
+  t.diagnostic(`${pruned.length} of 10 trials pruned: ${pruned.map((x) => `${x.key} at step ${result(x).pruned!.step}`).join(', ')}`);
+});
+
+test('a member pruned in a pack has no snapshot: without the rule it is reopened and trains again from the start, ending with the full grid\'s numbers', async () => {
+  const full = await run('full', 'pack: { when: never }\n', BASE);
+  const first = await run('relaxed', 'pack: { when: always }\n');
+  const pruned = first.trials.filter((x) => x.status === 'pruned');
+  assert.ok(pruned.length > 0);
+  assert.deepEqual(pruned.map((x) => x.checkpoint), pruned.map(() => null), 'a packed member leaves nothing to resume from');
+  const relaxed = await run('relaxed', 'pack: { when: always }\n', BASE);
+  const byKey = new Map(full.trials.map((x) => [x.key, x]));
+  assert.deepEqual(relaxed.trials.map((x) => x.status), relaxed.trials.map(() => 'completed'));
+  for (const x of relaxed.trials) {
+    const [a, b] = [result(x), result(byKey.get(x.key)!)];
+    assert.equal(a.steps, STEPS);
+    for (const split of ['train', 'validation', 'test'] as const) close(a[split].loss, b[split].loss, `${x.key} ${split} loss`);
+  }
+  for (const x of pruned) {
+    const again = relaxed.trials.find((y) => y.key === x.key)!;
+    assert.deepEqual([again.attempt, result(again).packed?.members], [2, pruned.filter((y) => y.coordinates.batchSize === x.coordinates.batchSize).length], `${x.key}: its second attempt, packed with the others reopened of its batch size`);
+  }
+  assert.deepEqual(relaxed.best.map((b) => [b.batchSize, b.bestLr]), full.best.map((b) => [b.batchSize, b.bestLr]));
 });
 
 test('a packed pruning study killed with SIGKILL once a member is pruned, then resumed: the decisions stored stand, and no worker writes to a pruned trial again', async () => {
