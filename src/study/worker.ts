@@ -28,11 +28,11 @@ import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
 import { IN_STORE, type StoredTrial, type StudyStore, type WorkerHolding } from './store.js';
-import { storedMeasurementResult, storedTrialResult } from './records.js';
+import { storedMeasurementResult, storedTrialResult, type TrialResult } from './records.js';
 import { PruneGroups, RungClock, decideAtRung, rungValue, trainPruned, type PrunedAt } from './prune-trial.js';
-import { pruneMetric } from './pruning.js';
+import { pruneMetric, type PruneMetric, type PruneRule } from './pruning.js';
 import { PackPlanner, studyPacking, type PackDecision, type PackRecord } from './packing.js';
-import { PackedRun, type PackedProgress } from '../train/packed.js';
+import { PackedRun, type PackRung, type PackedProgress } from '../train/packed.js';
 
 /** The study's pack planner, if its trials may be packed. */
 function packPlanner(study: Study): PackPlanner | undefined {
@@ -214,6 +214,12 @@ async function storeEnded(c: Context, trial: StoredTrial, result: TrainResult, r
   }), (ms) => (run.latency.finishMs = ms));
 }
 
+/** A pruned trial's result as stored: its result at the rung, where and why it was pruned, and `extra` (how it was packed). */
+function prunedResult(c: Context, key: string, result: TrainResult, pruned: PrunedAt, latency: Latency, extra: Record<string, unknown> = {}): TrialResult {
+  const { history: _h, status: _s, checkpoint: _c, ...atRung } = result;
+  return storedTrialResult({ ...atRung, pruned, ...extra, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: result.seconds, claimMs: latency.claimMs }, c.study.name, key);
+}
+
 /** Removes a trial's save folder unless it is the checkpoint kept in its attempt's folder (and stored). */
 function removeSave(c: Context, paths: { keep: string | undefined; save: string | undefined }, accepted: boolean): void {
   if (paths.save && (paths.save !== paths.keep || c.options.artifacts === IN_STORE || !accepted)) rmSync(paths.save, { recursive: true, force: true });
@@ -247,10 +253,9 @@ async function trainOne(c: Context, trial: StoredTrial, latency: Latency, packed
       : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
     if (run.kind !== 'ended') {
       // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
-      const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
       await heartbeat.flushMetrics();
       accepted = run.kind === 'pruned' && await store.prune(study.name, key, attempt, {
-        result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs: latency.claimMs }, study.name, key),
+        result: prunedResult(c, key, run.result, run.pruned, latency),
         seconds: (performance.now() - started) / 1000,
         metrics: sampler.take(),
         ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
@@ -298,6 +303,32 @@ function packHolding(held: readonly StoredTrial[]): WorkerHolding | null {
   return { kind: 'trial', key: lead.key, attempt: lead.attempt, pack: rest.map(({ key, attempt }) => ({ key, attempt })) };
 }
 
+/** A study's pruning rule as a pack applies it: the rule, its groups and metric, and the rungs of the pack's run. */
+interface PackPruning {
+  rule: PruneRule;
+  groups: PruneGroups;
+  metric: PruneMetric;
+  rungs: RungClock;
+}
+
+/**
+ * Each live member's value at the pack's rung reported and decided (decideAtRung) under its own key and
+ * attempt, in member order (the order a lone worker reaches them in): those pruned, with where and why,
+ * and those whose report the store refused.
+ */
+async function decideMembers(c: Context, p: PackPruning, members: readonly StoredTrial[], at: PackRung): Promise<{ pruned: Map<number, PrunedAt>; refused: Set<number> }> {
+  const pruned = new Map<number, PrunedAt>();
+  const refused = new Set<number>();
+  for (const { index, evaluation } of at.members) {
+    const { key, attempt } = members[index]!;
+    const r = await decideAtRung({ store: c.store, study: c.study, rule: p.rule, groups: p.groups, key, attempt }, p.rungs.rung, { step: at.step, value: rungValue(evaluation, p.metric) });
+    if (r.kind === 'pruned') pruned.set(index, r.pruned);
+    else if (r.kind === 'refused') refused.add(index);
+  }
+  p.rungs.rung++;
+  return { pruned, refused };
+}
+
 /**
  * Trains claimed trials as one pack (packing.ts) and stores each member's result with its own attempt, as
  * if it had run alone, plus how it was packed. The heartbeat renews every member's claim while it is held.
@@ -324,9 +355,9 @@ async function trainPack(c: Context, members: readonly StoredTrial[], decision: 
   const samplers = members.map(() => new MetricSampler());
   const packed = packRecord(members.length, decision);
   const accepted = members.map(() => true);
-  /** Members whose outcome is settled before the pack ends: stored pruned (or refused) at a rung. */
+  /** Members whose outcome is settled: stored (completed, diverged or pruned), or refused at a rung. */
   const settled = members.map(() => false);
-  const pruning = study.prune && c.pruneGroups ? { rule: study.prune, groups: c.pruneGroups, metric: pruneMetric(study.prune, study.select), rungs: new RungClock(study.prune) } : undefined;
+  const pruning: PackPruning | undefined = study.prune && c.pruneGroups ? { rule: study.prune, groups: c.pruneGroups, metric: pruneMetric(study.prune, study.select), rungs: new RungClock(study.prune) } : undefined;
   let run: PackedRun | undefined;
   try {
     const configs = members.map((t, k) => (paths[k]!.save ? { ...t.config, save: paths[k]!.save } : t.config));
@@ -335,36 +366,23 @@ async function trainPack(c: Context, members: readonly StoredTrial[], decision: 
       data: trialData, onStep: (k, m) => samplers[k]!.step(m), onEval: (k, e) => samplers[k]!.eval(e), onProgress: packProgress(c, members, samplers),
       ...(pruning ? { pauseAfter: (p: { step: number; epoch: number; totalSteps: number }) => pruning.rungs.reached(p) } : {}),
     });
-    for (let at = run.advance(); at !== undefined; at = run.advance()) {
-      if (!pruning) continue;
-      // Each live member's report and decision, in member order (the order a lone worker would have reached them in).
-      const pruned = new Map<number, PrunedAt>();
-      const refused = new Set<number>();
-      for (const { index, evaluation } of at.members) {
-        const t = members[index]!;
-        const r = await decideAtRung({ store, study, rule: pruning.rule, groups: pruning.groups, key: t.key, attempt: t.attempt }, pruning.rungs.rung, { step: at.step, value: rungValue(evaluation, pruning.metric) });
-        if (r.kind === 'pruned') pruned.set(index, r.pruned);
-        else if (r.kind === 'refused') refused.add(index);
-      }
-      pruning.rungs.rung++;
+    for (let at = run.advance(); at !== undefined && pruning; at = run.advance()) {
+      const { pruned, refused } = await decideMembers(c, pruning, members, at);
       if (pruned.size === 0 && refused.size === 0) continue;
       const ended = run.endAtRung([...pruned.keys(), ...refused]);
       // Out of the heartbeat's holding before its prune is stored: a pruned trial's lease is not renewed.
-      held = held.filter((t) => !pruned.has(members.indexOf(t)) && !refused.has(members.indexOf(t)));
+      held = held.filter((t) => !ended.some((e) => members[e.index] === t));
       heartbeat.holds(packHolding(held));
       for (const { index, result, model } of ended) {
         model.dispose();
+        const t = members[index]!;
         if (refused.has(index)) {
           [accepted[index], settled[index]] = [false, true];
           continue;
         }
-        const t = members[index]!;
         await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
-        const { history: _h, status: _s, checkpoint: _c, ...atRung } = result;
         accepted[index] = await store.prune(study.name, t.key, t.attempt, {
-          result: storedTrialResult({ ...atRung, pruned: pruned.get(index)!, packed, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: result.seconds, claimMs: latency.claimMs }, study.name, t.key),
-          seconds: (performance.now() - started) / 1000,
-          metrics: samplers[index]!.take(),
+          result: prunedResult(c, t.key, result, pruned.get(index)!, latency, { packed }), seconds: (performance.now() - started) / 1000, metrics: samplers[index]!.take(),
         });
         settled[index] = true;
       }
