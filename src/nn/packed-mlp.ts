@@ -53,12 +53,14 @@ export class PackedMlp {
   /** Training mode: batch statistics in batch norm (as Module.training). */
   training = true;
   readonly #layers: PackedLayer[];
+  #members: readonly Module[];
 
   /**
    * Packs the members, which must be the same architecture (their weights may differ): the pack starts
    * from copies of their parameters and buffers, so member k starts exactly where its model is.
    */
-  constructor(readonly members: readonly Module[]) {
+  constructor(members: readonly Module[]) {
+    this.#members = members;
     if (members.length === 0) throw new Error('PackedMlp: needs at least one member model');
     const layersOf = members.map((m, k) => {
       if (!(m instanceof Sequential)) throw new Error(`PackedMlp: member ${k} is a ${m.constructor.name}; only Sequential models of Flatten, Linear, BatchNorm and activations can be packed`);
@@ -96,8 +98,13 @@ export class PackedMlp {
     });
   }
 
+  /** The member models, in slot order (slot k of every stacked tensor is members[k]'s). */
+  get members(): readonly Module[] {
+    return this.#members;
+  }
+
   get size(): number {
-    return this.members.length;
+    return this.#members.length;
   }
 
   /** The most features any layer takes or gives (the widest activation per example). */
@@ -216,30 +223,43 @@ export class PackedMlp {
   writeMember(k: number): Module {
     const state = this.memberStateDict(k);
     try {
-      this.members[k]!.loadStateDict(state);
+      this.#members[k]!.loadStateDict(state);
     } finally {
       T.dispose([...state.values()]);
     }
-    return this.members[k]!;
+    return this.#members[k]!;
   }
 
   /**
-   * Sets member k's parameters to zero and its running statistics to (0, 1): a frozen member (a diverged
-   * one, whose weights may be inf or NaN) then computes finite numbers that nobody reads.
+   * Keeps only the members in `slots` (increasing), in that order: every stacked parameter and buffer
+   * becomes its rows `slots` (index_select along the member dimension, a copy: the kept members' values
+   * exactly), so a member that left the pack (pruned, diverged) costs no more arithmetic. The stacked
+   * parameters are new tensors afterwards: an optimizer over them must keep the same slots
+   * (PackedOptimizer.keepMembers with the new parameters()).
    */
-  clearMember(k: number): void {
-    this.#checkMember(k);
-    T.tidy(() => T.noGrad(() => {
-      for (const l of this.#layers) {
-        if (l.kind === 'linear') {
-          l.weight.select(0, k).zero_();
-          l.bias?.select(0, k).zero_();
-        } else if (l.kind === 'batch-norm') {
-          for (const t of [l.weight, l.bias, l.runningMean]) t.select(0, k).zero_();
-          l.runningVar.select(0, k).fill_(1);
-        }
+  keepMembers(slots: readonly number[]): void {
+    if (slots.length === 0) throw new Error('PackedMlp.keepMembers: a pack keeps at least one member');
+    slots.forEach((k, i) => {
+      this.#checkMember(k);
+      if (i > 0 && k <= slots[i - 1]!) throw new Error(`PackedMlp.keepMembers: slots must increase; got ${slots.join(', ')}`);
+    });
+    const rows = (t: T.Tensor, parameter: boolean): T.Tensor => {
+      const kept = T.tidy(() => T.keep(T.noGrad(() => t.detach().indexSelect(0, T.tensor([...slots], { dtype: 'int64', device: T.deviceOf(t) })))));
+      t.dispose();
+      return parameter ? kept.requiresGrad_() : kept;
+    };
+    for (const l of this.#layers) {
+      if (l.kind === 'linear') {
+        l.weight = rows(l.weight, true);
+        if (l.bias) l.bias = rows(l.bias, true);
+      } else if (l.kind === 'batch-norm') {
+        l.weight = rows(l.weight, true);
+        l.bias = rows(l.bias, true);
+        l.runningMean = rows(l.runningMean, false);
+        l.runningVar = rows(l.runningVar, false);
       }
-    }));
+    }
+    this.#members = slots.map((k) => this.#members[k]!);
   }
 
   #checkMember(k: number): void {

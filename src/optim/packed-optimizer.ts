@@ -3,14 +3,16 @@
  * rules, as src/optim/optimizer.ts writes them for one model, applied to stacked parameters [K, …].
  * Each member has its own learning rate, momentum, dampening, weight decay, betas and eps (as [K, 1, …, 1]
  * columns that broadcast over a stacked parameter) and its own state: its slices of stacked momentum and
- * moment buffers. A member with learning rate 0 and cleared state stays where it is (a frozen member).
+ * moment buffers. Members leave (a pruned or diverged run): keepMembers keeps the others' rows of every
+ * per-member state, as PackedMlp.keepMembers keeps their rows of the parameters.
  */
 import * as T from '../tensor/index.js';
 import type { AdamOptions, SGDOptions } from './optimizer.js';
 
 export interface PackedOptimizer {
+  /** The stacked parameters it updates (replaced by keepMembers). */
   readonly params: readonly T.Tensor[];
-  /** Each member's learning rate for the next step (a schedule sets them; 0 freezes a member). */
+  /** Each member's learning rate for the next step, in slot order (a schedule sets them). */
   lrs: number[];
   /** Updates every member's parameters in place from the stacked gradients (one per parameter). */
   step(grads: readonly T.Tensor[]): void;
@@ -19,8 +21,12 @@ export interface PackedOptimizer {
    * tensors the caller owns; `layout` puts parameter i's slice into the member model's layout (PackedMlp.toMemberLayout).
    */
   memberState(k: number, layout?: MemberLayout): Map<string, T.Tensor>;
-  /** Zeroes member k's state, so that a frozen member computes finite numbers. */
-  clearMember(k: number): void;
+  /**
+   * Keeps only the members in `slots` (increasing, as PackedMlp.keepMembers was given): their options,
+   * learning rates and rows of every state buffer, exactly; `params` are the pack's stacked parameters after
+   * its own keepMembers, which this optimizer updates from then on.
+   */
+  keepMembers(slots: readonly number[], params: readonly T.Tensor[]): void;
   dispose(): void;
 }
 
@@ -67,8 +73,14 @@ class StackedBuffers {
   slices(k: number, name: string, params: readonly T.Tensor[], layout: MemberLayout = (_, t) => t): [string, T.Tensor][] {
     return T.tidy(() => (this.#buffers ?? []).map((b, i): [string, T.Tensor] => [`${name}.${i}`, T.keep(layout(params[i]!, b.select(0, k)).contiguous())]));
   }
-  clear(k: number): void {
-    T.tidy(() => T.noGrad(() => this.#buffers?.forEach((b) => b.select(0, k).zero_())));
+  /** Keeps the buffers' rows `slots` (index_select along the member dimension: a copy of those rows). */
+  keep(slots: readonly number[]): void {
+    if (this.#buffers === undefined) return;
+    this.#buffers = this.#buffers.map((b) => {
+      const kept = T.tidy(() => T.keep(b.indexSelect(0, T.tensor([...slots], { dtype: 'int64', device: T.deviceOf(b) }))));
+      b.dispose();
+      return kept;
+    });
   }
   dispose(): void {
     T.dispose(this.#buffers ?? []);
@@ -82,6 +94,16 @@ function checkMembers(name: string, params: readonly T.Tensor[], members: readon
   params.forEach((p, i) => {
     if (p.shape[0] !== members.length) throw new Error(`${name}: parameter ${i} has shape [${p.shape.join(', ')}], but ${members.length} members' options were given (its first dimension must be the member count ${k})`);
   });
+}
+
+/** The options and learning rates of the members in `slots`, checked against the new parameters. */
+function keptMembers<O>(name: string, slots: readonly number[], params: readonly T.Tensor[], members: readonly O[], lrs: readonly number[]): [readonly T.Tensor[], O[], number[]] {
+  slots.forEach((k, i) => {
+    if (!(Number.isInteger(k) && k >= 0 && k < members.length) || (i > 0 && k <= slots[i - 1]!)) throw new Error(`${name}.keepMembers: slots must be increasing members 0…${members.length - 1}; got ${slots.join(', ')}`);
+  });
+  const kept = slots.map((k) => members[k]!);
+  checkMembers(name, params, kept);
+  return [params, kept, slots.map((k) => lrs[k]!)];
 }
 
 /** The same option for every member, or an error naming it. */
@@ -98,11 +120,22 @@ function sameForAll<V>(name: string, field: string, values: readonly V[]): V {
  */
 export class PackedSGD implements PackedOptimizer {
   lrs: number[];
+  #params: readonly T.Tensor[];
+  #members: readonly SGDOptions[];
+  get params(): readonly T.Tensor[] {
+    return this.#params;
+  }
+  /** Each member's options, in slot order. */
+  get members(): readonly SGDOptions[] {
+    return this.#members;
+  }
   readonly #momentum = new StackedBuffers();
   readonly #columns = new Columns();
   readonly #nesterov: boolean;
-  constructor(readonly params: readonly T.Tensor[], readonly members: readonly SGDOptions[]) {
+  constructor(params: readonly T.Tensor[], members: readonly SGDOptions[]) {
     checkMembers('PackedSGD', params, members);
+    this.#params = params;
+    this.#members = members;
     this.lrs = members.map((m) => m.lr);
     this.#nesterov = sameForAll('PackedSGD', 'nesterov', members.map((m) => m.nesterov ?? false));
     members.forEach((m, k) => {
@@ -137,8 +170,10 @@ export class PackedSGD implements PackedOptimizer {
     // The single-model SGD keeps a momentum buffer only when it has momentum.
     return new Map((this.members[k]!.momentum ?? 0) !== 0 ? this.#momentum.slices(k, 'momentum_buffer', this.params, layout) : []);
   }
-  clearMember(k: number): void {
-    this.#momentum.clear(k);
+  keepMembers(slots: readonly number[], params: readonly T.Tensor[]): void {
+    [this.#params, this.#members, this.lrs] = keptMembers('PackedSGD', slots, params, this.#members, this.lrs);
+    this.#momentum.keep(slots);
+    this.#columns.dispose();
   }
   dispose(): void {
     this.#momentum.dispose();
@@ -153,13 +188,24 @@ export class PackedSGD implements PackedOptimizer {
  */
 export class PackedAdam implements PackedOptimizer {
   lrs: number[];
+  #params: readonly T.Tensor[];
+  #members: readonly AdamOptions[];
+  get params(): readonly T.Tensor[] {
+    return this.#params;
+  }
+  /** Each member's options, in slot order. */
+  get members(): readonly AdamOptions[] {
+    return this.#members;
+  }
   #t = 0;
   readonly #exp = new StackedBuffers();
   readonly #expSq = new StackedBuffers();
   readonly #columns = new Columns();
   readonly #decoupled: boolean;
-  constructor(readonly params: readonly T.Tensor[], readonly members: readonly AdamOptions[]) {
+  constructor(params: readonly T.Tensor[], members: readonly AdamOptions[]) {
     checkMembers('PackedAdam', params, members);
+    this.#params = params;
+    this.#members = members;
     this.lrs = members.map((m) => m.lr);
     this.#decoupled = sameForAll('PackedAdam', 'decoupled (Adam or AdamW)', members.map((m) => m.decoupled ?? false));
   }
@@ -199,9 +245,11 @@ export class PackedAdam implements PackedOptimizer {
     state.set('step', T.keep(T.tensor(this.#t, { dtype: 'int64' })));
     return state;
   }
-  clearMember(k: number): void {
-    this.#exp.clear(k);
-    this.#expSq.clear(k);
+  keepMembers(slots: readonly number[], params: readonly T.Tensor[]): void {
+    [this.#params, this.#members, this.lrs] = keptMembers('PackedAdam', slots, params, this.#members, this.lrs);
+    this.#exp.keep(slots);
+    this.#expSq.keep(slots);
+    this.#columns.dispose();
   }
   dispose(): void {
     this.#exp.dispose();

@@ -10,10 +10,15 @@
  * packs only if a member's step costs less packed, by more than the noise of such timings (PACK_MARGIN). The timed runs learn nothing (learning rate 0: a
  * step's arithmetic does not depend on its value) and are cut off before their final evaluation.
  *
- * Not packed (they run alone, as before): trials of a study that prunes (they pause rung by rung, each
- * at its own time), of a study that records stationary fluctuations (a per-trial hook trainPacked does
- * not have), a reopened trial (it resumes from its snapshot), and trials whose configuration trainPacked
- * refuses (packingProblems: loss-level checkpoints, warm starts, batch schedules, dropout, …).
+ * In a study that prunes, a pack stops at the rungs (the members share their length, so their rungs are
+ * the same steps), each member is reported and decided on its own, and a pruned member leaves the pack
+ * (worker.ts trainPack). A pack key is the configuration less seed and optimizer hyperparameters, and a
+ * prune group the learning rates of one batch size, seed, …: a pack is typically (part of) one group.
+ *
+ * Not packed (they run alone, as before): trials of a study that records stationary fluctuations (a
+ * per-trial hook trainPacked does not have), a reopened trial with a snapshot (it resumes from it; one
+ * pruned in a pack has none and starts over, so it may be packed again), and trials whose configuration
+ * trainPacked refuses (packingProblems: loss-level checkpoints, warm starts, batch schedules, dropout, …).
  */
 import type { DataSplits } from '../data/index.js';
 import { train, type TrainConfig } from '../train/index.js';
@@ -40,7 +45,7 @@ export interface PackDecision {
 /** The study's packing option, if its trials may be packed at all (see the module's comment for what is not). */
 export function studyPacking(study: Study): PackSpec | undefined {
   const spec = study.pack;
-  if (spec === undefined || spec.when === 'never' || study.prune !== undefined || study.record?.fluctuations !== undefined) return undefined;
+  if (spec === undefined || spec.when === 'never' || study.record?.fluctuations !== undefined) return undefined;
   return spec;
 }
 

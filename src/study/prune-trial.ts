@@ -3,7 +3,9 @@
  * (train/trainer.ts's pauseAfter: a snapshot, the evaluation at that step), the worker reports the
  * rung's value through the fenced store (reportRung: stored, and the group's values read back in the
  * same transaction), asks the rule, and either resumes from the snapshot (bit for bit the run it
- * would have been) or ends the trial as pruned.
+ * would have been) or ends the trial as pruned. A member of a pack (worker.ts trainPack) stops at the
+ * same rungs (RungClock) and is decided by the same decideAtRung, under its own key and attempt; it
+ * leaves no snapshot, so a reopened one starts over.
  *
  * Semantics: every decision is made from stored values of current attempts only, so two workers of
  * one or many machines decide from the same data; rung reports of a study are serialized by the
@@ -39,8 +41,8 @@ export type PrunedRun =
   /** The store refused the rung report: the claim was taken over meanwhile. */
   | { kind: 'refused'; result: TrainResult };
 
-/** The rule's metric in a result at a rung; a metric the run does not have is an error naming the option. */
-export function rungValue(result: TrainResult, metric: PruneMetric): number {
+/** The rule's metric in a result (or an evaluation) at a rung; a metric the run does not have is an error naming the option. */
+export function rungValue(result: Pick<TrainResult, 'train' | 'validation' | 'test'>, metric: PruneMetric): number {
   const value = {
     validationAccuracy: result.validation?.accuracy,
     testAccuracy: result.test.accuracy,
@@ -68,13 +70,66 @@ export class PruneGroups {
   }
 }
 
-export interface PruneTrialArgs {
+/** Who reports a rung value: a claimed trial (its key and attempt) of a study under its rule. */
+export interface RungReporter {
   store: StudyStore;
   study: Study;
   rule: PruneRule;
   groups: PruneGroups;
   key: string;
   attempt: number;
+}
+
+/** What the rule said at a rung: go on, prune (with where and why), or nothing because the store refused the report (the claim was lost). */
+export type RungDecision = { kind: 'continue' } | { kind: 'pruned'; pruned: PrunedAt } | { kind: 'refused' };
+
+/**
+ * Reports the trial's value at its rung `rung` (reached at `step`) through the fenced store, and asks the
+ * rule with the values of its group that the same transaction read back: the one place where a decision
+ * is made, for a trial trained alone (trainPruned) and for a member of a pack (worker.ts).
+ */
+export async function decideAtRung(a: RungReporter, rung: number, at: { step: number; value: number }): Promise<RungDecision> {
+  const metric = pruneMetric(a.rule, a.study.select);
+  const direction = pruneDirection(a.rule, metric);
+  const rows = await a.store.reportRung(a.study.name, a.key, a.attempt, { step: at.step, name: rungMetricName(metric), value: at.value });
+  if (!rows) return { kind: 'refused' };
+  const groups = await a.groups.of(rows.map((r) => r.key));
+  const mine = groups.get(a.key);
+  const byKey = new Map<string, number[]>();
+  for (const r of rows as RungValue[]) if (groups.get(r.key) === mine) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.value]);
+  const own = byKey.get(a.key) ?? [];
+  byKey.delete(a.key);
+  // Its earlier rung values are missing when an attempt resumed from a snapshot it did not report from (a reopened trial taken over): it continues.
+  const verdict = own.length > rung ? pruneDecision(a.rule, direction, { rung, own, others: [...byKey.values()] }) : { prune: false as const };
+  if (!verdict.prune) return { kind: 'continue' };
+  return { kind: 'pruned', pruned: { step: at.step, rung, metric, value: at.value, rule: a.rule.rule, spec: canonicalJson(a.rule), why: verdict.why } };
+}
+
+/**
+ * Where a run stops for its rule: the rungs of its length in the rule's unit (known once the trainer
+ * asks pauseAfter, with its total steps), `rung` the next one. For train()'s and PackedRun's pauseAfter.
+ */
+export class RungClock {
+  /** The index of the next rung. */
+  rung = 0;
+  private points: number[] | undefined;
+
+  /** `resumeFrom`: the step a run resumed from (the rungs up to it are behind). */
+  constructor(private readonly rule: PruneRule, private readonly resumeFrom?: number) {}
+
+  /** Whether the run is at its next rung after this step. */
+  reached(p: { step: number; epoch: number; totalSteps: number }): boolean {
+    const inUnit = (step: number) => (this.rule.unit === 'steps' ? step : (p.epoch / p.step) * step);
+    if (!this.points) {
+      this.points = rungPoints(this.rule, inUnit(p.totalSteps));
+      if (this.resumeFrom !== undefined) this.rung = this.points.filter((x) => inUnit(this.resumeFrom!) >= x * (1 - 1e-9)).length;
+    }
+    const at = this.rule.unit === 'steps' ? p.step : p.epoch;
+    return this.rung < this.points.length && at >= this.points[this.rung]! * (1 - 1e-9);
+  }
+}
+
+export interface PruneTrialArgs extends RungReporter {
   /** The trial's configuration with `save` (its snapshots go there). */
   config: TrainConfig;
   data: DataSplits;
@@ -86,10 +141,7 @@ export interface PruneTrialArgs {
 /** Trains the trial rung by rung until it ends or the rule prunes it. */
 export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
   const metric = pruneMetric(a.rule, a.study.select);
-  const direction = pruneDirection(a.rule, metric);
-  const name = rungMetricName(metric);
-  let points: number[] | undefined;
-  let rung = 0;
+  const rungs = new RungClock(a.rule, a.resumeFrom);
   for (let resume = a.resumeFrom !== undefined; ; resume = true) {
     let paused = false;
     const { result, model } = train(a.config, {
@@ -98,33 +150,16 @@ export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
       hooks: {
         ...a.hooks,
         pauseAfter: (p) => {
-          // The run's length in the rule's unit, known once the trainer has counted its steps.
-          if (!points) {
-            const inUnit = (step: number) => (a.rule.unit === 'steps' ? step : (p.epoch / p.step) * step);
-            points = rungPoints(a.rule, inUnit(p.totalSteps));
-            // Resumed from a snapshot: the rungs up to its step are behind.
-            if (a.resumeFrom !== undefined) rung = points.filter((x) => inUnit(a.resumeFrom!) >= x * (1 - 1e-9)).length;
-          }
-          const at = a.rule.unit === 'steps' ? p.step : p.epoch;
-          paused = rung < points.length && at >= points[rung]! * (1 - 1e-9);
+          paused = rungs.reached(p);
           return paused;
         },
       },
     });
     if (!paused) return { kind: 'ended', result, model };
     model.dispose();
-    const value = rungValue(result, metric);
-    const rows = await a.store.reportRung(a.study.name, a.key, a.attempt, { step: result.steps, name, value });
-    if (!rows) return { kind: 'refused', result };
-    const groups = await a.groups.of(rows.map((r) => r.key));
-    const mine = groups.get(a.key);
-    const byKey = new Map<string, number[]>();
-    for (const r of rows as RungValue[]) if (groups.get(r.key) === mine) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.value]);
-    const own = byKey.get(a.key) ?? [];
-    byKey.delete(a.key);
-    // Its earlier rung values are missing when an attempt resumed from a snapshot it did not report from (a reopened trial taken over): it continues.
-    const verdict = own.length > rung ? pruneDecision(a.rule, direction, { rung, own, others: [...byKey.values()] }) : { prune: false as const };
-    if (verdict.prune) return { kind: 'pruned', result, pruned: { step: result.steps, rung, metric, value, rule: a.rule.rule, spec: canonicalJson(a.rule), why: verdict.why } };
-    rung++;
+    const decision = await decideAtRung(a, rungs.rung, { step: result.steps, value: rungValue(result, metric) });
+    if (decision.kind === 'refused') return { kind: 'refused', result };
+    if (decision.kind === 'pruned') return { kind: 'pruned', result, pruned: decision.pruned };
+    rungs.rung++;
   }
 }

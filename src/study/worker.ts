@@ -5,7 +5,7 @@
  * refuses them if the claim was taken over meanwhile (this worker was paused or cut off past its lease).
  * A heartbeat thread renews the lease while the main thread computes. A study with `pack` has the
  * worker claim further trials of a claimed trial's pack and train them together (packing.ts), each
- * stored with its own attempt.
+ * stored with its own attempt (and, when the study prunes, pruned at the rungs on its own: trainPack).
  * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
  * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
@@ -27,11 +27,12 @@ import { MEASUREMENT_KINDS, isMeasurementKind, type Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import { hostId, isWorkerAlive, workerId } from './liveness.js';
 import { openStore } from './store-factory.js';
-import { IN_STORE, type StoredTrial, type StudyStore } from './store.js';
-import { storedMeasurementResult, storedTrialResult } from './records.js';
-import { PruneGroups, trainPruned } from './prune-trial.js';
+import { IN_STORE, type StoredTrial, type StudyStore, type WorkerHolding } from './store.js';
+import { storedMeasurementResult, storedTrialResult, type TrialResult } from './records.js';
+import { PruneGroups, RungClock, decideAtRung, rungValue, trainPruned, type PrunedAt } from './prune-trial.js';
+import { pruneMetric, type PruneMetric, type PruneRule } from './pruning.js';
 import { PackPlanner, studyPacking, type PackDecision, type PackRecord } from './packing.js';
-import { trainPacked, type PackedProgress } from '../train/packed.js';
+import { PackedRun, type PackRung, type PackedProgress } from '../train/packed.js';
 
 /** The study's pack planner, if its trials may be packed. */
 function packPlanner(study: Study): PackPlanner | undefined {
@@ -213,6 +214,12 @@ async function storeEnded(c: Context, trial: StoredTrial, result: TrainResult, r
   }), (ms) => (run.latency.finishMs = ms));
 }
 
+/** A pruned trial's result as stored: its result at the rung, where and why it was pruned, and `extra` (how it was packed). */
+function prunedResult(c: Context, key: string, result: TrainResult, pruned: PrunedAt, latency: Latency, extra: Record<string, unknown> = {}): TrialResult {
+  const { history: _h, status: _s, checkpoint: _c, ...atRung } = result;
+  return storedTrialResult({ ...atRung, pruned, ...extra, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: result.seconds, claimMs: latency.claimMs }, c.study.name, key);
+}
+
 /** Removes a trial's save folder unless it is the checkpoint kept in its attempt's folder (and stored). */
 function removeSave(c: Context, paths: { keep: string | undefined; save: string | undefined }, accepted: boolean): void {
   if (paths.save && (paths.save !== paths.keep || c.options.artifacts === IN_STORE || !accepted)) rmSync(paths.save, { recursive: true, force: true });
@@ -246,10 +253,9 @@ async function trainOne(c: Context, trial: StoredTrial, latency: Latency, packed
       : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
     if (run.kind !== 'ended') {
       // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.
-      const { history: _h, status: _s, checkpoint: _c, ...atRung } = run.result;
       await heartbeat.flushMetrics();
       accepted = run.kind === 'pruned' && await store.prune(study.name, key, attempt, {
-        result: storedTrialResult({ ...atRung, pruned: run.pruned, workerMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), trainSeconds: run.result.seconds, claimMs: latency.claimMs }, study.name, key),
+        result: prunedResult(c, key, run.result, run.pruned, latency),
         seconds: (performance.now() - started) / 1000,
         metrics: sampler.take(),
         ...(options.artifacts === IN_STORE ? { checkpoint: IN_STORE, artifacts: readSnapshotFiles(save!) } : { checkpoint: keepSnapshotFiles(save!, options.artifacts, study.name, key, attempt) }),
@@ -271,51 +277,128 @@ async function trainOne(c: Context, trial: StoredTrial, latency: Latency, packed
   tell({ type: 'idle' });
 }
 
-/** A pack's progress hook: every member's sampled metrics to the store, progress (the first member's) to the heartbeat and the runner. */
+/** A pack's progress hook: every member's sampled metrics to the store, progress (the first live member's) to the heartbeat and the runner. */
 function packProgress(c: Context, members: readonly StoredTrial[], samplers: readonly MetricSampler[]): (p: PackedProgress) => void {
-  const first = members[0]!;
   let lastSent = 0;
   return (p) => {
     for (const s of samplers) s.setTotalSteps(p.totalSteps);
     const t = performance.now();
     if (t - lastSent < 250 && p.step < p.totalSteps) return;
     lastSent = t;
-    c.heartbeat.progress(p.step, p.totalSteps, p.losses[0]!);
+    // A member that ended (diverged, pruned) has NaN: the first other one speaks for the pack.
+    const lead = Math.max(0, p.losses.findIndex((l) => !Number.isNaN(l)));
+    c.heartbeat.progress(p.step, p.totalSteps, p.losses[lead]!);
     members.forEach((m, k) => c.heartbeat.metrics(m.key, m.attempt, samplers[k]!.take()));
-    tell({ type: 'trial', key: first.key, coordinates: first.coordinates, step: p.step, totalSteps: p.totalSteps });
+    tell({ type: 'trial', key: members[lead]!.key, coordinates: members[lead]!.coordinates, step: p.step, totalSteps: p.totalSteps });
   };
 }
 
 /** How a trial was packed (or measured and left alone), for its stored result. */
 const packRecord = (members: number, decision: PackDecision | undefined): PackRecord => ({ members, ...(decision?.measuredSpeedup !== undefined ? { measuredSpeedup: decision.measuredSpeedup } : {}) });
 
+/** A pack's holding: the first member still held leads, the others are its `pack` (the heartbeat renews every one). */
+function packHolding(held: readonly StoredTrial[]): WorkerHolding | null {
+  if (held.length === 0) return null;
+  const [lead, ...rest] = held as [StoredTrial, ...StoredTrial[]];
+  return { kind: 'trial', key: lead.key, attempt: lead.attempt, pack: rest.map(({ key, attempt }) => ({ key, attempt })) };
+}
+
+/** A study's pruning rule as a pack applies it: the rule, its groups and metric, and the rungs of the pack's run. */
+interface PackPruning {
+  rule: PruneRule;
+  groups: PruneGroups;
+  metric: PruneMetric;
+  rungs: RungClock;
+}
+
+/**
+ * Each live member's value at the pack's rung reported and decided (decideAtRung) under its own key and
+ * attempt, in member order (the order a lone worker reaches them in): those pruned, with where and why,
+ * and those whose report the store refused.
+ */
+async function decideMembers(c: Context, p: PackPruning, members: readonly StoredTrial[], at: PackRung): Promise<{ pruned: Map<number, PrunedAt>; refused: Set<number> }> {
+  const pruned = new Map<number, PrunedAt>();
+  const refused = new Set<number>();
+  for (const { index, evaluation } of at.members) {
+    const { key, attempt } = members[index]!;
+    const r = await decideAtRung({ store: c.store, study: c.study, rule: p.rule, groups: p.groups, key, attempt }, p.rungs.rung, { step: at.step, value: rungValue(evaluation, p.metric) });
+    if (r.kind === 'pruned') pruned.set(index, r.pruned);
+    else if (r.kind === 'refused') refused.add(index);
+  }
+  p.rungs.rung++;
+  return { pruned, refused };
+}
+
 /**
  * Trains claimed trials as one pack (packing.ts) and stores each member's result with its own attempt, as
- * if it had run alone, plus how it was packed. The heartbeat renews every member's claim.
+ * if it had run alone, plus how it was packed. The heartbeat renews every member's claim while it is held.
+ *
+ * In a study that prunes, the pack stops at the rungs a lone trial would pause at (RungClock, the same
+ * rungs: the members share their length), and each live member's value there, from its evaluation at the
+ * rung (a lone trial's final evaluation at its pause), goes through decideAtRung under its own key and
+ * attempt, in member order. A member the rule prunes is stored pruned there, with its result at the
+ * rung; one whose report the store refuses (its claim was taken over) is dropped unstored. Either leaves
+ * the pack (PackedRun.endAtRung: it costs no more arithmetic) and the heartbeat's holding. A packed member
+ * leaves no snapshot: should a relaxed rule reopen it (reopen-pruned.ts), it trains again from the start
+ * (restoreSnapshotFiles finds nothing; the same numbers, only later).
  */
 async function trainPack(c: Context, members: readonly StoredTrial[], decision: PackDecision | undefined, latency: Latency): Promise<void> {
   const { store, study, heartbeat, data } = c;
   const started = performance.now();
-  const [first, ...rest] = members as [StoredTrial, ...StoredTrial[]];
-  heartbeat.holds({ kind: 'trial', key: first.key, attempt: first.attempt, pack: rest.map(({ key, attempt }) => ({ key, attempt })) });
-  const paths = members.map((t) => trialPaths(c, t));
+  let held = [...members];
+  heartbeat.holds(packHolding(held));
+  // A packed member never pauses for a snapshot: it saves only the checkpoint it keeps (a measured study).
+  const paths = members.map((t) => {
+    const { keep } = trialPaths(c, t);
+    return { keep, save: keep };
+  });
   const samplers = members.map(() => new MetricSampler());
   const packed = packRecord(members.length, decision);
   const accepted = members.map(() => true);
+  /** Members whose outcome is settled: stored (completed, diverged or pruned), or refused at a rung. */
+  const settled = members.map(() => false);
+  const pruning: PackPruning | undefined = study.prune && c.pruneGroups ? { rule: study.prune, groups: c.pruneGroups, metric: pruneMetric(study.prune, study.select), rungs: new RungClock(study.prune) } : undefined;
+  let run: PackedRun | undefined;
   try {
     const configs = members.map((t, k) => (paths[k]!.save ? { ...t.config, save: paths[k]!.save } : t.config));
-    const trialData = data.get(first.config.data, checkedDevice(first.config));
-    const runs = trainPacked(configs, {
+    const trialData = data.get(members[0]!.config.data, checkedDevice(members[0]!.config));
+    run = new PackedRun(configs, {
       data: trialData, onStep: (k, m) => samplers[k]!.step(m), onEval: (k, e) => samplers[k]!.eval(e), onProgress: packProgress(c, members, samplers),
+      ...(pruning ? { pauseAfter: (p: { step: number; epoch: number; totalSteps: number }) => pruning.rungs.reached(p) } : {}),
     });
+    for (let at = run.advance(); at !== undefined && pruning; at = run.advance()) {
+      const { pruned, refused } = await decideMembers(c, pruning, members, at);
+      if (pruned.size === 0 && refused.size === 0) continue;
+      const ended = run.endAtRung([...pruned.keys(), ...refused]);
+      // Out of the heartbeat's holding before its prune is stored: a pruned trial's lease is not renewed.
+      held = held.filter((t) => !ended.some((e) => members[e.index] === t));
+      heartbeat.holds(packHolding(held));
+      for (const { index, result, model } of ended) {
+        model.dispose();
+        const t = members[index]!;
+        if (refused.has(index)) {
+          [accepted[index], settled[index]] = [false, true];
+          continue;
+        }
+        await heartbeat.flushMetrics(); // the sampled rows already sent are stored before the result
+        accepted[index] = await store.prune(study.name, t.key, t.attempt, {
+          result: prunedResult(c, t.key, result, pruned.get(index)!, latency, { packed }), seconds: (performance.now() - started) / 1000, metrics: samplers[index]!.take(),
+        });
+        settled[index] = true;
+      }
+    }
+    const runs = run.finish();
     for (const { model } of runs) model.dispose();
-    for (const [k, trial] of members.entries()) {
-      accepted[k] = await storeEnded(c, trial, runs[k]!.result, { started, ...paths[k]!, sampler: samplers[k]!, extra: { packed }, resumed: false, latency });
+    for (const { index, result } of runs) {
+      accepted[index] = await storeEnded(c, members[index]!, result, { started, ...paths[index]!, sampler: samplers[index]!, extra: { packed }, resumed: false, latency });
+      settled[index] = true;
     }
   } catch (error) {
-    for (const [k, t] of members.entries()) accepted[k] = await store.fail(study.name, t.key, t.attempt, (error as Error).message, (performance.now() - started) / 1000);
+    for (const [k, t] of members.entries()) if (!settled[k]) accepted[k] = await store.fail(study.name, t.key, t.attempt, (error as Error).message, (performance.now() - started) / 1000);
   } finally {
-    members.forEach((_, k) => removeSave(c, paths[k]!, accepted[k]!));
+    run?.dispose();
+    // A member that ended at a rung keeps no files: no snapshot to resume from, and a pruned trial is not measured.
+    members.forEach((t, k) => removeSave(c, paths[k]!, accepted[k]! && held.includes(t)));
   }
   members.forEach((t, k) => reportRefused(c, t, accepted[k]!));
   heartbeat.holds(null);

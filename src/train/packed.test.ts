@@ -28,7 +28,7 @@ import { assertClose } from '../tensor/testing.js';
 import { disposeSplits, prepareData, type DataSpec } from '../data/index.js';
 import { ConfigError, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { train, type TrainResult } from './trainer.js';
-import { packKey, packingProblems, trainPacked } from './packed.js';
+import { PackedRun, packKey, packingProblems, trainPacked, type PackRung } from './packed.js';
 
 const U = 2 ** -24;
 const STEPS = 40;
@@ -152,6 +152,68 @@ test('a diverging member ends as its separate run does, and leaves the other mem
       assertSameWeights(packed[k]!.model.stateDict(), separate[k]!.model.stateDict(), tolerance(784), `member ${k}`);
     }
     for (const r of [...packed, ...separate]) r.model.dispose();
+  } finally {
+    disposeSplits(data);
+  }
+  assert.equal(T.memory().numTensors, before, 'every tensor of the pack is freed');
+});
+
+test('a member ended at a rung ends as train() with its budget cut at that step, leaves the pack, and the others end as their full runs', () => {
+  const before = T.memory().numTensors;
+  const data = prepareData(MNIST);
+  try {
+    // Batch norm and momentum (member 2's too, so that it would notice member 1's buffer): the running
+    // statistics and the momentum buffers lose the ended member's rows, and member 2 moves to its slot.
+    // The periodic evaluations on half the training set: the rung's is on all of it, as train()'s at a pause.
+    const optimizers: Optimizer[] = [MOMENTUM[0]!, MOMENTUM[1]!, { name: 'sgd', lr: 0.02, momentum: 0.8 }];
+    const configs = optimizers.map((o, k) => member(MNIST, { name: 'mlp', widths: [32, 16], batchNorm: true }, o, k, { eval: { every: 10, trainSubset: 500 } }));
+    // Rungs at steps 15 and 25, between the periodic evaluations (every 10), so that the cut run's evaluation steps are the ended member's.
+    const run = new PackedRun(configs, { data, pauseAfter: ({ step }) => step === 15 || step === 25 });
+    const rungs: PackRung[] = [];
+    const members: number[][] = [];
+    let ended: ReturnType<PackedRun['endAtRung']> = [];
+    let rest: ReturnType<PackedRun['finish']> = [];
+    try {
+      for (let rung = run.advance(); rung !== undefined; rung = run.advance()) {
+        rungs.push(rung);
+        members.push(run.parameters.map((p) => p.shape[0]!));
+        if (rung.step === 25) {
+          ended = run.endAtRung([1]);
+          members.push(run.parameters.map((p) => p.shape[0]!));
+        }
+      }
+      assert.throws(() => run.endAtRung([0]), /not at a rung/);
+      rest = run.finish();
+    } finally {
+      run.dispose();
+    }
+    assert.deepEqual(rungs.map((r) => [r.step, r.members.map((m) => m.index)]), [[15, [0, 1, 2]], [25, [0, 1, 2]]]);
+    // Every stacked parameter (linear and batch-norm weights and biases) had 3 members until the rung, 2 after it.
+    assert.equal(members[0]!.length, 10);
+    assert.deepEqual(members, [3, 3, 2].map((k) => members[0]!.map(() => k)));
+    const tol = tolerance(784);
+    // The ended member: train() of its configuration with the budget cut at the rung (its final evaluation is the rung's).
+    assert.deepEqual(ended.map((e) => e.index), [1]);
+    const cut = train({ ...configs[1]!, budget: { steps: 25 } }, { data });
+    const at = ended[0]!.result;
+    assertSameRun(at, cut.result, tol, 'the member ended at the rung');
+    assertSameWeights(ended[0]!.model.stateDict(), cut.model.stateDict(), tol, 'the member ended at the rung');
+    assert.equal(at.stopped, 'ended at the rung after step 25');
+    const atRung = rungs[1]!.members.find((m) => m.index === 1)!.evaluation;
+    assert.equal(atRung.train.examples, 1000, "the rung's evaluation is on the whole training set, as train()'s final one");
+    for (const split of ['train', 'test'] as const) {
+      assert.equal(at[split].loss, atRung[split].loss);
+      assert.ok(Math.abs(atRung[split].loss - cut.result[split].loss) <= tol * cut.result[split].loss, `${split} loss at the rung ${atRung[split].loss}, cut run ${cut.result[split].loss}`);
+    }
+    // The others: their uninterrupted runs (the rungs' evaluations are not in their histories, as a resumed run's are not).
+    assert.deepEqual(rest.map((r) => r.index), [0, 2]);
+    for (const r of rest) {
+      const separate = train(configs[r.index]!, { data });
+      assertSameRun(r.result, separate.result, tol, `member ${r.index}`);
+      assertSameWeights(r.model.stateDict(), separate.model.stateDict(), tol, `member ${r.index}`);
+      separate.model.dispose();
+    }
+    for (const r of [...ended, ...rest, cut]) r.model.dispose();
   } finally {
     disposeSplits(data);
   }

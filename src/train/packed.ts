@@ -7,8 +7,9 @@
  * are what train() returns for it, up to float rounding (batched products sum in another order).
  *
  * A member whose loss turns inf, NaN or above its divergenceLoss ends as diverged exactly where train()
- * would end it (after that step's update); its weights are taken out and its slot frozen (learning rate
- * 0, parameters and state cleared to finite zeros), so the others go on undisturbed.
+ * would end it (after that step's update); its weights are taken out and it leaves the pack (its rows of
+ * every stacked tensor removed), so the others go on undisturbed and it costs nothing more. A caller
+ * that stops the pack at rungs (PackedRun: a study that prunes) ends members there the same way.
  *
  * Legend: K = members, B = batch size, N = training examples.
  */
@@ -105,7 +106,7 @@ function makeOptimizer(configs: readonly TrainConfig[], params: T.Tensor[], base
 export interface PackedProgress {
   step: number;
   totalSteps: number;
-  /** Each member's latest loss (NaN for a member that has diverged). */
+  /** Each member's latest loss (NaN for a member that has ended: diverged, or ended at a rung). */
   losses: number[];
   samplesPerSecond: number;
 }
@@ -116,8 +117,25 @@ export interface PackedOptions {
   onProgress?(p: PackedProgress): void;
   /** After each step of a live member, with train()'s step metrics (not on the step it diverges at, as train()'s onStep). */
   onStep?(member: number, metrics: StepMetrics): void;
-  /** After every evaluation of a member (in training, and its final one). */
+  /** After every evaluation of a member (in training, at a rung, and its final one). */
   onEval?(member: number, record: EvalRecord): void;
+}
+
+export interface PackedRunOptions extends PackedOptions {
+  /**
+   * After a step (and its progress), as train()'s pauseAfter: true makes the step a rung, where advance()
+   * returns with every live member's evaluation there (train()'s evaluation at a pause: its final one, on
+   * the whole training set), and the caller may end members there (endAtRung). Not asked after the last step.
+   */
+  pauseAfter?(p: { step: number; epoch: number; totalSteps: number }): boolean;
+}
+
+/** A rung (PackedRunOptions.pauseAfter): the live members, by index among the configurations, with their evaluations at its step. */
+export interface PackRung {
+  step: number;
+  epoch: number;
+  totalSteps: number;
+  members: { index: number; evaluation: EvalRecord }[];
 }
 
 /** What train() returns, one per member: its result (the pack's wall time as its seconds) and its final model (the caller's: dispose it). */
@@ -126,24 +144,26 @@ export interface PackedMember {
   model: Module;
 }
 
+/** A member's end as PackedRun hands it out: which configuration it trained, its result and its model. */
+export interface EndedMember extends PackedMember {
+  index: number;
+}
+
 /** Trains configs[k] as member k of one pack; see packingProblems and packKey for what a pack may hold. */
 export function trainPacked(configs: readonly TrainConfig[], options: PackedOptions = {}): PackedMember[] {
-  checkPack(configs);
-  const device = checkedDevice(configs[0]!);
-  const prepared = options.data ?? prepareData(configs[0]!.data);
+  const run = new PackedRun(configs, options);
   try {
-    const data = splitsOnDevice(prepared, device);
-    try {
-      return runPack(configs, data, options);
-    } finally {
-      if (data !== prepared) disposeSplits(data);
-    }
+    // Without pauseAfter there is no rung: the first advance() trains to the end.
+    while (run.advance() !== undefined) continue;
+    return run.finish().map(({ result, model }) => ({ result, model }));
   } finally {
-    if (options.data === undefined) disposeSplits(prepared);
+    run.dispose();
   }
 }
 
 interface MemberRun {
+  /** Its configuration's index. */
+  index: number;
   config: TrainConfig;
   baseLr: number;
   sampler: IndexSampler & { dispose(): void };
@@ -152,7 +172,12 @@ interface MemberRun {
   /** Steps done; the member is live while `end` is undefined. */
   steps: number;
   samples: number;
-  end?: { reason: string; seconds: number };
+  /** Its slot in the pack (PackedMlp's member dimension) while it is live. */
+  slot: number | undefined;
+  /** Diverged (with why) or ended at a rung (`stopped`). */
+  end?: { reason?: string; stopped?: string; seconds: number };
+  /** Its result and model were handed to the caller. */
+  handedOut: boolean;
 }
 
 /** Member k's run: its learning rate, and the sampling stream train(configs[k]) draws from (trainer.ts streamSeed). */
@@ -160,6 +185,7 @@ function memberRuns(configs: readonly TrainConfig[], models: readonly Module[], 
   return configs.map((config, k) => {
     const samplingGen = new T.Generator(streamSeed(config.seed, 2));
     return {
+      index: k,
       config,
       baseLr: scaledLearningRate(config.optimizer.lr, batchSize, config.scaling?.rule ?? 'none', config.scaling?.baseBatchSize ?? batchSize),
       sampler: config.sampling === 'replacement' ? new WithReplacement(n, batchSize, samplingGen) : new RandomReshuffling(n, batchSize, config.dropLast, samplingGen),
@@ -167,33 +193,36 @@ function memberRuns(configs: readonly TrainConfig[], models: readonly Module[], 
       ...(config.save ? { initial: new Map([...models[k]!.stateDict()].map(([name, v]) => [name, T.keep(v.detach().clone())])) } : {}),
       steps: 0,
       samples: 0,
+      slot: k,
+      handedOut: false,
     };
   });
 }
 
-/** One step's numbers for every live member: its history, and train()'s divergence rule (after the step's update, as there). */
-function recordStep(
-  members: MemberRun[], s: { step: number; losses: number[]; norms: number[]; b: number; seconds: number }, pack: PackedMlp, optimizer: PackedOptimizer,
-  onStep: PackedOptions['onStep'],
-): void {
-  members.forEach((m, k) => {
-    if (m.end !== undefined) return;
-    m.steps = s.step + 1;
-    m.samples += s.b;
-    const metrics: StepMetrics = { step: s.step, loss: s.losses[k]!, gradNorm: s.norms[k]!, lr: optimizer.lrs[k]!, batchSize: s.b };
-    if (s.step % m.config.logEvery === 0) m.history.steps.push(metrics);
-    if (!Number.isFinite(metrics.loss) || metrics.loss > m.config.divergenceLoss) {
-      m.end = { reason: `the training loss was ${metrics.loss} at step ${s.step} (limit ${m.config.divergenceLoss})`, seconds: s.seconds };
-      pack.writeMember(k);
-      pack.clearMember(k);
-      optimizer.clearMember(k);
-    } else {
-      onStep?.(k, metrics);
-    }
-  });
+/** What a pack is built of before its first step, and how far it has come. */
+interface PackState {
+  shared: TrainConfig;
+  data: DataSplits;
+  record: TrainResult['record'];
+  loss: LossName;
+  io: ModelIO;
+  batchSize: number;
+  packMicroBatch: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  evalEvery: number;
+  models: Module[];
+  members: MemberRun[];
+  pack: PackedMlp;
+  optimizer: PackedOptimizer;
+  /** Steps done. */
+  step: number;
+  started: number;
+  /** The live members' evaluations at the rung the pack stands at (between advance() and the next one). */
+  rung: Map<MemberRun, EvalRecord> | undefined;
 }
 
-function runPack(configs: readonly TrainConfig[], data: DataSplits, options: PackedOptions): PackedMember[] {
+function preparePack(configs: readonly TrainConfig[], data: DataSplits): PackState {
   const shared = configs[0]!;
   const record = runRecord(configDevice(shared));
   const loss = shared.loss ?? modelInfo(shared.model.name).defaultLoss;
@@ -205,103 +234,260 @@ function runPack(configs: readonly TrainConfig[], data: DataSplits, options: Pac
   const microBatch = shared.microBatchSize ?? 2048;
   // Member k's model and sampling streams are those train(configs[k]) draws from (trainer.ts streamSeed).
   const models = configs.map((c) => initialModel(c, io, new T.Generator(streamSeed(c.seed, 1))));
-  const members = memberRuns(configs, models, n, batchSize);
-  const pack = new PackedMlp(models);
-  const optimizer = makeOptimizer(configs, pack.parameters(), members.map((m) => m.baseLr));
-  // Without batch norm a micro-batch only bounds memory (the chunks' gradients add up to the batch's, up to
-  // rounding), so the pack's may be smaller than train()'s: small enough that the widest activation of all K
-  // members, K·b·width float32s, stays under ACTIVATION_BYTES, below the allocator's mmap threshold (32 MB,
-  // src/native/addon.cc; each larger allocation would be mapped and page-faulted anew every step). With
-  // batch norm a micro-batch is a normalization batch too, so each member's is train()'s.
-  const fitting = Math.max(1, Math.floor(ACTIVATION_BYTES / (4 * configs.length * pack.widestFeatures)));
-  const packMicroBatch = pack.hasBatchNorm ? microBatch : Math.min(microBatch, fitting);
-  const stepsPerEpoch = members[0]!.sampler.stepsPerEpoch;
-  const totalSteps = 'steps' in shared.budget ? shared.budget.steps : Math.max(1, Math.round(shared.budget.epochs * stepsPerEpoch));
-  const epochAt = (step: number) => step / stepsPerEpoch;
-  const evalEvery = shared.eval.every ?? Math.min(stepsPerEpoch, 1000);
-  const started = performance.now();
-  const live = () => members.filter((m) => m.end === undefined);
-
-  const evaluateLive = (step: number) => {
-    const evaluations = {
-      train: evaluatePacked(pack, data.train, loss, { batchSize: shared.eval.batchSize, limit: shared.eval.trainSubset }),
-      validation: data.validation ? evaluatePacked(pack, data.validation, loss, { batchSize: shared.eval.batchSize }) : undefined,
-      test: evaluatePacked(pack, data.test, loss, { batchSize: shared.eval.batchSize }),
-    };
-    members.forEach((m, k) => {
-      if (m.end !== undefined) return;
-      const e: EvalRecord = { step, epoch: epochAt(step), train: evaluations.train[k]!, ...(evaluations.validation ? { validation: evaluations.validation[k]! } : {}), test: evaluations.test[k]! };
-      m.history.evals.push(e);
-      options.onEval?.(k, e);
-    });
-  };
-
+  let members: MemberRun[] | undefined;
+  let pack: PackedMlp | undefined;
   try {
-    pack.training = true;
-    for (let step = 0; step < totalSteps && live().length > 0; step++) {
-      const factor = scheduleFactor(shared.schedule, shared.warmup, step, totalSteps);
-      optimizer.lrs = members.map((m) => (m.end === undefined ? m.baseLr * factor : 0));
+    members = memberRuns(configs, models, n, batchSize);
+    pack = new PackedMlp(models);
+    const optimizer = makeOptimizer(configs, pack.parameters(), members.map((m) => m.baseLr));
+    // Without batch norm a micro-batch only bounds memory (the chunks' gradients add up to the batch's, up to
+    // rounding), so the pack's may be smaller than train()'s: small enough that the widest activation of all K
+    // members, K·b·width float32s, stays under ACTIVATION_BYTES, below the allocator's mmap threshold (32 MB,
+    // src/native/addon.cc; each larger allocation would be mapped and page-faulted anew every step). With
+    // batch norm a micro-batch is a normalization batch too, so each member's is train()'s. Kept when members
+    // leave the pack, so that the others go on exactly as they were.
+    const fitting = Math.max(1, Math.floor(ACTIVATION_BYTES / (4 * configs.length * pack.widestFeatures)));
+    const stepsPerEpoch = members[0]!.sampler.stepsPerEpoch;
+    return {
+      shared, data, record, loss, io, batchSize, packMicroBatch: pack.hasBatchNorm ? microBatch : Math.min(microBatch, fitting), stepsPerEpoch,
+      totalSteps: 'steps' in shared.budget ? shared.budget.steps : Math.max(1, Math.round(shared.budget.epochs * stepsPerEpoch)),
+      evalEvery: shared.eval.every ?? Math.min(stepsPerEpoch, 1000),
+      models, members, pack, optimizer, step: 0, started: performance.now(), rung: undefined,
+    };
+  } catch (error) {
+    pack?.dispose();
+    for (const m of members ?? []) disposeMember(m);
+    for (const model of models) model.dispose();
+    throw error;
+  }
+}
+
+function disposeMember(m: MemberRun): void {
+  m.sampler.dispose();
+  if (m.initial) T.dispose([...m.initial.values()]);
+}
+
+/**
+ * A pack in training that its caller drives: advance() trains to the next rung (PackedRunOptions.pauseAfter)
+ * or to the end; at a rung the caller may end members there (endAtRung: how a study prunes packed trials,
+ * src/study/worker.ts); finish() ends the others. A member that ends (at a rung, or diverged) leaves the
+ * pack: its rows of every stacked parameter, buffer and optimizer state are removed (PackedMlp.keepMembers),
+ * so it costs no more arithmetic, and the others go on with their own batches and state exactly as before.
+ * dispose() frees everything not handed out.
+ */
+export class PackedRun {
+  readonly #options: PackedRunOptions;
+  readonly #ownData: DataSplits[] = [];
+  #state: PackState | undefined;
+
+  constructor(configs: readonly TrainConfig[], options: PackedRunOptions = {}) {
+    checkPack(configs);
+    this.#options = options;
+    const device = checkedDevice(configs[0]!);
+    const prepared = options.data ?? prepareData(configs[0]!.data);
+    if (options.data === undefined) this.#ownData.push(prepared);
+    try {
+      const data = splitsOnDevice(prepared, device);
+      if (data !== prepared) this.#ownData.push(data);
+      this.#state = preparePack(configs, data);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+  }
+
+  #s(): PackState {
+    if (this.#state === undefined) throw new Error('PackedRun: used after dispose()');
+    return this.#state;
+  }
+
+  /** The live members in slot order. */
+  #inPack(): MemberRun[] {
+    return this.#s().members.filter((m) => m.slot !== undefined).sort((a, b) => a.slot! - b.slot!);
+  }
+
+  /** The pack's stacked parameters [K, …], K the members still training (the pack's own tensors: read, do not keep). */
+  get parameters(): readonly T.Tensor[] {
+    return this.#s().pack.parameters();
+  }
+
+  /**
+   * Trains to the next rung and returns it (every live member evaluated there), or to the end of the
+   * budget (or until no member is live) and returns undefined; finish() then ends the members.
+   */
+  advance(): PackRung | undefined {
+    const s = this.#s();
+    const { shared, optimizer, pack } = s;
+    const options = this.#options;
+    s.rung = undefined;
+    const epochAt = (step: number) => step / s.stepsPerEpoch;
+    while (s.step < s.totalSteps && this.#inPack().length > 0) {
+      const step = s.step++;
+      const inPack = this.#inPack();
+      const factor = scheduleFactor(shared.schedule, shared.warmup, step, s.totalSteps);
+      optimizer.lrs = inPack.map((m) => m.baseLr * factor);
       const { losses, norms, b } = T.tidy(() => {
-        // Every member draws its own batch (a frozen member too, as its draws no longer matter).
-        const indices = T.stack(members.map((m) => m.sampler.next()), 0);
+        // Every live member draws its own batch from its own sampling stream.
+        const indices = T.stack(inPack.map((m) => m.sampler.next()), 0);
         const b = indices.shape[1]!;
-        const g = packedBatchGradient(pack, loss, data.train, indices, packMicroBatch);
+        const g = packedBatchGradient(pack, s.loss, s.data.train, indices, s.packMicroBatch);
         const norms = memberGradientNorms(g.grads);
         optimizer.step(g.grads);
         return { losses: g.losses, norms, b };
       });
-      const seconds = (performance.now() - started) / 1000;
-      recordStep(members, { step, losses, norms, b, seconds }, pack, optimizer, options.onStep);
+      const seconds = (performance.now() - s.started) / 1000;
+      this.#recordStep(inPack, { step, losses, norms, b, seconds });
       const stepsDone = step + 1;
-      if (stepsDone % evalEvery === 0 && stepsDone < totalSteps && live().length > 0) evaluateLive(stepsDone);
-      options.onProgress?.({ step: stepsDone, totalSteps, losses: members.map((m, k) => (m.end === undefined ? losses[k]! : NaN)), samplesPerSecond: (b * members.length * stepsDone) / seconds });
+      const more = stepsDone < s.totalSteps && this.#inPack().length > 0;
+      if (stepsDone % s.evalEvery === 0 && more) {
+        for (const [m, e] of this.#evaluate(stepsDone, shared.eval.trainSubset)) {
+          m.history.evals.push(e);
+          options.onEval?.(m.index, e);
+        }
+      }
+      const lossOf = new Map(inPack.map((m, i) => [m, losses[i]!]));
+      const examples = s.members.reduce((a, m) => a + m.samples, 0);
+      options.onProgress?.({ step: stepsDone, totalSteps: s.totalSteps, losses: s.members.map((m) => (m.end === undefined ? lossOf.get(m)! : NaN)), samplesPerSecond: examples / seconds });
+      if (more && options.pauseAfter?.({ step: stepsDone, epoch: epochAt(stepsDone), totalSteps: s.totalSteps })) {
+        // As train() at a pause: the final evaluation at this step, on the whole training set (a rung's value).
+        s.rung = this.#evaluate(stepsDone, undefined);
+        for (const [m, e] of s.rung) options.onEval?.(m.index, e);
+        return { step: stepsDone, epoch: epochAt(stepsDone), totalSteps: s.totalSteps, members: [...s.rung].map(([m, e]) => ({ index: m.index, evaluation: e })) };
+      }
     }
-    const seconds = (performance.now() - started) / 1000;
-    members.forEach((m, k) => {
-      if (m.end === undefined) pack.writeMember(k);
+    return undefined;
+  }
+
+  /**
+   * Ends members `indices` (live at the rung advance() just returned) there, as train() of their
+   * configuration with its budget cut at the rung's step would end: their evaluation at the rung is
+   * their final one, their model has their weights there. They leave the pack. Returns them (the
+   * models are the caller's).
+   */
+  endAtRung(indices: readonly number[]): EndedMember[] {
+    const s = this.#s();
+    const rung = s.rung;
+    if (rung === undefined) throw new Error('PackedRun.endAtRung: the pack is not at a rung (call it after advance() returned one)');
+    const live = new Map([...rung.keys()].map((m) => [m.index, m]));
+    const leaving = [...new Set(indices)].map((i) => {
+      const m = live.get(i);
+      if (m === undefined) throw new Error(`PackedRun.endAtRung: member ${i} is not live at this rung; live: ${[...live.keys()].join(', ')}`);
+      return m;
     });
-    return members.map((m, k) => finish(m, models[k]!, k, { seconds, epochAt, batchSize, data, loss, io, record, onEval: options.onEval }));
-  } catch (error) {
-    for (const model of models) model.dispose();
-    throw error;
-  } finally {
-    optimizer.dispose();
-    pack.dispose();
-    for (const m of members) {
-      m.sampler.dispose();
-      if (m.initial) T.dispose([...m.initial.values()]);
+    const seconds = (performance.now() - s.started) / 1000;
+    for (const m of leaving) {
+      s.pack.writeMember(m.slot!);
+      m.end = { stopped: `ended at the rung after step ${m.steps}`, seconds };
     }
+    this.#leave(leaving);
+    const ended = leaving.map((m) => {
+      const e = rung.get(m)!;
+      rung.delete(m);
+      m.history.evals.push(e);
+      return { index: m.index, ...memberResult(m, s.models[m.index]!, e, s) };
+    });
+    for (const m of leaving) m.handedOut = true;
+    return ended;
+  }
+
+  /** After advance() returned undefined: the members not ended at a rung, each with its final evaluation (train()'s, on its own model), result and model (the caller's). */
+  finish(): EndedMember[] {
+    const s = this.#s();
+    if (s.step < s.totalSteps && this.#inPack().length > 0) throw new Error(`PackedRun.finish: training is not over (step ${s.step} of ${s.totalSteps}); advance() until it returns undefined`);
+    const seconds = (performance.now() - s.started) / 1000;
+    for (const m of this.#inPack()) s.pack.writeMember(m.slot!);
+    const remaining = s.members.filter((m) => !m.handedOut);
+    const ended = remaining.map((m) => {
+      const model = s.models[m.index]!;
+      const evalOn = (d: NonNullable<DataSplits['validation']>): Evaluation => evaluate(model, d, s.loss, { batchSize: m.config.eval.batchSize });
+      const final: EvalRecord = {
+        step: m.steps, epoch: m.steps / s.stepsPerEpoch, train: evalOn(s.data.train),
+        ...(s.data.validation ? { validation: evalOn(s.data.validation) } : {}), test: evalOn(s.data.test),
+      };
+      m.history.evals.push(final);
+      this.#options.onEval?.(m.index, final);
+      m.end ??= { seconds };
+      return { index: m.index, ...memberResult(m, model, final, s) };
+    });
+    for (const m of remaining) m.handedOut = true;
+    return ended;
+  }
+
+  /** Frees the pack, its optimizer, its samplers, its own data and the models not handed out (a second call does nothing). */
+  dispose(): void {
+    const s = this.#state;
+    this.#state = undefined;
+    if (s) {
+      s.optimizer.dispose();
+      s.pack.dispose();
+      for (const m of s.members) {
+        disposeMember(m);
+        if (!m.handedOut) s.models[m.index]!.dispose();
+      }
+    }
+    for (const d of this.#ownData.splice(0)) disposeSplits(d);
+  }
+
+  /** One step's numbers for every live member: its history, and train()'s divergence rule (after the step's update, as there). */
+  #recordStep(inPack: readonly MemberRun[], s: { step: number; losses: number[]; norms: number[]; b: number; seconds: number }): void {
+    const { pack, optimizer } = this.#s();
+    const diverged: MemberRun[] = [];
+    inPack.forEach((m, i) => {
+      m.steps = s.step + 1;
+      m.samples += s.b;
+      const metrics: StepMetrics = { step: s.step, loss: s.losses[i]!, gradNorm: s.norms[i]!, lr: optimizer.lrs[i]!, batchSize: s.b };
+      if (s.step % m.config.logEvery === 0) m.history.steps.push(metrics);
+      if (!Number.isFinite(metrics.loss) || metrics.loss > m.config.divergenceLoss) {
+        m.end = { reason: `the training loss was ${metrics.loss} at step ${s.step} (limit ${m.config.divergenceLoss})`, seconds: s.seconds };
+        pack.writeMember(m.slot!);
+        diverged.push(m);
+      } else {
+        this.#options.onStep?.(m.index, metrics);
+      }
+    });
+    this.#leave(diverged);
+  }
+
+  /** Members whose weights are written into their models leave the pack: the others keep their rows of every stacked tensor. */
+  #leave(leaving: readonly MemberRun[]): void {
+    if (leaving.length === 0) return;
+    const { pack, optimizer } = this.#s();
+    const stay = this.#inPack().filter((m) => !leaving.includes(m));
+    for (const m of leaving) m.slot = undefined;
+    // None left: nothing more is computed, and the pack is disposed as it is.
+    if (stay.length === 0) return;
+    const slots = stay.map((m) => m.slot!);
+    pack.keepMembers(slots);
+    optimizer.keepMembers(slots, pack.parameters());
+    stay.forEach((m, i) => (m.slot = i));
+  }
+
+  /** Every live member's evaluation at `step` (training set: its first `trainLimit` examples), one pass of the pack per split. */
+  #evaluate(step: number, trainLimit: number | undefined): Map<MemberRun, EvalRecord> {
+    const { pack, data, loss, shared, stepsPerEpoch } = this.#s();
+    const evaluations = {
+      train: evaluatePacked(pack, data.train, loss, { batchSize: shared.eval.batchSize, limit: trainLimit }),
+      validation: data.validation ? evaluatePacked(pack, data.validation, loss, { batchSize: shared.eval.batchSize }) : undefined,
+      test: evaluatePacked(pack, data.test, loss, { batchSize: shared.eval.batchSize }),
+    };
+    return new Map(this.#inPack().map((m) => {
+      const k = m.slot!;
+      return [m, { step, epoch: step / stepsPerEpoch, train: evaluations.train[k]!, ...(evaluations.validation ? { validation: evaluations.validation[k]! } : {}), test: evaluations.test[k]! }];
+    }));
   }
 }
 
-interface FinishContext {
-  seconds: number;
-  epochAt(step: number): number;
-  batchSize: number;
-  data: DataSplits;
-  loss: LossName;
-  io: ModelIO;
-  record: TrainResult['record'];
-  onEval?: PackedOptions['onEval'];
-}
-
-/** A member's final evaluation (train()'s, on its own model), checkpoint and result. */
-function finish(m: MemberRun, model: Module, k: number, c: FinishContext): PackedMember {
+/** A member's result with `final` as its final evaluation, and its checkpoint when it saves. */
+function memberResult(m: MemberRun, model: Module, final: EvalRecord, c: PackState): PackedMember {
   const { config } = m;
-  const evalOn = (d: NonNullable<DataSplits['validation']>): Evaluation => evaluate(model, d, c.loss, { batchSize: config.eval.batchSize });
-  const final: EvalRecord = {
-    step: m.steps, epoch: c.epochAt(m.steps), train: evalOn(c.data.train),
-    ...(c.data.validation ? { validation: evalOn(c.data.validation) } : {}), test: evalOn(c.data.test),
-  };
-  m.history.evals.push(final);
-  c.onEval?.(k, final);
-  const status: TrainResult['status'] = m.end ? 'diverged' : 'completed';
-  const seconds = m.end?.seconds ?? c.seconds;
+  const status: TrainResult['status'] = m.end?.reason !== undefined ? 'diverged' : 'completed';
+  const seconds = m.end!.seconds;
+  const epochs = m.steps / c.stepsPerEpoch;
   const result: TrainResult = {
     status,
-    ...(m.end ? { reason: m.end.reason } : {}),
+    ...(m.end?.reason !== undefined ? { reason: m.end.reason } : {}),
     steps: m.steps,
-    epochs: c.epochAt(m.steps),
+    epochs,
     batchSize: c.batchSize,
     examples: m.samples,
     baseLr: m.baseLr,
@@ -312,6 +498,7 @@ function finish(m: MemberRun, model: Module, k: number, c: FinishContext): Packe
     test: final.test,
     history: m.history,
     ...(m.initial ? { distanceFromInitial: distanceFromWeights(model, m.initial, 'the initial weights') } : {}),
+    ...(m.end?.stopped !== undefined ? { stopped: m.end.stopped } : {}),
     numParameters: model.numParameters(),
     data: c.data.description,
     config,
@@ -321,7 +508,7 @@ function finish(m: MemberRun, model: Module, k: number, c: FinishContext): Packe
     mkdirSync(config.save, { recursive: true });
     saveSafetensors(join(config.save, 'initial.safetensors'), m.initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
     result.checkpoint = saveCheckpoint(config.save, model, {
-      format: 'sgdlab-checkpoint-v1', model: config.model, io: c.io, step: m.steps, epoch: c.epochAt(m.steps), config, record: c.record,
+      format: 'sgdlab-checkpoint-v1', model: config.model, io: c.io, step: m.steps, epoch: epochs, config, record: c.record,
       metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
     });
   }
