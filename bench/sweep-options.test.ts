@@ -39,6 +39,18 @@ test('a pruned variant\'s study carries the rule with the given parameters, in e
   assert.equal(sweepStudy(parseOptions(['--variants=median']), 'median').prune!.metric, undefined);
 });
 
+test('a packed variant\'s study packs (and prunes with its rule); --pack and --pack-members set how', () => {
+  const o = parseOptions(['--variants=full,packed,median-packed', '--pack=always', '--pack-members=13', '--rungs=1,2']);
+  assert.equal(sweepStudy(o, 'full').pack, undefined);
+  const packed = sweepStudy(o, 'packed');
+  assert.deepEqual([packed.pack, packed.prune], [{ when: 'always', maxMembers: 13 }, undefined]);
+  const both = sweepStudy(o, 'median-packed');
+  assert.deepEqual([both.pack, both.prune!.rule, both.prune!.rungs], [{ when: 'always', maxMembers: 13 }, 'median', [1, 2]]);
+  // Default: packed only where a worker measured it faster, 8 at a time.
+  assert.deepEqual(sweepStudy(parseOptions(['--variants=asha-packed']), 'asha-packed').pack, { when: 'faster', maxMembers: 8 });
+  assert.equal(parseOptions(['--variants=asha-packed', '--eta=3']).prune.eta, 3);
+});
+
 test('--lr-order=descending makes the grid claim the largest learning rate of each batch size first', () => {
   const o = parseOptions(['--batch-sizes=16,64', '--lrs=0.25,1,0.5', '--epochs=2', '--lr-order=descending', '--variants=median']);
   const order = expandTrials(sweepStudy(o, 'median'), 'test').map((t) => [t.config.batchSize, t.config.optimizer.lr]);
@@ -49,7 +61,12 @@ test('--lr-order=descending makes the grid claim the largest learning rate of ea
 
 test('options that would be ignored or decide nothing are errors that name them', () => {
   const fails = (args: string[], pattern: RegExp) => assert.throws(() => parseOptions(args), pattern);
-  fails(['--variants=full,hyperband'], /--variants: 'hyperband' is not one of full, median, asha/);
+  fails(['--variants=full,hyperband'], /--variants: 'hyperband' is not one of full, median, asha, packed, median-packed, asha-packed/);
+  fails(['--variants=median', '--pack=always'], /--pack: a packing parameter, but --variants=median runs no packed variant/);
+  fails(['--variants=packed', '--pack=sometimes'], /--pack: 'sometimes' is not one of faster, always/);
+  fails(['--variants=packed', '--pack-members=1'], /--pack-members: '1' is not an integer ≥ 2/);
+  fails(['--variants=packed', '--pack-members=65'], /--pack-members: 65 is more than the 64/);
+  fails(['--variants=packed', '--rungs=1'], /--rungs: a pruning parameter, but --variants=packed runs no pruned variant/);
   fails(['--variants=median,median'], /--variants: 'median' is listed twice/);
   fails(['--variants=median', '--eta=3'], /--eta: a parameter of the asha rule, but --variants=median runs no asha variant/);
   fails(['--variants=asha', '--min-trials=2'], /--min-trials: a parameter of the median rule/);

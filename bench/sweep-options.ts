@@ -3,7 +3,11 @@
  * full grid, or the same grid under the study's own `prune` option (src/study/pruning.ts: the median
  * stopping rule or ASHA, per batch size: the learning rates of one batch size compete).
  *
- *   --variants=full,median,asha   sgdlab's variants, each run back to back with the PyTorch loop (default full)
+ *   --variants=full,median,asha   sgdlab's variants, each run back to back with the PyTorch loop (default full);
+ *                                 each also packed: packed, median-packed, asha-packed (the study's `pack`
+ *                                 option: trials of one batch size trained K at a time when that is faster)
+ *   --pack=faster|always          how a packed variant packs (default faster: measured per batch size)
+ *   --pack-members=8              K, the most trials in one pack
  *   --rungs=1,2,4,8               the rules' rungs in epochs (default: the rule's own, from --grace)
  *   --grace=1                     the grace period in epochs (ASHA's minimum resource r; median: no stop before it)
  *   --eta=4                       ASHA's reduction factor η (asha only)
@@ -22,8 +26,17 @@ import { parseStudy, type Study } from '../src/study/schema.js';
 export const LR_LADDER = Array.from({ length: 13 }, (_, i) => 2 ** (i - 8));
 export const DEFAULT_BATCH_SIZES = Array.from({ length: 9 }, (_, i) => 16 * 2 ** i);
 
-export const VARIANTS = ['full', 'median', 'asha'] as const;
+export const VARIANTS = ['full', 'median', 'asha', 'packed', 'median-packed', 'asha-packed'] as const;
 export type Variant = (typeof VARIANTS)[number];
+export type PruneVariant = 'median' | 'asha';
+
+/** A variant's pruning rule (none for the full grid) and whether it packs. */
+export function variantParts(v: Variant): { rule: PruneVariant | undefined; packed: boolean } {
+  const packed = v.endsWith('packed');
+  const rule = v.replace(/-?packed$/, '');
+  return { rule: rule === 'median' || rule === 'asha' ? rule : undefined, packed };
+}
+const pruned = (v: Variant) => variantParts(v).rule !== undefined;
 
 /** The pruning rules' parameters, in epochs; each undefined one is the rule's default (pruning.ts). */
 export interface PruneOptions {
@@ -46,13 +59,15 @@ export interface Options {
   seed: number;
   variants: Variant[];
   prune: PruneOptions;
+  /** How the packed variants pack (the study's pack option). */
+  pack: { when: 'faster' | 'always'; maxMembers: number };
   lrOrder: 'ascending' | 'descending';
   /** The side that runs first in odd rounds (the other one first in even rounds). */
   first: 'sgdlab' | 'pytorch';
   json: boolean;
 }
 
-const KNOWN = ['batch-sizes', 'lrs', 'epochs', 'subset', 'rounds', 'workers', 'seed', 'variants', 'rungs', 'grace', 'eta', 'every', 'min-trials', 'prune-metric', 'lr-order', 'first'];
+const KNOWN = ['batch-sizes', 'lrs', 'epochs', 'subset', 'rounds', 'workers', 'seed', 'variants', 'rungs', 'grace', 'eta', 'every', 'min-trials', 'prune-metric', 'lr-order', 'first', 'pack', 'pack-members'];
 
 function flag(args: readonly string[], name: string): string | undefined {
   const hit = args.find((a) => a.startsWith(`--${name}=`));
@@ -103,13 +118,12 @@ function parsePrune(args: readonly string[], variants: readonly Variant[]): Prun
   const rawMetric = flag(args, 'prune-metric');
   if (rawMetric !== undefined && !(PRUNE_METRICS as readonly string[]).includes(rawMetric)) throw new Error(`--prune-metric: '${rawMetric}' is not one of ${PRUNE_METRICS.join(', ')}`);
   // A rule's parameter without that rule among the variants would change nothing: say so rather than ignore it.
-  const needs: [string, unknown, Variant][] = [['eta', eta, 'asha'], ['every', every, 'median'], ['min-trials', minTrials, 'median']];
+  const needs: [string, unknown, PruneVariant][] = [['eta', eta, 'asha'], ['every', every, 'median'], ['min-trials', minTrials, 'median']];
   for (const [name, value, rule] of needs) {
-    if (value !== undefined && !variants.includes(rule)) throw new Error(`--${name}: a parameter of the ${rule} rule, but --variants=${variants.join(',')} runs no ${rule} variant`);
+    if (value !== undefined && !variants.some((v) => variantParts(v).rule === rule)) throw new Error(`--${name}: a parameter of the ${rule} rule, but --variants=${variants.join(',')} runs no ${rule} variant`);
   }
-  const pruned = variants.filter((v) => v !== 'full');
   for (const name of ['rungs', 'grace', 'prune-metric']) {
-    if (flag(args, name) !== undefined && pruned.length === 0) throw new Error(`--${name}: a pruning parameter, but --variants=${variants.join(',')} runs no pruned variant (add median or asha)`);
+    if (flag(args, name) !== undefined && !variants.some(pruned)) throw new Error(`--${name}: a pruning parameter, but --variants=${variants.join(',')} runs no pruned variant (add median or asha)`);
   }
   return {
     grace: positiveNumber(args, 'grace') ?? 1,
@@ -156,9 +170,16 @@ export function parseOptions(args: readonly string[]): Options {
   const prune = parsePrune(args, variants);
   // A rung at or past the end decides nothing (rungPoints keeps the points inside the run): a rule with none prunes nothing.
   if (prune.rungs && prune.rungs[0]! >= epochs) throw new Error(`--rungs: ${prune.rungs.join(',')} has no rung inside the ${epochs} epochs of the run`);
-  if (!prune.rungs && prune.grace >= epochs && variants.some((v) => v !== 'full')) throw new Error(`--grace: ${prune.grace} epochs is not inside the ${epochs} epochs of the run (no rule could stop anything)`);
+  if (!prune.rungs && prune.grace >= epochs && variants.some(pruned)) throw new Error(`--grace: ${prune.grace} epochs is not inside the ${epochs} epochs of the run (no rule could stop anything)`);
+  const [when] = choices(args, 'pack', ['faster', 'always'] as const, ['faster']);
+  if ((flag(args, 'pack') ?? '').includes(',')) throw new Error(`--pack: give one of faster, always, got '${flag(args, 'pack')}'`);
+  const maxMembers = positiveInt(args, 'pack-members', 8, 2);
+  if (maxMembers > 64) throw new Error(`--pack-members: ${maxMembers} is more than the 64 a pack may hold`);
+  for (const name of ['pack', 'pack-members']) {
+    if (flag(args, name) !== undefined && !variants.some((v) => variantParts(v).packed)) throw new Error(`--${name}: a packing parameter, but --variants=${variants.join(',')} runs no packed variant (add packed, median-packed or asha-packed)`);
+  }
   return {
-    batchSizes, lrs, subset, epochs, variants, prune, lrOrder, first,
+    batchSizes, lrs, subset, epochs, variants, prune, lrOrder, first, pack: { when: when!, maxMembers },
     rounds: positiveInt(args, 'rounds', 1),
     workers: positiveInt(args, 'workers', 2),
     seed: positiveInt(args, 'seed', 0, 0),
@@ -168,17 +189,18 @@ export function parseOptions(args: readonly string[]): Options {
 
 /** The `prune` option of a variant's study (none for the full grid): the study's own rule, in epochs, per batch size. */
 export function pruneOption(variant: Variant, p: PruneOptions): Record<string, unknown> | undefined {
-  if (variant === 'full') return undefined;
+  const { rule } = variantParts(variant);
+  if (rule === undefined) return undefined;
   return {
-    rule: variant,
+    rule,
     unit: 'epochs',
     gracePeriod: p.grace,
     across: ['optimizer.lr'],
     ...(p.rungs ? { rungs: p.rungs } : {}),
     ...(p.metric ? { metric: p.metric } : {}),
-    ...(variant === 'asha' && p.eta !== undefined ? { reductionFactor: p.eta } : {}),
-    ...(variant === 'median' && p.every !== undefined ? { every: p.every } : {}),
-    ...(variant === 'median' && p.minTrials !== undefined ? { minTrials: p.minTrials } : {}),
+    ...(rule === 'asha' && p.eta !== undefined ? { reductionFactor: p.eta } : {}),
+    ...(rule === 'median' && p.every !== undefined ? { every: p.every } : {}),
+    ...(rule === 'median' && p.minTrials !== undefined ? { minTrials: p.minTrials } : {}),
   };
 }
 
@@ -199,5 +221,6 @@ export function sweepStudy(o: Options, variant: Variant = 'full'): Study {
     grid: { batchSize: o.batchSizes, 'optimizer.lr': o.lrs },
     select: 'testAccuracy',
     ...(prune ? { prune } : {}),
+    ...(variantParts(variant).packed ? { pack: o.pack } : {}),
   }, `bench sweep, variant ${variant}`);
 }

@@ -10,7 +10,13 @@
  * grid under the study's `prune` option (the median stopping rule or ASHA, the learning rates of one
  * batch size competing; the rules' parameters: bench/sweep-options.ts). Pruning only removes trials: a
  * trial that is not pruned is the full grid's trial, bit for bit, so the best learning rate per batch
- * size is the full grid's iff its winner is never pruned.
+ * size is the full grid's iff its winner is never pruned. The packed variants (`packed`, `median-packed`,
+ * `asha-packed`) add the study's `pack` option (`--pack=faster|always`, `--pack-members=K`): a worker
+ * trains up to K learning rates of one batch size as one computation where it measured that faster, and
+ * prunes them at the rungs one by one. A packed trial equals its lone run up to float rounding (batched
+ * products sum in another order), not bit for bit. Its stored seconds are its pack's: Σ trial-seconds
+ * counts each packed trial's share, its pack's seconds ÷ the pack's members (an approximation once
+ * members are pruned on the way); compare packed variants by wall and CPU time first.
  *
  * Reported per round and side: wall time (process start to the last result, the store included on
  * sgdlab's side and Python's start and imports on PyTorch's), the ratio to PyTorch, Σ trial-seconds
@@ -22,7 +28,8 @@
  * first and the variants in reverse order (`--first=pytorch`: the other way round).
  *
  *   node dist/bench/sweep.js [--batch-sizes=16,32,…] [--lrs=13|0.01,0.02,…] [--epochs=16]
- *     [--subset=10000] [--rounds=1] [--workers=2] [--seed=0] [--variants=full,median,asha]
+ *     [--subset=10000] [--rounds=1] [--workers=2] [--seed=0] [--variants=full,median,asha,packed,median-packed,asha-packed]
+ *     [--pack=faster|always] [--pack-members=8]
  *     [--rungs=1,2,4] [--grace=1] [--eta=4] [--every=1] [--min-trials=3] [--prune-metric=testAccuracy]
  *     [--lr-order=ascending|descending] [--first=sgdlab|pytorch] [--json]
  *
@@ -38,7 +45,7 @@ import { bestByBatchSize, expandTrials, openStore, runStudy, type BatchSizeResul
 import { parseTrialResult, type TrialResult } from '../src/study/records.js';
 import { sgdlabVersion } from '../src/train/version.js';
 import { cpuSeconds } from './claims.js';
-import { parseOptions, sweepStudy, type Options, type Variant } from './sweep-options.js';
+import { parseOptions, sweepStudy, variantParts, type Options, type Variant } from './sweep-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -71,20 +78,29 @@ interface Side {
   prunedAt: { batchSize: number; lr: number; epoch: number }[];
 }
 
+/** The members of the pack a trial was trained in (its stored `packed` record; 1 for a trial trained alone). */
+function packMembers(t: StoredTrial): number {
+  const packed = (t.result as { packed?: { members?: unknown } } | null)?.packed;
+  return typeof packed?.members === 'number' && packed.members > 1 ? packed.members : 1;
+}
+
 function summarize(side: Side['side'], wall: number, cpu: number, study: Study, trials: readonly StoredTrial[], subset: number, span?: number): Side {
   const byB: Record<number, number> = {};
   const byStatus: Record<string, number> = {};
+  // A packed trial's stored seconds are its pack's: its share is that ÷ the pack's members (the pack's
+  // size when formed; members pruned on the way make the share of the rest an underestimate).
+  const seconds = (t: StoredTrial) => (t.seconds ?? 0) / packMembers(t);
   for (const t of trials) {
     const b = t.config.batchSize as number;
-    byB[b] = (byB[b] ?? 0) + (t.seconds ?? 0);
-    byStatus[t.status] = (byStatus[t.status] ?? 0) + (t.seconds ?? 0);
+    byB[b] = (byB[b] ?? 0) + seconds(t);
+    byStatus[t.status] = (byStatus[t.status] ?? 0) + seconds(t);
   }
   return {
     side, wall, cpu, best: bestByBatchSize(study, trials), trials: trials.length,
     diverged: trials.filter((t) => t.status === 'diverged').length,
     pruned: trials.filter((t) => t.status === 'pruned').length,
-    loop: trials.reduce((sum, t) => sum + (t.result?.trainSeconds ?? 0), 0),
-    trialSeconds: trials.reduce((sum, t) => sum + (t.seconds ?? 0), 0),
+    loop: trials.reduce((sum, t) => sum + (t.result?.trainSeconds ?? 0) / packMembers(t), 0),
+    trialSeconds: trials.reduce((sum, t) => sum + seconds(t), 0),
     trialSecondsByB: byB, trialSecondsByStatus: byStatus,
     longest: Math.max(0, ...trials.map((t) => t.seconds ?? 0)),
     prunedAt: trials.filter((t) => t.status === 'pruned').map((t) => {
@@ -241,7 +257,7 @@ function report(r: Round, o: Options): string {
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const prune = o.variants.some((v) => v !== 'full') ? `; pruning ${JSON.stringify(o.prune)}` : '';
+  const prune = (o.variants.some((v) => variantParts(v).rule !== undefined) ? `; pruning ${JSON.stringify(o.prune)}` : '') + (o.variants.some((v) => variantParts(v).packed) ? `; packing ${JSON.stringify(o.pack)}` : '');
   log(`bench sweep: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}; ${o.batchSizes.length} batch sizes (${o.batchSizes.join(', ')}) × ${o.lrs.length} learning rates (${o.lrs.map(lrText).join(', ')}, ${o.lrOrder}), ${o.epochs} epochs, ${o.subset} MNIST images, seed ${o.seed}, ${o.workers} workers, ${o.rounds} round(s); sgdlab variants ${o.variants.join(', ')}${prune}`);
   const rounds: Round[] = [];
   for (let round = 1; round <= o.rounds; round++) {
