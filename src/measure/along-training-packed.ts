@@ -7,7 +7,9 @@
  * one the serial code draws after k updates — which is also the gradient of the run's update k, so one
  * run of max k + 1 gradients serves every k (the serial code runs each k from w₀ again, along the
  * same batches). Packing saves the per-operation cost of R tiny models, which is the whole cost of the
- * paper's linear networks (a 4-input regression's step is a few microseconds of arithmetic).
+ * paper's linear networks (a 4-input regression's step is a few microseconds of arithmetic). A deep
+ * linear network's gradients come from each batch's second moments (linear-moment-gradient.ts), which
+ * spares the pass through its layers.
  *
  * The variance over sequences in one pass, in bounded memory: with a shift c (the first pack's mean
  * gradient at that step; any fixed vector gives the same value), e_r = g_r − c, δ = ḡ − c,
@@ -27,6 +29,7 @@ import * as T from '../tensor/index.js';
 import { Activation, BatchNorm, Flatten, Linear, Sequential, buildModel, modelInfo, type Module } from '../nn/index.js';
 import { PackedMlp } from '../nn/packed-mlp.js';
 import { packedBatchGradient } from '../train/packed-gradient.js';
+import { linearMomentGradient, momentGradientPays } from './linear-moment-gradient.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { sequenceSeed, type AlongTrainingOptions, type VarianceAtStep } from './along-training.js';
 
@@ -94,6 +97,8 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
   const last = Math.max(...o.steps);
   const recorded = new Set(o.steps);
   const replacement = o.replacement ?? true;
+  // Linear networks under half-MSE: each gradient from the batch's second moments where that is cheaper.
+  const moments = momentGradientPays(o.initial, loss);
   const perB = o.batchSizes.map((b) => {
     // The running sums of each step k, per fold.
     const acc = new Map(o.steps.map((k) => [k, [{ sum: undefined, squares: [] }, { sum: undefined, squares: [] }] as Accumulator[]]));
@@ -114,7 +119,8 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
         const params = pack.parameters();
         for (let k = 0; k <= last; k++) {
           T.tidy(() => {
-            const { grads } = packedBatchGradient(pack!, loss, o.data, drawIndices(generators, n, b, replacement), micro);
+            const indices = drawIndices(generators, n, b, replacement);
+            const grads = moments ? linearMomentGradient(params, o.data, indices, micro) : packedBatchGradient(pack!, loss, o.data, indices, micro).grads;
             if (recorded.has(k)) accumulate(acc.get(k)!, shift, k, grads, first);
             if (k < last) T.noGrad(() => T.listAdd_(params, grads, -o.lr));
           });
