@@ -45,6 +45,7 @@ import { bestByBatchSize, expandTrials, openStore, runStudy, type BatchSizeResul
 import { parseTrialResult, type TrialResult } from '../src/study/records.js';
 import { sgdlabVersion } from '../src/train/version.js';
 import { cpuSeconds } from './claims.js';
+import { PACK_MARGIN } from '../src/study/packing.js';
 import { parseOptions, sweepStudy, variantParts, type Options, type Variant } from './sweep-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -76,12 +77,26 @@ interface Side {
   span?: number;
   /** The pruned trials: batch size, learning rate, and the epoch they were stopped at. */
   prunedAt: { batchSize: number; lr: number; epoch: number }[];
+  /** Per batch size, from the trials' `packed` records: trials trained in a pack, and the speed-ups measured before deciding (packed or not). */
+  packing: { batchSize: number; packed: number; measured: number[] }[];
 }
 
-/** The members of the pack a trial was trained in (its stored `packed` record; 1 for a trial trained alone). */
-function packMembers(t: StoredTrial): number {
-  const packed = (t.result as { packed?: { members?: unknown } } | null)?.packed;
-  return typeof packed?.members === 'number' && packed.members > 1 ? packed.members : 1;
+/** A trial's stored `packed` record (packing.ts PackRecord): absent where packing was never considered. */
+function packRecord(t: StoredTrial): { members: number; measuredSpeedup?: number } | undefined {
+  const packed = (t.result as { packed?: { members?: unknown; measuredSpeedup?: unknown } } | null)?.packed;
+  if (typeof packed?.members !== 'number') return undefined;
+  return { members: packed.members, ...(typeof packed.measuredSpeedup === 'number' ? { measuredSpeedup: packed.measuredSpeedup } : {}) };
+}
+
+/** The members of the pack a trial was trained in (1 for a trial trained alone). */
+const packMembers = (t: StoredTrial): number => Math.max(1, packRecord(t)?.members ?? 1);
+
+function packingByBatchSize(trials: readonly StoredTrial[]): Side['packing'] {
+  const sizes = [...new Set(trials.map((t) => t.config.batchSize as number))].sort((a, b) => a - b);
+  return sizes.map((batchSize) => {
+    const records = trials.filter((t) => t.config.batchSize === batchSize).map(packRecord).filter((r) => r !== undefined);
+    return { batchSize, packed: records.filter((r) => r.members > 1).length, measured: [...new Set(records.flatMap((r) => (r.measuredSpeedup === undefined ? [] : [r.measuredSpeedup])))] };
+  }).filter((p) => p.packed > 0 || p.measured.length > 0);
 }
 
 function summarize(side: Side['side'], wall: number, cpu: number, study: Study, trials: readonly StoredTrial[], subset: number, span?: number): Side {
@@ -108,6 +123,7 @@ function summarize(side: Side['side'], wall: number, cpu: number, study: Study, 
       // Steps per epoch: the subset's batches, the last partial one dropped (as the sweep trains).
       return { batchSize: b, lr: t.config.optimizer.lr, epoch: (t.result?.pruned?.step ?? NaN) / Math.floor(subset / b) };
     }),
+    packing: packingByBatchSize(trials),
     ...(span !== undefined ? { span } : {}),
   };
 }
@@ -250,6 +266,9 @@ function report(r: Round, o: Options): string {
   for (const s of r.sides.filter((x) => x.pruned > 0)) {
     const byB = o.batchSizes.map((b) => [b, s.prunedAt.filter((p) => p.batchSize === b).sort((x, y) => y.lr - x.lr)] as const).filter(([, ps]) => ps.length > 0);
     out.push(`pruned by ${s.side} (lr@epoch): ${byB.map(([b, ps]) => `B=${b}: ${ps.map((p) => `${lrText(p.lr)}@${+p.epoch.toFixed(2)}`).join(' ')}`).join('; ')}\n`);
+  }
+  for (const s of r.sides.filter((x) => x.packing.length > 0)) {
+    out.push(`packing by ${s.side} (trials packed; speed-up measured per worker before deciding, packed above ${PACK_MARGIN}): ${s.packing.map((p) => `B=${p.batchSize}: ${p.packed}${p.measured.length > 0 ? ` (${p.measured.map((x) => x.toFixed(2)).join(', ')})` : ''}`).join('; ')}\n`);
   }
   return out.join('');
 }
