@@ -16,3 +16,14 @@ export function sampleStatistics(xs: readonly number[]): SampleStatistics {
   const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, std, standardError: std / Math.sqrt(n), n };
 }
+
+/**
+ * The ordinary least-squares slope of y on x, Σ(x − x̄)(y − ȳ) / Σ(x − x̄)²: NaN with fewer than two
+ * distinct x.
+ */
+export function leastSquaresSlope(points: readonly { x: number; y: number }[]): number {
+  const x = sampleStatistics(points.map((p) => p.x)).mean;
+  const y = sampleStatistics(points.map((p) => p.y)).mean;
+  const sxx = points.reduce((a, p) => a + (p.x - x) ** 2, 0);
+  return sxx > 0 ? points.reduce((a, p) => a + (p.x - x) * (p.y - y), 0) / sxx : NaN;
+}
