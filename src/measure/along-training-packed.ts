@@ -82,9 +82,9 @@ function packShape(parameterCount: number, exampleFloats: number, b: number, seq
   return { pack, micro };
 }
 
-/** The members' batch indices [K, b] for one step, each from its own generator (the serial code's draws). */
+/** The members' batch indices [K, b] for one step, each from its own generator (the serial code's draws: randint, or randperm's first b), in one native call. */
 function drawIndices(generators: readonly T.Generator[], n: number, b: number, replacement: boolean): T.Tensor {
-  return T.tidy(() => T.stack(generators.map((g) => (replacement ? T.randint(0, n, [b], { generator: g }) : T.randperm(n, { generator: g }).narrow(0, 0, b))), 0));
+  return replacement ? T.randintRows(generators, 0, n, b) : T.randpermRows(generators, n, b);
 }
 
 export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOptions): PackedVarianceAtStep[] {

@@ -94,6 +94,32 @@ Napi::Value randperm(const Napi::CallbackInfo& info) {
   Args a(info);
   return wrap(info.Env(), toDevice(at::randperm(a.integer(0), a.generator(1), at::TensorOptions().dtype(a.dtype(2))), a, 3));
 }
+// randintRows(generators, low, high, count) -> int64 [K, count]: row k is randint(low, high, [count], generators[k]),
+// the draws K separate calls would make (at::randint is empty(size).random_(low, high, generator)), in one call:
+// a Monte Carlo over many sequences draws one batch per sequence per step, and K calls cost more than the draws.
+Napi::Value randintRows(const Napi::CallbackInfo& info) {
+  Args a(info);
+  std::vector<at::Generator> generators = a.generatorList(0);
+  int64_t low = a.integer(1), high = a.integer(2), count = a.integer(3);
+  if (low >= high || count < 0) throw Napi::RangeError::New(info.Env(), "randintRows: needs low < high and count >= 0, got " + std::to_string(low) + ", " + std::to_string(high) + ", " + std::to_string(count));
+  at::Tensor out = at::empty({static_cast<int64_t>(generators.size()), count}, at::TensorOptions().dtype(at::kLong));
+  for (size_t k = 0; k < generators.size(); ++k) out.select(0, static_cast<int64_t>(k)).random_(low, high, generators[k]);
+  return wrap(info.Env(), out);
+}
+// randpermRows(generators, n, count) -> int64 [K, count]: row k is randperm(n, generators[k])[0:count], in one call.
+Napi::Value randpermRows(const Napi::CallbackInfo& info) {
+  Args a(info);
+  std::vector<at::Generator> generators = a.generatorList(0);
+  int64_t n = a.integer(1), count = a.integer(2);
+  if (n < 0 || count < 0 || count > n) throw Napi::RangeError::New(info.Env(), "randpermRows: needs 0 <= count <= n, got n " + std::to_string(n) + ", count " + std::to_string(count));
+  at::Tensor out = at::empty({static_cast<int64_t>(generators.size()), count}, at::TensorOptions().dtype(at::kLong));
+  at::Tensor permutation = at::empty({n}, at::TensorOptions().dtype(at::kLong));
+  for (size_t k = 0; k < generators.size(); ++k) {
+    at::randperm_out(permutation, n, generators[k]);
+    out.select(0, static_cast<int64_t>(k)).copy_(permutation.narrow(0, 0, count));
+  }
+  return wrap(info.Env(), out);
+}
 // In-place draws used by initializers: uniform_(t, low, high, generator), normal_(t, mean, std, generator), bernoulli_(t, p, generator)
 Napi::Value uniform_(const Napi::CallbackInfo& info) {
   Args a(info);
@@ -162,6 +188,8 @@ void registerCreation(Napi::Env env, Napi::Object exports) {
   SGDLAB_EXPORT(exports, env, "randn", randn);
   SGDLAB_EXPORT(exports, env, "randint", randint);
   SGDLAB_EXPORT(exports, env, "randperm", randperm);
+  SGDLAB_EXPORT(exports, env, "randintRows", randintRows);
+  SGDLAB_EXPORT(exports, env, "randpermRows", randpermRows);
   SGDLAB_EXPORT(exports, env, "uniform_", uniform_);
   SGDLAB_EXPORT(exports, env, "normal_", normal_);
   SGDLAB_EXPORT(exports, env, "bernoulli_", bernoulli_);

@@ -263,4 +263,19 @@ at::Generator Args::requiredGenerator(size_t i) const {
   return *g;
 }
 
+std::vector<at::Generator> Args::generatorList(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) bad(i, "an array of generator handles");
+  Napi::Array array = info_[i].As<Napi::Array>();
+  std::vector<at::Generator> out;
+  out.reserve(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsExternal() || !hasTag(info_.Env(), v, &kGeneratorTag)) {
+      throw Napi::TypeError::New(info_.Env(), "argument " + std::to_string(i) + ": element " + std::to_string(k) + " is not a generator handle");
+    }
+    out.push_back(*v.As<Napi::External<at::Generator>>().Data());
+  }
+  return out;
+}
+
 }  // namespace sgdlab

@@ -87,6 +87,7 @@ class Args {
   Opt<at::Device> optionalDevice(size_t i) const;
   Opt<at::Generator> generator(size_t i) const;  // nullish -> libtorch's default generator
   at::Generator requiredGenerator(size_t i) const;
+  std::vector<at::Generator> generatorList(size_t i) const;  // an array of generator handles
   // A tensor-or-number operand: TypeScript passes a flag saying which, since handles are numbers too.
   bool scalarFlag(size_t i) const { return boolean(i); }
 

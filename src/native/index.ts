@@ -60,6 +60,8 @@ export interface NativeBinding {
   randn(shape: number[], gen: Gen, dtype: number, device: Dev): H;
   randint(low: number, high: number, shape: number[], gen: Gen, dtype: number, device: Dev): H;
   randperm(n: number, gen: Gen, dtype: number, device: Dev): H;
+  randintRows(gens: GeneratorHandle[], low: number, high: number, count: number): H;
+  randpermRows(gens: GeneratorHandle[], n: number, count: number): H;
   uniform_(t: H, low: number, high: number, gen: Gen): void;
   normal_(t: H, mean: number, std: number, gen: Gen): void;
   bernoulli_(t: H, p: number, gen: Gen): void;

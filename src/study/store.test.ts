@@ -263,14 +263,23 @@ for (const backend of storeBackends()) {
     await store.close();
   });
 
-  const claimer = (url: string, worker: string, finishEachMs: number) => `
+  /**
+   * A worker script that claims and finishes trials until none is left, each after finishEachMs of busy work.
+   * With `gate`, it writes DIR/WORKER.ready once its store is open and claims only when every gate worker's
+   * file is there, and its work is a sleep: on a loaded machine one process can start (or be scheduled) a
+   * whole run's worth of claims before the other, and then takes every trial.
+   */
+  const claimer = (url: string, worker: string, finishEachMs: number, gate?: { dir: string; workers: string[] }) => `
 import { openStore } from ${JSON.stringify(factory)};
+import { existsSync, writeFileSync } from 'node:fs';
 const store = await openStore(${JSON.stringify(url)});
+${gate ? `writeFileSync(${JSON.stringify(join(gate.dir, `${worker}.ready`))}, '');
+while (!${JSON.stringify(gate.workers.map((w) => join(gate.dir, `${w}.ready`)))}.every((f) => existsSync(f))) await new Promise((r) => setTimeout(r, 5));` : ''}
 for (;;) {
   const t = await store.claim('grid', ${JSON.stringify(worker)});
   if (!t) break;
-  const until = Date.now() + ${finishEachMs};
-  while (Date.now() < until) {}
+  ${gate ? `await new Promise((r) => setTimeout(r, ${finishEachMs}));` : `const until = Date.now() + ${finishEachMs};
+  while (Date.now() < until) {}`}
   await store.finish('grid', t.key, t.attempt, { status: 'completed', result: { by: ${JSON.stringify(worker)} }, seconds: 0 });
   console.log(t.key);
 }
@@ -283,7 +292,7 @@ await store.close();
     await store.upsertStudy(STUDY, trials);
     const dir = mkdtempSync(join(scratch, 'claim-'));
     const run = (worker: string) => new Promise<string[]>((resolve, reject) => {
-      writeFileSync(join(dir, `${worker}.mjs`), claimer(url, worker, 5));
+      writeFileSync(join(dir, `${worker}.mjs`), claimer(url, worker, 5, { dir, workers: ['w1', 'w2'] }));
       const child = spawn(process.execPath, [join(dir, `${worker}.mjs`)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));

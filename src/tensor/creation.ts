@@ -127,6 +127,21 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   checkInt('randint', 'high', high);
   return finish(run('randint', [low, high, dims], () => new Tensor(N.randint(low, high, dims, options.generator?.handle ?? null, dtypeCode(options.dtype ?? 'int64'), options.device ?? null))), options);
 }
+/**
+ * Row k is randint(low, high, [count]) drawn from generators[k] (the same numbers, each generator advanced
+ * as by that call): int64 [K, count] on the CPU, in one native call instead of K (a Monte Carlo over many
+ * sequences draws one batch per sequence per step).
+ */
+export function randintRows(generators: readonly Generator[], low: number, high: number, count: number): Tensor {
+  for (const [name, v] of [['low', low], ['high', high], ['count', count]] as const) checkInt('randintRows', name, v);
+  return run('randintRows', [low, high, count], () => new Tensor(N.randintRows(generators.map((g) => g.handle), low, high, count)));
+}
+/** Row k is randperm(n) drawn from generators[k], cut to its first `count` entries: int64 [K, count] on the CPU, in one native call. */
+export function randpermRows(generators: readonly Generator[], n: number, count: number): Tensor {
+  checkInt('randpermRows', 'n', n);
+  checkInt('randpermRows', 'count', count);
+  return run('randpermRows', [n, count], () => new Tensor(N.randpermRows(generators.map((g) => g.handle), n, count)));
+}
 /** A uniformly random permutation of 0..n-1. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   checkInt('randperm', 'n', n);
