@@ -6,8 +6,8 @@
  *   L_B(W) = (1/(2m b)) Σ_{i∈B} ‖W x_i − y_i‖² = (1/2m) [tr(W A_B Wᵀ) − 2 tr(W C_B) + s_B],
  *   A_B = (1/b) Σ x_i x_iᵀ (d × d),  C_B = (1/b) Σ x_i y_iᵀ (d × m),  s_B = (1/b) Σ ‖y_i‖²,
  *
- * so a batch enters the loss, and every layer's gradient, only through (A_B, C_B): Qian & Klabjan's
- * observation that a linear network's gradient is a polynomial in these moments (their §3). A step then
+ * so a batch enters the loss, and every layer's gradient, only through (A_B, C_B) (the algebra above; it is
+ * why a linear network's gradient variance is a polynomial in 1/b, Qian & Klabjan 2020). A step then
  * costs one batched product X_Bᵀ X_B (b·d² multiply-adds per member) and products of d × d matrices,
  * instead of a forward and backward pass through every layer (about 3·b·Σ in·out). The gradients are the
  * same up to float rounding (the sums run in another order): linear-moment-gradient.test.ts checks them
