@@ -9,7 +9,8 @@
  * the latency of a claim (p50/p99) with 8 workers on 500 tiny trials, where claims are contended.
  * `node dist/bench/study.js sqlite` or `postgres` runs one backend only; `claims [sqlite|postgres]`
  * runs only the tiny-trial study (claim + finish latency, tiny trials/s, store transactions per trial),
- * `store [sqlite|postgres]` only the store without workers (bench/claims.ts).
+ * `store [sqlite|postgres]` only the store without workers (bench/claims.ts). `claims … --workers=1,2,4,8`
+ * runs the tiny-trial study once per worker count (default 8).
  */
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -73,26 +74,26 @@ async function measure(backend: Backend, workers: number) {
   return { backend, workers, trials: trials.length, wall, trialsPerHour: (trials.length / wall) * 3600, trainSeconds: train, overhead: 1 - train / (wall * workers), storeAndRunner: 1 - trial / (wall * workers), maxRss };
 }
 
-/** The tiny-trial study with 8 workers: claim and finish latency in the workers, tiny trials per second, store transactions per trial. */
-async function claims(backend: Backend) {
-  // CPU seconds of the runner with its workers, and of PostgreSQL's server: the 8-trial study (one trial a worker) counts what starting them costs.
+/** The tiny-trial study with `workers` worker processes: claim and finish latency in the workers, tiny trials per second, store transactions per trial. */
+async function claims(backend: Backend, workers: number) {
+  // CPU seconds of the runner with its workers, and of PostgreSQL's server: a study of one trial a worker counts what starting them costs.
   const cpu = async () => [cpuSeconds('self'), backend === 'postgres' ? cpuSeconds(postmasterPid((await pgCluster({ durable: true })).dir)) : 0];
   const cpuOf = async (s: typeof tiny) => {
     const url = await newUrl(backend);
     const [w0, p0] = await cpu();
-    await runStudy(s, { db: url, workers: 8 });
+    await runStudy(s, { db: url, workers });
     const [w1, p1] = await cpu();
     return { workers: w1! - w0!, server: p1! - p0! };
   };
-  const start = await cpuOf({ ...tiny, name: 'bench-start', grid: { seed: Array.from({ length: 8 }, (_, i) => i) } });
+  const start = await cpuOf({ ...tiny, name: 'bench-start', grid: { seed: Array.from({ length: workers }, (_, i) => i) } });
   const db = await newUrl(backend);
   const before = await commits(db);
   const [w0, p0] = await cpu();
   const started = performance.now();
-  await runStudy(tiny, { db, workers: 8 });
+  await runStudy(tiny, { db, workers });
   const wall = (performance.now() - started) / 1000;
   const [w1, p1] = await cpu();
-  const n = TINY_TRIALS - 8;
+  const n = TINY_TRIALS - workers;
   const cpuMs = { workers: (1000 * (w1! - w0! - start.workers)) / n, server: (1000 * (p1! - p0! - start.server)) / n };
   const trials = await trialsOf(db, tiny.name);
   const transactionsPerTrial = ((await commits(db)) - before) / trials.length;
@@ -105,17 +106,17 @@ async function claims(backend: Backend) {
   // The steady window: the first claim to the last finish on the store's clock (the workers' start and exit left out).
   const first = Math.min(...trials.map((t) => Date.parse(t.startedAt!)));
   const last = Math.max(...trials.map((t) => Date.parse(t.finishedAt!)));
-  return { backend, trials: trials.length, wall, perSecond: trials.length / wall, steadyPerSecond: trials.length / ((last - first) / 1000), claim, finish, both, transactionsPerTrial, cpuMs };
+  return { backend, workers, trials: trials.length, wall, perSecond: trials.length / wall, steadyPerSecond: trials.length / ((last - first) / 1000), claim, finish, both, transactionsPerTrial, cpuMs };
 }
 
 const ms = (xs: readonly number[]) => (xs.length === 0 ? '— | —' : `${quantile(xs, 0.5).toFixed(2)} | ${quantile(xs, 0.99).toFixed(2)}`);
 const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`;
 
-async function claimsTable(backends: readonly Backend[]): Promise<void> {
-  process.stdout.write(`\n8 worker processes${nosync ? ' (PostgreSQL without fsync at commit)' : ''}, 500 tiny trials (${load()})\n\n| store | trials | wall s | tiny trials/s (wall) | tiny trials/s (first claim → last finish) | claim p50 ms | claim p99 ms | finish p50 ms | finish p99 ms | claim + finish p50 ms | claim + finish p99 ms | store transactions per trial | CPU ms per trial: runner + workers | CPU ms per trial: PostgreSQL |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
-  for (const b of backends) {
-    const c = await claims(b);
-    process.stdout.write(`| ${c.backend} | ${c.trials} | ${c.wall.toFixed(1)} | ${c.perSecond.toFixed(0)} | ${c.steadyPerSecond.toFixed(0)} | ${ms(c.claim)} | ${ms(c.finish)} | ${ms(c.both)} | ${c.transactionsPerTrial.toFixed(2)} | ${c.cpuMs.workers.toFixed(1)} | ${b === 'postgres' ? c.cpuMs.server.toFixed(1) : '—'} |\n`);
+async function claimsTable(backends: readonly Backend[], workerCounts: readonly number[] = [8]): Promise<void> {
+  process.stdout.write(`\nworker processes: ${workerCounts.join(', ')}${nosync ? ' (PostgreSQL without fsync at commit)' : ''}, 500 tiny trials (${load()})\n\n| store | workers | trials | wall s | tiny trials/s (wall) | tiny trials/s (first claim → last finish) | claim p50 ms | claim p99 ms | finish p50 ms | finish p99 ms | claim + finish p50 ms | claim + finish p99 ms | store transactions per trial | CPU ms per trial: runner + workers | CPU ms per trial: PostgreSQL |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
+  for (const b of backends) for (const w of workerCounts) {
+    const c = await claims(b, w);
+    process.stdout.write(`| ${c.backend} | ${c.workers} | ${c.trials} | ${c.wall.toFixed(1)} | ${c.perSecond.toFixed(0)} | ${c.steadyPerSecond.toFixed(0)} | ${ms(c.claim)} | ${ms(c.finish)} | ${ms(c.both)} | ${c.transactionsPerTrial.toFixed(2)} | ${c.cpuMs.workers.toFixed(1)} | ${b === 'postgres' ? c.cpuMs.server.toFixed(1) : '—'} |\n`);
   }
   process.stdout.write(`(${load()})\n`);
 }
@@ -151,13 +152,17 @@ async function fullRun(backends: readonly Backend[]): Promise<void> {
 }
 
 const args = process.argv.slice(2);
+// `claims … --workers=1,2,4,8`: the tiny-trial study once per worker count (default 8), to show what its latency grows with.
+const workersFlag = args.findIndex((a) => a.startsWith('--workers='));
+const workerCounts = workersFlag < 0 ? [8] : args.splice(workersFlag, 1)[0]!.slice('--workers='.length).split(',').map(Number);
+if (workerCounts.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--workers: expected positive integers separated by commas, got ${process.argv.find((a) => a.startsWith('--workers='))}`);
 // `nosync` (a diagnostic, never a setting of sgdlab): PostgreSQL commits without waiting for the WAL's fsync, to show what the disk costs.
 const nosync = args.at(-1) === 'nosync' ? args.pop() : undefined;
 const mode = args[0] === 'claims' || args[0] === 'store' ? args.shift() : 'all';
 const only = args[0];
 if (only !== undefined && only !== 'sqlite' && only !== 'postgres') throw new Error(`backend '${only}': expected sqlite or postgres`);
 const backends: Backend[] = only ? [only] : ['sqlite', 'postgres'];
-if (mode === 'claims') await claimsTable(backends);
+if (mode === 'claims') await claimsTable(backends, workerCounts);
 else if (mode === 'store') await storeTable(backends);
 else await fullRun(backends);
 if (backends.includes('postgres')) (await pgCluster({ durable: true })).stop();

@@ -10,7 +10,7 @@ import { storeCommands } from './store-commands.js';
 import { serveCommand } from './serve-command.js';
 
 /** Commands that read or schedule studies: they never load libtorch in this process. */
-const LIGHT = new Set(['run', 'status', 'results', 'export', 'rm', 'report', 'builtin', 'worker', 'copy', 'checkpoint', 'serve']);
+const LIGHT = new Set(['run', 'status', 'results', 'export', 'retry', 'rm', 'report', 'builtin', 'worker', 'copy', 'checkpoint', 'serve']);
 
 /** Commander's exitOverride is not inherited by commands added with addCommand. */
 function withExitOverride(c: Command): Command {

@@ -15,10 +15,11 @@ import { runCommand } from './run-command.js';
 import { statusCommand } from './status-command.js';
 import { resultsCommand } from './results-command.js';
 import { exportCommand } from './export-command.js';
+import { retryCommand } from './retry-command.js';
 import { rmCommand } from './rm-command.js';
 import { reportCommand } from './report-command.js';
 import { builtinCommand } from './builtin-command.js';
 
 export function studyCommands(): Command[] {
-  return [runCommand(), statusCommand(), resultsCommand(), exportCommand(), rmCommand(), reportCommand(), builtinCommand()];
+  return [runCommand(), statusCommand(), resultsCommand(), exportCommand(), retryCommand(), rmCommand(), reportCommand(), builtinCommand()];
 }

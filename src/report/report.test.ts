@@ -179,7 +179,7 @@ process.on('exit', () => writeFileSync(process.env.SGDLAB_MAPS_OUT, /libtorch|sg
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     return readFileSync(outFile, 'utf8');
   };
-  for (const args of [['status', '--db', db], ['results', 'small', '--db', db, '--json'], ['export', 'small', '--db', db], ['report', 'small', '--db', db, '--out', join(dir, 'cli-report')], ['builtin', 'list']]) {
+  for (const args of [['status', '--db', db], ['results', 'small', '--db', db, '--json'], ['export', 'small', '--db', db], ['report', 'small', '--db', db, '--out', join(dir, 'cli-report')], ['retry', 'small', '--db', db], ['builtin', 'list']]) {
     assert.equal(mapped(...args), 'not loaded', args.join(' '));
   }
   assert.equal(mapped('train', '--model', 'mlp', '--widths', '4', '--subset', '100', '--batch-size', '10', '--steps', '1', '--json'), 'loaded', 'the probe sees libtorch when it is loaded');

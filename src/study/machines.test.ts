@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DataSpec } from '../data/index.js';
-import { IN_STORE, openStore, type StudyStore } from './index.js';
+import { IN_STORE, openStore, type StudyStore, type WorkerHolding } from './index.js';
 import { IDLE_IN_TRANSACTION_MS } from './pg-store.js';
 import { pgCluster } from './pg-testing.js';
 import { levelsStudy, repoRoot, smallMlpStudy, symmetricEigenvalues } from './testing.js';
@@ -151,6 +151,43 @@ test('a worker stopped (SIGSTOP) past its lease loses its trial to another; resu
   const status = await sgdlab(['status', 'paused', '--db', url]);
   assert.match(status.stdout, /^paused: 2 completed, 0 diverged, 0 failed, 0 running, 0 pending/);
   assert.match(status.stdout, new RegExp(`[12] late result\\(s\\) refused \\(stale attempts, not stored\\):\\n(    trial ${key}: metrics of attempt 1 .*\\n)?    trial ${key}: finish of attempt 1 .*current attempt 2`));
+});
+
+test('a worker stopped (SIGSTOP) while training a pack of a pruned study loses both members; resumed, its rung reports are refused and it drops them there, storing nothing', async () => {
+  // The rung at step 2,000 of 3,000 (ASHA's only rung below the end): machine-a is stopped as soon as it holds the
+  // pack, long before it, so that the first thing it sends for its members after SIGCONT is their rung reports.
+  const study = `${smallMlpStudy('packlost', 'grid:\n  seed: [0, 1]\n').replace('steps: 30', 'steps: 3000')}pack: { when: always }\nprune: { rule: asha, metric: validationLoss, unit: steps, gracePeriod: 2000, reductionFactor: 2, across: [seed] }\n`;
+  const file = join(dir, 'packlost.yaml');
+  writeFileSync(file, study);
+  const url = await cluster.newDatabase();
+  assert.equal((await sgdlab(['run', file, '--db', url, '--workers', '0'])).code, 0);
+  const a = start(['worker', '--db', url, '--workers', '1', '--lease', '2', '--heartbeat', '0.5'], 'machine-a');
+  const packing = await until('machine-a to hold the pack of both seeds', () => withStore(url, async (s) =>
+    (await s.workers('packlost')).find((w) => w.host === 'machine-a' && w.holds?.kind === 'trial' && w.holds.pack?.length === 1)));
+  process.kill(packing.pid, 'SIGSTOP');
+  const stoppedAt = (await withStore(url, (s) => s.workers('packlost'))).find((w) => w.pid === packing.pid)!.step ?? 0;
+  assert.ok(stoppedAt < 2000, `stopped at step ${stoppedAt}, before the rung`);
+  const holds = packing.holds as Extract<WorkerHolding, { kind: 'trial' }>;
+  const keys = [holds.key, holds.pack![0]!.key];
+  const b = start(['worker', '--db', url, '--workers', '1', '--lease', '2', '--heartbeat', '0.5', '--wait', '--poll', '0.5'], 'machine-b');
+  await until('machine-b to end both trials', () => withStore(url, async (s) =>
+    (await s.trials('packlost')).every((t) => (t.status === 'completed' || t.status === 'pruned') && t.worker!.startsWith('machine-b:'))));
+  const ended = await withStore(url, (s) => s.trials('packlost'));
+  process.kill(packing.pid, 'SIGCONT');
+  const first = await a.done;
+  assert.equal(first.code, 0, first.stderr);
+  for (const key of keys) assert.match(first.stderr, new RegExp(`the result of trial ${key} \\(attempt 1\\) was refused`));
+  process.kill(-b.child.pid!, 'SIGTERM');
+  await b.done;
+  await withStore(url, async (s) => {
+    assert.deepEqual(await s.trials('packlost'), ended, "machine-a changed nothing of machine-b's trials");
+    for (const t of ended) assert.deepEqual([t.attempt, (t.result?.packed as { members?: number } | undefined)?.members ?? 1], [2, 1], `${t.key}: its second attempt, run alone by machine-b`);
+    // Dropped at the rung: it never went on to store a member's end (finish) or its pruning (prune), only metrics were refused.
+    const refused = (await s.refusals('packlost')).map((r) => [r.key, r.attempt, r.what]);
+    assert.deepEqual([...new Set(refused.map((r) => r[0]))].sort(), [...keys].sort(), JSON.stringify(refused));
+    assert.ok(refused.every(([, attempt, what]) => attempt === 1 && what === 'metrics'), JSON.stringify(refused));
+    for (const key of keys) assert.ok(storedOnce(await s.metrics('packlost', key)), `${key}: the new attempt's metrics only, once`);
+  });
 });
 
 test('PostgreSQL restarted (pg_ctl restart -m fast) in the middle of a study: the workers reconnect, nothing is lost or repeated', async () => {

@@ -73,6 +73,31 @@ test('killed with SIGKILL mid-run and restarted, every trial runs exactly once w
   assert.deepEqual(after, await outcomes(reference), 'same seeds ⇒ same numbers, every trial once');
 });
 
+test('sgdlab retry queues failed trials again; the next run trains them with their next attempt, ending with an uninterrupted run\'s numbers', async () => {
+  const db = join(dir, 'retry.db');
+  assert.equal(sgdlab('run', file, '--db', db, '--workers', '0').status, 0);
+  // Two trials fail as a worker killed over its memory limit leaves them (the runner records them so).
+  const store = await openStore(db);
+  const failed = [(await store.claim('tiny', 'host:1:1'))!, (await store.claim('tiny', 'host:1:1'))!];
+  assert.equal(await store.failHeldBy('tiny', 'host:1:', 'killed: over the memory limit'), 2);
+  await store.close();
+  const first = sgdlab('run', file, '--db', db, '--workers', '2');
+  assert.match(first.stdout, /^tiny: 10 completed, 6 diverged, 2 failed, 0 left/);
+  assert.match(sgdlab('retry', 'tiny', '--db', db).stdout, /^queued again in study tiny: 2 failed trial\(s\), 0 failed measurement\(s\)/);
+  assert.match(sgdlab('retry', 'tiny', '--db', db).stdout, /^study tiny has no failed trial or measurement/);
+  const again = sgdlab('run', file, '--db', db, '--workers', '2');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /^tiny: 12 completed, 6 diverged, 0 failed, 0 left/);
+  // reference.db: the uninterrupted one-worker run of the test above.
+  assert.deepEqual(await outcomes(db), await outcomes(join(dir, 'reference.db')), 'same seeds ⇒ same numbers');
+  const after = await openStore(db);
+  for (const f of failed) assert.deepEqual([(await after.trial('tiny', f.key))!.attempt, (await after.trial('tiny', f.key))!.error], [2, null], `${f.key}: its second attempt, the error cleared`);
+  await after.close();
+  const missing = sgdlab('retry', 'nope', '--db', db);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no study 'nope' in .*retry\.db; studies there: tiny/);
+});
+
 test('results: per batch size the best learning rate, never a diverged one; JSON shape; CSV export', () => {
   const db = join(dir, 'a.db');
   const r = sgdlab('results', 'tiny', '--db', db, '--json');

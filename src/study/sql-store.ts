@@ -323,6 +323,17 @@ export class SqlStudyStore<D extends SqlDialect = SqlDialect> implements StudySt
     });
   }
 
+  async retryFailed(study: string): Promise<{ trials: number; measurements: number }> {
+    return this.dialect.transaction(async (q) => {
+      const again = (table: QueueTable) => q(`UPDATE ${table} SET status = 'pending', worker = NULL, lease_until = NULL, result = NULL, finished_at = NULL, seconds = NULL, error = NULL
+        WHERE study = $1 AND status = 'failed' RETURNING key`, [study]);
+      const trials = (await again('trials')).length;
+      const measurements = (await again('measurement_jobs')).length;
+      if (trials + measurements > 0) await this.touch(q, study);
+      return { trials, measurements };
+    });
+  }
+
   async metrics(study: string, key: string): Promise<Metric[]> {
     const rows = await this.dialect.query(`SELECT m.step, m.name, m.value FROM metrics m JOIN trials t ON t.study = m.study AND t.key = m.key AND t.attempt = m.attempt
       WHERE m.study = $1 AND m.key = $2 ORDER BY m.${this.dialect.insertionOrder}`, [study, key]);

@@ -98,6 +98,29 @@ for (const backend of storeBackends()) {
     await store.close();
   });
 
+  test(`${backend.name}: retryFailed queues failed trials and measurements again with their next attempt; the failed attempt's late result is refused`, async () => {
+    const { store } = await fresh();
+    await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 3));
+    const [a, b, c] = [(await store.claim('grid', 'w1'))!, (await store.claim('grid', 'w1'))!, (await store.claim('grid', 'w1'))!];
+    await store.finish('grid', a.key, 1, { status: 'completed', result: { ok: 1 }, seconds: 1 });
+    await store.fail('grid', b.key, 1, 'killed: over the memory limit', 2);
+    await store.finish('grid', c.key, 1, { status: 'diverged', result: { diverged: true }, seconds: 1 });
+    await store.addMeasurementJobs('grid', [{ key: a.key, kind: 'hessian', spec: '{}' }, { key: a.key, kind: 'noise', spec: '{}' }]);
+    const h = (await store.claimMeasurement('grid', 'w1'))!;
+    await store.failMeasurement('grid', h, h.attempt, 'out of memory', 1);
+    assert.deepEqual(await store.retryFailed('grid'), { trials: 1, measurements: 1 });
+    assert.deepEqual(await store.retryFailed('grid'), { trials: 0, measurements: 0 }, 'nothing failed is left');
+    const again = (await store.trial('grid', b.key))!;
+    assert.deepEqual([again.status, again.error, again.result, again.worker, again.attempt], ['pending', null, null, null, 1]);
+    assert.deepEqual((await store.trials('grid')).map((t) => t.status), ['completed', 'pending', 'diverged'], 'completed and diverged trials untouched');
+    assert.deepEqual((await store.measurements('grid', a.key)).map((m) => [m.kind, m.status, m.error]), [['hessian', 'pending', null], ['noise', 'pending', null]]);
+    const retaken = (await store.claim('grid', 'w2'))!;
+    assert.deepEqual([retaken.key, retaken.attempt], [b.key, 2], 'claimed again with the next attempt');
+    assert.equal(await store.fail('grid', b.key, 1, 'late', 1), false, "the failed attempt's late report is refused");
+    assert.equal((await store.claimMeasurement('grid', 'w2'))!.attempt, 2);
+    await store.close();
+  });
+
   test(`${backend.name}: a lease that expires is claimed again with the next attempt; the stale attempt's result is refused and recorded`, async () => {
     const { store } = await fresh();
     await store.upsertStudy(STUDY, expandTrials(STUDY, '0.1.0').slice(0, 1));

@@ -223,6 +223,12 @@ export interface StudyStore {
    */
   reopenPruned(study: string, keys: readonly string[]): Promise<number>;
   /**
+   * Queues the study's failed trials and failed measurements again (`sgdlab retry`): pending, their error
+   * and result cleared. The next claim takes the next attempt, so a late result of the failed attempt is
+   * still refused, and only the new attempt's metrics count. Returns how many of each were queued.
+   */
+  retryFailed(study: string): Promise<{ trials: number; measurements: number }>;
+  /**
    * Appends metrics of attempt `attempt` (refused if stale). A row is kept once per attempt, step and
    * name: rows sent again (a call retried after its reply was lost) are skipped, the first value stays.
    */
