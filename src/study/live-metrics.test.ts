@@ -1,4 +1,4 @@
-/** The metrics a worker streams while training equal the subsample it used to store at the end (every ⌈n/200⌉-th step, every evaluation). */
+/** The metrics a worker streams while training equal the subsample it used to store at the end (every ⌈n/200⌉-th step, every evaluation); an evaluation of some splits gives their rows only. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricSampler } from './live-metrics.js';
@@ -51,4 +51,17 @@ test('non-finite values (a diverged step) are not stored', () => {
   const sampler = new MetricSampler();
   sampler.step({ step: 1, loss: Number.NaN, gradNorm: Number.POSITIVE_INFINITY, lr: 0.1, batchSize: 32 });
   assert.deepEqual(sampler.take(), [{ step: 1, name: 'lr', value: 0.1 }]);
+});
+
+test('an evaluation of some splits (a pruning rung that continues) gives the rows of those splits only; a whole one, all of them in order', () => {
+  const sampler = new MetricSampler();
+  sampler.eval({ step: 40, epoch: 2, test: { loss: 0.6, accuracy: 0.75, examples: 10 } });
+  sampler.eval({ step: 50, epoch: 2.5, validation: { loss: 0.5, accuracy: 0.8, examples: 10 } });
+  sampler.eval({ step: 60, epoch: 3, train: { loss: 0.4, accuracy: 0.9, examples: 10 }, validation: { loss: 0.5, accuracy: 0.85, examples: 10 }, test: { loss: 0.55, accuracy: 0.8, examples: 10 } });
+  assert.deepEqual(sampler.take(), [
+    { step: 40, name: 'test.loss', value: 0.6 }, { step: 40, name: 'test.accuracy', value: 0.75 },
+    { step: 50, name: 'validation.accuracy', value: 0.8 },
+    { step: 60, name: 'train.loss', value: 0.4 }, { step: 60, name: 'test.loss', value: 0.55 }, { step: 60, name: 'train.accuracy', value: 0.9 },
+    { step: 60, name: 'test.accuracy', value: 0.8 }, { step: 60, name: 'validation.accuracy', value: 0.85 },
+  ]);
 });

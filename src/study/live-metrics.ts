@@ -5,7 +5,8 @@
  * every evaluation. Rows are taken out in batches (`take`) and sent to the store while training goes
  * on; what is left goes with the trial's result. Addon-free.
  */
-import type { EvalRecord, StepMetrics } from '../train/trainer.js';
+import type { PartialEvalRecord } from '../train/paused-run.js';
+import type { StepMetrics } from '../train/trainer.js';
 import type { Metric } from './store.js';
 
 /** About this many steps of a run are stored. */
@@ -25,12 +26,14 @@ export class MetricSampler {
     if (this.index++ % this.every === 0) this.push([{ step: m.step, name: 'loss', value: m.loss }, { step: m.step, name: 'gradNorm', value: m.gradNorm }, { step: m.step, name: 'lr', value: m.lr }]);
   }
 
-  eval(e: EvalRecord): void {
+  /** An evaluation's rows: of every split it has (a whole EvalRecord, or a pruning rung's evaluation of the one split its rule reads). */
+  eval(e: PartialEvalRecord): void {
+    const { step, train, test, validation } = e;
     this.push([
-      { step: e.step, name: 'train.loss', value: e.train.loss }, { step: e.step, name: 'test.loss', value: e.test.loss },
-      ...(e.train.accuracy !== null ? [{ step: e.step, name: 'train.accuracy', value: e.train.accuracy }] : []),
-      ...(e.test.accuracy !== null ? [{ step: e.step, name: 'test.accuracy', value: e.test.accuracy }] : []),
-      ...(e.validation?.accuracy != null ? [{ step: e.step, name: 'validation.accuracy', value: e.validation.accuracy }] : []),
+      ...(train ? [{ step, name: 'train.loss', value: train.loss }] : []), ...(test ? [{ step, name: 'test.loss', value: test.loss }] : []),
+      ...(train?.accuracy != null ? [{ step, name: 'train.accuracy', value: train.accuracy }] : []),
+      ...(test?.accuracy != null ? [{ step, name: 'test.accuracy', value: test.accuracy }] : []),
+      ...(validation?.accuracy != null ? [{ step, name: 'validation.accuracy', value: validation.accuracy }] : []),
     ]);
   }
 

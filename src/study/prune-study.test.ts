@@ -32,7 +32,7 @@ grid:
   seed: [0]
 `;
 
-async function run(name: string, extra: string, ...flags: string[]): Promise<{ stdout: string; trials: StoredTrial[]; best: ReturnType<typeof bestByBatchSize>; metricsEnd: Map<string, number> }> {
+async function run(name: string, extra: string, ...flags: string[]): Promise<{ stdout: string; trials: StoredTrial[]; best: ReturnType<typeof bestByBatchSize>; metricsEnd: Map<string, number>; namesAtEnd: Map<string, string[]> }> {
   const file = join(dir, `${name}.yaml`);
   const db = join(dir, `${name}.db`);
   writeFileSync(file, GRID + extra);
@@ -42,9 +42,16 @@ async function run(name: string, extra: string, ...flags: string[]): Promise<{ s
   const study = (await store.getStudy('lrgrid'))!.study;
   const trials = await store.trials('lrgrid');
   const metricsEnd = new Map<string, number>();
-  for (const t of trials) metricsEnd.set(t.key, Math.max(...(await store.metrics('lrgrid', t.key)).map((m) => m.step)));
+  // The names of the curves' rows at their last step (the evaluation there).
+  const namesAtEnd = new Map<string, string[]>();
+  for (const t of trials) {
+    const rows = await store.metrics('lrgrid', t.key);
+    const end = Math.max(...rows.map((m) => m.step));
+    metricsEnd.set(t.key, end);
+    namesAtEnd.set(t.key, [...new Set(rows.filter((m) => m.step === end).map((m) => m.name))].sort());
+  }
   await store.close();
-  return { stdout: r.stdout, trials, best: bestByBatchSize(study, trials), metricsEnd };
+  return { stdout: r.stdout, trials, best: bestByBatchSize(study, trials), metricsEnd, namesAtEnd };
 }
 
 test('ASHA and the median rule find the full grid\'s best learning rate per batch size with fewer trial-steps', async (t) => {
@@ -69,6 +76,11 @@ test('ASHA and the median rule find the full grid\'s best learning rate per batc
       assert.equal(at.value, x.result!.validation!.accuracy, 'the value that decided is its validation accuracy at that step');
       assert.ok(at.step < STEPS && at.step === x.result!.steps, `${name}: pruned at a rung inside the run`);
       assert.equal(p.metricsEnd.get(x.key), at.step, 'its learning curves end where it was stopped');
+      // The rung evaluated only the validation split; the pruned trial's result has every split there, on the whole of each (1000 − 200 training examples, 200 validation, the test set of a completed trial).
+      const testExamples = byKey.get(x.key)!.result!.test!.examples;
+      assert.deepEqual([x.result!.train?.examples, x.result!.validation?.examples, x.result!.test?.examples], [800, 200, testExamples], `${name}: ${x.key} has train, validation and test at its pruning step`);
+      assert.ok([x.result!.train!.loss, x.result!.test!.loss].every(Number.isFinite));
+      assert.deepEqual(p.namesAtEnd.get(x.key)!.filter((n) => n.includes('.')), ['test.accuracy', 'test.loss', 'train.accuracy', 'train.loss', 'validation.accuracy'], 'its curves have its train, test and validation points there');
     }
     for (const b of p.best) for (const k of b.bestTrials) assert.equal(p.trials.find((x) => x.key === k)!.status, 'completed');
     const trained = p.trials.reduce((a, x) => a + (x.status === 'pruned' ? x.result!.pruned!.step : x.result!.steps!), 0);

@@ -1,9 +1,12 @@
 /**
  * Training a claimed trial under the study's pruning rule (pruning.ts): the run pauses at each rung
- * (train/trainer.ts's pauseAfter: a snapshot, the evaluation at that step), the worker reports the
- * rung's value through the fenced store (reportRung: stored, and the group's values read back in the
- * same transaction), asks the rule, and either resumes from the snapshot (bit for bit the run it
- * would have been) or ends the trial as pruned. A member of a pack (worker.ts trainPack) stops at the
+ * (train/trainer.ts's trainPausable: a snapshot, and the evaluation at that step of the one split the
+ * rule's metric is measured on), the worker reports the rung's value through the fenced store
+ * (reportRung: stored, and the group's values read back in the same transaction), asks the rule, and
+ * either resumes from the snapshot (bit for bit the run it would have been) or ends the trial as
+ * pruned, its result completed then with the other splits (train/paused-run.ts completePause: the
+ * result a full evaluation at the pause gives). Most rungs say continue: their other splits are never
+ * evaluated. A member of a pack (worker.ts trainPack) stops at the
  * same rungs (RungClock) and is decided by the same decideAtRung, under its own key and attempt; it
  * leaves no snapshot, so a reopened one starts over.
  *
@@ -17,8 +20,8 @@
  */
 import type { DataSplits } from '../data/index.js';
 import type { Module } from '../nn/index.js';
-import { train, type TrainConfig, type TrainHooks, type TrainResult } from '../train/index.js';
-import { pruneDecision, pruneDirection, pruneGroup, pruneMetric, rungMetricName, rungPoints, type PruneMetric, type PruneRule } from './pruning.js';
+import { completePause, trainPausable, type PartialEvalRecord, type TrainConfig, type TrainHooks, type TrainResult } from '../train/index.js';
+import { pruneDecision, pruneDirection, pruneGroup, pruneMetric, pruneMetricSplit, rungMetricName, rungPoints, type PruneMetric, type PruneRule } from './pruning.js';
 import type { Study } from './schema.js';
 import { canonicalJson } from './trials.js';
 import type { RungValue, StudyStore } from './store.js';
@@ -37,21 +40,20 @@ export interface PrunedAt {
 
 export type PrunedRun =
   | { kind: 'ended'; result: TrainResult; model: Module }
+  /** Its result at the rung, every split evaluated there (as a run that ended there). */
   | { kind: 'pruned'; result: TrainResult; pruned: PrunedAt }
-  /** The store refused the rung report: the claim was taken over meanwhile. */
-  | { kind: 'refused'; result: TrainResult };
+  /** The store refused the rung report: the claim was taken over meanwhile (nothing of the run is stored). */
+  | { kind: 'refused' };
 
-/** The rule's metric in a result (or an evaluation) at a rung; a metric the run does not have is an error naming the option. */
-export function rungValue(result: Pick<TrainResult, 'train' | 'validation' | 'test'>, metric: PruneMetric): number {
-  const value = {
-    validationAccuracy: result.validation?.accuracy,
-    testAccuracy: result.test.accuracy,
-    trainLoss: result.train.loss,
-    validationLoss: result.validation?.loss,
-    testLoss: result.test.loss,
-  }[metric];
+/** The rule's metric in a result (or an evaluation, whole or of some splits) at a rung; a metric the run does not have is an error naming the option. */
+export function rungValue(result: Partial<Pick<TrainResult, 'train' | 'validation' | 'test'>>, metric: PruneMetric): number {
+  const split = pruneMetricSplit(metric);
+  const e = result[split];
+  // Not the trial's fault: the pause evaluates the metric's split whenever the data have it.
+  if (!e && split !== 'validation') throw new Error(`rungValue: the evaluation at the rung lacks the ${split} split that prune.metric ${metric} is measured on`);
+  const value = metric.endsWith('Accuracy') ? e?.accuracy : e?.loss;
   if (value === null || value === undefined) {
-    throw new Error(`prune.metric: ${metric} is not measured by this trial${metric.startsWith('validation') ? ' (it has no validation split: set data.validation, or choose another prune.metric)' : ' (no accuracy for regression: choose a loss)'}`);
+    throw new Error(`prune.metric: ${metric} is not measured by this trial${split === 'validation' ? ' (it has no validation split: set data.validation, or choose another prune.metric)' : ' (no accuracy for regression: choose a loss)'}`);
   }
   return value;
 }
@@ -136,6 +138,12 @@ export interface PruneTrialArgs extends RungReporter {
   hooks: TrainHooks;
   /** The step of the snapshot in config.save to resume from (a reopened trial), if any. */
   resumeFrom?: number;
+  /**
+   * The evaluation at a rung the rule let the trial go on from: only the split of the rule's metric
+   * (for the learning curves: what was evaluated, at the rung's step). A pruned trial's whole
+   * evaluation at its rung goes to hooks.onEval instead, as the end of a run does.
+   */
+  onRungEval?(e: PartialEvalRecord): void;
 }
 
 /** Trains the trial rung by rung until it ends or the rule prunes it. */
@@ -143,23 +151,18 @@ export async function trainPruned(a: PruneTrialArgs): Promise<PrunedRun> {
   const metric = pruneMetric(a.rule, a.study.select);
   const rungs = new RungClock(a.rule, a.resumeFrom);
   for (let resume = a.resumeFrom !== undefined; ; resume = true) {
-    let paused = false;
-    const { result, model } = train(a.config, {
-      data: a.data,
-      resume,
-      hooks: {
-        ...a.hooks,
-        pauseAfter: (p) => {
-          paused = rungs.reached(p);
-          return paused;
-        },
-      },
-    });
-    if (!paused) return { kind: 'ended', result, model };
-    model.dispose();
-    const decision = await decideAtRung(a, rungs.rung, { step: result.steps, value: rungValue(result, metric) });
-    if (decision.kind === 'refused') return { kind: 'refused', result };
-    if (decision.kind === 'pruned') return { kind: 'pruned', result, pruned: decision.pruned };
+    const end = trainPausable(a.config, { data: a.data, resume, hooks: { ...a.hooks, pauseAfter: (p) => rungs.reached(p) }, pauseEvaluates: [pruneMetricSplit(metric)] });
+    if (end.kind === 'ended') return end;
+    const { paused } = end;
+    try {
+      const decision = await decideAtRung(a, rungs.rung, { step: paused.head.steps, value: rungValue(paused.evaluation, metric) });
+      if (decision.kind === 'refused') return { kind: 'refused' };
+      // Pruned: its stored result is the whole evaluation at the rung, with the paused model before it goes.
+      if (decision.kind === 'pruned') return { kind: 'pruned', result: completePause(paused, a.data, a.hooks), pruned: decision.pruned };
+      a.onRungEval?.(paused.evaluation);
+    } finally {
+      paused.model.dispose();
+    }
     rungs.rung++;
   }
 }

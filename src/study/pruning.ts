@@ -54,6 +54,8 @@ export type PruneDirection = 'max' | 'min';
 
 /** The metric a rule ranks by: its own, or the study's selection rule. */
 export const pruneMetric = (rule: PruneRule, select: 'validationAccuracy' | 'testAccuracy' | 'trainLoss'): PruneMetric => rule.metric ?? select;
+/** The split a metric is measured on: what a trial's rung pause evaluates (prune-trial.ts). */
+export const pruneMetricSplit = (metric: PruneMetric): 'train' | 'validation' | 'test' => (metric.startsWith('validation') ? 'validation' : metric.startsWith('test') ? 'test' : 'train');
 export const pruneDirection = (rule: PruneRule, metric: PruneMetric): PruneDirection => rule.direction ?? (metric.endsWith('Accuracy') ? 'max' : 'min');
 
 /** The name of the metric row a trial's rung value is stored under (store.addMetrics; its step is the rung's step). */

@@ -249,7 +249,7 @@ async function trainOne(c: Context, trial: StoredTrial, latency: Latency, packed
     // A reopened trial (its study's pruning rule relaxed) resumes from the snapshot it left in the store.
     const resumeFrom = save ? await restoreSnapshotFiles(store, trial, save) : undefined;
     const run = study.prune && c.pruneGroups
-      ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom })
+      ? await trainPruned({ store, study, rule: study.prune, groups: c.pruneGroups, key, attempt, config, data: trialData, hooks, resumeFrom, onRungEval: (e) => sampler.eval(e) })
       : { kind: 'ended' as const, ...train(config, { data: trialData, hooks, resume: resumeFrom !== undefined }) };
     if (run.kind !== 'ended') {
       // Pruned at a rung (or its claim lost meanwhile): its result there, and the snapshot it would resume from.

@@ -10,6 +10,7 @@ export * from './checkpoint-levels.js';
 export * from './plateau.js';
 export * from './record.js';
 export * from './trainer.js';
+export * from './paused-run.js';
 export * from './adversarial.js';
 export * from './batch-schedule.js';
 export * from './snapshot.js';

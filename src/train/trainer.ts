@@ -6,13 +6,12 @@
  */
 import * as T from '../tensor/index.js';
 import { appliedNormalization, augment, disposeSplits, normalizedValue, prepareData, size, splitsOnDevice, take, type DataSplits } from '../data/index.js';
-import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { buildModel, modelInfo, saveSafetensors, type LossName, type Module, type ModelIO } from '../nn/index.js';
+import { buildModel, modelInfo, type LossName, type Module, type ModelIO } from '../nn/index.js';
 import { Adam, Proximal, SGD, scaledLearningRate, scheduleFactor, scheduleFactorAtProgress, type Optimizer } from '../optim/index.js';
 import { adversarialBatch, type InputSpace } from './adversarial.js';
 import { DynamicBatch, groupedBatchGradient, type NormTest } from './batch-schedule.js';
-import { distanceFromWeights, saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
+import { distanceFromWeights, type CheckpointSidecar } from './checkpoint.js';
 import { LossLevelCheckpoints, type LossLevelRecord } from './checkpoint-levels.js';
 import { ConfigError, configDevice, type TrainConfig } from './config.js';
 import { checkedDevice } from './device.js';
@@ -22,6 +21,7 @@ import { PlateauRule, type PlateauRecord } from './plateau.js';
 import { runRecord, type RunRecord } from './record.js';
 import { RandomReshuffling, ReshufflingStream, WithReplacement, type IndexSampler } from './sampler.js';
 import { restoreTrainingSnapshot, saveInitialWeights, saveTrainingSnapshot, type TrainingParts } from './snapshot.js';
+import { assembleResult, evaluateSplits, saveFinalCheckpoint, saveInitial, type CheckpointDescription, type PausedRun, type ResultHead, type ResultTail, type Split } from './paused-run.js';
 
 export interface StepMetrics {
   step: number;
@@ -101,7 +101,8 @@ export interface TrainHooks {
    * After a step (and its progress): true ends the run there as if its budget were done (the final
    * evaluation, the checkpoint) after writing a training snapshot into config.save, so that a later
    * `train(config, { resume: true })` continues as if it had never stopped: how a study evaluates a
-   * trial at the rungs of its pruning rule (study/prune-trial.ts). Not asked after the last step.
+   * trial at the rungs of its pruning rule (study/prune-trial.ts, through trainPausable, whose pause
+   * evaluates only the splits the rule reads). Not asked after the last step.
    */
   pauseAfter?(p: { step: number; epoch: number; totalSteps: number }): boolean;
 }
@@ -146,6 +147,27 @@ export function checkLoss(loss: LossName, data: DataSplits, model: string): void
 
 /** Trains one configuration. The returned model belongs to the caller (dispose it). */
 export function train(config: TrainConfig, options: TrainOptions = {}): { result: TrainResult; model: Module } {
+  return withRunData(config, options, (data) => run(config, data, options.hooks ?? {}, options.resume ?? false, (r) => ({ result: finish(r), model: r.model })));
+}
+
+/** How a run that may pause (trainPausable) ended: at its end (budget, divergence, stopAt), or at a pause. */
+export type PausableEnd = { kind: 'ended'; result: TrainResult; model: Module } | { kind: 'paused'; paused: PausedRun };
+
+/**
+ * Trains as train() does, except that a pause (hooks.pauseAfter) evaluates only the splits in
+ * `pauseEvaluates` (and train and test when the run keeps loss-level checkpoints: they read both) and
+ * ends with a PausedRun; hooks.onEval is not told of that partial evaluation. completePause
+ * (paused-run.ts) gives the TrainResult of train()'s full-evaluation pause from it, checkpoint included;
+ * a paused run writes no checkpoint until then. The snapshot to resume from is written as by train().
+ * The model of either end belongs to the caller (dispose it).
+ */
+export function trainPausable(config: TrainConfig, options: TrainOptions & { pauseEvaluates: readonly Split[] }): PausableEnd {
+  return withRunData(config, options, (data) => run(config, data, options.hooks ?? {}, options.resume ?? false, (r): PausableEnd => (
+    r.paused ? { kind: 'paused', paused: pausedRun(r, options.pauseEvaluates) } : { kind: 'ended', result: finish(r), model: r.model })));
+}
+
+/** Runs `f` on the run's data on its device: the caller's (options.data) or config.data loaded, and freed after. */
+function withRunData<R>(config: TrainConfig, options: TrainOptions, f: (data: DataSplits) => R): R {
   // Before any work: a device this machine does not have is a configuration error.
   const device = checkedDevice(config);
   const ownData = options.data === undefined;
@@ -154,7 +176,7 @@ export function train(config: TrainConfig, options: TrainOptions = {}): { result
     // The data live where the model does (the same object when they are there already, e.g. on the CPU).
     const data = splitsOnDevice(prepared, device);
     try {
-      return run(config, data, options.hooks ?? {}, options.resume ?? false);
+      return f(data);
     } finally {
       if (data !== prepared) disposeSplits(data);
     }
@@ -254,6 +276,8 @@ interface Run extends RunSampling {
   reason: string | undefined;
   stopped: string | undefined;
   stoppedBy: StoppedBy | undefined;
+  /** It ended at a pause (hooks.pauseAfter). */
+  paused: boolean;
   stepsDone: number;
   /** Training examples drawn so far. */
   samples: number;
@@ -291,7 +315,7 @@ function prepareRun(config: TrainConfig, data: DataSplits, hooks: TrainHooks): R
       model, optimizer, initial, schedule: sampling.dynamic, generators,
       samplers: { warm: sampling.warmSampler, main: sampling.mainSampler, dynamic: sampling.dynamicSampler },
     },
-    history: { steps: [], evals: [] }, status: 'completed', reason: undefined, stopped: undefined, stoppedBy: undefined, stepsDone: 0, samples: 0, started: performance.now(),
+    history: { steps: [], evals: [] }, status: 'completed', reason: undefined, stopped: undefined, stoppedBy: undefined, paused: false, stepsDone: 0, samples: 0, started: performance.now(),
   };
 }
 
@@ -421,55 +445,90 @@ function pause(r: Run): false {
     saveTrainingSnapshot<SnapshotHistory>(config.save, config, r.parts, { step: stepsDone, examples: r.samples, seconds: (performance.now() - r.started) / 1000, history: { ...history, ...(r.levels ? { lossLevels: r.levels.records } : {}) } });
   }
   r.stopped = `paused after step ${stepsDone}`;
+  r.paused = true;
   return false;
+}
+
+/** The result's fields that do not depend on the final evaluation: those before it and those after the history (assembleResult). */
+function resultParts(r: Run, seconds: number): { head: ResultHead; tail: ResultTail } {
+  const { config, model, initial, dynamic, stepsDone, status, levels, samples } = r;
+  return {
+    head: {
+      status,
+      ...(r.reason ? { reason: r.reason } : {}),
+      steps: stepsDone,
+      epochs: epochAt(r, stepsDone),
+      batchSize: r.batchSize,
+      examples: samples,
+      ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
+      baseLr: r.baseLr,
+      seconds,
+      samplesPerSecond: samples / seconds,
+    },
+    tail: {
+      ...(levels ? { lossLevels: levels.records } : {}),
+      ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
+      ...(r.stopped ? { stopped: r.stopped } : {}),
+      ...(config.stopAt && status === 'completed' ? { stoppedBy: r.stoppedBy ?? 'budget' } : {}),
+      ...(r.plateau ? { plateau: r.plateau.record() } : {}),
+      numParameters: model.numParameters(),
+      data: r.data.description,
+      config,
+      record: r.record,
+    },
+  };
+}
+
+/** The run's checkpoint at its last step but the metrics (saveFinalCheckpoint adds them). */
+function checkpointDescription(r: Run): CheckpointDescription {
+  const { config, dynamic, stepsDone } = r;
+  return {
+    format: 'sgdlab-checkpoint-v1', model: config.model, io: r.io, step: stepsDone, epoch: epochAt(r, stepsDone), config, record: r.record,
+    ...(dynamic ? { batchSchedule: dynamic.state() } : {}),
+  };
 }
 
 /** The final evaluation (on the whole training set), the result, and the checkpoint when the run saves. */
 function finish(r: Run): TrainResult {
-  const { config, model, initial, dynamic, stepsDone, status, levels, samples } = r;
+  const { config, model, initial, stepsDone, status, levels } = r;
   const seconds = (performance.now() - r.started) / 1000;
   const final = evaluateAll(r, stepsDone);
   r.history.evals.push(final);
   r.hooks.onEval?.(final, model);
   if (status === 'completed') levels?.observe(final, model);
-  const result: TrainResult = {
-    status,
-    ...(r.reason ? { reason: r.reason } : {}),
-    steps: stepsDone,
-    epochs: epochAt(r, stepsDone),
-    batchSize: r.batchSize,
-    examples: samples,
-    ...(dynamic ? { batchSchedule: { largestBatchSize: dynamic.largest, changes: [...dynamic.changes] } } : {}),
-    baseLr: r.baseLr,
-    seconds,
-    samplesPerSecond: samples / seconds,
-    train: final.train,
-    ...(final.validation ? { validation: final.validation } : {}),
-    test: final.test,
-    history: r.history,
-    ...(levels ? { lossLevels: levels.records } : {}),
-    ...(initial ? { distanceFromInitial: distanceFromWeights(model, initial, 'the initial weights') } : {}),
-    ...(r.stopped ? { stopped: r.stopped } : {}),
-    ...(config.stopAt && status === 'completed' ? { stoppedBy: r.stoppedBy ?? 'budget' } : {}),
-    ...(r.plateau ? { plateau: r.plateau.record() } : {}),
-    numParameters: model.numParameters(),
-    data: r.data.description,
-    config,
-    record: r.record,
-  };
+  const { head, tail } = resultParts(r, seconds);
+  const result = assembleResult(head, final, r.history, tail);
   if (config.save) {
     mkdirSync(config.save, { recursive: true });
-    if (config.snapshotEvery === undefined) saveSafetensors(join(config.save, 'initial.safetensors'), initial!, { format: 'sgdlab-initial-weights-v1', step: '0' });
-    result.checkpoint = saveCheckpoint(config.save, model, {
-      format: 'sgdlab-checkpoint-v1', model: config.model, io: r.io, step: stepsDone, epoch: epochAt(r, stepsDone), config, record: r.record,
-      metrics: { status, train: final.train, test: final.test, ...(final.validation ? { validation: final.validation } : {}) },
-      ...(dynamic ? { batchSchedule: dynamic.state() } : {}),
-    });
+    if (config.snapshotEvery === undefined) saveInitial(config.save, initial!);
+    result.checkpoint = saveFinalCheckpoint(config.save, model, checkpointDescription(r), status, final);
   }
   return result;
 }
 
-function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean): { result: TrainResult; model: Module } {
+/**
+ * A run ended at a pause with the splits in `splits` evaluated (and train and test with loss-level
+ * checkpoints, whose observation reads both): finish's work but the other splits and the checkpoint,
+ * which completePause does. The initial weights are written now, as finish writes them: the snapshot's
+ * resumption reads them back.
+ */
+function pausedRun(r: Run, splits: readonly Split[]): PausedRun {
+  const { config, model, initial, stepsDone, levels } = r;
+  const seconds = (performance.now() - r.started) / 1000;
+  const setup = { model, data: r.data, loss: r.loss, batchSize: config.eval.batchSize };
+  const evaluation = evaluateSplits(setup, levels ? [...splits, 'train', 'test'] : splits, { step: stepsDone, epoch: epochAt(r, stepsDone) });
+  const { train, test } = evaluation;
+  if (levels && train && test) levels.observe({ ...evaluation, train, test }, model);
+  const { head, tail } = resultParts(r, seconds);
+  if (config.save) {
+    mkdirSync(config.save, { recursive: true });
+    if (config.snapshotEvery === undefined) saveInitial(config.save, initial!);
+  }
+  return { head, tail, history: r.history, evaluation, model, loss: r.loss, checkpoint: config.save ? checkpointDescription(r) : undefined };
+}
+
+/** Prepares the run, trains until it ends or pauses, and ends it with `end` (before its optimizer, samplers and initial weights are freed). */
+function run<R>(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: boolean, end: (r: Run) => R): R {
   const r = prepareRun(config, data, hooks);
   try {
     restoreOrStart(r, resume);
@@ -477,7 +536,7 @@ function run(config: TrainConfig, data: DataSplits, hooks: TrainHooks, resume: b
     for (let step = r.stepsDone; r.dynamic ? !r.dynamic.finished : step < r.totalSteps; step++) {
       if (!afterStep(r, step, trainStep(r, step))) break;
     }
-    return { result: finish(r), model: r.model };
+    return end(r);
   } catch (error) {
     r.model.dispose();
     throw error;
