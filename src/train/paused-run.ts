@@ -18,7 +18,7 @@ import { saveSafetensors, type LossName, type Module } from '../nn/index.js';
 import { saveCheckpoint, type CheckpointSidecar } from './checkpoint.js';
 import { configDevice, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
-import type { EvalRecord, TrainHooks, TrainResult } from './trainer.js';
+import type { EvalRecord, TrainHooks, TrainResult } from './run-types.js';
 
 /** The splits a run is evaluated on. */
 export const SPLITS = ['train', 'validation', 'test'] as const;
