@@ -106,16 +106,21 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
     for (let first = 0; first < o.sequences; ) {
       const members: Module[] = [];
       let pack: PackedMlp | undefined;
+      // Hundreds of thousands of generators per measurement: each is disposed with its pack, not left to V8.
+      const generators: T.Generator[] = [];
       const { pack: size, micro } = packShape(parameterCount, exampleFloats, b, o.sequences, o.packSize);
       const count = Math.min(size, o.sequences - first);
       try {
+        // One generator for the members' throwaway initialization: every member is then loaded with w₀.
+        const init = new T.Generator(0);
         for (let r = 0; r < count; r++) {
-          const m = buildModel(o.model, io, new T.Generator(0));
+          const m = buildModel(o.model, io, init);
           m.loadStateDict(w0);
           members.push(m);
         }
+        init.dispose();
         pack = new PackedMlp(members);
-        const generators = Array.from({ length: count }, (_, r) => new T.Generator(sequenceSeed(o.seed ?? 0, b, first + r)));
+        for (let r = 0; r < count; r++) generators.push(new T.Generator(sequenceSeed(o.seed ?? 0, b, first + r)));
         const params = pack.parameters();
         for (let k = 0; k <= last; k++) {
           T.tidy(() => {
@@ -128,6 +133,7 @@ export function gradientVarianceAlongTrainingPacked(o: PackedAlongTrainingOption
       } finally {
         pack?.dispose();
         for (const m of members) m.dispose();
+        for (const g of generators) g.dispose();
       }
       first += count;
     }

@@ -53,7 +53,9 @@ export function gradientVarianceAlongTraining(o: AlongTrainingOptions): Variance
   return o.batchSizes.map((b) => {
     const samples: T.Tensor[] = [];
     for (let r = 0; r < o.sequences; r++) {
-      const model = buildModel(o.model, io, new T.Generator(0)).to(device);
+      const init = new T.Generator(0);
+      const model = buildModel(o.model, io, init).to(device);
+      init.dispose();
       model.loadStateDict(w0);
       const params = model.parameters();
       const sgd = new SGD(params, { lr: o.lr });
@@ -66,6 +68,7 @@ export function gradientVarianceAlongTraining(o: AlongTrainingOptions): Variance
       for (let k = 0; k < o.step; k++) sgd.step(gradient);
       samples.push(T.keep(T.tidy(() => T.cat(gradient().map((t) => t.flatten()), 0).double())));
       model.dispose();
+      g.dispose();
     }
     const deviations = T.tidy(() => {
       const G = T.stack(samples, 0);

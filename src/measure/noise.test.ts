@@ -47,6 +47,8 @@ test('linear regression: ‖G‖², tr Σ and B_simple equal the closed-form per
     assert.ok(Math.abs(s.gradNormSq / gradNormSq - 1) < 1e-4, `‖G‖² ${s.gradNormSq} vs ${gradNormSq}`);
     assert.ok(Math.abs(s.traceSigma / traceSigma - 1) < 1e-4, `tr Σ ${s.traceSigma} vs ${traceSigma}`);
     assert.ok(Math.abs(s.bSimple - traceSigma / gradNormSq) < 1e-3 * s.bSimple);
+    // A 4-parameter model: the weights it was measured at come with the statistics (float32's rounding of them).
+    assert.deepEqual(s.weights!.map((v) => Math.fround(v)), [0.5, -1, 0.2, 0.1].map((v) => Math.fround(v)));
     const b8 = s.varianceByBatchSize.find((r) => r.b === 8)!;
     assert.ok(Math.abs(b8.withReplacement - traceSigma / 8) < 1e-4 * b8.withReplacement);
     assert.ok(Math.abs(b8.withoutReplacement - (traceSigma * 292) / (8 * 299)) < 1e-4 * b8.withoutReplacement);
@@ -61,6 +63,7 @@ test('the closed-form minibatch variance agrees with Monte Carlo over sampled mi
     const x = T.randn([120, 5], { generator: g });
     const y = T.randint(0, 3, [120], { generator: g });
     const s = noiseStatistics(model, x, y, 'cross-entropy', { monteCarloSamples: 600, monteCarloBatchSizes: [2, 16, 100], seed: 4 });
+    assert.equal(s.weights, undefined, '147 parameters: more than are recorded');
     for (const mc of s.monteCarlo!) {
       const row = s.varianceByBatchSize.find((r) => r.b === mc.b) ?? { withReplacement: s.traceSigma / mc.b, withoutReplacement: (s.traceSigma * (120 - mc.b)) / (mc.b * 119) };
       const exact = mc.replacement ? row.withReplacement : row.withoutReplacement;

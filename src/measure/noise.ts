@@ -124,8 +124,17 @@ export interface NoiseStatistics {
   /** The same variance measured on sampled minibatch gradients, with its standard error. */
   monteCarlo?: { b: number; replacement: boolean; variance: number; standardError: number; samples: number }[];
   method: 'taps' | 'loop';
+  /**
+   * The parameters it was measured at, flattened in the model's parameter order, for models of at most
+   * WEIGHTS_RECORDED_UP_TO parameters: exact noise formulas need w itself (label-noise regression's
+   * S·C = AMA + Tr[AM]A + σ²A with M = (w − u)(w − u)ᵀ, Ziyin et al. 2022 Lemma 1), which ‖G‖² gives only in 1-D.
+   */
+  weights?: number[];
   cost: Pick<MeasurementCost, 'seconds'>;
 }
+
+/** Models up to this many parameters have their weights recorded with their noise statistics (a few hundred bytes). */
+export const WEIGHTS_RECORDED_UP_TO = 64;
 
 export interface NoiseOptions {
   /** Batch sizes to report (default: powers of 2 up to N). */
@@ -161,6 +170,8 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
       method,
       cost: { seconds: 0 },
     };
+    const parameterCount = params.reduce((sum, p) => sum + p.numel, 0);
+    if (parameterCount <= WEIGHTS_RECORDED_UP_TO) result.weights = T.tidy(() => T.cat(params.map((p) => p.flatten()), 0).double().toArray() as number[]);
     const samples = options.monteCarloSamples ?? 0;
     if (samples > 0) {
       const g = new T.Generator(options.seed ?? 0);

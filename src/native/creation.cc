@@ -148,6 +148,11 @@ Napi::Value generator(const Napi::CallbackInfo& info) {
   if (seed < 0) throw Napi::RangeError::New(info.Env(), "generator: the seed must be a non-negative integer, got " + std::to_string(seed));
   return wrapGenerator(info.Env(), at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed)));
 }
+// disposeGenerator(g): frees the engine now rather than when V8 collects the handle.
+Napi::Value disposeGenerator(const Napi::CallbackInfo& info) {
+  sgdlab::disposeGenerator(info.Env(), info[0]);
+  return info.Env().Undefined();
+}
 // generatorState(g) -> uint8 tensor; setGeneratorState(g, state)
 Napi::Value generatorState(const Napi::CallbackInfo& info) {
   Args a(info);
@@ -194,6 +199,7 @@ void registerCreation(Napi::Env env, Napi::Object exports) {
   SGDLAB_EXPORT(exports, env, "normal_", normal_);
   SGDLAB_EXPORT(exports, env, "bernoulli_", bernoulli_);
   SGDLAB_EXPORT(exports, env, "generator", generator);
+  SGDLAB_EXPORT(exports, env, "disposeGenerator", disposeGenerator);
   SGDLAB_EXPORT(exports, env, "generatorState", generatorState);
   SGDLAB_EXPORT(exports, env, "setGeneratorState", setGeneratorState);
   SGDLAB_EXPORT(exports, env, "manualSeed", manualSeed);

@@ -49,6 +49,8 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapOptional(Napi::Env env, const at::Tensor& tensor);  // undefined when not defined
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 Napi::Value wrapGenerator(Napi::Env env, at::Generator generator);
+// Frees a generator's engine now; using the handle afterwards is an error that says so.
+void disposeGenerator(Napi::Env env, Napi::Value handle);
 
 // Frees the tensor behind a handle value; false when it is not a live handle (a second dispose).
 bool release(Napi::Env env, const Napi::Value& id);
@@ -93,6 +95,7 @@ class Args {
 
  private:
   [[noreturn]] void bad(size_t i, const char* expected) const;
+  const at::Generator* generatorAt(Napi::Value v, const std::string& where) const;
   const Napi::CallbackInfo& info_;
 };
 

@@ -66,6 +66,8 @@ export interface NativeBinding {
   normal_(t: H, mean: number, std: number, gen: Gen): void;
   bernoulli_(t: H, p: number, gen: Gen): void;
   generator(seed: number): GeneratorHandle;
+  /** Frees the generator's engine now; the handle is then refused by every op. */
+  disposeGenerator(g: GeneratorHandle): void;
   generatorState(g: GeneratorHandle): H;
   setGeneratorState(g: GeneratorHandle, state: H): void;
   manualSeed(seed: number): void;

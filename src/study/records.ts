@@ -227,6 +227,8 @@ const noiseSchema = z.looseObject({
   varianceByBatchSize: z.array(z.looseObject({ b: z.number(), withReplacement: measured, withoutReplacement: measured })).optional(),
   monteCarlo: z.array(z.looseObject({ b: z.number(), replacement: z.boolean(), variance: measured, standardError: measured, samples: z.number().optional() })).optional(),
   method: z.string().optional(),
+  /** The weights it was measured at (small models only: measure/noise.ts WEIGHTS_RECORDED_UP_TO). */
+  weights: z.array(z.number()).optional(),
   cost: anyObject.optional(),
   seconds: z.number().optional(),
 });

@@ -47,6 +47,19 @@ test('wrong argument types are rejected before they reach libtorch', () => {
   fails(() => T.tensor(new Float32Array(6), { shape: [4] }), /the buffer holds 24 bytes but shape \[4\] of Float needs 16/);
 });
 
+test('a disposed generator is refused by name wherever a generator is taken, not a crash', () => {
+  const g = new T.Generator(4);
+  const live = new T.Generator(5);
+  g.dispose();
+  g.dispose(); // a second dispose is harmless
+  fails(() => T.randn([3], { generator: g }), /randn.*argument \d+ is a generator that was disposed/);
+  fails(() => T.zeros([3]).uniform_(0, 1, g), /uniform_.*generator that was disposed/);
+  fails(() => T.randintRows([live, g], 0, 10, 2), /randintRows.*argument 0: element 1 is a generator that was disposed/);
+  fails(() => g.getState(), /generator that was disposed/);
+  // The live one is untouched: its first draw is torch.randn(3, generator=torch.Generator().manual_seed(5)).
+  assert.deepEqual((T.tidy(() => T.randn([3], { generator: live }).toArray()) as number[]).map((v) => Math.round(v * 1e4) / 1e4), [-0.4868, -0.6038, -0.5581]);
+});
+
 test('in-place updates of a leaf that requires grad must run in noGrad (as in PyTorch)', () => {
   fails(() => T.ones([2]).requiresGrad_().add_(1), /add_.*leaf Variable that requires grad/);
 });

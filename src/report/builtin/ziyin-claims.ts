@@ -52,6 +52,16 @@ export function ziyinClaimsTable(d: ReportData): Table[] {
       `measured/exact at the final w ${atWeights.length > 0 ? stat(atWeights) : '–'}; measured/exact at the measured Σ ${stat(atSigma)}; exact/Hessian approximation up to ${fmt(hessianGap)}`,
       Math.abs(mean.mean - 1) <= Math.max(2 * mean.standardError, 0.05) && Math.abs(sampleStatistics(atWeights).mean - 1) <= 0.05 ? 'reproduced' : 'partly']);
   }
+  // C in 2-D: each trial's measured C against the formula at its own final w (recorded by the measurement).
+  const twoD = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 2 && r.weightDecay === 0 && r.stationary && r.exactAtWeights !== undefined);
+  if (twoD.length > 0) {
+    const ratios = twoD.map((r) => r.measured / r.exactAtWeights!);
+    const configs = [...new Set(twoD.map((r) => `(${r.lr}, ${r.batchSize})`))];
+    const spread = twoD.map((r) => r.exactAtWeights! / r.hessian);
+    rows.push([`noise covariance in 2-D at each trial's final w, A = [[1, 0.5], [0.5, 0.5]], (λ, S) = ${configs.join(', ')}`, 'C = (1/S)(AMA + Tr[AM]A + σ²A) at M = (w − u)(w − u)ᵀ, for any w',
+      `measured/exact at the final w ${stat(ratios)}; the draws' exact C spans ${fmt(Math.min(...spread))}–${fmt(Math.max(...spread))}× the Hessian approximation`,
+      Math.abs(sampleStatistics(ratios).mean - 1) <= 0.05 ? 'reproduced' : 'partly']);
+  }
   // C along training: the trials of one (λ, S) cut at several step budgets (not at stationarity).
   const along = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 1 && r.weightDecay === 0 && !r.stationary && r.exactAtWeights !== undefined);
   if (new Set(along.map((r) => r.steps)).size >= 3) {

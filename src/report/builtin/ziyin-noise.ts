@@ -38,9 +38,10 @@ export interface NoiseComparison {
   /** S·tr C by the Hessian approximation: σ² tr A. */
   hessian: number;
   /**
-   * 1-D only: S·C exact at the final weights w, 2a²(w − u)² + aσ², with a²(w − u)² read off the measured
-   * squared full-batch gradient |∇L(w)|² (over the same examples): the formula checked point by point,
-   * without the spread of one draw of w about its stationary distribution.
+   * S·tr C exact at the final weights w: the formula checked point by point, without the spread of one
+   * draw of w about its stationary distribution. 1-D: 2a²(w − u)² + aσ², with a²(w − u)² read off the
+   * measured squared full-batch gradient |∇L(w)|² over the same examples. More dimensions: tr of
+   * AδδᵀA + Tr[Aδδᵀ]A + σ²A at δ = w − u, with w recorded by the measurement (|∇L|² does not fix δᵀAδ there).
    */
   exactAtWeights?: number;
   examples: number;
@@ -74,9 +75,19 @@ export function ziyinNoiseComparisons(trials: readonly StoredTrial[], measuremen
     return [{
       key: t.key, dim: A.length, lr: lambda, batchSize: t.config.batchSize, weightDecay: t.config.optimizer.weightDecay ?? 0,
       measured: m.traceSigma, ...(exact === undefined ? {} : { exact }), steps, stationary, hessian: s2 * trace(A), examples: m.examples ?? NaN,
-      ...(A.length === 1 && typeof m.gradNormSq === 'number' ? { exactAtWeights: 2 * m.gradNormSq + A[0]![0]! * s2 } : {}),
+      ...exactAtFinalWeights(A, d, m),
     }];
   });
+}
+
+function exactAtFinalWeights(A: Matrix, d: LR, m: { gradNormSq?: number | null; weights?: number[] }): { exactAtWeights?: number } {
+  const s2 = d.labelNoise ** 2;
+  if (A.length === 1 && typeof m.gradNormSq === 'number') return { exactAtWeights: 2 * m.gradNormSq + A[0]![0]! * s2 };
+  if (A.length > 1 && m.weights?.length === A.length) {
+    const delta = m.weights.map((w, i) => w - d.teacher[i]!);
+    return { exactAtWeights: trace(labelNoiseCovariance(A, delta.map((x) => delta.map((y) => x * y)), s2, 1)) };
+  }
+  return {};
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -199,6 +210,57 @@ export function noiseAlongTrainingFigure(rows: readonly NoiseComparison[], trial
         { data: { values: points }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x, y: { field: 'measured', ...y }, color: series(ALONG_SERIES[1]) } },
         { data: { values: points }, mark: 'errorbar', encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: series(ALONG_SERIES[1]) } },
         { data: { values: points }, mark: { type: 'point', shape: 'cross', size: 70 }, encoding: { x, y: { field: 'atWeights', ...y }, color: series(ALONG_SERIES[2]) } },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** The 2-D figure's series, in its legend's order, and their colours. */
+const TWO_D_SERIES = ['measured', 'exact C at the trial\'s final w', 'exact C at the measured Σ', 'exact stationary E C'] as const;
+const twoDSeries = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: [...TWO_D_SERIES], range: ['#f58518', '#54a24b', '#4c78a8', '#333'] } };
+
+/** The exact stationary Σ of a 2-D configuration and its A (the ellipse figure's, from labelNoiseRegression). */
+export interface StationaryTwoD { lr: number; batchSize: number; exact: Matrix; hessian: Matrix }
+
+/**
+ * C in 2-D (Fig. 4's correlated A), one point per trial: S·tr C measured from per-example gradients at the
+ * trial's final w against the exact C at that w (w recorded by the measurement), the exact C at the trial's
+ * measured Σ, and the exact stationary expectation, all over the Hessian approximation σ² tr A. Each trial's
+ * C is one draw at one w, quadratic in w − u and heavy-tailed where the tail index is small, so it sits
+ * far from the stationary mean while agreeing with the formula at its own w.
+ */
+export function noiseCovariance2dFigure(rows: readonly NoiseComparison[], trials: readonly StoredTrial[], stationary: readonly StationaryTwoD[]): Figure | undefined {
+  const twoD = rows.filter((r) => r.dim === 2 && r.weightDecay === 0 && r.stationary && r.exactAtWeights !== undefined);
+  if (twoD.length === 0) return undefined;
+  const config = (lr: number, S: number) => `λ = ${lr}, S = ${S}`;
+  const seedOf = (key: string) => String(trials.find((t) => t.key === key)?.config.seed ?? key);
+  const points = twoD.flatMap((r) => [
+    { config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[0], ratio: r.measured / r.hessian },
+    { config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[1], ratio: r.exactAtWeights! / r.hessian },
+    ...(r.exact === undefined ? [] : [{ config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[2], ratio: r.exact / r.hessian }]),
+  ]);
+  const s2 = (trials.find((t) => t.key === twoD[0]!.key)!.config.data.linearRegression as LR).labelNoise ** 2;
+  const expected = stationary.filter((e) => twoD.some((r) => r.lr === e.lr && r.batchSize === e.batchSize)).map((e) => ({
+    config: config(e.lr, e.batchSize), series: TWO_D_SERIES[3], ratio: trace(labelNoiseCovariance(e.hessian, e.exact, s2, 1)) / (s2 * trace(e.hessian)),
+  }));
+  const order = [...new Set(twoD.sort((x, y) => x.batchSize - y.batchSize || x.lr - y.lr).map((r) => config(r.lr, r.batchSize)))];
+  const x = { field: 'config', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: 0 } };
+  const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'S·tr C / (σ² tr A)' };
+  return {
+    id: 'ziyin-noise-covariance-2d', title: 'The noise covariance C against its formula in 2-D (Fig. 4\'s A = [[1, 0.5], [0.5, 0.5]])',
+    caption: `S·tr C from per-example gradients over ${Math.max(...twoD.map((r) => r.examples))} training examples at the end of each trial `
+      + '(filled circles, one per seed, side by side), over the Hessian approximation σ² tr A (the dashed line at 1). Crosses: the exact '
+      + 'C = (1/S)(AδδᵀA + Tr[Aδδᵀ]A + σ²A) at the trial\'s own final w, δ = w − u; diamonds: the exact C at the trial\'s measured '
+      + 'M = Var w + (E w − u)(E w − u)ᵀ; dark bars: the exact stationary expectation at the exact Σ. One trial is one draw of w: '
+      + 'C at that w is quadratic in w − u, so a draw far out (a small tail index) lies far above the stationary mean while matching the formula at its w.',
+    spec: {
+      $schema: SCHEMA, title: 'Noise covariance in 2-D', width: 440, height: 260,
+      layer: [
+        { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
+        { data: { values: expected }, mark: { type: 'tick', thickness: 2, size: 40 }, encoding: { x, y: { field: 'ratio', ...y }, color: twoDSeries } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[0]) }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[1]) }, mark: { type: 'point', shape: 'cross', size: 90 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[2]) }, mark: { type: 'point', shape: 'diamond', size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
       ],
     } as TopLevelSpec,
   };

@@ -117,6 +117,46 @@ test('the exact S·tr C at the measured Σ equals a Monte Carlo average of per-e
   assert.ok(row!.exact! / row!.hessian > 1.1, `${row!.exact} vs ${row!.hessian}`);
 });
 
+test('2-D: the exact S·tr C at a trial\'s recorded final w equals a Monte Carlo average over x ~ N(0, A), ε ~ N(0, 1) at that w; the figure and the claims row use it', () => {
+  const A = [[1, 0.5], [0.5, 0.5]];
+  const u = [1, 1];
+  const w = [1.6, 0.3];
+  const sigma = [[0.11, 0.02], [0.02, 0.09]];
+  const fluctuations = { steps: 1000, weightMean: [1.02, 0.99], weightVariance: [0.11, 0.09], weightCovariance: sigma, traceCovariance: 0.2, lossMean: 0.6, lossVariance: 0.1 };
+  const trials = [regressionTrial('t', { lr: 0.5, batchSize: 4, covariance: A, teacher: u, fluctuations })];
+  const rand = normals(9);
+  const [a11, a21] = [1, 0.5];
+  const a22 = Math.sqrt(0.5 - 0.25);
+  const d = [w[0]! - u[0]!, w[1]! - u[1]!];
+  const ad = [A[0]![0]! * d[0]! + A[0]![1]! * d[1]!, A[1]![0]! * d[0]! + A[1]![1]! * d[1]!];
+  let acc = 0;
+  let acc2 = 0;
+  const n = 400000;
+  for (let k = 0; k < n; k++) {
+    const [e1, e2] = [rand(), rand()];
+    const x = [a11 * e1, a21 * e1 + a22 * e2];
+    const residual = x[0]! * d[0]! + x[1]! * d[1]! - rand();
+    const sample = residual * residual * (x[0]! ** 2 + x[1]! ** 2) - (ad[0]! ** 2 + ad[1]! ** 2);
+    acc += sample;
+    acc2 += sample * sample;
+  }
+  const monteCarlo = acc / n;
+  const standardError = Math.sqrt((acc2 / n - monteCarlo ** 2) / n);
+  const measurement = (traceSigma: number): StoredMeasurement[] => [{ key: 't', kind: 'noise', spec: '{}', status: 'completed', attempt: 1, worker: null, seconds: 1, error: null, result: { traceSigma, examples: 4000, gradNormSq: 0.5, weights: w } }];
+  const [row] = ziyinNoiseComparisons(trials, measurement(monteCarlo));
+  assert.ok(standardError < 0.01 * monteCarlo);
+  assert.ok(Math.abs(row!.exactAtWeights! - monteCarlo) < 4 * standardError, `exact at w ${row!.exactAtWeights} vs Monte Carlo ${monteCarlo} ± ${standardError}`);
+  // Without recorded weights a 2-D trial has no value at its w (|∇L|² does not fix δᵀAδ).
+  const bare: StoredMeasurement[] = [{ ...measurement(1)[0]!, result: { traceSigma: 1, examples: 4000, gradNormSq: 0.5 } }];
+  assert.equal(ziyinNoiseComparisons(trials, bare)[0]!.exactAtWeights, undefined);
+  const data = (m: StoredMeasurement[]) => ({ trials, measurements: m }) as unknown as Parameters<typeof ziyinClaimsTable>[0];
+  const claim = (m: StoredMeasurement[]) => ziyinClaimsTable(data(m))[0]!.rows.find((r) => r[0]!.startsWith('noise covariance in 2-D'));
+  assert.equal(claim(measurement(row!.exactAtWeights! * 1.02))![3], 'reproduced');
+  assert.match(claim(measurement(row!.exactAtWeights! * 1.02))![2]!, /^measured\/exact at the final w 1\.02 ± .*\(n = 1\)/);
+  assert.equal(claim(measurement(row!.exactAtWeights! * 1.2))![3], 'partly');
+  assert.equal(claim(bare), undefined);
+});
+
 test('the claims table: the regression weight-decay row says reproduced when γ = 0 lies outside the best γ\'s range, and partly when the seeds cannot tell them apart', () => {
   const trials = (spread: number) => [-0.1, -0.05, 0, 0.05].flatMap((g) => [0, 1, 2].map((seed) => regressionTrial(`${g}/${seed}`, {
     lr: 1.5, batchSize: 32, ...(g === 0 ? {} : { weightDecay: g }), covariance: [1], teacher: [1],

@@ -11,7 +11,7 @@ import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
-import { batchSizeScale, noiseAlongTrainingFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
+import { batchSizeScale, noiseAlongTrainingFigure, noiseCovariance2dFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
@@ -362,6 +362,7 @@ export function ziyinFigures(d: ReportData): Figure[] {
     ...(rows.length > 0 ? [sigmaFigure(rows), lossesFigure(rows)] : []),
     noiseCovarianceFigure(noise, d.trials),
     noiseAlongTrainingFigure(noise, d.trials),
+    noiseCovariance2dFigure(noise, d.trials, es),
     es.length > 0 ? ellipseFigure(es) : undefined,
     widthFigure(d.trials),
     mnistDecayFigure(d.trials),
