@@ -43,8 +43,10 @@ test('linear regression: ‖G‖², tr Σ and B_simple equal the closed-form per
     const G = perExample.mean(0);
     const gradNormSq = G.square().sum().item();
     const traceSigma = perExample.sub(G).square().sum(1).mean().item();
+    const meanLoss = x.matmul(w).sub(y.squeeze(1)).square().mean().item() / 2;
     const s = noiseStatistics(model, x, y, 'half-mse', { chunkSize: 64 });
     assert.ok(Math.abs(s.gradNormSq / gradNormSq - 1) < 1e-4, `‖G‖² ${s.gradNormSq} vs ${gradNormSq}`);
+    assert.ok(Math.abs(s.loss / meanLoss - 1) < 1e-5, `L ${s.loss} vs ${meanLoss}`);
     assert.ok(Math.abs(s.traceSigma / traceSigma - 1) < 1e-4, `tr Σ ${s.traceSigma} vs ${traceSigma}`);
     assert.ok(Math.abs(s.bSimple - traceSigma / gradNormSq) < 1e-3 * s.bSimple);
     // A 4-parameter model: the weights it was measured at come with the statistics (float32's rounding of them).

@@ -113,6 +113,8 @@ export function perExampleSquaredNorms(model: Module, x: T.Tensor, y: T.Tensor, 
 
 export interface NoiseStatistics {
   examples: number;
+  /** L(w), the mean loss over the same examples (Ziyin et al. 2022 Theorem 5's C ≈ (2L₀/S)H needs it beside tr Σ). */
+  loss: number;
   /** ‖G‖², G the full-data gradient. */
   gradNormSq: number;
   /** tr Σ, Σ the per-example gradient covariance (1/N). */
@@ -154,7 +156,12 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
   const params = model.parameters();
   return inEvaluationMode(model, () => {
     const meanLoss = (xs: T.Tensor, ys: T.Tensor) => perExampleLoss(loss, model.forward(xs), ys).mean();
-    const fullGradient = T.keep(T.tidy(() => T.cat(new Objective(model, x, y, loss, { chunkSize: options.chunkSize }).valueAndGradient().gradient.map((g) => g.flatten()), 0)));
+    let meanLossValue = NaN;
+    const fullGradient = T.keep(T.tidy(() => {
+      const { value, gradient } = new Objective(model, x, y, loss, { chunkSize: options.chunkSize }).valueAndGradient();
+      meanLossValue = value;
+      return T.cat(gradient.map((g) => g.flatten()), 0);
+    }));
     const gradNormSq = T.tidy(() => fullGradient.square().sum().item());
     const { normsSq, method } = perExampleSquaredNorms(model, x, y, loss, { chunkSize: options.chunkSize, method: options.method });
     const meanNormSq = T.tidy(() => normsSq.mean().item());
@@ -163,6 +170,7 @@ export function noiseStatistics(model: Module, x: T.Tensor, y: T.Tensor, loss: L
     const sizes = options.batchSizes ?? Array.from({ length: Math.floor(Math.log2(n)) + 1 }, (_, k) => 2 ** k);
     const result: NoiseStatistics = {
       examples: n,
+      loss: meanLossValue,
       gradNormSq,
       traceSigma,
       bSimple: traceSigma / gradNormSq,

@@ -24,6 +24,7 @@
  * epoch or step), so decisions compare values by rung index.
  */
 import { z } from 'zod';
+import { median } from '../theory/statistics.js';
 
 /** The metrics a rule can rank by: an evaluation of the run at the rung (train: the whole training set). */
 export const PRUNE_METRICS = ['validationAccuracy', 'testAccuracy', 'trainLoss', 'validationLoss', 'testLoss'] as const;
@@ -101,13 +102,6 @@ export function ashaDecision(rule: PruneRule, direction: PruneDirection, q: Prun
   const better = at.filter((v) => v > mine).length;
   if (better < promoted) return { prune: false };
   return { prune: true, why: `asha: ${better} of the ${n} trials of its group at rung ${q.rung} are better; the top ${promoted} (1/${rule.reductionFactor}) continue` };
-}
-
-/** The median of a non-empty list. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Golovin et al.'s median stopping rule at rung k (the grace period is already in the rungs: the first rung is at it). */

@@ -221,6 +221,7 @@ const sharpnessSchema = z.looseObject({
 /** Gradient-noise statistics (measure/noise.ts's NoiseStatistics). */
 const noiseSchema = z.looseObject({
   examples: z.number().optional(),
+  loss: measured.optional(),
   gradNormSq: measured.optional(),
   traceSigma: measured.optional(),
   bSimple: measured.optional(),

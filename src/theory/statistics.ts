@@ -21,6 +21,13 @@ export function sampleStatistics(xs: readonly number[]): SampleStatistics {
  * The ordinary least-squares slope of y on x, Σ(x − x̄)(y − ȳ) / Σ(x − x̄)²: NaN with fewer than two
  * distinct x.
  */
+/** The median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function leastSquaresSlope(points: readonly { x: number; y: number }[]): number {
   const x = sampleStatistics(points.map((p) => p.x)).mean;
   const y = sampleStatistics(points.map((p) => p.y)).mean;

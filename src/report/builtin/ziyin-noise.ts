@@ -232,29 +232,39 @@ export interface StationaryTwoD { lr: number; batchSize: number; exact: Matrix; 
 export function noiseCovariance2dFigure(rows: readonly NoiseComparison[], trials: readonly StoredTrial[], stationary: readonly StationaryTwoD[]): Figure | undefined {
   const twoD = rows.filter((r) => r.dim === 2 && r.weightDecay === 0 && r.stationary && r.exactAtWeights !== undefined);
   if (twoD.length === 0) return undefined;
-  const config = (lr: number, S: number) => `λ = ${lr}, S = ${S}`;
-  const seedOf = (key: string) => String(trials.find((t) => t.key === key)?.config.seed ?? key);
-  const points = twoD.flatMap((r) => [
-    { config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[0], ratio: r.measured / r.hessian },
-    { config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[1], ratio: r.exactAtWeights! / r.hessian },
-    ...(r.exact === undefined ? [] : [{ config: config(r.lr, r.batchSize), seed: seedOf(r.key), series: TWO_D_SERIES[2], ratio: r.exact / r.hessian }]),
-  ]);
-  const s2 = (trials.find((t) => t.key === twoD[0]!.key)!.config.data.linearRegression as LR).labelNoise ** 2;
-  const expected = stationary.filter((e) => twoD.some((r) => r.lr === e.lr && r.batchSize === e.batchSize)).map((e) => ({
-    config: config(e.lr, e.batchSize), series: TWO_D_SERIES[3], ratio: trace(labelNoiseCovariance(e.hessian, e.exact, s2, 1)) / (s2 * trace(e.hessian)),
-  }));
-  const order = [...new Set(twoD.sort((x, y) => x.batchSize - y.batchSize || x.lr - y.lr).map((r) => config(r.lr, r.batchSize)))];
+  const trialOf = (key: string) => trials.find((t) => t.key === key)!;
+  const covarianceOf = (key: string) => JSON.stringify((trialOf(key).config.data.linearRegression as LR).covariance);
+  // Each distinct A is named A₁, A₂, … in the order of the trials, and in the caption.
+  const covariances = [...new Set(twoD.map((r) => covarianceOf(r.key)))];
+  const name = (A: string) => `A${'₁₂₃₄₅₆₇₈₉'[covariances.indexOf(A)] ?? covariances.indexOf(A) + 1}`;
+  const config = (lr: number, S: number, A: string) => `λ = ${lr}, S = ${S}${covariances.length > 1 ? `, ${name(A)}` : ''}`;
+  const points = twoD.flatMap((r) => {
+    const at = { config: config(r.lr, r.batchSize, covarianceOf(r.key)), seed: String(trialOf(r.key).config.seed ?? r.key) };
+    return [
+      { ...at, series: TWO_D_SERIES[0], ratio: r.measured / r.hessian },
+      { ...at, series: TWO_D_SERIES[1], ratio: r.exactAtWeights! / r.hessian },
+      ...(r.exact === undefined ? [] : [{ ...at, series: TWO_D_SERIES[2], ratio: r.exact / r.hessian }]),
+    ];
+  });
+  const s2 = (trialOf(twoD[0]!.key).config.data.linearRegression as LR).labelNoise ** 2;
+  const expected = stationary.flatMap((e) => {
+    const A = JSON.stringify(e.hessian);
+    if (!twoD.some((r) => r.lr === e.lr && r.batchSize === e.batchSize && covarianceOf(r.key) === A)) return [];
+    return [{ config: config(e.lr, e.batchSize, A), series: TWO_D_SERIES[3], ratio: trace(labelNoiseCovariance(e.hessian, e.exact, s2, 1)) / (s2 * trace(e.hessian)) }];
+  });
+  const order = [...new Set([...twoD].sort((x, y) => covariances.indexOf(covarianceOf(x.key)) - covariances.indexOf(covarianceOf(y.key)) || x.lr - y.lr || x.batchSize - y.batchSize).map((r) => config(r.lr, r.batchSize, covarianceOf(r.key))))];
   const x = { field: 'config', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: 0 } };
   const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'S·tr C / (σ² tr A)' };
   return {
-    id: 'ziyin-noise-covariance-2d', title: 'The noise covariance C against its formula in 2-D (Fig. 4\'s A = [[1, 0.5], [0.5, 0.5]])',
-    caption: `S·tr C from per-example gradients over ${Math.max(...twoD.map((r) => r.examples))} training examples at the end of each trial `
+    id: 'ziyin-noise-covariance-2d', title: 'The noise covariance C against its formula in 2-D label-noise regression',
+    caption: `${covariances.map((A) => `${covariances.length > 1 ? name(A) : 'A'} = ${A}`).join('; ')}. `
+      + `S·tr C from per-example gradients over ${Math.max(...twoD.map((r) => r.examples))} training examples at the end of each trial `
       + '(filled circles, one per seed, side by side), over the Hessian approximation σ² tr A (the dashed line at 1). Crosses: the exact '
       + 'C = (1/S)(AδδᵀA + Tr[Aδδᵀ]A + σ²A) at the trial\'s own final w, δ = w − u; diamonds: the exact C at the trial\'s measured '
       + 'M = Var w + (E w − u)(E w − u)ᵀ; dark bars: the exact stationary expectation at the exact Σ. One trial is one draw of w: '
       + 'C at that w is quadratic in w − u, so a draw far out (a small tail index) lies far above the stationary mean while matching the formula at its w.',
     spec: {
-      $schema: SCHEMA, title: 'Noise covariance in 2-D', width: 440, height: 260,
+      $schema: SCHEMA, title: 'Noise covariance in 2-D', width: 120 * order.length, height: 260,
       layer: [
         { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
         { data: { values: expected }, mark: { type: 'tick', thickness: 2, size: 40 }, encoding: { x, y: { field: 'ratio', ...y }, color: twoDSeries } },

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
-import { bestWeightDecay, decayPoints, mnistDecayFigure, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinNoiseComparisons } from './ziyin.js';
+import { bestWeightDecay, decayPoints, generalNoiseFigure, mnistDecayFigure, noiseAlongTraining1d, regressionDecayFigure, regressionDecayRows, ziyinGeneralNoiseRows, ziyinNoiseComparisons } from './ziyin.js';
 import { ziyinClaimsTable } from './ziyin-claims.js';
 import { normals } from '../../theory/testing.js';
 
@@ -155,6 +155,38 @@ test('2-D: the exact S·tr C at a trial\'s recorded final w equals a Monte Carlo
   assert.match(claim(measurement(row!.exactAtWeights! * 1.02))![2]!, /^measured\/exact at the final w 1\.02 ± .*\(n = 1\)/);
   assert.equal(claim(measurement(row!.exactAtWeights! * 1.2))![3], 'partly');
   assert.equal(claim(bare), undefined);
+});
+
+test('Theorem 5 on MNIST: S·tr C against 2L·tr H − |∇L|² per trial with both measurements; one claims row per family of trials', () => {
+  const mnistTrial = (key: string, model: object, optimizer: object, status = 'completed'): StoredTrial => ({
+    ...regressionTrial(key, { lr: 1.5, batchSize: 32, covariance: [1], teacher: [1], fluctuations: fl1(0, 1) }), status,
+    config: { model, data: { name: 'mnist' }, optimizer, batchSize: 32 } as unknown as StoredTrial['config'],
+  } as StoredTrial);
+  const trials = [
+    mnistTrial('lr', { name: 'logistic-regression' }, { name: 'sgd', lr: 1.5 }),
+    mnistTrial('mlp', { name: 'mlp', widths: [50] }, { name: 'adam', lr: 0.01 }),
+    mnistTrial('no-hessian', { name: 'logistic-regression' }, { name: 'sgd', lr: 1.5 }),
+    mnistTrial('diverged', { name: 'logistic-regression' }, { name: 'sgd', lr: 1.5 }, 'diverged'),
+    regressionTrial('regression', { lr: 0.5, batchSize: 4, covariance: [1], teacher: [1], fluctuations: fl1(1, 0.1) }),
+  ];
+  const m = (key: string, kind: string, result: object): StoredMeasurement => ({ key, kind, spec: '{}', status: 'completed', attempt: 1, worker: null, seconds: 1, error: null, result } as StoredMeasurement);
+  const measurements = [
+    m('lr', 'noise', { traceSigma: 2.8, loss: 0.3, gradNormSq: 0.2, examples: 4000 }), m('lr', 'hessian', { trace: 5, traceStandardError: 0.4 }),
+    m('mlp', 'noise', { traceSigma: 30, loss: 0.5, gradNormSq: 1, examples: 4000 }), m('mlp', 'hessian', { trace: 10 }),
+    m('no-hessian', 'noise', { traceSigma: 1, loss: 0.3, gradNormSq: 0.1, examples: 4000 }),
+    m('diverged', 'noise', { traceSigma: 1, loss: 0.3, gradNormSq: 0.1, examples: 4000 }), m('diverged', 'hessian', { trace: 5 }),
+    m('regression', 'noise', { traceSigma: 1, loss: 0.5, gradNormSq: 0.1, examples: 4000 }), m('regression', 'hessian', { trace: 1 }),
+  ];
+  const rows = ziyinGeneralNoiseRows(trials, measurements);
+  // 2·0.3·5 − 0.2 = 2.8 (the theorem exact here) and 2·0.5·10 − 1 = 9 (measured 30: 3.3×).
+  assert.deepEqual(rows.map((r) => [r.key, r.family, Number(r.theorem5.toFixed(9)), Number((r.measured / r.traceHessian).toFixed(9))]), [['lr', 'logistic regression', 2.8, 0.56], ['mlp', 'MLP, Adam', 9, 3]]);
+  assert.equal(generalNoiseFigure(rows)!.id, 'ziyin-noise-general');
+  assert.equal(generalNoiseFigure([]), undefined);
+  const claims = ziyinClaimsTable({ trials, measurements } as unknown as Parameters<typeof ziyinClaimsTable>[0])[0]!.rows.filter((r) => r[0]!.startsWith('general noise'));
+  assert.deepEqual(claims.map((r) => [r[2], r[3]]), [
+    ['measured/Theorem 5 median 3.33, 3.33–3.33; measured/tr H median 3.00, 3.00–3.00 (n = 1)', 'does not hold (beyond the paper)'],
+    ['measured/Theorem 5 median 1.00, 1.00–1.00; measured/tr H median 0.560, 0.560–0.560 (n = 1)', 'holds beyond the paper (within 2×)'],
+  ]);
 });
 
 test('the claims table: the regression weight-decay row says reproduced when γ = 0 lies outside the best γ\'s range, and partly when the seeds cannot tell them apart', () => {

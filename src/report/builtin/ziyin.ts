@@ -11,11 +11,13 @@ import { fullFluctuations } from '../../study/records.js';
 import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
+import { generalNoiseFigure, ziyinGeneralNoiseRows } from './ziyin-general-noise.js';
 import { batchSizeScale, noiseAlongTrainingFigure, noiseCovariance2dFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
 export * from './ziyin-noise.js';
+export * from './ziyin-general-noise.js';
 
 type LR = { dim: number; covariance: number[] | number[][]; teacher: number[]; labelNoise: number };
 
@@ -363,6 +365,7 @@ export function ziyinFigures(d: ReportData): Figure[] {
     noiseCovarianceFigure(noise, d.trials),
     noiseAlongTrainingFigure(noise, d.trials),
     noiseCovariance2dFigure(noise, d.trials, es),
+    generalNoiseFigure(ziyinGeneralNoiseRows(d.trials, d.measurements)),
     es.length > 0 ? ellipseFigure(es) : undefined,
     widthFigure(d.trials),
     mnistDecayFigure(d.trials),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { builtinStudy, expandTrials, sizesOf, BUILTIN_STUDIES } from '../index.js';
 import { regularized1d } from '../../theory/index.js';
 
-test('ziyin paper: 1-D λ × S grid with 3 seeds, C along training at 7 step budgets × 5 seeds, 2-D ellipses at S = 4, 10, 50, width sweep with SGD fixed, SGD ∝ 1/d and Adam at two learning rates, weight decay in regression and on all of MNIST; C measured on every trial', () => {
+test('ziyin paper: 1-D λ × S grid with 3 seeds, C along training at 7 step budgets × 5 seeds, 2-D ellipses at S = 4, 10, 50 and Fig. 4b–c at λ = 1.5 on eigenvalues 1 and 0.5, width sweep with SGD fixed, SGD ∝ 1/d and Adam at two learning rates, weight decay in regression and on all of MNIST; C measured on every trial', () => {
   assert.deepEqual(sizesOf(BUILTIN_STUDIES.find((b) => b.name === 'ziyin')!), ['smoke', 'quick', 'full', 'paper']);
   const study = builtinStudy('ziyin', 'paper');
   const trials = expandTrials(study, '0');
@@ -24,7 +24,10 @@ test('ziyin paper: 1-D λ × S grid with 3 seeds, C along training at 7 step bud
   assert.equal(along.length, 7 * 5);
   assert.ok(oneD.every((t) => JSON.stringify(t.config.budget) === '{"steps":100000}' && t.config.sampling === 'fresh'));
   const twoD = trials.filter((t) => lr(t)?.dim === 2);
-  assert.deepEqual(twoD.map((t) => `${t.config.optimizer.lr}/${String(t.config.batchSize)}/${t.config.seed}`).sort(), ['0.5/4', '1/10', '1/50'].flatMap((p) => [0, 1, 2].map((s) => `${p}/${s}`)).sort());
+  assert.deepEqual(twoD.map((t) => `${t.config.optimizer.lr}/${String(t.config.batchSize)}/${t.config.seed}`).sort(), ['0.5/4', '1/10', '1/50', '1.5/10', '1.5/50'].flatMap((p) => [0, 1, 2].map((s) => `${p}/${s}`)).sort());
+  // Fig. 4b–c's own setting: λ = 1.5 on an A with eigenvalues 1 and 0.5 (trace 1.5, determinant 0.5).
+  const fig4 = twoD.filter((t) => t.config.optimizer.lr === 1.5).map((t) => lr(t)!.covariance as number[][]);
+  assert.ok(fig4.length === 6 && fig4.every((A) => A[0]![0]! + A[1]![1]! === 1.5 && A[0]![0]! * A[1]![1]! - A[0]![1]! * A[1]![0]! === 0.5 && A[0]![1]! !== 0));
   const mlp = trials.filter((t) => t.config.model.name === 'mlp');
   const rules = new Set(mlp.map((t) => (t.config.optimizer.name === 'adam' ? `adam ${t.config.optimizer.lr}` : t.config.optimizer.lr === 0.5 ? 'sgd 0.5' : `sgd ${t.config.optimizer.lr * t.config.model.widths![0]!}`)));
   assert.deepEqual([...rules].sort(), ['adam 0.001', 'adam 0.01', 'sgd 0.5', 'sgd 50']);
@@ -48,7 +51,7 @@ test('ziyin paper: 1-D λ × S grid with 3 seeds, C along training at 7 step bud
   const optimum = scan.reduce((x, y) => (y.loss < x.loss ? y : x)).g;
   assert.ok(optimum < 0 && optimum > grid[0]! && optimum < grid[grid.length - 1]!, `optimum ${optimum} within ${grid.join(', ')}`);
   assert.ok(oneD.some((t) => t.config.optimizer.lr === 1.5 && t.config.batchSize === 32), 'the γ = 0 point');
-  assert.deepEqual([study.measure!.trials, study.measure!.what, study.measure!.subset], ['all', ['noise'], 4000]);
+  assert.deepEqual([study.measure!.trials, study.measure!.what, study.measure!.subset, study.measure!.hessian], ['all', ['noise', 'hessian'], 4000, { topK: 1, method: 'lanczos', maxIter: 10, traceProbes: 30 }]);
   assert.ok(trials.filter((t) => t.config.data.name === 'linear-regression').every((t) => t.config.data.trainSize === 4000), 'the examples C is measured over');
-  assert.equal(trials.length, 96 + 35 + 9 + decayed.length + 69 + mnist.length);
+  assert.equal(trials.length, 96 + 35 + 15 + decayed.length + 69 + mnist.length);
 });
