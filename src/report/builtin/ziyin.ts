@@ -88,6 +88,11 @@ export interface ZiyinEllipse {
   exact: number[][];
   /** The continuous-time prediction: with C ∝ H = A the Lyapunov equation gives Σ = λσ²/(2S)·I, a circle. */
   continuous: number[][];
+  /**
+   * The discrete-time Hessian approximation (Fig. 4b–c's third curve): the discrete Lyapunov equation with
+   * C ≈ (2L₀/S)H = σ²A/S (Theorem 5 at the minimum, L₀ = σ²/2), i.e. Σ = λσ²/(S(2 − λa_i)) along A's eigenvectors.
+   */
+  discreteHessian: number[][];
   hessian: number[][];
   mean: number[];
   steps: number;
@@ -117,11 +122,14 @@ export function ziyinEllipses(trials: readonly StoredTrial[]): ZiyinEllipse[] {
     const Q = [[Math.cos(theta), -Math.sin(theta)], [Math.sin(theta), Math.cos(theta)]];
     const s2 = lr.labelNoise ** 2;
     const sol = labelNoiseRegression({ eigenvalues: values, noiseVariance: s2, batchSize: S, learningRate: t.config.optimizer.lr, momentum: t.config.optimizer.momentum ?? 0 });
-    const exact = [0, 1].map((i) => [0, 1].map((j) => Q[i]![0]! * sol.sigma[0]! * Q[j]![0]! + Q[i]![1]! * sol.sigma[1]! * Q[j]![1]!));
+    const rotate = (d: readonly number[]) => [0, 1].map((i) => [0, 1].map((j) => Q[i]![0]! * d[0]! * Q[j]![0]! + Q[i]![1]! * d[1]! * Q[j]![1]!));
+    const exact = rotate(sol.sigma);
+    const lambda = t.config.optimizer.lr;
+    const discreteHessian = rotate(values.map((a) => (lambda * s2) / (S * (2 - lambda * a))));
     const average = (pick: (x: typeof f) => number[]) => pick(f).map((_, i) => g.reduce((acc, x) => acc + pick(x.f)[i]!, 0) / g.length);
     const measured = [0, 1].map((i) => average((x) => x.weightCovariance![i]!));
     const c = sigma1dContinuous(s2, S, t.config.optimizer.lr);
-    return { key: t.key, lr: t.config.optimizer.lr, batchSize: S, measured, seeds: g.length, exact, continuous: [[c, 0], [0, c]], hessian: A, mean: average((x) => x.weightMean), steps: f.steps };
+    return { key: t.key, lr: t.config.optimizer.lr, batchSize: S, measured, seeds: g.length, exact, continuous: [[c, 0], [0, c]], discreteHessian, hessian: A, mean: average((x) => x.weightMean), steps: f.steps };
   }).sort((x, y) => x.batchSize - y.batchSize || x.lr - y.lr);
 }
 
@@ -261,35 +269,40 @@ function lossesFigure(rows: readonly SigmaComparison[]): Figure | undefined {
 function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
   // Scale the Hessian's ellipse to the exact Σ's size so that the shapes can be compared.
   const tr = (m: number[][]) => m[0]![0]! + m[1]![1]!;
-  const curves = ['measured Cov(w)', 'exact Σ', 'continuous time λσ²/(2S)·I', 'Hessian A (scaled)'];
+  const curves = ['measured Cov(w)', 'exact Σ', 'discrete-time Hessian approximation', 'continuous time λσ²/(2S)·I', 'Hessian A (scaled)'];
+  const covariances = [...new Set(es.map((e) => JSON.stringify(e.hessian)))];
+  const panel = (e: ZiyinEllipse) => `λ = ${e.lr}, S = ${e.batchSize}${covariances.length > 1 ? `, A${'₁₂₃₄₅₆₇₈₉'[covariances.indexOf(JSON.stringify(e.hessian))] ?? ''}` : ''}`;
   const values = es.flatMap((e) => [
     ...ellipse(e.measured, e.mean, 1, curves[0]!),
     ...ellipse(e.exact, e.mean, 1, curves[1]!),
-    ...ellipse(e.continuous, e.mean, 1, curves[2]!),
-    ...ellipse(e.hessian, e.mean, Math.sqrt(tr(e.exact) / tr(e.hessian)), curves[3]!),
-  ].map((v) => ({ ...v, panel: `λ = ${e.lr}, S = ${e.batchSize}` })));
+    ...ellipse(e.discreteHessian, e.mean, 1, curves[2]!),
+    ...ellipse(e.continuous, e.mean, 1, curves[3]!),
+    ...ellipse(e.hessian, e.mean, Math.sqrt(tr(e.exact) / tr(e.hessian)), curves[4]!),
+  ].map((v) => ({ ...v, panel: panel(e) })));
   const e0 = es[0]!;
-  // One panel per (λ, S), each with equal x and y ranges about the mean so that a circle looks round.
+  // One panel per (λ, S, A), each with equal x and y ranges about the mean so that a circle looks round.
   const panels = es.map((e) => {
-    const mine = values.filter((v) => v.panel === `λ = ${e.lr}, S = ${e.batchSize}`);
+    const mine = values.filter((v) => v.panel === panel(e));
     const h = 1.08 * Math.max(...mine.map((v) => Math.max(Math.abs(v.x - e.mean[0]!), Math.abs(v.y - e.mean[1]!))));
     return {
-      width: 240, height: 240, title: `λ = ${e.lr}, S = ${e.batchSize}`, data: { values: mine }, mark: 'line',
+      width: 200, height: 200, title: panel(e), data: { values: mine }, mark: 'line',
       encoding: {
         x: { field: 'x', type: 'quantitative', scale: { domain: [e.mean[0]! - h, e.mean[0]! + h], nice: false }, title: 'w₁' },
         y: { field: 'y', type: 'quantitative', scale: { domain: [e.mean[1]! - h, e.mean[1]! + h], nice: false }, title: 'w₂' },
         order: { field: 'order', type: 'quantitative' },
         color: { field: 'curve', type: 'nominal', title: null, scale: { domain: curves } },
-        strokeDash: { field: 'curve', type: 'nominal', scale: { domain: curves, range: [[1, 0], [5, 3], [1, 3], [2, 2]] } },
+        strokeDash: { field: 'curve', type: 'nominal', scale: { domain: curves, range: [[1, 0], [5, 3], [6, 2, 1, 2], [1, 3], [2, 2]] } },
       },
     };
   });
   return {
-    id: 'ziyin-fluctuation-ellipse', title: '2-D fluctuation ellipses vs the exact Σ, the continuous-time Σ and the Hessian',
+    id: 'ziyin-fluctuation-ellipse', title: '2-D fluctuation ellipses vs the exact Σ, the Hessian approximations and continuous time',
     caption: `One-standard-deviation ellipses of the weights at stationarity (${e0.steps} steps recorded per trial; measured Cov(w) averaged over `
-      + `${[...new Set(es.map((e) => e.seeds))].join('/')} seed(s)) for A = ${JSON.stringify(e0.hessian)}, one panel per (λ, S): measured, exact `
-      + "(Ziyin et al.'s Σ, rotated from A's eigenbasis), the continuous-time Σ = λσ²/(2S)·I (a circle), and the Hessian A scaled to the exact trace. "
-      + 'Σ is not proportional to A: the noise is not "∝ H"; the smaller S, the larger and the less round the exact ellipse.',
+      + `${[...new Set(es.map((e) => e.seeds))].join('/')} seed(s)) for ${covariances.map((A, i) => `${covariances.length > 1 ? `A${'₁₂₃₄₅₆₇₈₉'[i] ?? ''}` : 'A'} = ${A}`).join(' and ')}, `
+      + "one panel per (λ, S, A): measured, exact (Ziyin et al.'s Σ, rotated from A's eigenbasis), the discrete-time Hessian approximation "
+      + '(the discrete Lyapunov equation with C ≈ σ²A/S: λσ²/(S(2 − λa_i)) along A\'s axes), the continuous-time Σ = λσ²/(2S)·I (a circle), and the '
+      + 'Hessian A scaled to the exact trace. Σ is not proportional to A: the noise is not "∝ H"; the smaller S, the larger and the less round '
+      + 'the exact ellipse, and the further the Hessian approximation falls inside it (Fig. 4b–c: accurate at S = 50, too small at S = 10).',
     spec: { $schema: SCHEMA, title: 'Fluctuation ellipses', hconcat: panels } as TopLevelSpec,
   };
 }
