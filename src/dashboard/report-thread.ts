@@ -3,7 +3,7 @@
  * for a large study this is seconds of work (its whole grid expanded, every trial read, the figures
  * built and checked), which must not hold up the server's answers. The main thread (data.ts) asks for
  * a study and gets the answer serialized and gzipped, ready to send as it is. The report's own
- * functions make it (loadReportData, studyFigures, builtinFigures, resultTables); the only change is
+ * functions make it (loadReportData, reportFigures, resultTables); the only change is
  * the learning curves' data: at most CURVE_SEEDS seeds per batch size, each downsampled to at most
  * CURVE_POINTS points per metric (the report draws every seed of every best trial, too many lines for
  * a browser at the scale of thousands of trials).
@@ -11,8 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { loadReportData } from '../report/data.js';
-import { studyFigures } from '../report/figures.js';
-import { builtinFigures } from '../report/builtin/index.js';
+import { reportFigures } from '../report/builtin/index.js';
 import { resultTables } from '../report/tables.js';
 import { openStore, type Metric, type StudyStore } from '../study/index.js';
 import type { FigureData, StudyReport } from './api.js';
@@ -39,7 +38,7 @@ export async function computeReport(store: StudyStore, name: string, version: st
   const data = await loadReportData(store, found.study);
   const drawn = new Set(data.rows.flatMap((r) => r.bestTrials.slice(0, CURVE_SEEDS)));
   data.curves = new Map([...data.curves].filter(([key]) => drawn.has(key)).map(([key, rows]) => [key, thin(rows, CURVE_POINTS)]));
-  const figures: FigureData[] = [...studyFigures(data), ...builtinFigures(data)].map((f) => ({ id: f.id, title: f.title, caption: f.caption, spec: interactiveSpec(f.spec) }));
+  const figures: FigureData[] = reportFigures(data).map((f) => ({ id: f.id, title: f.title, caption: f.caption, spec: interactiveSpec(f.spec) }));
   return { version, tables: resultTables(data.rows), figures, computeMs: performance.now() - started };
 }
 

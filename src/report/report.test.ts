@@ -12,7 +12,8 @@ import { openStore } from '../study/index.js';
 import { repoRoot, sgdlabCli, smallMlpStudy } from '../study/testing.js';
 import type { StoredTrial } from '../study/index.js';
 import { isoTemperatureLine, linearScalingBoundary, temperatureLevels } from './figures.js';
-import { problemsOf } from './data.js';
+import { loadReportData, problemsOf } from './data.js';
+import { reportFigures } from './builtin/index.js';
 import { problemTable } from './tables.js';
 import { reportHtml } from './html.js';
 
@@ -121,6 +122,17 @@ test('the report renders every figure, is self-contained, and its tables carry t
     assert.ok(Math.abs(temperature / level - 1) < 0.01, `iso-line ${p.T} at B=${p.batchSize}, ε=${p.lr}: T = ${temperature}`);
   }
   await store.close();
+});
+
+test('a built-in study can leave out generic figures its grid makes meaningless: ziyin omits sharpness vs batch size and vs gap', async () => {
+  const store = await openStore(db);
+  const data = await loadReportData(store, (await store.getStudy('small'))!.study);
+  await store.close();
+  const ids = (name: string) => reportFigures({ ...data, study: { ...data.study, name } }).map((f) => f.id);
+  assert.ok(ids('small').includes('sharpness-vs-batch-size') && ids('small').includes('sharpness-vs-gap'));
+  const sharpness = ['sharpness-vs-batch-size', 'sharpness-vs-gap'];
+  // Under ziyin's name its own figures join (its width sweep draws these MLP trials); of the generic ones all but the two remain.
+  assert.deepEqual(ids('ziyin').filter((id) => ids('small').includes(id)), ids('small').filter((id) => !sharpness.includes(id)));
 });
 
 test('writing a report never loads libtorch', () => {

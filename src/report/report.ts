@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Study, StudyStore } from '../study/index.js';
 import { sgdlabVersion } from '../train/version.js';
 import { loadReportData, type ReportData } from './data.js';
-import { studyFigures, type Figure } from './figures.js';
-import { builtinFigures, builtinTables } from './builtin/index.js';
+import type { Figure } from './figures.js';
+import { builtinTables, reportFigures } from './builtin/index.js';
 import { reportHtml } from './html.js';
 import { renderSvg, svgToPng } from './render.js';
 import { problemTable, prunedTable, resultTables, type Table } from './tables.js';
@@ -24,7 +24,7 @@ export interface WrittenReport {
 
 export async function writeReport(store: StudyStore, study: Study, outDir: string, options: { extraFigures?: (d: ReportData) => Figure[] } = {}): Promise<WrittenReport> {
   const data = await loadReportData(store, study);
-  const figures = [...studyFigures(data), ...builtinFigures(data), ...(options.extraFigures?.(data) ?? [])];
+  const figures = [...reportFigures(data), ...(options.extraFigures?.(data) ?? [])];
   const tables = [...builtinTables(data), ...resultTables(data.rows), ...problemTable(data.problems), ...prunedTable(data.trials)];
   mkdirSync(outDir, { recursive: true });
   const written: WrittenReport['figures'] = [];

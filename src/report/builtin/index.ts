@@ -1,6 +1,6 @@
 /** Figures (and tables) that only a built-in study draws (its theory over its measurements), by study name. */
 import type { ReportData } from '../data.js';
-import type { Figure } from '../figures.js';
+import { studyFigures, type Figure } from '../figures.js';
 import type { Table } from '../tables.js';
 import { keskarRemediesFigures, keskarRemediesTables } from './keskar-remedies.js';
 import { qianKlabjanFigures, qianKlabjanTables } from './qian-klabjan.js';
@@ -34,4 +34,17 @@ const BY_STUDY: Record<string, (d: ReportData) => Figure[]> = {
 const TABLES_BY_STUDY: Record<string, (d: ReportData) => Table[]> = { keskar: (d) => [...keskarPaperTable2(d), ...keskarPaperTables(d), ...present(keskarEqualLossTable(d))], 'keskar-remedies': keskarRemediesTables, 'qian-klabjan': qianKlabjanTables, smith: smithClaimsTable, ziyin: ziyinClaimsTable };
 
 export const builtinFigures = (d: ReportData): Figure[] => BY_STUDY[d.study.name]?.(d) ?? [];
+
+/**
+ * Generic figures a built-in study leaves out because its grid makes them meaningless: ziyin's trials are
+ * unrelated problems (1-D and 2-D regression, MLPs, logistic regression), so its Hessian traces, measured
+ * for ziyin-noise-general, say nothing as sharpness against batch size or gap across them.
+ */
+const OMITTED_BY_STUDY: Record<string, readonly string[]> = { ziyin: ['sharpness-vs-batch-size', 'sharpness-vs-gap'] };
+
+/** A report's figures: the generic ones the data support (less those its built-in study omits), then the built-in study's own. */
+export function reportFigures(d: ReportData): Figure[] {
+  const omitted = new Set(OMITTED_BY_STUDY[d.study.name] ?? []);
+  return [...studyFigures(d).filter((f) => !omitted.has(f.id)), ...builtinFigures(d)];
+}
 export const builtinTables = (d: ReportData): Table[] => TABLES_BY_STUDY[d.study.name]?.(d) ?? [];

@@ -218,6 +218,8 @@ export function noiseAlongTrainingFigure(rows: readonly NoiseComparison[], trial
 /** The 2-D figure's series, in its legend's order, and their colours. */
 const TWO_D_SERIES = ['measured', 'exact C at the trial\'s final w', 'exact C at the measured Σ', 'exact stationary E C'] as const;
 const twoDSeries = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: [...TWO_D_SERIES], range: ['#f58518', '#54a24b', '#4c78a8', '#333'] } };
+// The same field on shape, so that the one legend shows each series' mark.
+const twoDShape = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: [...TWO_D_SERIES], range: ['circle', 'cross', 'diamond', 'stroke'] } };
 
 /** The exact stationary Σ of a 2-D configuration and its A (the ellipse figure's, from labelNoiseRegression). */
 export interface StationaryTwoD { lr: number; batchSize: number; exact: Matrix; hessian: Matrix }
@@ -268,9 +270,9 @@ export function noiseCovariance2dFigure(rows: readonly NoiseComparison[], trials
       layer: [
         { data: { values: [{ ratio: 1 }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { field: 'ratio', ...y } } },
         { data: { values: expected }, mark: { type: 'tick', thickness: 2, size: 40 }, encoding: { x, y: { field: 'ratio', ...y }, color: twoDSeries } },
-        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[0]) }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
-        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[1]) }, mark: { type: 'point', shape: 'cross', size: 90 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
-        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[2]) }, mark: { type: 'point', shape: 'diamond', size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[0]) }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries, shape: twoDShape } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[1]) }, mark: { type: 'point', shape: 'cross', size: 90 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries, shape: twoDShape } },
+        { data: { values: points.filter((p) => p.series === TWO_D_SERIES[2]) }, mark: { type: 'point', shape: 'diamond', size: 60 }, encoding: { x, xOffset: { field: 'seed', type: 'nominal' }, y: { field: 'ratio', ...y }, color: twoDSeries, shape: twoDShape } },
       ],
     } as TopLevelSpec,
   };

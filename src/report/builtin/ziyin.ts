@@ -281,7 +281,8 @@ function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
   ].map((v) => ({ ...v, panel: panel(e) })));
   const e0 = es[0]!;
   // One panel per (λ, S, A), each with equal x and y ranges about the mean so that a circle looks round.
-  const panels = es.map((e) => {
+  const ordered = [...es].sort((x, y) => covariances.indexOf(JSON.stringify(x.hessian)) - covariances.indexOf(JSON.stringify(y.hessian)) || x.lr - y.lr || x.batchSize - y.batchSize);
+  const panels = ordered.map((e) => {
     const mine = values.filter((v) => v.panel === panel(e));
     const h = 1.08 * Math.max(...mine.map((v) => Math.max(Math.abs(v.x - e.mean[0]!), Math.abs(v.y - e.mean[1]!))));
     return {
@@ -303,7 +304,8 @@ function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
       + '(the discrete Lyapunov equation with C ≈ σ²A/S: λσ²/(S(2 − λa_i)) along A\'s axes), the continuous-time Σ = λσ²/(2S)·I (a circle), and the '
       + 'Hessian A scaled to the exact trace. Σ is not proportional to A: the noise is not "∝ H"; the smaller S, the larger and the less round '
       + 'the exact ellipse, and the further the Hessian approximation falls inside it (Fig. 4b–c: accurate at S = 50, too small at S = 10).',
-    spec: { $schema: SCHEMA, title: 'Fluctuation ellipses', hconcat: panels } as TopLevelSpec,
+    // Three panels a row: five side by side would shrink each below reading size.
+    spec: { $schema: SCHEMA, title: 'Fluctuation ellipses', concat: panels, columns: 3 } as TopLevelSpec,
   };
 }
 
