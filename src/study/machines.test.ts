@@ -96,10 +96,19 @@ test('three machines on one study, one SIGKILLed mid-trial: every trial complete
   assert.match(registered.stdout, /^nine: 0 completed, 0 diverged, 0 failed, 9 left \(9 new trials this run\)\nregistered: start workers with sgdlab worker/);
   const machines = ['machine-a', 'machine-b', 'machine-c'].map((host) => ({ host, run: start(['worker', '--db', url, '--workers', '1', ...fast, '--wait', '--poll', '0.5'], host) }));
   // Once machine-b is in the middle of a trial, it dies (its worker command and worker process together).
-  const victim = await until('machine-b to be in the middle of a trial', () => withStore(url, async (s) =>
-    (await s.workers('nine')).find((w) => w.host === 'machine-b' && w.holds?.kind === 'trial' && (w.step ?? 0) > 0)));
-  process.kill(-machines[1]!.run.child.pid!, 'SIGKILL');
-  const held = victim.holds!;
+  // Its heartbeat may be half a second old, and a 300-step trial can end in that time, so machine-b is
+  // first frozen (SIGSTOP) and the trial it holds read from the trials table; between trials it is let go on.
+  const machineB = -machines[1]!.run.child.pid!;
+  const { victim, held } = await until('machine-b to be stopped in the middle of a trial', async () => {
+    const v = await withStore(url, async (s) => (await s.workers('nine')).find((w) => w.host === 'machine-b' && w.holds?.kind === 'trial' && (w.step ?? 0) > 0));
+    if (!v) return undefined;
+    process.kill(machineB, 'SIGSTOP');
+    const running = await withStore(url, async (s) => (await s.trials('nine')).find((t) => t.status === 'running' && t.worker === v.id));
+    if (running) return { victim: v, held: running };
+    process.kill(machineB, 'SIGCONT');
+    return undefined;
+  });
+  process.kill(machineB, 'SIGKILL');
   await until('every trial to complete', () => withStore(url, async (s) => (await s.trials('nine')).every((t) => t.status === 'completed')));
   for (const m of [machines[0]!, machines[2]!]) process.kill(-m.run.child.pid!, 'SIGTERM');
   await Promise.all(machines.map((m) => m.run.done));

@@ -31,6 +31,44 @@ export function ziyinClaimsTable(d: ReportData): Table[] {
       `measured/exact ${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}; ${within} of ${sigma.length} points (β > 4) within 2 SE; measured/continuous up to ${fmt(continuous)}`,
       within >= 0.8 * sigma.length ? 'reproduced' : 'partly']);
   }
+  rows.push(...ellipseRows(d), ...noiseRows(d));
+  const width = ziyinWidthRows(d.trials);
+  for (const rule of [...new Set(width.map((w) => w.rule))]) {
+    const mine = width.filter((w) => w.rule === rule);
+    if (mine.length < 2) continue;
+    const [first, last] = [mine[0]!, mine[mine.length - 1]!];
+    const growth = last.lossVariance / first.lossVariance;
+    const scaled = rule.includes('/d');
+    rows.push([`width instability, ${rule} (Fig. 1 middle)`, scaled ? 'λ ∝ 1/d keeps Var(loss) bounded' : 'Var(training loss) grows with width d',
+      `Var(loss) ${fmt(first.lossVariance)} at d = ${first.width} → ${fmt(last.lossVariance)} at d = ${last.width} (×${fmt(growth, 2)}, n = ${last.n})`,
+      scaled ? (growth <= 3 ? 'reproduced' : 'not') : growth >= 10 ? 'reproduced' : growth >= 3 ? 'partly' : 'not']);
+  }
+  const mnist = d.trials.filter((t) => t.config.model.name === 'logistic-regression' && t.status === 'completed' && t.result?.test);
+  if (mnist.length > 0) {
+    const decay = (t: (typeof mnist)[number]) => t.config.optimizer.weightDecay ?? 0;
+    const loss = bestWeightDecay(decayPoints(mnist.map((t) => ({ weightDecay: decay(t), value: t.result!.test!.loss ?? NaN }))));
+    const error = bestWeightDecay(decayPoints(mnist.filter((t) => t.result!.test!.accuracy != null).map((t) => ({ weightDecay: decay(t), value: 1 - t.result!.test!.accuracy! }))));
+    if (loss) rows.push(['negative optimal weight decay, MNIST logistic regression, λ = 1.5, S = 32 (Fig. 1 right): test loss', 'optimal γ < 0', decayText(loss), decayVerdict(loss)]);
+    if (error) rows.push(['the same, by test error', 'optimal γ < 0', decayText(error), decayVerdict(error)]);
+  }
+  const regression = d.trials.find((t) => t.config.data.name === 'linear-regression' && (t.config.optimizer.weightDecay ?? 0) !== 0);
+  if (regression && typeof regression.config.batchSize === 'number') {
+    const [lr, S] = [regression.config.optimizer.lr, regression.config.batchSize];
+    const r = regressionDecayRows(d.trials, lr, S);
+    const best = bestWeightDecay(decayPoints(r.map((x) => ({ weightDecay: x.weightDecay, value: x.measured }))));
+    const spec = regression.config.data.linearRegression!;
+    const a = (spec.covariance as number[] | undefined)?.[0];
+    const u = spec.teacher?.[0];
+    // The closed form needs the 1-D problem written out (a drawn teacher or an identity covariance is not).
+    const theory = a === undefined || u === undefined ? undefined : optimalWeightDecay1d({ a, noiseVariance: (spec.labelNoise ?? 0) ** 2, teacher: u, batchSize: S, learningRate: lr });
+    if (best && theory) rows.push([`negative optimal weight decay, label-noise regression, λ = ${lr}, S = ${S}, a = ${a}`, `theory (1 < λa < 2S/(S + 2)): γ* = ${theory.weightDecay.toFixed(3)}`, decayText(best), decayVerdict(best)]);
+  }
+  return rows.length === 0 ? [] : [{ id: 'ziyin-claims', title: 'Ziyin et al. 2022: claims, the paper, sgdlab, verdict', columns: ['claim', 'paper', 'sgdlab', 'verdict'], rows }];
+}
+
+/** The 2-D ellipses (Fig. 4): each against the exact Σ, and per A the discrete-time Hessian approximation at its largest and smallest S. */
+function ellipseRows(d: ReportData): string[][] {
+  const rows: string[][] = [];
   const ellipses = ziyinEllipses(d.trials);
   const tr = (m: number[][]) => m[0]![0]! + m[1]![1]!;
   for (const e of ellipses) {
@@ -52,6 +90,12 @@ export function ziyinClaimsTable(d: ReportData): Table[] {
       // "Quite accurate": within 15% (the exact theory itself puts it 12% low at λ = 1.5, S = 50); "underestimates": by 30% or more.
       Math.abs(ratio(large) - 1) <= 0.15 && ratio(small) <= 0.7 ? 'reproduced' : 'partly']);
   }
+  return rows;
+}
+
+/** The noise covariance C: 1-D at stationarity, 2-D at each trial's w, along training, and Theorem 5 on MNIST. */
+function noiseRows(d: ReportData): string[][] {
+  const rows: string[][] = [];
   // C: the per-example covariance at the final w against the formula there (1-D) and at the measured Σ.
   const noise = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 1 && r.weightDecay === 0);
   // Each trial's C is one draw at its final w, quadratic in w − u: its mean over draws is finite and
@@ -98,36 +142,5 @@ export function ziyinClaimsTable(d: ReportData): Table[] {
       `measured/Theorem 5 ${span(theorem5)}; measured/tr H ${span(mine.map((r) => r.measured / r.traceHessian))} (n = ${mine.length})`,
       theorem5.every((x) => x >= 0.5 && x <= 2) ? 'holds beyond the paper (within 2×)' : 'does not hold (beyond the paper)']);
   }
-  const width = ziyinWidthRows(d.trials);
-  for (const rule of [...new Set(width.map((w) => w.rule))]) {
-    const mine = width.filter((w) => w.rule === rule);
-    if (mine.length < 2) continue;
-    const [first, last] = [mine[0]!, mine[mine.length - 1]!];
-    const growth = last.lossVariance / first.lossVariance;
-    const scaled = rule.includes('/d');
-    rows.push([`width instability, ${rule} (Fig. 1 middle)`, scaled ? 'λ ∝ 1/d keeps Var(loss) bounded' : 'Var(training loss) grows with width d',
-      `Var(loss) ${fmt(first.lossVariance)} at d = ${first.width} → ${fmt(last.lossVariance)} at d = ${last.width} (×${fmt(growth, 2)}, n = ${last.n})`,
-      scaled ? (growth <= 3 ? 'reproduced' : 'not') : growth >= 10 ? 'reproduced' : growth >= 3 ? 'partly' : 'not']);
-  }
-  const mnist = d.trials.filter((t) => t.config.model.name === 'logistic-regression' && t.status === 'completed' && t.result?.test);
-  if (mnist.length > 0) {
-    const decay = (t: (typeof mnist)[number]) => t.config.optimizer.weightDecay ?? 0;
-    const loss = bestWeightDecay(decayPoints(mnist.map((t) => ({ weightDecay: decay(t), value: t.result!.test!.loss ?? NaN }))));
-    const error = bestWeightDecay(decayPoints(mnist.filter((t) => t.result!.test!.accuracy != null).map((t) => ({ weightDecay: decay(t), value: 1 - t.result!.test!.accuracy! }))));
-    if (loss) rows.push(['negative optimal weight decay, MNIST logistic regression, λ = 1.5, S = 32 (Fig. 1 right): test loss', 'optimal γ < 0', decayText(loss), decayVerdict(loss)]);
-    if (error) rows.push(['the same, by test error', 'optimal γ < 0', decayText(error), decayVerdict(error)]);
-  }
-  const regression = d.trials.find((t) => t.config.data.name === 'linear-regression' && (t.config.optimizer.weightDecay ?? 0) !== 0);
-  if (regression && typeof regression.config.batchSize === 'number') {
-    const [lr, S] = [regression.config.optimizer.lr, regression.config.batchSize];
-    const r = regressionDecayRows(d.trials, lr, S);
-    const best = bestWeightDecay(decayPoints(r.map((x) => ({ weightDecay: x.weightDecay, value: x.measured }))));
-    const spec = regression.config.data.linearRegression!;
-    const a = (spec.covariance as number[] | undefined)?.[0];
-    const u = spec.teacher?.[0];
-    // The closed form needs the 1-D problem written out (a drawn teacher or an identity covariance is not).
-    const theory = a === undefined || u === undefined ? undefined : optimalWeightDecay1d({ a, noiseVariance: (spec.labelNoise ?? 0) ** 2, teacher: u, batchSize: S, learningRate: lr });
-    if (best && theory) rows.push([`negative optimal weight decay, label-noise regression, λ = ${lr}, S = ${S}, a = ${a}`, `theory (1 < λa < 2S/(S + 2)): γ* = ${theory.weightDecay.toFixed(3)}`, decayText(best), decayVerdict(best)]);
-  }
-  return rows.length === 0 ? [] : [{ id: 'ziyin-claims', title: 'Ziyin et al. 2022: claims, the paper, sgdlab, verdict', columns: ['claim', 'paper', 'sgdlab', 'verdict'], rows }];
+  return rows;
 }
