@@ -148,10 +148,15 @@ export class SqliteDialect implements SqlDialect {
     this.db.pragma('foreign_keys = OFF');
     try {
       this.db.transaction(() => {
-        for (let v = current; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
+        // Read again under the write lock: two processes opening a new store at once both saw version 0
+        // above, and the one that waited for the lock must not run the migrations the other just ran.
+        const locked = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+        const from = locked?.version ?? 0;
+        if (from >= MIGRATIONS.length) return;
+        for (let v = from; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
         const broken = this.db.pragma('foreign_key_check') as unknown[];
         if (broken.length > 0) throw new Error(`migrating the study store ${this.path} would break ${broken.length} foreign key(s): ${JSON.stringify(broken.slice(0, 3))}`);
-        if (row === undefined) this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
+        if (locked === undefined) this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
         else this.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
       }).immediate();
     } finally {

@@ -373,6 +373,30 @@ test('sqlite: a store written by a newer sgdlab is refused with a clear message'
   assert.throws(() => new SqliteStudyStore(db), new RegExp(`has schema version 99, newer than this sgdlab \\(${MIGRATIONS.length}\\); upgrade sgdlab`));
 });
 
+test('sqlite: two processes opening a new store at once migrate it once (the second reads the version again under the write lock)', async () => {
+  const db = join(mkdtempSync(join(scratch, 'race-')), 'study.db');
+  // Both openers read version 0 while this connection holds the write lock; then both queue for it.
+  const raw = new Database(db);
+  raw.pragma('journal_mode = WAL');
+  raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+  raw.exec('BEGIN IMMEDIATE');
+  const store = new URL('./sqlite-store.js', import.meta.url).href;
+  const opener = () => new Promise<{ code: number | null; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `const { SqliteStudyStore } = await import(${JSON.stringify(store)}); new SqliteStudyStore(${JSON.stringify(db)}).db.close();`]);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => resolve({ code, err }));
+  });
+  const both = [opener(), opener()];
+  await sleep(1500);
+  raw.exec('COMMIT');
+  raw.close();
+  for (const r of await Promise.all(both)) assert.equal(r.code, 0, r.err);
+  const after = new Database(db);
+  assert.deepEqual(after.prepare('SELECT version FROM schema_version').all(), [{ version: MIGRATIONS.length }]);
+  after.close();
+});
+
 test('sqlite: a version-1 store is migrated: its measurements become completed measurement jobs, its trials attempt 0', async () => {
   const db = join(mkdtempSync(join(scratch, 'v1-')), 'study.db');
   const raw = new Database(db);
