@@ -96,8 +96,9 @@ function ellipseRows(d: ReportData): string[][] {
 /** The noise covariance C: 1-D at stationarity, 2-D at each trial's w, along training, and Theorem 5 on MNIST. */
 function noiseRows(d: ReportData): string[][] {
   const rows: string[][] = [];
+  const comparisons = ziyinNoiseComparisons(d.trials, d.measurements);
   // C: the per-example covariance at the final w against the formula there (1-D) and at the measured Σ.
-  const noise = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 1 && r.weightDecay === 0);
+  const noise = comparisons.filter((r) => r.dim === 1 && r.weightDecay === 0);
   // Each trial's C is one draw at its final w, quadratic in w − u: its mean over draws is finite and
   // well estimated only where the stationary distribution's fourth moment is (tail index β > 4).
   const stable = new Set(ziyinSigmaComparisons(d.trials).filter((r) => r.measured !== undefined && r.relativeError !== undefined).map((r) => r.key));
@@ -112,7 +113,7 @@ function noiseRows(d: ReportData): string[][] {
       Math.abs(mean.mean - 1) <= Math.max(2 * mean.standardError, 0.05) && Math.abs(sampleStatistics(atWeights).mean - 1) <= 0.05 ? 'reproduced' : 'partly']);
   }
   // C in 2-D: each trial's measured C against the formula at its own final w (recorded by the measurement), per A.
-  const twoD = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 2 && r.weightDecay === 0 && r.stationary && r.exactAtWeights !== undefined);
+  const twoD = comparisons.filter((r) => r.dim === 2 && r.weightDecay === 0 && r.stationary && r.exactAtWeights !== undefined);
   const covarianceOf = (key: string) => JSON.stringify(d.trials.find((t) => t.key === key)?.config.data.linearRegression?.covariance);
   for (const A of new Set(twoD.map((r) => covarianceOf(r.key)))) {
     const mine = twoD.filter((r) => covarianceOf(r.key) === A);
@@ -123,7 +124,7 @@ function noiseRows(d: ReportData): string[][] {
       Math.abs(sampleStatistics(ratios).mean - 1) <= 0.05 ? 'reproduced' : 'partly']);
   }
   // C along training: the trials of one (λ, S) cut at several step budgets (not at stationarity).
-  const along = ziyinNoiseComparisons(d.trials, d.measurements).filter((r) => r.dim === 1 && r.weightDecay === 0 && !r.stationary && r.exactAtWeights !== undefined);
+  const along = comparisons.filter((r) => r.dim === 1 && r.weightDecay === 0 && !r.stationary && r.exactAtWeights !== undefined);
   if (new Set(along.map((r) => r.steps)).size >= 3) {
     const first = Math.min(...along.map((r) => r.steps));
     const early = sampleStatistics(along.filter((r) => r.steps === first).map((r) => r.measured / r.hessian));

@@ -215,6 +215,9 @@ export function noiseAlongTrainingFigure(rows: readonly NoiseComparison[], trial
   };
 }
 
+/** A₁, A₂, … : the name of the i-th distinct input covariance (0-based) in the 2-D figures and captions. */
+export const covarianceName = (i: number): string => `A${'₁₂₃₄₅₆₇₈₉'[i] ?? i + 1}`;
+
 /** The 2-D figure's series, in its legend's order, and their colours. */
 const TWO_D_SERIES = ['measured', 'exact C at the trial\'s final w', 'exact C at the measured Σ', 'exact stationary E C'] as const;
 const twoDSeries = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: [...TWO_D_SERIES], range: ['#f58518', '#54a24b', '#4c78a8', '#333'] } };
@@ -238,7 +241,7 @@ export function noiseCovariance2dFigure(rows: readonly NoiseComparison[], trials
   const covarianceOf = (key: string) => JSON.stringify((trialOf(key).config.data.linearRegression as LR).covariance);
   // Each distinct A is named A₁, A₂, … in the order of the trials, and in the caption.
   const covariances = [...new Set(twoD.map((r) => covarianceOf(r.key)))];
-  const name = (A: string) => `A${'₁₂₃₄₅₆₇₈₉'[covariances.indexOf(A)] ?? covariances.indexOf(A) + 1}`;
+  const name = (A: string) => covarianceName(covariances.indexOf(A));
   const config = (lr: number, S: number, A: string) => `λ = ${lr}, S = ${S}${covariances.length > 1 ? `, ${name(A)}` : ''}`;
   const points = twoD.flatMap((r) => {
     const at = { config: config(r.lr, r.batchSize, covarianceOf(r.key)), seed: String(trialOf(r.key).config.seed ?? r.key) };

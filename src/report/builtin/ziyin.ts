@@ -12,7 +12,7 @@ import type { ReportData } from '../data.js';
 import type { Figure } from '../figures.js';
 import { mnistDecayFigure, regressionDecayFigure } from './ziyin-decay.js';
 import { generalNoiseFigure, ziyinGeneralNoiseRows } from './ziyin-general-noise.js';
-import { batchSizeScale, noiseAlongTrainingFigure, noiseCovariance2dFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
+import { batchSizeScale, covarianceName, noiseAlongTrainingFigure, noiseCovariance2dFigure, noiseCovarianceFigure, ziyinNoiseComparisons } from './ziyin-noise.js';
 
 // The weight-decay and noise-covariance parts live in their own files; the report's index re-exports this one.
 export * from './ziyin-decay.js';
@@ -271,7 +271,7 @@ function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
   const tr = (m: number[][]) => m[0]![0]! + m[1]![1]!;
   const curves = ['measured Cov(w)', 'exact Σ', 'discrete-time Hessian approximation', 'continuous time λσ²/(2S)·I', 'Hessian A (scaled)'];
   const covariances = [...new Set(es.map((e) => JSON.stringify(e.hessian)))];
-  const panel = (e: ZiyinEllipse) => `λ = ${e.lr}, S = ${e.batchSize}${covariances.length > 1 ? `, A${'₁₂₃₄₅₆₇₈₉'[covariances.indexOf(JSON.stringify(e.hessian))] ?? ''}` : ''}`;
+  const panel = (e: ZiyinEllipse) => `λ = ${e.lr}, S = ${e.batchSize}${covariances.length > 1 ? `, ${covarianceName(covariances.indexOf(JSON.stringify(e.hessian)))}` : ''}`;
   const values = es.flatMap((e) => [
     ...ellipse(e.measured, e.mean, 1, curves[0]!),
     ...ellipse(e.exact, e.mean, 1, curves[1]!),
@@ -299,7 +299,7 @@ function ellipseFigure(es: readonly ZiyinEllipse[]): Figure {
   return {
     id: 'ziyin-fluctuation-ellipse', title: '2-D fluctuation ellipses vs the exact Σ, the Hessian approximations and continuous time',
     caption: `One-standard-deviation ellipses of the weights at stationarity (${e0.steps} steps recorded per trial; measured Cov(w) averaged over `
-      + `${[...new Set(es.map((e) => e.seeds))].join('/')} seed(s)) for ${covariances.map((A, i) => `${covariances.length > 1 ? `A${'₁₂₃₄₅₆₇₈₉'[i] ?? ''}` : 'A'} = ${A}`).join(' and ')}, `
+      + `${[...new Set(es.map((e) => e.seeds))].join('/')} seed(s)) for ${covariances.map((A, i) => `${covariances.length > 1 ? covarianceName(i) : 'A'} = ${A}`).join(' and ')}, `
       + "one panel per (λ, S, A): measured, exact (Ziyin et al.'s Σ, rotated from A's eigenbasis), the discrete-time Hessian approximation "
       + '(the discrete Lyapunov equation with C ≈ σ²A/S: λσ²/(S(2 − λa_i)) along A\'s axes), the continuous-time Σ = λσ²/(2S)·I (a circle), and the '
       + 'Hessian A scaled to the exact trace. Σ is not proportional to A: the noise is not "∝ H"; the smaller S, the larger and the less round '
