@@ -5,7 +5,7 @@
  * spec carries its level, so level measurements never mix with those of the final checkpoints.
  * Needs no addon.
  */
-import { measureObjectives, measureSchema, objectiveKey, type MeasureObjective, type MeasureSpec } from './schema.js';
+import { byBatchSizeEntry, measureObjectives, measureOptionsFor, measureSchema, objectiveKey, type MeasureObjective, type MeasureSpec } from './schema.js';
 import type { LossLevel } from './records.js';
 import type { StoredTrial } from './store.js';
 
@@ -34,9 +34,16 @@ export function levelJobs(measure: MeasureSpec, trials: readonly StoredTrial[], 
   if (!levels) return [];
   const byKey = new Map(trials.map((t) => [t.key, t]));
   const objectives = measureObjectives(measure);
-  return targets.flatMap((key) => lossLevelsOf(byKey.get(key)!).flatMap((record) => levels.what.flatMap((kind) => objectives.map((objective) => ({
-    key, kind, spec: spec(kind === 'hessian' ? measure.hessian : measure.sharpness, { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey({ objective }) }),
-  })))));
+  return targets.flatMap((key) => {
+    const trial = byKey.get(key)!;
+    // The trial's batch size's options (measure.byBatchSize): the levels' kinds that its entry measures, and their options.
+    const options = measureOptionsFor(measure, trial.config.batchSize);
+    const entryKinds = byBatchSizeEntry(measure, trial.config.batchSize)?.what;
+    const kinds = entryKinds ? levels.what.filter((kind) => entryKinds.includes(kind)) : levels.what;
+    return lossLevelsOf(trial).flatMap((record) => kinds.flatMap((kind) => objectives.map((objective) => ({
+      key, kind, spec: spec(options[kind], { level: record.level, subset: levels.subset ?? measure.subset ?? null, ...objectiveKey({ objective }) }),
+    }))));
+  });
 }
 
 /** The objective a measurement job's spec is for (undefined: the default, running statistics and no clipping; objectiveKey wrote it). */
@@ -50,7 +57,7 @@ export function objectiveOf(spec: string): MeasureObjective | undefined {
  * subset; the job's one objective, of the study's `objectives`, as `objective`).
  */
 export function measurementTarget(options: MeasureSpec, trial: StoredTrial, spec: string): { checkpoint: string; measure: MeasureSpec; level?: number } {
-  const { objectives: _all, ...rest } = options;
+  const { objectives: _all, ...rest } = measureOptionsFor(options, trial.config.batchSize);
   const measure: MeasureSpec = { ...rest, objective: objectiveOf(spec) };
   const level = levelOf(spec);
   if (level === undefined) {

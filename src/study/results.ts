@@ -4,7 +4,7 @@
  * Smith et al. 2020) averaged over seeds, and its metrics as mean ± std over seeds. Diverged, failed
  * and pruned trials never count as best (a learning rate with such a seed is not a candidate). Needs no addon.
  */
-import { measureObjectives, objectiveKey, type Study } from './schema.js';
+import { measureObjectives, measureOptionsFor, objectiveKey, type Study } from './schema.js';
 import { sgdlabVersion } from '../train/version.js';
 import { sampleStatistics } from '../theory/statistics.js';
 import { jobId, type MeasurementJob, type StoredMeasurement, type StoredTrial, type StudyStore } from './store.js';
@@ -172,16 +172,21 @@ export function measurementJobs(study: Study, trials: readonly StoredTrial[]): M
   const targets = measure.trials === 'all' ? trials.filter((t) => t.status === 'completed').map((t) => t.key) : rows.flatMap((r) => r.bestTrials);
   const spec = (options: object, extra: object = {}) => canonicalJson({ ...options, subset: measure.subset ?? null, seed: measure.seed, ...extra });
   const objectives = measureObjectives(measure);
-  const jobs: MeasurementJob[] = targets.flatMap((key) => measure.what.filter((k) => k !== 'interpolate').flatMap((kind): MeasurementJob[] => (kind === 'hessian' || kind === 'sharpness'
-    ? objectives.map((objective) => ({ key, kind, spec: spec(measure[kind], objectiveKey({ objective })) }))
-    : [{ key, kind, spec: spec(kind === 'gradientVariance' ? measure.gradientVariance : measure.noise) }])));
+  const byKey = new Map(trials.map((t) => [t.key, t]));
+  // Each target's options are its batch size's (measure.byBatchSize).
+  const optionsOf = (key: string) => measureOptionsFor(measure, byKey.get(key)!.config.batchSize);
+  const jobs: MeasurementJob[] = targets.flatMap((key) => {
+    const options = optionsOf(key);
+    return options.what.filter((k) => k !== 'interpolate').flatMap((kind): MeasurementJob[] => (kind === 'hessian' || kind === 'sharpness'
+      ? objectives.map((objective) => ({ key, kind, spec: spec(options[kind], objectiveKey({ objective })) }))
+      : [{ key, kind, spec: spec(kind === 'gradientVariance' ? options.gradientVariance : options.noise) }]));
+  });
   jobs.push(...levelJobs(measure, trials, targets, spec));
   if (measure.what.includes('interpolate')) {
-    const byKey = new Map(trials.map((t) => [t.key, t]));
     for (const row of rows) {
       const sb = rows.filter((r) => r.series === row.series && canonicalJson(r.budget) === canonicalJson(row.budget)).sort((a, b) => a.batchSize - b.batchSize)[0]!;
       if (sb === row) continue;
-      for (const key of row.bestTrials) {
+      for (const key of row.bestTrials.filter((k) => optionsOf(k).what.includes('interpolate'))) {
         const partner = sb.bestTrials.find((k) => byKey.get(k)!.config.seed === byKey.get(key)!.config.seed);
         if (partner) jobs.push({ key, kind: 'interpolate', spec: spec(measure.interpolate, { partner, ...objectiveKey({ objective: objectives[0] }) }) });
       }

@@ -11,9 +11,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSpec } from '../data/index.js';
 import { IN_STORE, openStore } from './index.js';
-import { levelsStudy, repoRoot, sgdlabCli, smallMlpStudy, symmetricEigenvalues } from './testing.js';
+import { levelsStudy, linearHessianEigenvalues, linearStudy, repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
 const file = join(dir, 'measured.yaml');
@@ -78,23 +77,15 @@ test('measurements run on the best learning rate\'s seeds per batch size, equal 
 
 test('a measured linear regression: the stored top Hessian eigenvalues are those of XᵀX/n on the first `subset` examples (closed form, computed densely here)', async () => {
   // ŷ = wᵀx and ½-squared loss: H = XᵀX/n whatever w, so λ₁ ≥ λ₂ are the top eigenvalues of the 4×4 matrix.
-  const data: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 64, testSize: 16 };
   const subset = 50;
   const linear = join(dir, 'linear.yaml');
-  writeFileSync(linear, `name: linear
-base:
-  model: { name: linear-regression }
-  data: ${JSON.stringify(data)}
-  optimizer: { name: sgd, lr: 0.05 }
-  batchSize: 16
-  budget: { steps: 4 }
-grid: { seed: [0] }
+  writeFileSync(linear, linearStudy('linear', `grid: { seed: [0] }
 measure:
   trials: all
   what: [hessian]
   subset: ${subset}
   hessian: { topK: 2 }
-`);
+`, '  batchSize: 16\n'));
   const db = join(dir, 'linear.db');
   const run = sgdlab('run', linear, '--db', db, '--workers', '1');
   assert.equal(run.status, 0, run.stderr);
@@ -102,12 +93,7 @@ measure:
   const store = await openStore(db);
   const [measured] = await store.measurements('linear');
   await store.close();
-  const { prepareData, disposeSplits } = await import('../data/index.js');
-  const splits = prepareData(data);
-  const X = (splits.train.x.double().toArray() as number[][]).slice(0, subset);
-  disposeSplits(splits);
-  const H = X[0]!.map((_, a) => X[0]!.map((__, b) => X.reduce((acc, row) => acc + row[a]! * row[b]!, 0) / subset));
-  const exact = symmetricEigenvalues(H).slice(0, 2);
+  const exact = (await linearHessianEigenvalues(subset)).slice(0, 2);
   const stored = (measured!.result as { eigenvalues: number[] }).eigenvalues;
   assert.equal(stored.length, 2);
   stored.forEach((v, i) => assert.ok(Math.abs(v - exact[i]!) <= 1e-4 * exact[i]!, `λ${i + 1}: stored ${v}, XᵀX/n ${exact[i]}`));

@@ -53,6 +53,61 @@ export type MeasureObjective = z.output<typeof objectiveSchema>;
 /** The fewest batch sequences a held-out choice of degree splits in two (4 a half). */
 const HELD_OUT_MIN_SEQUENCES = 8;
 
+/** The Hessian measurement's options (measure.hessian, and a measure.byBatchSize entry's). */
+const hessianOptionsSchema = z.strictObject({
+  topK: z.number().int().positive().default(1),
+  method: z.enum(['lanczos', 'power']).default('lanczos'),
+  /** Hutchinson probes for the trace (0: no trace). */
+  traceProbes: z.number().int().nonnegative().default(0),
+  /** Lanczos steps (or power iterations); default max(2·topK + 20, 30) for Lanczos, 100 for power. */
+  maxIter: z.number().int().positive().optional(),
+});
+
+/** The sharpness measurement's options (measure.sharpness, and a measure.byBatchSize entry's). */
+const sharpnessOptionsSchema = z.strictObject({
+  /** Box sizes ε (Keskar et al. report 1e-3 and 5e-4). */
+  epsilon: z.array(z.number().positive()).min(1).default([1e-3, 5e-4]),
+  /** 'full' (A = I) and/or the dimension p of a random subspace (the paper uses 100). */
+  space: z.array(z.union([z.literal('full'), z.number().int().positive()])).min(1).default(['full', 100]),
+  maxIter: z.number().int().positive().default(10),
+  randomStarts: z.number().int().nonnegative().default(2),
+  /**
+   * The inner maximizer(s): lbfgsb (the paper's L-BFGS-B, scipy's defaults) and/or projected (sgdlab's);
+   * default DEFAULT_SHARPNESS_SOLVER. Values by L-BFGS-B are named 'phi(…) L-BFGS-B' in results.
+   */
+  solver: z.union([solverName, z.array(solverName).min(1)]).optional(),
+  /**
+   * How the random subspace's A is drawn: entries standard normal (default) or uniform in [0, 1) (as the
+   * one public re-implementation of Keskar et al. draws them; the paper does not say).
+   */
+  subspaceDistribution: z.enum(['normal', 'uniform']).optional(),
+});
+
+/**
+ * A schema's fields, each optional and without its default: a measure.byBatchSize entry's options,
+ * which override only the fields they give (the rest are the study's, defaults included).
+ */
+function fieldOverrides<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>): z.ZodType<Partial<z.output<z.ZodObject<Shape>>>> {
+  const fields = Object.entries(schema.shape).map(([name, field]) => [name, ((field instanceof z.ZodDefault ? field.unwrap() : field) as z.ZodType).optional()] as const);
+  return z.strictObject(Object.fromEntries(fields)) as unknown as z.ZodType<Partial<z.output<z.ZodObject<Shape>>>>;
+}
+
+/**
+ * What to measure on the trials of some batch sizes instead (measure.byBatchSize): a sweep's interior
+ * points may need one number each (Keskar et al.'s Fig. 4: φ at ε = 1e-3 in the full space) while its
+ * ends fill tables (Tables 3 and 4: two ε, two spaces, λ_max).
+ */
+const byBatchSizeSchema = z.strictObject({
+  /** Batch sizes as the trials' configs give them (a number, or 'full' for full-batch training). */
+  batchSize: z.array(z.union([z.number().int().positive(), z.literal('full')])).min(1),
+  /** The kinds measured on these trials (their final minima and loss levels), of the study's `what`; default the study's. */
+  what: z.array(z.enum(MEASUREMENT_KINDS)).min(1).optional(),
+  /** Options that override the study's measure.hessian, field by field. */
+  hessian: fieldOverrides(hessianOptionsSchema).optional(),
+  /** Options that override the study's measure.sharpness, field by field. */
+  sharpness: fieldOverrides(sharpnessOptionsSchema).optional(),
+});
+
 export const measureSchema = z.strictObject({
   trials: z.enum(['all', 'best']).default('best'),
   what: z.array(z.enum(MEASUREMENT_KINDS)).min(1),
@@ -79,32 +134,8 @@ export const measureSchema = z.strictObject({
    * first objective is the default measures that one under the same key as `objective` omitted.
    */
   objectives: z.array(objectiveSchema).min(1).optional(),
-  hessian: z.strictObject({
-    topK: z.number().int().positive().default(1),
-    method: z.enum(['lanczos', 'power']).default('lanczos'),
-    /** Hutchinson probes for the trace (0: no trace). */
-    traceProbes: z.number().int().nonnegative().default(0),
-    /** Lanczos steps (or power iterations); default max(2·topK + 20, 30) for Lanczos, 100 for power. */
-    maxIter: z.number().int().positive().optional(),
-  }).prefault({}),
-  sharpness: z.strictObject({
-    /** Box sizes ε (Keskar et al. report 1e-3 and 5e-4). */
-    epsilon: z.array(z.number().positive()).min(1).default([1e-3, 5e-4]),
-    /** 'full' (A = I) and/or the dimension p of a random subspace (the paper uses 100). */
-    space: z.array(z.union([z.literal('full'), z.number().int().positive()])).min(1).default(['full', 100]),
-    maxIter: z.number().int().positive().default(10),
-    randomStarts: z.number().int().nonnegative().default(2),
-    /**
-     * The inner maximizer(s): lbfgsb (the paper's L-BFGS-B, scipy's defaults) and/or projected (sgdlab's);
-     * default DEFAULT_SHARPNESS_SOLVER. Values by L-BFGS-B are named 'phi(…) L-BFGS-B' in results.
-     */
-    solver: z.union([solverName, z.array(solverName).min(1)]).optional(),
-    /**
-     * How the random subspace's A is drawn: entries standard normal (default) or uniform in [0, 1) (as the
-     * one public re-implementation of Keskar et al. draws them; the paper does not say).
-     */
-    subspaceDistribution: z.enum(['normal', 'uniform']).optional(),
-  }).prefault({}),
+  hessian: hessianOptionsSchema.prefault({}),
+  sharpness: sharpnessOptionsSchema.prefault({}),
   /**
    * Also measure every loss-level checkpoint (training option checkpointAt) of the target trials, on
    * the first `subset` examples (default: the measurements' subset): sharpness at equal training loss.
@@ -113,6 +144,12 @@ export const measureSchema = z.strictObject({
     what: z.array(z.enum(['hessian', 'sharpness'])).min(1),
     subset: z.number().int().positive().optional(),
   }).optional(),
+  /**
+   * Other options for the trials of some batch sizes (the batch size a trial trains at; a warm start's
+   * is its second phase's): each entry's `what` and option fields replace the study's on those trials'
+   * measurements (final minima and loss levels). A batch size in no entry gets the study's.
+   */
+  byBatchSize: z.array(byBatchSizeSchema).min(1).optional(),
   /**
    * Keskar et al.'s Fig. 3: the loss and accuracy along α·θ_LB + (1 − α)·θ_SB, from the best trial at the
    * smallest batch size (SB, α = 0) to each larger batch size's best trial of the same seed and budget (α = 1).
@@ -173,9 +210,47 @@ export const measureSchema = z.strictObject({
     const keys = (m.objectives ?? []).map((objective) => JSON.stringify(objectiveKey({ objective })));
     const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
     if (twice >= 0) ctx.addIssue({ code: 'custom', path: ['objectives', twice], message: `the objective ${JSON.stringify(m.objectives![twice])} is the same as an earlier entry (${keys[twice] === '{}' ? 'the default: running statistics, no clipping' : keys[twice]})` });
+    checkByBatchSize(m, ctx);
   });
 
+/** A byBatchSize entry measures a part of the study's kinds, and a batch size has one entry at most. */
+function checkByBatchSize(m: { what: readonly string[]; byBatchSize?: readonly { batchSize: readonly (number | 'full')[]; what?: readonly string[] | undefined }[] | undefined }, ctx: z.RefinementCtx): void {
+  const seen = new Map<number | 'full', number>();
+  m.byBatchSize?.forEach((entry, i) => {
+    const extra = (entry.what ?? []).filter((kind) => !m.what.includes(kind));
+    if (extra.length > 0) ctx.addIssue({ code: 'custom', path: ['byBatchSize', i, 'what'], message: `${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'is' : 'are'} not in the study's measure.what (${m.what.join(', ')}): an entry measures a part of what the study measures` });
+    entry.batchSize.forEach((b, j) => {
+      const earlier = seen.get(b);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['byBatchSize', i, 'batchSize', j], message: `batch size ${b} is already in byBatchSize entry ${earlier}: a batch size takes one entry's options` });
+      else seen.set(b, i);
+    });
+  });
+}
+
 export type MeasureSpec = z.output<typeof measureSchema>;
+
+/**
+ * The measure options of a trial that trains at `batchSize`: the study's, with the `what` and option
+ * fields of the byBatchSize entry that lists it (the entry itself removed, so the result measures one
+ * batch size's way everywhere it goes).
+ */
+export function measureOptionsFor(measure: MeasureSpec, batchSize: number | 'full'): MeasureSpec {
+  const { byBatchSize: _entries, ...rest } = measure;
+  const entry = byBatchSizeEntry(measure, batchSize);
+  if (!entry) return rest;
+  return {
+    ...rest,
+    what: entry.what ?? rest.what,
+    hessian: { ...rest.hessian, ...definedFields(entry.hessian) },
+    sharpness: { ...rest.sharpness, ...definedFields(entry.sharpness) },
+  };
+}
+
+/** The measure.byBatchSize entry that lists `batchSize`, if one does. */
+export const byBatchSizeEntry = (measure: Pick<MeasureSpec, 'byBatchSize'>, batchSize: number | 'full') => measure.byBatchSize?.find((e) => e.batchSize.includes(batchSize));
+
+/** An object's fields whose value is not undefined (an absent override keeps the study's value). */
+const definedFields = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** The objectives a study measures hessian and sharpness under: `objectives`, or the one `objective` (undefined: the default). */
 export const measureObjectives = (measure: Pick<MeasureSpec, 'objective' | 'objectives'>): (MeasureObjective | undefined)[] => measure.objectives ?? [measure.objective];

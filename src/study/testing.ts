@@ -1,6 +1,7 @@
 /** Test helpers for the study layer: the sgdlab command as a user runs it, and a small MNIST MLP study file. */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import type { StoredTrial } from './store.js';
+import type { DataSpec } from '../data/index.js';
 import { join } from 'node:path';
 
 /** The repository root (tests run from dist/src/...). */
@@ -31,6 +32,30 @@ measure:
   hessian: { topK: 1 }
   levels: { what: [hessian], subset: 100 }
 `, `  checkpointAt: { trainLoss: [${levels.join(', ')}] }\n`);
+
+/**
+ * A linear regression (4 inputs, 64 training examples) whose Hessian under ½-squared loss is XᵀX/n
+ * whatever the weights: the closed form the Hessian measurements' study tests check against.
+ */
+export const LINEAR_DATA: DataSpec = { name: 'linear-regression', linearRegression: { dim: 4, covariance: [4, 2, 1, 0.5], teacher: [1, -1, 0.5, 2], labelNoise: 0.5 }, trainSize: 64, testSize: 16 };
+
+/** A study file training LINEAR_DATA's model with SGD for 4 steps; `rest` is appended (grid, measure, …). */
+export const linearStudy = (name: string, rest: string, baseExtra = ''): string => `name: ${name}
+base:
+  model: { name: linear-regression }
+  data: ${JSON.stringify(LINEAR_DATA)}
+  optimizer: { name: sgd, lr: 0.05 }
+  budget: { steps: 4 }
+${baseExtra}${rest}`;
+
+/** The eigenvalues of XᵀX/n on the first `subset` training examples of LINEAR_DATA (all by default), descending, computed densely. */
+export async function linearHessianEigenvalues(subset?: number): Promise<number[]> {
+  const { prepareData, disposeSplits } = await import('../data/index.js');
+  const splits = prepareData(LINEAR_DATA);
+  const X = (splits.train.x.double().toArray() as number[][]).slice(0, subset);
+  disposeSplits(splits);
+  return symmetricEigenvalues(X[0]!.map((_, a) => X[0]!.map((__, b) => X.reduce((acc, row) => acc + row[a]! * row[b]!, 0) / X.length)));
+}
 
 /**
  * Eigenvalues of a small symmetric matrix, descending: cyclic Jacobi rotations in float64, written

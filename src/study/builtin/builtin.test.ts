@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, parseStudy, seriesOf } from '../index.js';
+import { BUILTIN_SIZES, BUILTIN_STUDIES, builtinStudy, expandTrials, measureOptionsFor, parseStudy, seriesOf } from '../index.js';
 import { sgdlabCli } from '../testing.js';
 import { SMOKE_TEST_FILES, smokeRun, smokeTitle } from './smoke-testing.js';
 
@@ -66,6 +66,10 @@ test('keskar paper: the Fig. 4 sweep B = 256 … 6,000 × 3 seeds, each trained 
   assert.equal(study.measure!.subset, undefined, 'the final minima on all 60,000 examples');
   assert.deepEqual(study.measure!.levels, { what: ['hessian', 'sharpness'], subset: 10000 });
   assert.deepEqual(study.measure!.sharpness.solver, ['lbfgsb', 'projected']);
+  // Tables 3 and 4 at SB and LB (λ_max; φ at two ε, full and 100-dimensional), Fig. 4's φ(1e-3, full) alone between.
+  const of = (b: number) => measureOptionsFor(study.measure!, b);
+  assert.deepEqual([256, 6000].map((b) => [of(b).what, of(b).sharpness.epsilon, of(b).sharpness.space]), [256, 6000].map(() => [['hessian', 'sharpness'], [1e-3, 5e-4], ['full', 100]]));
+  assert.deepEqual([512, 1024, 2048, 4096].map((b) => [of(b).what, of(b).sharpness]), [512, 1024, 2048, 4096].map(() => [['sharpness'], { ...study.measure!.sharpness, epsilon: [1e-3], space: ['full'] }]));
   // Under running statistics and Keskar's objective (batches of 10,000: the memory of 60,000 at once), except quick (`npm start`'s time).
   const keskar = { batchNorm: 'batch', batchNormBatch: 10000, probabilityClip: 1e-7 };
   assert.deepEqual(['smoke', 'quick', 'full', 'paper'].map((size) => builtinStudy('keskar', size).measure!.objectives), [[{ batchNorm: 'running' }, { ...keskar, batchNormBatch: 'all' }], undefined, [{ batchNorm: 'running' }, keskar], [{ batchNorm: 'running' }, keskar]]);
