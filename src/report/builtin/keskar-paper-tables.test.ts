@@ -68,6 +68,16 @@ test("Table 2: the paper's F1 accuracies beside sgdlab's mean ± std over the se
   assert.equal(keskarPaperTables(d)[0]!.rows[1]![4], '60.00 (n = 1)', 'one seed measured of two: the value alone, and its n');
 });
 
+test('a minimum trained under a stop rule is labelled with the epochs its seeds ran, its budget as their cap', () => {
+  const plateau = { stopAt: { plateau: { patience: 5, minDelta: 0.01, mode: 'rel', on: 'epoch' } } };
+  const ran = (t: StoredTrial, epochs: number, stopped?: string): StoredTrial => ({ ...t, result: { ...t.result!, epochs, ...(stopped ? { stopped } : {}) } });
+  const why = 'the epoch mean training loss did not improve';
+  const trials = [ran(trial('sb', 256, plateau), 24, why), ran(trial('sb-seed1', 256, plateau), 32, why), ran(trial('lb', 6000, plateau), 100), ran(trial('lb-seed1', 6000, plateau), 100)];
+  const rows = (lb: StoredTrial[]) => keskarPaperTable2({ study: { name: 'keskar' }, trials: [...trials.slice(0, 2), ...lb], rows: [row('sb', 256, 1), row('lb', 6000, 3)], curves: new Map(), measurements: [], problems: [] } as unknown as ReportData)[0]!.rows.slice(0, 2).map((r) => r[1]);
+  assert.deepEqual(rows(trials.slice(2)), ['SB (B = 256, 24–32 epochs (all stopped by the stop rule), n = 2)', 'LB (B = 6000, 100 epochs (the budget, none stopped by the stop rule), n = 2)']);
+  assert.equal(rows([trials[2]!, ran(trials[3]!, 60, why)])[1], 'LB (B = 6000, 60–100 epochs (1 of 2 stopped by the stop rule), n = 2)');
+});
+
 test('a value over one seed prints without a spread (no "± 0.0")', () => {
   assert.equal(formatStat(stat([0.5])), '0.5000');
   assert.equal(formatStat(stat([0.975]), true), '97.50%');

@@ -5,7 +5,7 @@
  * clipped as Keras 1 did) and per inner solver, so the two conventions' values stand side by side and
  * never mix. Needs no addon.
  */
-import { splitObjectiveLabel, type Stat } from '../../study/index.js';
+import { splitObjectiveLabel, type Stat, type StoredTrial } from '../../study/index.js';
 import type { ReportData, ReportRow } from '../data.js';
 import { budgetLabel } from '../data.js';
 import { formatStat, type Table } from '../tables.js';
@@ -51,8 +51,8 @@ export const phiOrder = (a: PhiName, b: PhiName): number =>
 /** A column's title for an objective and solver. */
 const columnTitle = (objective: string, solver: PhiName['solver']) => `sgdlab, ${objective === '' ? 'BN running' : objective} (${solver === 'lbfgsb' ? 'L-BFGS-B' : 'projected'})`;
 
-/** The plain F1 minima at the smallest (SB) and largest (LB) batch size: no warm start, no other model. */
-function sbAndLb(d: ReportData): { row: ReportRow; which: 'SB' | 'LB' }[] {
+/** The plain F1 minima at the smallest (SB) and largest (LB) batch size: no warm start, no other model; each with its label. */
+function sbAndLb(d: ReportData): { row: ReportRow; which: 'SB' | 'LB'; label: string }[] {
   const byKey = new Map(d.trials.map((t) => [t.key, t]));
   const plain = d.rows.filter((r) => {
     const config = byKey.get(r.bestTrials[0] ?? '')?.config;
@@ -62,12 +62,28 @@ function sbAndLb(d: ReportData): { row: ReportRow; which: 'SB' | 'LB' }[] {
   const sizes = plain.map((r) => r.batchSize);
   const [sb, lb] = [Math.min(...sizes), Math.max(...sizes)];
   if (sb === lb) return [];
-  return plain.filter((r) => r.batchSize === sb || r.batchSize === lb).map((row) => ({ row, which: row.batchSize === sb ? 'SB' as const : 'LB' as const }))
-    .sort((a, b) => a.row.batchSize - b.row.batchSize);
+  return plain.filter((r) => r.batchSize === sb || r.batchSize === lb).map((row) => {
+    const which = row.batchSize === sb ? 'SB' as const : 'LB' as const;
+    return { row, which, label: minimumLabel(row, which, row.bestTrials.flatMap((k) => byKey.get(k) ?? [])) };
+  }).sort((a, b) => a.row.batchSize - b.row.batchSize);
 }
 
-/** A minimum as the tables name it: SB or LB, its batch size and budget, and over how many seeds its values are (the paper's: 5). */
-const minimumLabel = (r: ReportRow, which: 'SB' | 'LB') => `${which} (B = ${r.batchSize}, ${budgetLabel(r.budget)}, n = ${r.bestTrials.length})`;
+/**
+ * A minimum as the tables name it: SB or LB, its batch size, how long it trained, and over how many
+ * seeds its values are (the paper's: 5). Trained under a stop rule (stopAt: the paper's "until the loss
+ * ceased to improve"), its seeds' epochs are shown, and how many of them the rule stopped (the others
+ * ran to the budget).
+ */
+function minimumLabel(r: ReportRow, which: 'SB' | 'LB', trials: readonly StoredTrial[]): string {
+  const epochs = trials.flatMap((t) => (typeof t.result?.epochs === 'number' ? [t.result.epochs] : []));
+  const [fewest, most] = [Math.min(...epochs), Math.max(...epochs)];
+  const stopped = trials.filter((t) => t.result?.stopped !== undefined).length;
+  const byRule = stopped === trials.length ? 'all stopped by the stop rule' : stopped === 0 ? 'the budget, none stopped by the stop rule' : `${stopped} of ${trials.length} stopped by the stop rule`;
+  const trained = trials.some((t) => t.config.stopAt !== undefined) && epochs.length > 0
+    ? `${fewest === most ? fewest : `${fewest}–${most}`} epochs (${byRule})`
+    : budgetLabel(r.budget);
+  return `${which} (B = ${r.batchSize}, ${trained}, n = ${r.bestTrials.length})`;
+}
 
 /** A cell's mean ± std; its n when it is not the row's (a measurement that failed or has not run yet on some seed). */
 const statCell = (s: Stat | undefined, r: ReportRow, percent = false) => `${formatStat(s, percent)}${s && s.n !== r.bestTrials.length ? ` (n = ${s.n})` : ''}`;
@@ -79,8 +95,8 @@ export function keskarPaperTable2(d: ReportData): Table[] {
   return [{
     id: 'keskar-table-2', title: `Keskar et al. Table 2: training and test accuracy of the SB and LB minima, the paper (F1, mean ± std over ${PAPER_SEEDS} seeds) beside sgdlab (mean ± std over n seeds)`,
     columns: ['accuracy', 'minimum', `paper (F1, n = ${PAPER_SEEDS})`, 'sgdlab'],
-    rows: (['training', 'test'] as const).flatMap((which) => minima.map(({ row, which: m }) => [
-      which, minimumLabel(row, m), KESKAR_PAPER_F1_ACCURACY[which][m], statCell(which === 'training' ? row.trainAccuracy : row.testAccuracy, row, true),
+    rows: (['training', 'test'] as const).flatMap((which) => minima.map(({ row, which: m, label }) => [
+      which, label, KESKAR_PAPER_F1_ACCURACY[which][m], statCell(which === 'training' ? row.trainAccuracy : row.testAccuracy, row, true),
     ])),
   }];
 }
@@ -104,8 +120,8 @@ export function keskarPaperTables(d: ReportData): Table[] {
     return [{
       id, title,
       columns: ['space', 'ε', 'minimum', paperTitle, ...columns.map((c) => columnTitle(c.objective, c.solver))],
-      rows: spaces.flatMap((space) => epsilons.flatMap((epsilon) => minima.map(({ row, which }) => [
-        space === 'full' ? 'A = I' : space, String(epsilon), minimumLabel(row, which), paper[epsilon]?.[which] ?? '–',
+      rows: spaces.flatMap((space) => epsilons.flatMap((epsilon) => minima.map(({ row, which, label }) => [
+        space === 'full' ? 'A = I' : space, String(epsilon), label, paper[epsilon]?.[which] ?? '–',
         ...columns.map((c) => statCell(stat(row, space, epsilon, c), row)),
       ]))),
     }];
