@@ -78,9 +78,9 @@ const KESKAR_SEEDS = [0, 1, 2];
 
 /**
  * The paper size's sweep between SB and LB (Fig. 4): φ(1e-3, A = I) only, by both solvers under both
- * objectives. A final minimum's full set (λ_max by 20 Lanczos steps, 8 maximizations) took about
- * 1,000 worker-seconds per objective on all 60,000 examples, these two maximizations about 200
- * (docs/REPRODUCTIONS.md), so the 12 sweep trials' measurements fall from about 24,000 to 4,800.
+ * objectives. A final minimum's full set (λ_max by 20 Lanczos steps, 8 maximizations) took 520–700
+ * worker-seconds per objective on all 60,000 examples, these two maximizations 102–115
+ * (docs/REPRODUCTIONS.md): the 12 sweep trials' measurements took 2,593 instead of about 15,600.
  */
 const KESKAR_SWEEP_MEASURE = { batchSize: [512, 1024, 2048, 4096], what: ['sharpness' as const], sharpness: { epsilon: [1e-3], space: ['full' as const] } };
 
@@ -154,7 +154,7 @@ export const keskar: BuiltinStudy = {
     // examples); every final minimum measured on all 60,000 examples under both objectives, φ by the
     // paper's L-BFGS-B and sgdlab's maximizer from y = 0 (no random starts: the paper's procedure): SB's
     // and LB's for Tables 3 and 4 (λ_max; φ at both ε, full space and subspace), the sweep's interior
-    // for Fig. 4 only (φ at ε = 1e-3, full space: a fifth of the cost, KESKAR_SWEEP_MEASURE).
+    // for Fig. 4 only (φ at ε = 1e-3, full space: a sixth of the cost, KESKAR_SWEEP_MEASURE).
     paper: (): StudyInput => ({
       name: 'keskar',
       description: 'Keskar et al. 2017, F1 on MNIST (paper size: B from 256 to 6,000, 3 seeds, each trained until the epoch loss stops improving; SB and LB sharpness at equal training loss; every final minimum measured on all 60,000 examples under both objectives with L-BFGS-B and the projected maximizer).',
