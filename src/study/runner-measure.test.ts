@@ -3,12 +3,13 @@
  * `sgdlab measure` computes them on the trial's checkpoint (the plumbing: targets, options, data,
  * checkpoint; the numbers themselves are checked against independent references in
  * measure-trial.test.ts and cli/measure.test.ts, and here for a linear regression against XᵀX/n); a worker over its memory limit or killed by a signal
- * has its trial recorded as failed with the reason while the study goes on.
+ * has its trial recorded as failed with the reason while the study goes on; a worker killed by a signal, or by
+ * Ctrl-C with its run, leaves no scratch folder in the temporary directory.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IN_STORE, openStore } from './index.js';
@@ -29,6 +30,9 @@ measure:
 `));
 const sgdlab = sgdlabCli;
 const root = repoRoot;
+
+/** The workers' scratch folders (worker-pool.ts) in a temporary directory. */
+const scratchFolders = (tmp: string) => readdirSync(tmp).filter((f) => f.startsWith('sgdlab-worker-'));
 
 type Row = { batchSize: number; bestLr: number; bestTrials: string[]; measurements: Record<string, { mean: number; std: number; n: number }> };
 
@@ -136,8 +140,9 @@ base:
 grid: { seed: [0, 1, 2] }
 `);
   const db = join(dir, 'crashy.db');
+  const tmp = mkdtempSync(join(dir, 'tmp-crashy-'));
   const output = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', crashy, '--db', db, '--workers', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', crashy, '--db', db, '--workers', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     let sent = false;
@@ -167,6 +172,40 @@ grid: { seed: [0, 1, 2] }
   await store.close();
   assert.equal(failed.length, 1);
   assert.equal(failed[0]!.error, 'the worker died (signal SIGSEGV) while running this');
+  assert.deepEqual(scratchFolders(tmp), [], "the dead worker's scratch folder is removed with the others'");
+});
+
+test("Ctrl-C (SIGINT to the run's process group) mid-trial: the run stops with 130, no worker's scratch folder is left, and the next run completes the study", async () => {
+  const file = join(dir, 'ctrlc.yaml');
+  writeFileSync(file, smallMlpStudy('ctrlc', 'grid:\n  seed: [0, 1]\n').replace('steps: 30', 'steps: 3000'));
+  const db = join(dir, 'ctrlc.db');
+  const tmp = mkdtempSync(join(dir, 'tmp-ctrlc-'));
+  // Its own process group, as a terminal's foreground job: SIGINT reaches the command and its workers at once.
+  const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let training: string[] = [];
+  for (let tries = 0; training.length < 2; tries++) {
+    assert.ok(tries < 1200, 'both workers training within two minutes');
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      const store = await openStore(db);
+      training = (await store.workers('ctrlc')).filter((w) => w.holds?.kind === 'trial' && (w.step ?? 0) > 0).map((w) => w.id);
+      await store.close();
+    } catch {
+      /* not created yet */
+    }
+  }
+  // The witness that this test can fail: the folders exist while the workers train.
+  assert.equal(scratchFolders(tmp).length, 2);
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted: run the same command again to resume/);
+  assert.deepEqual(scratchFolders(tmp), []);
+  const resumed = sgdlab('run', file, '--db', db, '--workers', '2');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stdout, /^ctrlc: 2 completed, 0 diverged, 0 failed, 0 left \(0 new trials this run\)/);
 });
 
 test('loss-level checkpoints are measured from an artifacts directory and from the store, with the same numbers', async () => {

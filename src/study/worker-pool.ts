@@ -4,9 +4,15 @@
  * that dies (a native crash, the OOM killer) or goes over its memory limit (resident set, read from
  * /proc every half second, SIGKILL over the limit) has the trial or measurement it held recorded as
  * failed with the reason, and a new worker takes its slot. Aborting kills the workers.
+ *
+ * Each worker's scratch folder (checkpoints on their way into the store or out of it) is made here and
+ * removed here when the worker has exited, whatever ended it: a worker killed by a signal (SIGKILL on
+ * abort or over its memory limit, SIGINT from a terminal's Ctrl-C, a native crash) runs no cleanup of
+ * its own, and its folder, checkpoints included, would stay in the temporary directory for good.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StudyStore } from './store.js';
@@ -80,9 +86,10 @@ function workerEnvironment(url: string, cudaVisibleDevices: string | undefined):
   };
 }
 
-/** A running worker, and its resident memory when the monitor found it over the limit (it is then killed). */
+/** A running worker, its scratch folder, and its resident memory when the monitor found it over the limit (it is then killed). */
 interface Worker {
   child: ChildProcess;
+  scratch: string;
   overLimitMb?: number;
 }
 
@@ -159,6 +166,7 @@ class WorkerPool {
         if (this.o.tally.aborted) return resolve();
         const entry = this.spawnWorker(slot);
         entry.child.on('exit', (code, signal) => void (async () => {
+          rmSync(entry.scratch, { recursive: true, force: true });
           this.children.delete(slot);
           this.states[slot]!.doing = { type: 'idle' };
           const reason = this.death(slot, entry, code, signal);
@@ -178,11 +186,12 @@ class WorkerPool {
 
   private spawnWorker(slot: number): Worker {
     const { study, phase, workerOptions, url, gpus } = this.o;
-    const child = spawn(process.execPath, [this.script, study, phase, JSON.stringify(workerOptions)], {
+    const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
+    const child = spawn(process.execPath, [this.script, study, phase, JSON.stringify(workerOptions), scratch], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: workerEnvironment(url, workerCudaVisibleDevices(slot, gpus)),
     });
-    const entry: Worker = { child };
+    const entry: Worker = { child, scratch };
     this.children.set(slot, entry);
     this.states[slot] = { slot, pid: child.pid, doing: { type: 'idle' }, rssMb: 0 };
     child.on('message', (m: WorkerMessage) => {

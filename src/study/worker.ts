@@ -6,11 +6,10 @@
  * A heartbeat thread renews the lease while the main thread computes. A study with `pack` has the
  * worker claim further trials of a claimed trial's pack and train them together (packing.ts), each
  * stored with its own attempt (and, when the study prunes, pruned at the rungs on its own: trainPack).
- * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON (the second
+ * Started by the runner: SGDLAB_DB=URL node dist/src/study/worker.js STUDY train|measure OPTIONS-JSON SCRATCH-DIR (the second
  * phase measures trained trials from their checkpoints); its id is host:pid:start time. One libtorch thread.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { disposeSplits, prepareData, splitsOnDevice, type DataSplits } from '../data/index.js';
@@ -66,7 +65,7 @@ interface Context {
   pruneGroups: PruneGroups | undefined;
   /** What packs trials together, when the study packs (packing.ts). */
   packing: PackPlanner | undefined;
-  /** This worker's scratch folder (checkpoints on their way to the store, checkpoints read from it). */
+  /** This worker's scratch folder (checkpoints on their way to the store, checkpoints read from it): the pool's, removed by it. */
   scratch: string;
 }
 
@@ -475,13 +474,13 @@ export const EXIT_STORE_UNREACHABLE = 3;
 async function main(): Promise<void> {
   // The store's URL comes in the environment, not argv, so that its password is not in the process list.
   const url = process.env.SGDLAB_DB;
-  const [name, phase, json] = process.argv.slice(2);
-  if (!url || !name || (phase !== 'train' && phase !== 'measure') || !json) throw new Error('usage: SGDLAB_DB=URL worker.js STUDY train|measure OPTIONS-JSON');
+  // The scratch folder is the pool's (worker-pool.ts): it removes it after this process exits, however it ends.
+  const [name, phase, json, scratch] = process.argv.slice(2);
+  if (!url || !name || (phase !== 'train' && phase !== 'measure') || !json || !scratch) throw new Error('usage: SGDLAB_DB=URL worker.js STUDY train|measure OPTIONS-JSON SCRATCH-DIR');
   const options = JSON.parse(json) as WorkerOptions;
   const id = workerId();
   const store = await openStore(url, { retrySeconds: options.leaseSeconds });
   const data = new DataCache();
-  const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
   const heartbeat = new Heartbeat({ id, study: name, host: hostId(), pid: process.pid, holds: null, step: null, totalSteps: null, loss: null, rssMb: null, state: 'idle', message: null },
     // Progress (step, loss, metrics) every second: what the dashboard shows of a running trial is at most that old.
     { url, leaseSeconds: options.leaseSeconds, heartbeatSeconds: options.heartbeatSeconds, progressSeconds: Math.min(1, options.heartbeatSeconds) });
@@ -500,7 +499,6 @@ async function main(): Promise<void> {
     }
   } finally {
     data.dispose();
-    rmSync(scratch, { recursive: true, force: true });
     await heartbeat.stop(stopped ?? null);
     await store.close();
     process.disconnect?.();
