@@ -1,12 +1,14 @@
 /**
  * The keskar report's sharpness at equal training loss: rows join each trial's loss levels (training
  * loss, ‖θ − θ₀‖) with the measurements made at them, and the final minima with theirs; a warm-started
- * run is its own series.
+ * run is its own series; the figure draws a line per run, not per batch size.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredMeasurement, StoredTrial } from '../../study/index.js';
-import { keskarEqualLossRows } from './keskar-equal-loss.js';
+import type { ReportData } from '../data.js';
+import { renderSvg } from '../render.js';
+import { keskarEqualLossFigure, keskarEqualLossRows } from './keskar-equal-loss.js';
 
 const level = (lvl: number, loss: number) => ({ level: lvl, step: 5, epoch: 0.5, trainLoss: loss, trainExamples: 500, testAccuracy: 0.5, distanceFromInitial: 2 * lvl, checkpoint: `/ckpt/loss-${lvl}` });
 const trial = (key: string, batchSize: number, coordinates: Record<string, unknown>, levels: ReturnType<typeof level>[]): StoredTrial => ({
@@ -32,4 +34,17 @@ test('rows per trial and level (training loss, ‖θ − θ₀‖, λ_max, φ by
   ]);
   assert.deepEqual(rows.map((r) => r.series), ['', '', '', '', 'warmStart={batchSize=16,epochs=1}']);
   assert.equal(rows[0]!.examples, 100);
+});
+
+test('the figure draws one line per run: two seeds at one batch size are two lines of two checkpoints each, per quantity', async () => {
+  // Seed 1's checkpoints lie between seed 0's in loss: one line per batch size would join all four.
+  const trials = [trial('s0', 16, { batchSize: 16, seed: 0 }, [level(1, 0.9), level(0.5, 0.3)]), trial('s1', 16, { batchSize: 16, seed: 1 }, [level(1, 0.6), level(0.5, 0.2)])];
+  const measurements = trials.flatMap((t) => [1, 0.5].map((lvl) => measured(t.key, 'hessian', lvl, { eigenvalues: [lvl * 10], examples: 100 })));
+  const figure = keskarEqualLossFigure({ trials, measurements } as unknown as ReportData)!;
+  const svg = await renderSvg(figure.spec);
+  // Vega writes each line of a line mark as one <path> inside the mark's group (class mark-line).
+  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*>(.*?)<\/g>/g)].flatMap((g) => [...g[1]!.matchAll(/<path[^>]* d="([^"]+)"/g)].map((p) => p[1]!));
+  // Two quantities (λ_max, ‖θ − θ₀‖) × two runs; each line has its two checkpoints: a move and one segment.
+  assert.equal(lines.length, 4, svg.slice(0, 2000));
+  for (const d of lines) assert.equal(d.match(/[ML]/g)!.join(''), 'ML', d);
 });

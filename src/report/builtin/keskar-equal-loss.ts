@@ -72,12 +72,12 @@ export function keskarEqualLossFigure(d: ReportData): Figure | undefined {
   const measuredLevels = rows.filter((r) => r.level !== undefined && Object.keys(r.values).length > 1);
   if (measuredLevels.length === 0) return undefined;
   const values = rows.flatMap((r) => Object.entries(r.values).filter(([, v]) => Number.isFinite(v)).map(([name, value]) => ({
-    quantity: title(name), value, loss: r.trainLoss, B: `B = ${r.batchSize}${r.series ? ` (${r.series})` : ''}`, point: r.level === undefined ? 'final minimum' : 'loss level',
+    quantity: title(name), value, loss: r.trainLoss, B: `B = ${r.batchSize}${r.series ? ` (${r.series})` : ''}`, run: r.key, point: r.level === undefined ? 'final minimum' : 'loss level',
   }))).filter((v) => v.loss > 0);
   const examples = [...new Set(measuredLevels.map((r) => r.examples).filter((n) => n !== undefined))];
   return {
     id: 'keskar-sharpness-vs-loss', title: 'Sharpness at equal training loss',
-    caption: `Keskar et al. Fig. 6: each quantity against the training loss at which the minimum was saved (log scale), one line per batch size through the checkpoints taken the first time the training loss fell below each level${examples.length ? ` (measured on ${examples.join(', ')} training examples)` : ''}; hollow: the final minima (measured on the study's measurement subset). Softmax saturation makes sharpness fall with the loss, so SB and LB are compared at the same loss. φ without a suffix is sgdlab's projected maximizer; "L-BFGS-B" the paper's solver (10 iterations from y = 0, scipy's tolerances); "first-order" is ε·Σ|g_i|(|x_i| + 1)/(1 + f)·100, the part of φ that the gradient alone explains.`,
+    caption: `Keskar et al. Fig. 6: each quantity against the training loss at which the minimum was saved (log scale), one line per run (a batch size's seeds are lines of one colour) through the checkpoints taken the first time the training loss fell below each level${examples.length ? ` (measured on ${examples.join(', ')} training examples)` : ''}; hollow: the final minima (measured on the study's measurement subset). Softmax saturation makes sharpness fall with the loss, so SB and LB are compared at the same loss. φ without a suffix is sgdlab's projected maximizer; "L-BFGS-B" the paper's solver (10 iterations from y = 0, scipy's tolerances); "first-order" is ε·Σ|g_i|(|x_i| + 1)/(1 + f)·100, the part of φ that the gradient alone explains.`,
     spec: {
       $schema: SCHEMA, title: 'Sharpness vs training loss',
       data: { values },
@@ -91,7 +91,8 @@ export function keskarEqualLossFigure(d: ReportData): Figure | undefined {
           color: { field: 'B', type: 'nominal', title: 'batch size' },
         },
         layer: [
-          { transform: [{ filter: "datum.point === 'loss level'" }], mark: { type: 'line', point: true } },
+          // A line per run: one per batch size would zigzag through its seeds' checkpoints in order of their loss.
+          { transform: [{ filter: "datum.point === 'loss level'" }], mark: { type: 'line', point: true }, encoding: { detail: { field: 'run', type: 'nominal' } } },
           { transform: [{ filter: "datum.point === 'final minimum'" }], mark: { type: 'point', filled: false, size: 70 } },
         ],
       },
