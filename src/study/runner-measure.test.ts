@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IN_STORE, openStore } from './index.js';
-import { levelsStudy, linearHessianEigenvalues, linearStudy, repoRoot, sgdlabCli, smallMlpStudy } from './testing.js';
+import { levelsStudy, linearHessianEigenvalues, linearStudy, repoRoot, runUntilThenKill, sgdlabCli, smallMlpStudy } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-measure-study-'));
 const file = join(dir, 'measured.yaml');
@@ -180,27 +180,19 @@ test("Ctrl-C (SIGINT to the run's process group) mid-trial: the run stops with 1
   writeFileSync(file, smallMlpStudy('ctrlc', 'grid:\n  seed: [0, 1]\n').replace('steps: 30', 'steps: 3000'));
   const db = join(dir, 'ctrlc.db');
   const tmp = mkdtempSync(join(dir, 'tmp-ctrlc-'));
+  let whileTraining = 0;
   // Its own process group, as a terminal's foreground job: SIGINT reaches the command and its workers at once.
-  const child = spawn(process.execPath, [join(root, 'bin', 'sgdlab.js'), 'run', file, '--db', db, '--workers', '2'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let training: string[] = [];
-  for (let tries = 0; training.length < 2; tries++) {
-    assert.ok(tries < 1200, 'both workers training within two minutes');
-    await new Promise((r) => setTimeout(r, 100));
-    try {
-      const store = await openStore(db);
-      training = (await store.workers('ctrlc')).filter((w) => w.holds?.kind === 'trial' && (w.step ?? 0) > 0).map((w) => w.id);
-      await store.close();
-    } catch {
-      /* not created yet */
-    }
-  }
+  const { code, stderr } = await runUntilThenKill([file, '--db', db, '--workers', '2'], async () => {
+    const store = await openStore(db);
+    const training = (await store.workers('ctrlc')).filter((w) => w.holds?.kind === 'trial' && (w.step ?? 0) > 0).length;
+    await store.close();
+    if (training < 2) return false;
+    whileTraining = scratchFolders(tmp).length;
+    return true;
+  }, { signal: 'SIGINT', env: { ...process.env, TMPDIR: tmp } });
   // The witness that this test can fail: the folders exist while the workers train.
-  assert.equal(scratchFolders(tmp).length, 2);
-  process.kill(-child.pid!, 'SIGINT');
-  assert.equal(await exited, 130, stderr);
+  assert.equal(whileTraining, 2);
+  assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupted: run the same command again to resume/);
   assert.deepEqual(scratchFolders(tmp), []);
   const resumed = sgdlab('run', file, '--db', db, '--workers', '2');

@@ -92,26 +92,30 @@ export function symmetricEigenvalues(matrix: number[][]): number[] {
 }
 
 /**
- * Runs `sgdlab run ARGS…` with its own process group and kills the whole group (runner and workers) with
- * SIGKILL as soon as `stop()` says so (polled every 50 ms; a throw means the store is not there yet).
- * Resolves once the runner has exited.
+ * Runs `sgdlab run ARGS…` with its own process group and sends the whole group (runner and workers) `signal`
+ * (default SIGKILL; SIGINT is a terminal's Ctrl-C) as soon as `stop()` says so (polled every 50 ms; a throw
+ * means the store is not there yet). Resolves once the runner has exited, with its exit code and error output.
  */
-export function runUntilThenKill(args: readonly string[], stop: () => Promise<boolean>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', ...args], { cwd: repoRoot, detached: true, stdio: 'ignore' });
+export function runUntilThenKill(args: readonly string[], stop: () => Promise<boolean>, options: { signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', ...args], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    let sent = false;
     const poll = setInterval(async () => {
       try {
-        if (await stop()) {
+        if (!sent && (await stop())) {
+          sent = true;
           clearInterval(poll);
-          process.kill(-child.pid!, 'SIGKILL');
+          process.kill(-child.pid!, options.signal ?? 'SIGKILL');
         }
       } catch {
         /* the store is not created yet */
       }
     }, 50);
-    child.on('exit', () => {
+    child.on('close', (code) => {
       clearInterval(poll);
-      resolve();
+      resolve({ code, stderr });
     });
   });
 }

@@ -15,8 +15,7 @@ cli = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file_
 rows = db.execute("""select json_extract(config,'$.batchSize'), json_extract(config,'$.seed'), checkpoint, json_extract(result,'$.test.accuracy'),
                      json_extract(result,'$.lossLevels') from trials where study='keskar' and status='completed' order by 1, 2""").fetchall()
 
-def batch_stat_accuracy(checkpoint, batch):
-    d = os.path.dirname(checkpoint)
+def batch_stat_accuracy(d, batch):
     out = subprocess.run(['node', cli, 'measure', 'interpolate', '--checkpoint', d, '--other', d, '--split', 'test', '--from', '0', '--to', '1',
                           '--points', '2', '--batch-norm', 'batch', '--batch-norm-batch', batch, '--json'], check=True, capture_output=True, text=True).stdout
     return json.loads(out)['points'][0]['test']['accuracy']
@@ -25,7 +24,8 @@ cols = {'running': {}, '5000': {}, 'all': {}}
 print('| B | seed | running statistics | batch statistics, batches of 5,000 (Keskar\'s code) | batch statistics, one batch of 10,000 |')
 print('|---:|---:|---:|---:|---:|')
 for b, seed, checkpoint, running, _ in rows:
-    per = {'running': running, '5000': batch_stat_accuracy(checkpoint, '5000'), 'all': batch_stat_accuracy(checkpoint, 'all')}
+    d = os.path.dirname(checkpoint)  # the stored path is the checkpoint's model.safetensors
+    per = {'running': running, '5000': batch_stat_accuracy(d, '5000'), 'all': batch_stat_accuracy(d, 'all')}
     for k, v in per.items(): cols[k].setdefault(b, []).append(100 * v)
     print(f"| {b} | {seed} | {100 * per['running']:.2f} | {100 * per['5000']:.2f} | {100 * per['all']:.2f} |")
 print()
@@ -41,7 +41,7 @@ levels = {}
 for b, seed, _, _, loss_levels in rows:
     for entry in json.loads(loss_levels or '[]'):
         if entry['level'] not in (0.01, 0.003, 0.001): continue
-        keskar = batch_stat_accuracy(os.path.join(entry['checkpoint'], 'model.safetensors'), '5000')
+        keskar = batch_stat_accuracy(entry['checkpoint'], '5000')
         levels.setdefault((entry['level'], b), []).append((100 * entry['testAccuracy'], 100 * keskar))
         print(f"| {entry['level']} | {b} | {seed} | {entry['epoch']} | {entry['trainLoss']:.4f} | {100 * entry['testAccuracy']:.2f} | {100 * keskar:.2f} |")
 print()
