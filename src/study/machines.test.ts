@@ -74,9 +74,11 @@ const storedOnce = (metrics: { step: number; name: string }[]) => metrics.length
 
 const testLosses = (url: string, name: string) => withStore(url, async (s) => new Map((await s.trials(name)).map((t) => [t.key, { status: t.status, testLoss: (t.result as { test?: { loss: number } } | null)?.test?.loss ?? null }])));
 
-// Nine trials of a small MLP, long enough (300 steps) to be killed in the middle of one.
+// Nine trials of a small MLP, long enough to be caught in the middle of one: 1,500 steps, 1.3–1.5 s on an idle
+// core. At 300 (0.3–0.5 s) a trial could end before the worker's first progress beat (every 0.5 s) showed a step,
+// so on an idle machine machine-b was never seen mid-trial (CI at c6b3008: timed out after 300 s).
 const nine = join(dir, 'nine.yaml');
-writeFileSync(nine, smallMlpStudy('nine', 'grid:\n  optimizer.lr: [0.05, 0.1, 0.2]\n  seed: [0, 1, 2]\n', '').replace('steps: 30', 'steps: 300'));
+writeFileSync(nine, smallMlpStudy('nine', 'grid:\n  optimizer.lr: [0.05, 0.1, 0.2]\n  seed: [0, 1, 2]\n', '').replace('steps: 30', 'steps: 1500'));
 const fast = ['--lease', '3', '--heartbeat', '0.5'];
 let reference: Map<string, { status: string; testLoss: number | null }> | undefined;
 const referenceRun = async () => {
@@ -96,7 +98,7 @@ test('three machines on one study, one SIGKILLed mid-trial: every trial complete
   assert.match(registered.stdout, /^nine: 0 completed, 0 diverged, 0 failed, 9 left \(9 new trials this run\)\nregistered: start workers with sgdlab worker/);
   const machines = ['machine-a', 'machine-b', 'machine-c'].map((host) => ({ host, run: start(['worker', '--db', url, '--workers', '1', ...fast, '--wait', '--poll', '0.5'], host) }));
   // Once machine-b is in the middle of a trial, it dies (its worker command and worker process together).
-  // Its heartbeat may be half a second old, and a 300-step trial can end in that time, so machine-b is
+  // Its heartbeat may be half a second old, and a trial can end in that time, so machine-b is
   // first frozen (SIGSTOP) and the trial it holds read from the trials table; between trials it is let go on.
   const machineB = -machines[1]!.run.child.pid!;
   const { victim, held } = await until('machine-b to be stopped in the middle of a trial', async () => {
