@@ -79,6 +79,26 @@ function tallyOf(output) {
   return tally;
 }
 
+const DIGEST_LINES = 40;
+
+/**
+ * What a failed file's output says of its failures, shortened for a summary: node --test's own
+ * "failing tests:" section (each test's name and error) without the stack frames inside Node, at most
+ * DIGEST_LINES lines; for a file that died before it (a crash, a signal), its last lines. Each line
+ * indented, none empty, so that a reader (.ci/run) takes the section up to its first empty line.
+ */
+function failureDigest({ file, code, signal, output }) {
+  const lines = output.trimEnd().split('\n');
+  const start = lines.findIndex((line) => /^✖ failing tests:/.test(line));
+  const body = start >= 0
+    ? lines.slice(start + 1).filter((line) => !/^\s+at .*\((node:|file:\/\/\/.*node_modules)/.test(line) && !/^\s+at (async )?node:/.test(line))
+    : lines.slice(-DIGEST_LINES);
+  const collapsed = body.filter((line, i) => line.trim() !== '' || (i > 0 && body[i - 1].trim() !== ''));
+  const kept = collapsed.slice(0, DIGEST_LINES);
+  const more = collapsed.length > kept.length ? [`… (${collapsed.length - kept.length} lines more in ${file}'s report above)`] : [];
+  return [`  ${file} (${signal ? `signal ${signal}` : `exit ${code}`}):`, ...[...kept, ...more].map((line) => `    ${line}`.trimEnd() || '    ·')].join('\n');
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
@@ -162,7 +182,12 @@ const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 15);
 const cpu = results.reduce((s, r) => s + r.seconds, 0);
 console.log(`\nslowest test files (wall seconds; ${results.length} files, ${cpu.toFixed(0)} s in all, ${wall.toFixed(0)} s with ${options.jobs} at once):`);
 for (const r of slowest) console.log(`  ${r.seconds.toFixed(1).padStart(7)}  ${r.file}`);
-if (broken.length > 0) console.log(`\nfailed files:\n${broken.map((r) => `  ${r.file}`).sort().join('\n')}`);
+if (broken.length > 0) {
+  // Last before the tally, so that a log shown only by its tail (CI's) still names what failed and why.
+  const sorted = [...broken].sort((a, b) => (a.file < b.file ? -1 : 1));
+  console.log(`\nfailed files (${broken.length}):\n${sorted.map((r) => `  ${r.file}`).join('\n')}`);
+  console.log(`\nfailures:\n${sorted.map(failureDigest).join('\n')}`);
+}
 console.log('');
 for (const k of TALLY_KEYS) console.log(`ℹ ${k} ${total[k]}`);
 console.log(`ℹ duration_ms ${Math.round(wall * 1000)}`);

@@ -2,7 +2,7 @@
  * scripts/run-tests.mjs, the runner behind `npm test`: `--every-node` selects exactly the test files
  * whose source marks them (read here from the TypeScript sources, not the runner's parse of the compiled
  * files), and its closing tally counts what the files' own test runners counted, a crashed file as a
- * failure. CI's Node 22 run depends on the first: a marker the runner cannot read runs no test there.
+ * failure, followed by a digest of each failure that CI's summary repeats. CI's Node 22 run depends on the first: a marker the runner cannot read runs no test there.
  */
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';
@@ -46,7 +46,14 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   assert.equal(run.status, 1, run.stdout);
   assert.match(run.stdout, /^3 passed, 2 failed, 1 skipped$/m, run.stdout);
   assert.match(run.stdout, /^ℹ pass 3$/m);
-  assert.match(run.stdout, /failed files:\n {2}dist\/b\.test\.js\n {2}dist\/c\.test\.js/);
+  assert.match(run.stdout, /failed files \(2\):\n {2}dist\/b\.test\.js\n {2}dist\/c\.test\.js/);
+  // The digest of the failures, last before the tally (CI's log is shown by its tail): each failed test
+  // by name with its error, a crashed file by its exit; no empty line inside, since .ci/run takes the
+  // section from "failures:" to the first empty line.
+  const digest = run.stdout.slice(run.stdout.indexOf('\nfailures:\n') + 1).split('\n\n')[0];
+  assert.match(digest, /^failures:\n {2}dist\/b\.test\.js \(exit 1\):\n(?: {4}.*\n)*? {4}✖ fails .*\n {6}Error: no\n/, digest);
+  assert.match(digest, /\n {2}dist\/c\.test\.js \(exit 1\):\n/, digest);
+  assert.doesNotMatch(digest, /✖ passes|node:internal/, digest);
   // Only the closing tally starts a line with node --test's "ℹ": CI's summary reads those lines.
   assert.equal(run.stdout.match(/^ℹ tests /gm)?.length, 1);
 });
