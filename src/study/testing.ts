@@ -93,28 +93,34 @@ export function symmetricEigenvalues(matrix: number[][]): number[] {
 
 /**
  * Runs `sgdlab run ARGS…` with its own process group and sends the whole group (runner and workers) `signal`
- * (default SIGKILL; SIGINT is a terminal's Ctrl-C) as soon as `stop()` says so (polled every 50 ms; a throw
- * means the store is not there yet). Resolves once the runner has exited, with its exit code and error output.
+ * (default SIGKILL; SIGINT is a terminal's Ctrl-C) as soon as `stop()` says so (asked 50 ms after its last
+ * answer; a throw means the store is not there yet). Resolves once the runner has exited, with its exit code
+ * and error output. One `stop()` at a time, and none after it said yes: a second one in flight (a timer that
+ * does not wait for the first) would read the stopped run's state as the live one's; on a loaded machine, where
+ * a store query outlasts 50 ms, it overwrote the Ctrl-C test's count of scratch folders with that after the signal.
  */
 export function runUntilThenKill(args: readonly string[], stop: () => Promise<boolean>, options: { signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sgdlab.js'), 'run', ...args], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
-    let sent = false;
-    const poll = setInterval(async () => {
+    let ended = false;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = async () => {
+      let yes = false;
       try {
-        if (!sent && (await stop())) {
-          sent = true;
-          clearInterval(poll);
-          process.kill(-child.pid!, options.signal ?? 'SIGKILL');
-        }
+        yes = await stop();
       } catch {
         /* the store is not created yet */
       }
-    }, 50);
+      if (ended) return;
+      if (yes) process.kill(-child.pid!, options.signal ?? 'SIGKILL');
+      else timer = setTimeout(() => void poll(), 50);
+    };
+    timer = setTimeout(() => void poll(), 50);
     child.on('close', (code) => {
-      clearInterval(poll);
+      ended = true;
+      clearTimeout(timer);
       resolve({ code, stderr });
     });
   });
