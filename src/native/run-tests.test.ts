@@ -2,7 +2,8 @@
  * scripts/run-tests.mjs, the runner behind `npm test`: `--every-node` selects exactly the test files
  * whose source marks them (read here from the TypeScript sources, not the runner's parse of the compiled
  * files), and its closing tally counts what the files' own test runners counted, a crashed file as a
- * failure, followed by a digest of each failure that CI's summary repeats. CI's Node 22 run depends on the first: a marker the runner cannot read runs no test there.
+ * failure, after a digest of each failure that CI's summary repeats. CI's Node 22 run depends on the
+ * first: a marker the runner cannot read runs no test there.
  */
 // test-runner: every-node (native code or its ABI: see scripts/run-tests.mjs)
 import { test } from 'node:test';

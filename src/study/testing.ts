@@ -97,7 +97,7 @@ export function symmetricEigenvalues(matrix: number[][]): number[] {
  * answer; a throw means the store is not there yet). Resolves once the runner has exited, with its exit code
  * and error output. One `stop()` at a time, and none after it said yes: a second one in flight (a timer that
  * does not wait for the first) would read the stopped run's state as the live one's; on a loaded machine, where
- * a store query outlasts 50 ms, it overwrote the Ctrl-C test's count of scratch folders with that after the signal.
+ * a store query outlasts 50 ms, it could overwrite the Ctrl-C test's count of scratch folders with the count after the signal.
  */
 export function runUntilThenKill(args: readonly string[], stop: () => Promise<boolean>, options: { signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -114,8 +114,13 @@ export function runUntilThenKill(args: readonly string[], stop: () => Promise<bo
         /* the store is not created yet */
       }
       if (ended) return;
-      if (yes) process.kill(-child.pid!, options.signal ?? 'SIGKILL');
-      else timer = setTimeout(() => void poll(), 50);
+      if (yes) {
+        try {
+          process.kill(-child.pid!, options.signal ?? 'SIGKILL');
+        } catch {
+          /* the run ended on its own meanwhile (ESRCH): 'close' follows */
+        }
+      } else timer = setTimeout(() => void poll(), 50);
     };
     timer = setTimeout(() => void poll(), 50);
     child.on('close', (code) => {
