@@ -16,8 +16,8 @@
 // test file keeps one core busy and a file per core roughly halves the suite on two cores.
 // Longest files start first (times from the last run, in .cache/test-times.json), so that the suite
 // does not end waiting for one long file started last.
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -99,23 +99,34 @@ function failureDigest({ file, code, signal, output }) {
   return [`  ${file} (${signal ? `signal ${signal}` : `exit ${code}`}):`, ...[...kept, ...more].map((line) => `    ${line}`.trimEnd() || '    ·')].join('\n');
 }
 
+/**
+ * Runs one test file with a temporary directory of its own (TMPDIR), removed when the file passed and
+ * kept, for a look, when it failed. Test files make scratch folders and leave them (a study's store and
+ * report, a built-in's smoke run: up to 200 MB each), and a runner a test SIGKILLs leaves its workers'
+ * folders: a CI run (three Node releases) left about 0.9 GB in /tmp, on a disk other machines share.
+ * PostgreSQL test clusters stop and delete themselves on the file's exit (pg-testing.ts).
+ */
 function runFile(file) {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-test-'));
+    // Traversable by others: PostgreSQL test clusters inside it run as the user postgres when tests run as root.
+    chmodSync(scratch, 0o755);
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: scratch } });
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      resolve({ file, code, signal, seconds, output: Buffer.concat(chunks).toString('utf8') });
+      if (code === 0) rmSync(scratch, { recursive: true, force: true });
+      resolve({ file, code, signal, seconds, scratch, output: Buffer.concat(chunks).toString('utf8') });
     });
   });
 }
 
 function report(result) {
-  const { file, code, signal, seconds, output } = result;
-  const status = code === 0 ? 'ok' : `FAILED (${signal ? `signal ${signal}` : `exit ${code}`})`;
+  const { file, code, signal, seconds, scratch, output } = result;
+  const status = code === 0 ? 'ok' : `FAILED (${signal ? `signal ${signal}` : `exit ${code}`}; its temporary files are kept in ${scratch})`;
   // Indented, so that only the closing tally below starts a line with node --test's "ℹ".
   const body = output.trimEnd().split('\n').map((line) => `  ${line}`).join('\n');
   process.stdout.write(`\n▶ ${file}: ${status}, ${seconds.toFixed(1)} s\n${body}\n`);

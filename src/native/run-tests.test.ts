@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { repoRoot } from '../study/testing.js';
 
 const runner = join(repoRoot, 'scripts', 'run-tests.mjs');
@@ -40,8 +40,10 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-run-tests-'));
   mkdirSync(join(scratch, 'dist'));
   const file = (name: string, body: string) => writeFileSync(join(scratch, 'dist', name), `import { test } from 'node:test';\n${body}\n`);
-  file('a.test.js', "test('one', () => {}); test('two', () => {}); test('skipped', { skip: 'no GPU' }, () => {});");
-  file('b.test.js', "test('fails', () => { throw new Error('no'); }); test('passes', () => {});");
+  // Each file leaves a folder in its temporary directory and says where.
+  const leave = (name: string) => `import { mkdtempSync } from 'node:fs'; import { tmpdir } from 'node:os'; import { join } from 'node:path';\nconsole.log('LEFT ' + mkdtempSync(join(tmpdir(), '${name}-')));`;
+  file('a.test.js', `${leave('a')}\ntest('one', () => {}); test('two', () => {}); test('skipped', { skip: 'no GPU' }, () => {});`);
+  file('b.test.js', `${leave('b')}\ntest('fails', () => { throw new Error('no'); }); test('passes', () => {});`);
   file('c.test.js', "process.exit(3);");
   const run = spawnSync(process.execPath, [runner, '--jobs', '2'], { cwd: scratch, encoding: 'utf8', env: topLevel });
   assert.equal(run.status, 1, run.stdout);
@@ -55,6 +57,14 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   assert.match(digest, /^failures:\n {2}dist\/b\.test\.js \(exit 1\):\n(?: {4}.*\n)*? {4}✖ fails .*\n {6}Error: no\n/, digest);
   assert.match(digest, /\n {2}dist\/c\.test\.js \(exit 1\):\n/, digest);
   assert.doesNotMatch(digest, /✖ passes|node:internal/, digest);
+  // Each file ran with a temporary directory of its own: a passed file's is gone, a failed file's is kept and named.
+  const left = (name: string) => run.stdout.match(new RegExp(`LEFT (\\S+/${name}-\\w+)`))?.[1] ?? assert.fail(`no LEFT line for ${name}: ${run.stdout}`);
+  const [a, b] = [left('a'), left('b')];
+  for (const left of [a, b]) assert.match(relative(tmpdir(), left), /^sgdlab-test-\w+\/[ab]-\w+$/, `${left}: in a folder of its file's own`);
+  assert.ok(!existsSync(a) && !existsSync(dirname(a)), `${a} is removed with its file's temporary directory`);
+  assert.ok(existsSync(b), `${b} is kept`);
+  assert.match(run.stdout, new RegExp(`▶ dist/b\\.test\\.js: FAILED \\(exit 1; its temporary files are kept in ${dirname(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+  rmSync(dirname(b), { recursive: true, force: true });
   // Only the closing tally starts a line with node --test's "ℹ": CI's summary reads those lines.
   assert.equal(run.stdout.match(/^ℹ tests /gm)?.length, 1);
 });
