@@ -64,7 +64,7 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   assert.ok(!existsSync(a) && !existsSync(dirname(a)), `${a} is removed with its file's temporary directory`);
   assert.ok(existsSync(b), `${b} is kept`);
   assert.match(run.stdout, new RegExp(`▶ dist/b\\.test\\.js: FAILED \\(exit 1; its temporary files are kept in ${dirname(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
-  rmSync(dirname(b), { recursive: true, force: true });
+  for (const [, kept] of run.stdout.matchAll(/its temporary files are kept in (\S+)\)/g)) rmSync(kept!, { recursive: true, force: true });
   // Only the closing tally starts a line with node --test's "ℹ": CI's summary reads those lines.
   assert.equal(run.stdout.match(/^ℹ tests /gm)?.length, 1);
 });
