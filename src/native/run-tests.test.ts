@@ -36,7 +36,7 @@ test('--every-node lists exactly the test files whose source carries the every-n
   assert.deepEqual(listed.stdout.trim().split('\n').sort(), marked);
 });
 
-test('the closing tally adds up the files: passes, failures, skips, and a file that crashed counts as a failure', () => {
+test('the closing tally adds up the files: passes, failures, skips, and a file that crashed counts as a failure; each file has a temporary directory of its own', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'sgdlab-run-tests-'));
   mkdirSync(join(scratch, 'dist'));
   const file = (name: string, body: string) => writeFileSync(join(scratch, 'dist', name), `import { test } from 'node:test';\n${body}\n`);
@@ -60,7 +60,7 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   // Each file ran with a temporary directory of its own: a passed file's is gone, a failed file's is kept and named.
   const left = (name: string) => run.stdout.match(new RegExp(`LEFT (\\S+/${name}-\\w+)`))?.[1] ?? assert.fail(`no LEFT line for ${name}: ${run.stdout}`);
   const [a, b] = [left('a'), left('b')];
-  for (const left of [a, b]) assert.match(relative(tmpdir(), left), /^sgdlab-test-\w+\/[ab]-\w+$/, `${left}: in a folder of its file's own`);
+  for (const path of [a, b]) assert.match(relative(tmpdir(), path), /^sgdlab-test-\w+\/[ab]-\w+$/, `${path}: in a folder of its file's own`);
   assert.ok(!existsSync(a) && !existsSync(dirname(a)), `${a} is removed with its file's temporary directory`);
   assert.ok(existsSync(b), `${b} is kept`);
   assert.match(run.stdout, new RegExp(`▶ dist/b\\.test\\.js: FAILED \\(exit 1; its temporary files are kept in ${dirname(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
