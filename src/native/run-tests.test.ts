@@ -63,7 +63,7 @@ test('the closing tally adds up the files: passes, failures, skips, and a file t
   for (const path of [a, b]) assert.match(relative(tmpdir(), path), /^sgdlab-test-\w+\/[ab]-\w+$/, `${path}: in a folder of its file's own`);
   assert.ok(!existsSync(a) && !existsSync(dirname(a)), `${a} is removed with its file's temporary directory`);
   assert.ok(existsSync(b), `${b} is kept`);
-  assert.match(run.stdout, new RegExp(`▶ dist/b\\.test\\.js: FAILED \\(exit 1; its temporary files are kept in ${dirname(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+  assert.ok(run.stdout.includes(`▶ dist/b.test.js: FAILED (exit 1; its temporary files are kept in ${dirname(b)})`), run.stdout);
   for (const [, kept] of run.stdout.matchAll(/its temporary files are kept in (\S+)\)/g)) rmSync(kept!, { recursive: true, force: true });
   // Only the closing tally starts a line with node --test's "ℹ": CI's summary reads those lines.
   assert.equal(run.stdout.match(/^ℹ tests /gm)?.length, 1);
